@@ -1,0 +1,263 @@
+//! The flat, `#[repr(C)]` bytemuck parameter structs that both engines read as-is: the CPU
+//! engine by reference, the WGSL kernel from a storage buffer (`shaders/shared/params.wgsl`).
+//! Every field is a 4-byte scalar so WGSL's layout equals Rust's; sizes are asserted in tests.
+//!
+//! A *sampled input* is a [`DistSpec`] drawn once per path at day 0 (one draw lane each, in
+//! index order). An *event distribution* is a [`DistSpec`] drawn once per event (a repair, an
+//! RMA, an outage). Both use the same inverse-CDF sampler (`crate::sample::sample_dist`).
+
+use bytemuck::{Pod, Zeroable};
+
+/// Most accelerator options one scenario may compare.
+pub const MAX_OPTIONS: usize = 4;
+/// Most failure classes per option.
+pub const MAX_CLASSES: usize = 8;
+/// Most years of horizon (yearly cash flows are kept per path).
+pub const MAX_YEARS: usize = 20;
+/// Most inputs tied together by the Gaussian copula.
+pub const MAX_CORR: usize = 8;
+/// Length of the per-option ring of future days used to schedule returns from repair and RMA.
+/// Repair, RMA and replacement times are capped at `RING_DAYS - 1` days.
+pub const RING_DAYS: usize = 128;
+
+/// Distribution kinds understood by `sample_dist` (the `kind` word of [`DistSpec`]).
+pub mod kind {
+    /// `p0`.
+    pub const FIXED: u32 = 0;
+    /// `p0 + u (p1 - p0)`.
+    pub const UNIFORM: u32 = 1;
+    /// Mean `p0`, sd `p1`, drawn with `u` mapped into `[p2, p3]` (the CDF of the truncation
+    /// bounds; `[0, 1]` when untruncated).
+    pub const NORMAL: u32 = 2;
+    /// `exp(p0 + p1 z)`: `p0 = ln(median)`, `p1 = ln(p90 / median) / z90`.
+    pub const LOGNORMAL: u32 = 3;
+    /// Triangular `(lo = p0, mode = p1, hi = p2)`, `p3 = (mode - lo) / (hi - lo)`.
+    pub const TRIANGULAR: u32 = 4;
+    /// A quantile table in `FlatModel::table`: `aux` = offset, `p0` = number of intervals;
+    /// linear interpolation between `table[aux + i]`. Used for PERT.
+    pub const TABLE: u32 = 5;
+    /// Discrete: `aux` = offset of `p0 as u32` cumulative weights (last = 1) followed by as many
+    /// values.
+    pub const DISCRETE: u32 = 6;
+}
+
+/// One distribution, flattened: kind, auxiliary word, four parameters and the clamp range of
+/// the field it feeds (samples are clamped into `[lo, hi]`, the field's allowed range).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct DistSpec {
+    /// One of [`kind`].
+    pub kind: u32,
+    /// Offset into `FlatModel::table` for table-driven kinds, else 0.
+    pub aux: u32,
+    /// Kind-specific parameters.
+    pub p: [f32; 4],
+    /// Lower clamp.
+    pub lo: f32,
+    /// Upper clamp.
+    pub hi: f32,
+}
+
+impl DistSpec {
+    /// A fixed value (no uncertainty).
+    pub fn fixed(v: f32) -> Self {
+        DistSpec {
+            kind: kind::FIXED,
+            aux: 0,
+            p: [v, 0.0, 0.0, 0.0],
+            lo: f32::MIN,
+            hi: f32::MAX,
+        }
+    }
+}
+
+/// Names the per-path sampled inputs of the environment (shared by all options).
+#[allow(missing_docs)]
+pub mod env_in {
+    pub const USD_PER_KWH: usize = 0;
+    pub const ELECTRICITY_ESCALATION_PER_YEAR: usize = 1;
+    pub const DISCOUNT_RATE_PER_YEAR: usize = 2;
+    pub const PRICE_DECLINE_PER_YEAR: usize = 3;
+    pub const OUTAGE_RATE_PER_YEAR: usize = 4;
+    pub const SLA_CREDIT_FRACTION: usize = 5;
+    pub const DEMAND_VOLATILITY_PER_DAY: usize = 6;
+    pub const DEMAND_REVERSION_PER_DAY: usize = 7;
+    pub const DEMAND_RAMP_DAYS: usize = 8;
+    /// Number of environment inputs.
+    pub const COUNT: usize = 9;
+}
+
+/// Names the per-path sampled inputs of one option. Failure class `c` owns the three inputs
+/// starting at `CLASS_BASE + 3 c`: rate per node-day, infant multiplier, infant days.
+#[allow(missing_docs)]
+pub mod opt_in {
+    pub const DELIVERY_DELAY_DAYS: usize = 0;
+    pub const RAMP_DAYS: usize = 1;
+    pub const BURN_IN_YIELD: usize = 2;
+    pub const REPLACEMENT_DAYS: usize = 3;
+    pub const SWAP_HOURS: usize = 4;
+    pub const SERVER_CAPEX_PER_CHIP_USD: usize = 5;
+    pub const CHIP_W: usize = 6;
+    pub const HOST_W_PER_CHIP: usize = 7;
+    pub const IDLE_POWER_FRACTION: usize = 8;
+    pub const PUE: usize = 9;
+    pub const DC_CAPEX_PER_MW_USD: usize = 10;
+    pub const DC_LIFE_YEARS: usize = 11;
+    pub const COLO_USD_PER_KW_MONTH: usize = 12;
+    pub const MAINTENANCE_FRACTION_PER_YEAR: usize = 13;
+    pub const OPS_USD_PER_MW_YEAR: usize = 14;
+    pub const WARRANTY_YEARS: usize = 15;
+    pub const PART_COST_USD: usize = 16;
+    pub const RESIDUAL_FRACTION: usize = 17;
+    pub const USEFUL_LIFE_YEARS: usize = 18;
+    pub const ON_DEMAND_USD_PER_CHIP_HOUR: usize = 19;
+    pub const RESERVED_USD_PER_CHIP_HOUR: usize = 20;
+    pub const RESERVED_FRACTION: usize = 21;
+    pub const UTILIZATION_MEAN: usize = 22;
+    pub const MFU: usize = 23;
+    pub const PEAK_BF16_PFLOPS: usize = 24;
+    pub const JOB_FRACTION: usize = 25;
+    pub const RESTART_MINUTES: usize = 26;
+    pub const CHECKPOINT_INTERVAL_MINUTES: usize = 27;
+    pub const CHECKPOINT_COST_SECONDS: usize = 28;
+    /// First failure-class input.
+    pub const CLASS_BASE: usize = 29;
+    /// Offset of a class's rate per node-day within its three inputs.
+    pub const CLASS_RATE: usize = 0;
+    /// Offset of a class's infant multiplier.
+    pub const CLASS_INFANT_MULT: usize = 1;
+    /// Offset of a class's infant period in days.
+    pub const CLASS_INFANT_DAYS: usize = 2;
+    /// Inputs per failure class.
+    pub const PER_CLASS: usize = 3;
+    /// Number of option inputs.
+    pub const COUNT: usize = CLASS_BASE + PER_CLASS * super::MAX_CLASSES;
+}
+
+/// Names the per-event distributions of one option.
+#[allow(missing_docs)]
+pub mod opt_ev {
+    /// RMA turnaround of a failed part, days.
+    pub const RMA_DAYS: usize = 0;
+    /// Repair (reset, or diagnose-and-pull) time of class `c` is at `REPAIR_BASE + c`, hours.
+    pub const REPAIR_BASE: usize = 1;
+    /// Number of event distributions.
+    pub const COUNT: usize = REPAIR_BASE + super::MAX_CLASSES;
+}
+
+/// Whole-run header.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct RunParams {
+    /// Philox key word 0 (low half of the seed).
+    pub seed_lo: u32,
+    /// Philox key word 1 (high half of the seed).
+    pub seed_hi: u32,
+    /// Options in use (`<= MAX_OPTIONS`).
+    pub n_options: u32,
+    /// Simulated days (`365 * horizon_years`).
+    pub horizon_days: u32,
+    /// Horizon in whole years (`<= MAX_YEARS`).
+    pub n_years: u32,
+    /// Inputs tied by the copula (`<= MAX_CORR`; 0 = independent inputs).
+    pub n_corr: u32,
+    /// Words used in `FlatModel::table`.
+    pub table_len: u32,
+    /// Reserved, zero.
+    pub _pad: u32,
+}
+
+/// The environment: sampled inputs shared by all options and the outage-duration distribution.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct EnvParams {
+    /// Per-path inputs, indexed by [`env_in`].
+    pub inputs: [DistSpec; env_in::COUNT],
+    /// Duration of one regional outage, hours (per event).
+    pub outage_hours: DistSpec,
+}
+
+/// Gaussian copula over up to `MAX_CORR` sampled inputs: their uniforms `u` become
+/// `Phi(L Phi^-1(u))` with `L` the Cholesky factor of the normal-space correlation.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct CorrParams {
+    /// Global input index of each tied input: environment input `i` is `i`; option `o`'s input
+    /// `i` is `env_in::COUNT + o * opt_in::COUNT + i`.
+    pub idx: [u32; MAX_CORR],
+    /// Row-major lower-triangular Cholesky factor (only the first `n_corr` rows/cols used).
+    pub chol: [f32; MAX_CORR * MAX_CORR],
+}
+
+/// Flag bits of [`OptionParams::flags`].
+pub mod flags {
+    /// Facility is leased (colocation, `colo_usd_per_kw_month`) instead of built (capex).
+    pub const COLO: u32 = 1;
+}
+
+/// One accelerator option: integer sizing, sampled inputs and event distributions.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct OptionParams {
+    /// Nodes ordered (accelerators / chips_per_node, rounded up).
+    pub nodes: u32,
+    /// Chips per node (the replaceable, schedulable unit).
+    pub chips_per_node: u32,
+    /// Chips stopped by one node failure (a multiple of `chips_per_node`).
+    pub blast_radius_chips: u32,
+    /// Hot spare nodes bought with the fleet.
+    pub spare_nodes: u32,
+    /// Failure classes in use (`<= MAX_CLASSES`).
+    pub n_classes: u32,
+    /// Bit `c` set: class `c` is a hard failure (part swap, RMA).
+    pub hard_mask: u32,
+    /// Bits of [`flags`].
+    pub flags: u32,
+    /// Chips per synchronous training job; 0 disables the job view.
+    pub job_chips: u32,
+    /// Per-path inputs, indexed by [`opt_in`].
+    pub inputs: [DistSpec; opt_in::COUNT],
+    /// Per-event distributions, indexed by [`opt_ev`].
+    pub events: [DistSpec; opt_ev::COUNT],
+}
+
+/// Everything the engines need for one run, as flat data. The GPU uploads exactly these bytes.
+#[derive(Clone, Debug)]
+pub struct FlatModel {
+    /// Run header.
+    pub run: RunParams,
+    /// Environment.
+    pub env: EnvParams,
+    /// Copula.
+    pub corr: CorrParams,
+    /// `run.n_options` options.
+    pub options: Vec<OptionParams>,
+    /// Quantile and discrete tables referenced by `DistSpec::aux`.
+    pub table: Vec<f32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn layouts_are_wgsl_compatible() {
+        assert_eq!(size_of::<DistSpec>(), 32);
+        assert_eq!(align_of::<DistSpec>(), 4);
+        assert_eq!(offset_of!(DistSpec, p), 8);
+        assert_eq!(offset_of!(DistSpec, lo), 24);
+        assert_eq!(size_of::<RunParams>(), 32);
+        assert_eq!(size_of::<EnvParams>(), 32 * (env_in::COUNT + 1));
+        assert_eq!(size_of::<CorrParams>(), 4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR);
+        assert_eq!(offset_of!(OptionParams, inputs), 32);
+        assert_eq!(
+            offset_of!(OptionParams, events),
+            32 + 32 * opt_in::COUNT
+        );
+        assert_eq!(
+            size_of::<OptionParams>(),
+            32 + 32 * (opt_in::COUNT + opt_ev::COUNT)
+        );
+    }
+}
