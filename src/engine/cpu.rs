@@ -1,1 +1,105 @@
-//! (in progress)
+//! The CPU engine: runs `model::path::simulate_path` for every path of a block, in parallel
+//! over all cores (rayon), in f32 (the GPU's precision and operation order) or f64 (reference).
+//! Each path writes only its own slice of the block, so the result is the same for any thread
+//! count.
+
+use rayon::prelude::*;
+
+use super::{Engine, EngineError, EngineInfo, PathBlock, Precision};
+use crate::model::outputs::N_OUT;
+use crate::model::params::{FlatModel, MAX_OPTIONS};
+use crate::model::path::simulate_path;
+use crate::real::Real;
+
+/// The CPU engine. `threads = None` uses rayon's global pool (all cores).
+#[derive(Clone, Debug, Default)]
+pub struct CpuEngine {
+    /// Arithmetic precision.
+    pub precision: Precision,
+    /// Worker threads; `None` = all cores.
+    pub threads: Option<usize>,
+}
+
+impl CpuEngine {
+    /// A CPU engine in the given precision on all cores.
+    pub fn new(precision: Precision) -> Self {
+        CpuEngine {
+            precision,
+            threads: None,
+        }
+    }
+
+    fn fill<F: Real>(model: &FlatModel, block: &mut PathBlock) {
+        let n_opt = block.n_options as usize;
+        let first = block.first_path;
+        block
+            .values
+            .par_chunks_mut(n_opt * N_OUT)
+            .enumerate()
+            .for_each(|(i, dst)| {
+                let mut buf = [F::c(0.0); MAX_OPTIONS * N_OUT];
+                simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT]);
+                for (d, v) in dst.iter_mut().zip(buf.iter()) {
+                    *d = v.to_f64();
+                }
+            });
+    }
+
+    fn run(&self, model: &FlatModel, block: &mut PathBlock) {
+        match self.precision {
+            Precision::F32 => Self::fill::<f32>(model, block),
+            Precision::F64 => Self::fill::<f64>(model, block),
+        }
+    }
+}
+
+/// Logical cores rayon will use, for the summary.
+pub fn cpu_description() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    format!("{model} ({cores} logical cores)")
+}
+
+impl Engine for CpuEngine {
+    fn info(&self) -> EngineInfo {
+        let threads = self
+            .threads
+            .unwrap_or_else(rayon::current_num_threads);
+        EngineInfo {
+            backend: "cpu".into(),
+            adapter: cpu_description(),
+            driver: format!("rayon, {threads} threads"),
+            precision: self.precision,
+        }
+    }
+
+    fn simulate(
+        &self,
+        model: &FlatModel,
+        first_path: u32,
+        n_paths: u32,
+    ) -> Result<PathBlock, EngineError> {
+        let mut block = PathBlock::zeroed(first_path, n_paths, model.run.n_options);
+        match self.threads {
+            None => self.run(model, &mut block),
+            Some(n) => {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| EngineError::Backend(format!("cannot start {n} threads: {e}")))?;
+                pool.install(|| self.run(model, &mut block));
+            }
+        }
+        Ok(block)
+    }
+}

@@ -1,1 +1,650 @@
-//! (in progress)
+//! One simulated path: sample the inputs at day 0, then step every option through the horizon
+//! day by day, and write each option's output record. Rust twin of
+//! `shaders/shared/fleet_step.wgsl`; generic over [`Real`] so the same code runs in f32 (the
+//! kernel's precision and operation order) and in f64 (the reference).
+//!
+//! The semantics (what a day does, in what order draws are consumed) are documented in
+//! `docs/MODEL-NOTES.md`; keep that file, this one and the WGSL in step.
+
+use crate::model::outputs::{N_OUT, idx};
+use crate::model::params::{
+    DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, OptionParams, RING_DAYS,
+    env_in, flags, opt_ev, opt_in,
+};
+use crate::real::Real;
+use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
+use crate::sample::{binomial, norm_cdf, norm_inv_cdf, poisson, sample_dist};
+
+/// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
+#[derive(Clone, Copy, Debug)]
+pub struct KSum<F: Real> {
+    s: F,
+    c: F,
+}
+
+impl<F: Real> KSum<F> {
+    /// An empty sum.
+    #[inline(always)]
+    pub fn zero() -> Self {
+        KSum {
+            s: F::c(0.0),
+            c: F::c(0.0),
+        }
+    }
+    /// Adds `x`.
+    #[inline(always)]
+    pub fn add(&mut self, x: F) {
+        let y = x - self.c;
+        let t = self.s + y;
+        self.c = (t - self.s) - y;
+        self.s = t;
+    }
+    /// The sum.
+    #[inline(always)]
+    pub fn get(&self) -> F {
+        self.s
+    }
+}
+
+/// The sampled inputs of one path: environment and every option.
+#[derive(Clone, Debug)]
+pub struct PathInputs<F: Real> {
+    /// Environment inputs, indexed by [`env_in`].
+    pub env: [F; env_in::COUNT],
+    /// Option inputs, indexed by [`opt_in`].
+    pub opt: [[F; opt_in::COUNT]; MAX_OPTIONS],
+}
+
+/// Draws the sampled inputs of path `path`: one uniform lane per input, in index order, from
+/// the (path, DAY_INIT, stream) stream; the copula then ties the listed inputs; each uniform is
+/// finally mapped through its distribution's inverse CDF.
+pub fn sample_inputs<F: Real>(m: &FlatModel, path: u32) -> PathInputs<F> {
+    let key = [m.run.seed_lo, m.run.seed_hi];
+    let n_opt = m.run.n_options as usize;
+    let mut ue = [F::c(0.5); env_in::COUNT];
+    let mut uo = [[F::c(0.5); opt_in::COUNT]; MAX_OPTIONS];
+    let mut s = DayStream::new(key, path, DAY_INIT, STREAM_ENV);
+    for u in ue.iter_mut() {
+        *u = s.next_u01();
+    }
+    for (o, row) in uo.iter_mut().enumerate().take(n_opt) {
+        let mut s = DayStream::new(key, path, DAY_INIT, 1 + o as u32);
+        for u in row.iter_mut() {
+            *u = s.next_u01();
+        }
+    }
+    let nc = m.run.n_corr as usize;
+    if nc > 0 {
+        let slot = |g: u32| -> (usize, usize) {
+            let g = g as usize;
+            if g < env_in::COUNT {
+                (usize::MAX, g)
+            } else {
+                let k = g - env_in::COUNT;
+                (k / opt_in::COUNT, k % opt_in::COUNT)
+            }
+        };
+        let mut z = [F::c(0.0); MAX_CORR];
+        for (k, zk) in z.iter_mut().enumerate().take(nc) {
+            let (o, i) = slot(m.corr.idx[k]);
+            let u = if o == usize::MAX { ue[i] } else { uo[o][i] };
+            *zk = norm_inv_cdf(u);
+        }
+        for r in 0..nc {
+            let mut acc = F::c(0.0);
+            for (c, zc) in z.iter().enumerate().take(r + 1) {
+                acc += F::from_f32(m.corr.chol[r * MAX_CORR + c]) * *zc;
+            }
+            let u = norm_cdf(acc).clamp(F::c(1e-7), F::c(1.0 - 1e-7));
+            let (o, i) = slot(m.corr.idx[r]);
+            if o == usize::MAX {
+                ue[i] = u;
+            } else {
+                uo[o][i] = u;
+            }
+        }
+    }
+    let mut out = PathInputs {
+        env: [F::c(0.0); env_in::COUNT],
+        opt: [[F::c(0.0); opt_in::COUNT]; MAX_OPTIONS],
+    };
+    for i in 0..env_in::COUNT {
+        out.env[i] = sample_dist(&m.env.inputs[i], ue[i], &m.table);
+    }
+    for o in 0..n_opt {
+        for i in 0..opt_in::COUNT {
+            out.opt[o][i] = sample_dist(&m.options[o].inputs[i], uo[o][i], &m.table);
+        }
+    }
+    out
+}
+
+/// Nodes delivered by the end of day `t`: none before `delay`, then a linear ramp over
+/// `ramp` days, in exact integer arithmetic (`q k + r k / ramp`, no overflow for the
+/// validated ranges) so both engines agree on every count.
+#[inline(always)]
+pub fn arrived(nodes: u32, delay: u32, ramp: u32, t: i64) -> u32 {
+    if t < delay as i64 {
+        return 0;
+    }
+    if ramp == 0 {
+        return nodes;
+    }
+    let k = ((t - delay as i64 + 1) as u32).min(ramp);
+    let q = nodes / ramp;
+    let r = nodes % ramp;
+    q * k + (r * k) / ramp
+}
+
+/// Per-option state carried from day to day.
+#[derive(Clone, Debug)]
+struct OptState<F: Real> {
+    // fleet
+    down: u32,
+    spares: u32,
+    backorders: u32,
+    ring_units: [u32; RING_DAYS],
+    ring_parts: [u32; RING_DAYS],
+    ring_hours: [F; RING_DAYS],
+    demand_x: F,
+    // accumulators
+    npv: KSum<F>,
+    cum_cf: KSum<F>,
+    capex: KSum<F>,
+    hw_capex: F,
+    opex: KSum<F>,
+    energy_kwh: KSum<F>,
+    revenue: KSum<F>,
+    avail_hours: KSum<F>,
+    installed_hours: KSum<F>,
+    delivered: KSum<F>,
+    pflop: KSum<F>,
+    job_num: KSum<F>,
+    job_den: KSum<F>,
+    job_days: KSum<F>,
+    interruptions: u32,
+    hard: u32,
+    soft: u32,
+    payback: u32,
+    went_negative: bool,
+    year_cf: [KSum<F>; MAX_YEARS],
+}
+
+/// Per-option constants derived once per path from the sampled inputs.
+#[derive(Clone, Debug)]
+struct OptConst<F: Real> {
+    nodes: u32,
+    cpn: F,
+    blast_nodes: F,
+    delay: u32,
+    ramp: u32,
+    burn_fail: F,
+    replacement: u32,
+    swap_h: F,
+    capex_per_node: F,
+    it_kw_per_chip: F,
+    idle: F,
+    pue: F,
+    dc_capex: F,
+    dc_life_days: F,
+    colo_per_kw_day: F,
+    maint_per_day: F,
+    ops_per_mw_day: F,
+    warranty_day: F,
+    part_cost: F,
+    residual_frac: F,
+    life_days: F,
+    p_od: F,
+    p_res: F,
+    res_frac: F,
+    mu_logit: F,
+    pflop_per_chip_hour: F,
+    job_frac: F,
+    job_chips: F,
+    job_loss_hours: F,
+    job_ckpt_overhead: F,
+    rate: [F; MAX_CLASSES],
+    infant_extra: [F; MAX_CLASSES],
+    infant_days: [u32; MAX_CLASSES],
+}
+
+fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
+    let cpn = F::from_u32(p.chips_per_node);
+    let colo = p.flags & flags::COLO != 0;
+    let it_kw = (x[opt_in::CHIP_W] + x[opt_in::HOST_W_PER_CHIP]) * F::c(0.001);
+    let facility_mw = F::from_u32(p.nodes) * cpn * it_kw * F::c(0.001);
+    let mut rate = [F::c(0.0); MAX_CLASSES];
+    let mut infant_extra = [F::c(0.0); MAX_CLASSES];
+    let mut infant_days = [0u32; MAX_CLASSES];
+    for c in 0..(p.n_classes as usize).min(MAX_CLASSES) {
+        let b = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
+        rate[c] = x[b + opt_in::CLASS_RATE];
+        infant_extra[c] = x[b + opt_in::CLASS_INFANT_MULT] - F::c(1.0);
+        infant_days[c] = round_days(x[b + opt_in::CLASS_INFANT_DAYS], 100_000);
+    }
+    let tau = x[opt_in::CHECKPOINT_INTERVAL_MINUTES].max(F::c(1e-3));
+    let u = x[opt_in::UTILIZATION_MEAN];
+    OptConst {
+        nodes: p.nodes,
+        cpn,
+        blast_nodes: F::from_u32(p.blast_radius_chips.max(p.chips_per_node)) / cpn,
+        delay: round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000),
+        ramp: round_days(x[opt_in::RAMP_DAYS], 100_000),
+        burn_fail: F::c(1.0) - x[opt_in::BURN_IN_YIELD],
+        replacement: round_days(x[opt_in::REPLACEMENT_DAYS], RING_DAYS as u32 - 1),
+        swap_h: x[opt_in::SWAP_HOURS],
+        capex_per_node: x[opt_in::SERVER_CAPEX_PER_CHIP_USD] * cpn,
+        it_kw_per_chip: it_kw,
+        idle: x[opt_in::IDLE_POWER_FRACTION],
+        pue: x[opt_in::PUE],
+        dc_capex: if colo {
+            F::c(0.0)
+        } else {
+            facility_mw * x[opt_in::DC_CAPEX_PER_MW_USD]
+        },
+        dc_life_days: x[opt_in::DC_LIFE_YEARS] * F::c(365.0),
+        colo_per_kw_day: if colo {
+            x[opt_in::COLO_USD_PER_KW_MONTH] * F::c(12.0 / 365.0)
+        } else {
+            F::c(0.0)
+        },
+        maint_per_day: x[opt_in::MAINTENANCE_FRACTION_PER_YEAR] * F::c(1.0 / 365.0),
+        ops_per_mw_day: x[opt_in::OPS_USD_PER_MW_YEAR] * F::c(1.0 / 365.0),
+        warranty_day: x[opt_in::WARRANTY_YEARS] * F::c(365.0),
+        part_cost: x[opt_in::PART_COST_USD],
+        residual_frac: x[opt_in::RESIDUAL_FRACTION],
+        life_days: x[opt_in::USEFUL_LIFE_YEARS] * F::c(365.0),
+        p_od: x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
+        p_res: x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
+        res_frac: x[opt_in::RESERVED_FRACTION],
+        mu_logit: (u / (F::c(1.0) - u)).ln(),
+        pflop_per_chip_hour: x[opt_in::PEAK_BF16_PFLOPS] * x[opt_in::MFU],
+        job_frac: if p.job_chips > 0 {
+            x[opt_in::JOB_FRACTION]
+        } else {
+            F::c(0.0)
+        },
+        job_chips: F::from_u32(p.job_chips),
+        job_loss_hours: (x[opt_in::RESTART_MINUTES] + F::c(0.5) * tau) * F::c(1.0 / 60.0),
+        job_ckpt_overhead: (x[opt_in::CHECKPOINT_COST_SECONDS] * F::c(1.0 / 60.0) / tau)
+            .min(F::c(1.0)),
+        rate,
+        infant_extra,
+        infant_days,
+    }
+}
+
+/// Rounds a sampled day count to the nearest whole day, clamped to `[0, cap]`.
+#[inline(always)]
+fn round_days<F: Real>(x: F, cap: u32) -> u32 {
+    (x + F::c(0.5)).floor().to_u32_sat().min(cap)
+}
+
+/// Puts a node down for `hours`: less than a day is charged as lost node-hours today; longer
+/// repairs keep the node down for whole days and return it on day `t + floor(h/24)`, charging
+/// the remainder there. Repairs are capped at `RING_DAYS - 1` days.
+#[inline(always)]
+fn schedule_down<F: Real>(st: &mut OptState<F>, lost_today: &mut F, t: u32, hours: F) {
+    let full = (hours * F::c(1.0 / 24.0)).floor().to_u32_sat();
+    if full == 0 {
+        *lost_today += hours;
+    } else {
+        let full = full.min(RING_DAYS as u32 - 1);
+        let rem = (hours - F::from_u32(full) * F::c(24.0)).clamp(F::c(0.0), F::c(24.0));
+        let slot = ((t + full) as usize) % RING_DAYS;
+        st.down += 1;
+        st.ring_units[slot] += 1;
+        st.ring_hours[slot] += rem;
+    }
+}
+
+/// Finds the yearly IRR by bisection on `[-0.99, 10]` (60 steps, bounded); NaN when the
+/// cash flows do not change sign or the NPV has no sign change on that bracket.
+pub fn irr<F: Real>(cf: &[F]) -> F {
+    let npv_at = |r: F| -> F {
+        let d = F::c(1.0) / (F::c(1.0) + r);
+        let mut v = F::c(0.0);
+        for y in (0..cf.len()).rev() {
+            v = v * d + cf[y];
+        }
+        v
+    };
+    let has_pos = cf.iter().any(|&v| v > F::c(0.0));
+    let has_neg = cf.iter().any(|&v| v < F::c(0.0));
+    if !(has_pos && has_neg) {
+        return F::c(f64::NAN);
+    }
+    let mut lo = F::c(-0.99);
+    let mut hi = F::c(10.0);
+    let flo = npv_at(lo);
+    let fhi = npv_at(hi);
+    if (flo > F::c(0.0)) == (fhi > F::c(0.0)) {
+        return F::c(f64::NAN);
+    }
+    for _ in 0..60 {
+        let mid = F::c(0.5) * (lo + hi);
+        let fm = npv_at(mid);
+        if (fm > F::c(0.0)) == (flo > F::c(0.0)) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    F::c(0.5) * (lo + hi)
+}
+
+#[inline(always)]
+fn ev<'a>(p: &'a OptionParams, i: usize) -> &'a DistSpec {
+    &p.events[i]
+}
+
+/// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major).
+pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
+    let key = [m.run.seed_lo, m.run.seed_hi];
+    let n_opt = m.run.n_options as usize;
+    let horizon = m.run.horizon_days;
+    let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
+    let x = sample_inputs::<F>(m, path);
+    let e = &x.env;
+
+    // Environment constants.
+    let lr_disc = (F::c(1.0) + e[env_in::DISCOUNT_RATE_PER_YEAR]).ln() * F::c(1.0 / 365.0);
+    let lr_elec = (F::c(1.0) + e[env_in::ELECTRICITY_ESCALATION_PER_YEAR]).ln() * F::c(1.0 / 365.0);
+    let lr_price = (F::c(1.0) - e[env_in::PRICE_DECLINE_PER_YEAR]).ln() * F::c(1.0 / 365.0);
+    let kwh_price = e[env_in::USD_PER_KWH];
+    let outage_per_day = e[env_in::OUTAGE_RATE_PER_YEAR] * F::c(1.0 / 365.0);
+    let sla = e[env_in::SLA_CREDIT_FRACTION];
+    let vol = e[env_in::DEMAND_VOLATILITY_PER_DAY];
+    let kappa = e[env_in::DEMAND_REVERSION_PER_DAY];
+    let demand_ramp = e[env_in::DEMAND_RAMP_DAYS];
+
+    let consts: Vec<OptConst<F>> = (0..n_opt)
+        .map(|o| opt_const(&m.options[o], &x.opt[o]))
+        .collect();
+    let mut st: Vec<OptState<F>> = (0..n_opt)
+        .map(|o| OptState {
+            down: 0,
+            spares: 0,
+            backorders: 0,
+            ring_units: [0; RING_DAYS],
+            ring_parts: [0; RING_DAYS],
+            ring_hours: [F::c(0.0); RING_DAYS],
+            demand_x: consts[o].mu_logit,
+            npv: KSum::zero(),
+            cum_cf: KSum::zero(),
+            capex: KSum::zero(),
+            hw_capex: F::c(0.0),
+            opex: KSum::zero(),
+            energy_kwh: KSum::zero(),
+            revenue: KSum::zero(),
+            avail_hours: KSum::zero(),
+            installed_hours: KSum::zero(),
+            delivered: KSum::zero(),
+            pflop: KSum::zero(),
+            job_num: KSum::zero(),
+            job_den: KSum::zero(),
+            job_days: KSum::zero(),
+            interruptions: 0,
+            hard: 0,
+            soft: 0,
+            payback: horizon + 1,
+            went_negative: false,
+            year_cf: [KSum::zero(); MAX_YEARS],
+        })
+        .collect();
+
+    let mut outage_left = F::c(0.0);
+    for t in 0..horizon {
+        // ---- environment: demand shock, outages (shared by all options) ----
+        let mut es = DayStream::new(key, path, t, STREAM_ENV);
+        let eps = norm_inv_cdf::<F>(es.next_u01());
+        let n_out = poisson(outage_per_day, &mut es);
+        for _ in 0..n_out {
+            let u = es.next_u01();
+            outage_left += sample_dist(&m.env.outage_hours, u, &m.table);
+        }
+        let out_h = outage_left.min(F::c(24.0));
+        outage_left -= out_h;
+        let outage_frac = out_h * F::c(1.0 / 24.0);
+        let credit = if out_h > F::c(0.0) { F::c(1.0) - sla } else { F::c(1.0) };
+        let tf = F::from_u32(t);
+        let df = (-(lr_disc * tf)).exp();
+        let elec_mult = (lr_elec * tf).exp();
+        let price_mult = (lr_price * tf).exp();
+        let year = ((t / 365) as usize).min(n_years - 1);
+
+        for o in 0..n_opt {
+            let c = &consts[o];
+            let p = &m.options[o];
+            let s = &mut st[o];
+            let mut os = DayStream::new(key, path, t, 1 + o as u32);
+
+            // ---- returns from repair and RMA scheduled for today ----
+            let slot = (t as usize) % RING_DAYS;
+            let mut lost_h = s.ring_hours[slot];
+            s.down -= s.ring_units[slot].min(s.down);
+            let parts = s.ring_parts[slot];
+            s.ring_units[slot] = 0;
+            s.ring_parts[slot] = 0;
+            s.ring_hours[slot] = F::c(0.0);
+            let fill = parts.min(s.backorders);
+            s.backorders -= fill;
+            s.down -= fill.min(s.down);
+            lost_h += F::from_u32(fill) * c.swap_h.min(F::c(24.0));
+            s.spares += parts - fill;
+
+            // ---- deliveries, spares and burn-in ----
+            let ti = t as i64;
+            let inst = arrived(c.nodes, c.delay, c.ramp, ti);
+            let new_nodes = inst - arrived(c.nodes, c.delay, c.ramp, ti - 1);
+            let mut capex_today = F::c(0.0);
+            if t == 0 {
+                capex_today += c.dc_capex;
+            }
+            if t == c.delay {
+                s.spares += p.spare_nodes;
+                let spare_capex = F::from_u32(p.spare_nodes) * c.capex_per_node;
+                capex_today += spare_capex;
+                s.hw_capex += spare_capex;
+            }
+            if new_nodes > 0 {
+                let hw = F::from_u32(new_nodes) * c.capex_per_node;
+                capex_today += hw;
+                s.hw_capex += hw;
+                let bad = binomial(new_nodes, c.burn_fail, &mut os);
+                if bad > 0 && c.replacement > 0 {
+                    let slot = ((t + c.replacement) as usize) % RING_DAYS;
+                    s.down += bad;
+                    s.ring_units[slot] += bad;
+                }
+            }
+
+            // ---- failures ----
+            let inst_f = F::from_u32(inst);
+            let up = inst.saturating_sub(s.down);
+            let up_f = F::from_u32(up);
+            let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
+                (c.job_frac * inst_f * c.cpn / c.job_chips).floor()
+            } else {
+                F::c(0.0)
+            };
+            let q_job = if inst > 0 {
+                n_jobs * c.job_chips / (inst_f * c.cpn)
+            } else {
+                F::c(0.0)
+            };
+            let mut interrupted = 0u32;
+            let mut parts_cost = F::c(0.0);
+            if up > 0 {
+                let mut w = [F::c(0.0); MAX_CLASSES];
+                let mut total = F::c(0.0);
+                for k in 0..p.n_classes as usize {
+                    let mut mult = F::c(1.0);
+                    if c.infant_days[k] > 0 && c.infant_extra[k] != F::c(0.0) {
+                        let young =
+                            inst - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
+                        mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
+                    }
+                    w[k] = c.rate[k] * mult * up_f;
+                    total += w[k];
+                }
+                let nf = poisson(total, &mut os);
+                for _ in 0..nf {
+                    // class by one uniform over the cumulative weights
+                    let target = os.next_u01::<F>() * total;
+                    let mut k = 0usize;
+                    let mut acc = w[0];
+                    while acc < target && k + 1 < p.n_classes as usize {
+                        k += 1;
+                        acc += w[k];
+                    }
+                    let repair_h =
+                        sample_dist(ev(p, opt_ev::REPAIR_BASE + k), os.next_u01::<F>(), &m.table);
+                    if p.hard_mask & (1 << k) != 0 {
+                        s.hard += 1;
+                        let rma = sample_dist(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
+                        let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
+                        s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
+                        if s.spares > 0 {
+                            s.spares -= 1;
+                            schedule_down(s, &mut lost_h, t, repair_h + c.swap_h);
+                        } else {
+                            s.backorders += 1;
+                            s.down += 1;
+                        }
+                        if tf >= c.warranty_day {
+                            parts_cost += c.part_cost;
+                        }
+                    } else {
+                        s.soft += 1;
+                        schedule_down(s, &mut lost_h, t, repair_h);
+                    }
+                    if c.job_frac > F::c(0.0) && os.next_u01::<F>() < q_job {
+                        interrupted += 1;
+                    }
+                }
+            }
+
+            // ---- demand and revenue ----
+            s.demand_x += kappa * (c.mu_logit - s.demand_x) + vol * eps;
+            let ramp_frac = if t < c.delay {
+                F::c(0.0)
+            } else if demand_ramp > F::c(0.0) {
+                (F::from_u32(t - c.delay + 1) / demand_ramp).min(F::c(1.0))
+            } else {
+                F::c(1.0)
+            };
+            let util = ramp_frac / (F::c(1.0) + (-s.demand_x).exp());
+            let down_f = F::from_u32(s.down.min(inst));
+            let down_node_h = (down_f * F::c(24.0) + lost_h) * c.blast_nodes;
+            let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
+            let avail_ch = healthy_ch * (F::c(1.0) - outage_frac);
+            let sold = c.res_frac + (F::c(1.0) - c.res_frac) * util;
+            let revenue = avail_ch
+                * (c.res_frac * c.p_res + (F::c(1.0) - c.res_frac) * c.p_od * price_mult * util)
+                * credit;
+
+            // ---- costs ----
+            let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + (F::c(1.0) - c.idle) * sold) * c.pue;
+            let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
+            let opex = energy_kwh * kwh_price * elec_mult
+                + c.maint_per_day * s.hw_capex
+                + c.ops_per_mw_day * it_mw
+                + c.colo_per_kw_day * it_mw * F::c(1000.0)
+                + parts_cost;
+            let cf = revenue - opex - capex_today;
+
+            s.npv.add(cf * df);
+            s.cum_cf.add(cf);
+            if s.cum_cf.get() < F::c(0.0) {
+                s.went_negative = true;
+            } else if s.went_negative && s.payback > horizon {
+                s.payback = t;
+            }
+            s.capex.add(capex_today);
+            s.opex.add(opex);
+            s.energy_kwh.add(energy_kwh);
+            s.revenue.add(revenue);
+            s.avail_hours.add(avail_ch);
+            s.installed_hours.add(inst_f * c.cpn * F::c(24.0));
+            s.delivered.add(avail_ch * sold);
+            s.pflop.add(avail_ch * sold * c.pflop_per_chip_hour);
+            s.year_cf[year].add(cf);
+            if n_jobs > F::c(0.0) {
+                let job_ch = n_jobs * c.job_chips * F::c(24.0);
+                s.job_den.add(job_ch);
+                s.job_num.add(
+                    job_ch * (F::c(1.0) - c.job_ckpt_overhead)
+                        - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
+                );
+                s.job_days.add(n_jobs);
+                s.interruptions += interrupted;
+            }
+        }
+    }
+
+    // ---- end of horizon: residual value, depreciation, outputs ----
+    let hf = F::from_u32(horizon);
+    let df_end = (-(lr_disc * hf)).exp();
+    for o in 0..n_opt {
+        let c = &consts[o];
+        let s = &mut st[o];
+        let dc_left = (F::c(1.0) - hf / c.dc_life_days).max(F::c(0.0));
+        let residual = c.residual_frac * s.hw_capex + c.dc_capex * dc_left;
+        s.npv.add(residual * df_end);
+        s.year_cf[n_years - 1].add(residual);
+        let hw_dep_frac =
+            ((hf - F::from_u32(c.delay.min(horizon))) / c.life_days).clamp(F::c(0.0), F::c(1.0));
+        let dep = s.hw_capex * hw_dep_frac + c.dc_capex * (F::c(1.0) - dc_left);
+        let r = &mut out[o * N_OUT..(o + 1) * N_OUT];
+        let capex = s.capex.get();
+        let opex = s.opex.get();
+        let delivered = s.delivered.get();
+        let pflop = s.pflop.get();
+        let cost = capex + opex - residual;
+        let mut cfy = [F::c(0.0); MAX_YEARS];
+        for y in 0..n_years {
+            cfy[y] = s.year_cf[y].get();
+        }
+        let nan = F::c(f64::NAN);
+        r[idx::NPV_USD] = s.npv.get();
+        r[idx::PAYBACK_DAYS] = F::from_u32(if s.went_negative { s.payback } else { 0 });
+        r[idx::IRR] = irr(&cfy[..n_years]);
+        r[idx::CAPEX_USD] = capex;
+        r[idx::OPEX_USD] = opex;
+        r[idx::ENERGY_MWH] = s.energy_kwh.get() * F::c(0.001);
+        r[idx::REVENUE_USD] = s.revenue.get();
+        r[idx::OPERATING_INCOME_USD] = s.revenue.get() - opex - dep;
+        let inst_h = s.installed_hours.get();
+        r[idx::AVAILABILITY] = if inst_h > F::c(0.0) {
+            s.avail_hours.get() / inst_h
+        } else {
+            F::c(0.0)
+        };
+        let jd = s.job_den.get();
+        r[idx::GOODPUT] = if jd > F::c(0.0) {
+            (s.job_num.get() / jd).clamp(F::c(0.0), F::c(1.0))
+        } else {
+            nan
+        };
+        r[idx::HARD_FAILURES] = F::from_u32(s.hard);
+        r[idx::SOFT_FAILURES] = F::from_u32(s.soft);
+        let jdays = s.job_days.get();
+        r[idx::INTERRUPTIONS_PER_JOB_DAY] = if jdays > F::c(0.0) {
+            F::from_u32(s.interruptions) / jdays
+        } else {
+            nan
+        };
+        r[idx::CHIP_HOURS_DELIVERED] = delivered;
+        r[idx::EFFECTIVE_PFLOP_HOURS] = pflop;
+        r[idx::USD_PER_CHIP_HOUR] = if delivered > F::c(0.0) {
+            cost / delivered
+        } else {
+            nan
+        };
+        r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
+        for y in 0..MAX_YEARS {
+            r[idx::CASH_FLOW_Y1 + y] = cfy[y];
+        }
+    }
+}

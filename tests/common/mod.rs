@@ -1,0 +1,108 @@
+//! Builders for hand-made flat models used by the closed-form tests: every input fixed unless a
+//! test says otherwise, so expected values can be computed by hand.
+#![allow(dead_code)]
+
+use fleetsim::model::params::*;
+
+/// A fixed-value spec with the field's clamp range left open.
+pub fn fx(v: f64) -> DistSpec {
+    DistSpec::fixed(v as f32)
+}
+
+/// An option with `nodes` nodes of `cpn` chips, no failures, no costs, no revenue.
+pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
+    let mut inputs = [fx(0.0); opt_in::COUNT];
+    inputs[opt_in::BURN_IN_YIELD] = fx(1.0);
+    inputs[opt_in::PUE] = fx(1.0);
+    inputs[opt_in::DC_LIFE_YEARS] = fx(20.0);
+    inputs[opt_in::USEFUL_LIFE_YEARS] = fx(5.0);
+    inputs[opt_in::UTILIZATION_MEAN] = fx(0.5);
+    inputs[opt_in::CHECKPOINT_INTERVAL_MINUTES] = fx(60.0);
+    for c in 0..MAX_CLASSES {
+        inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_INFANT_MULT] = fx(1.0);
+    }
+    OptionParams {
+        nodes,
+        chips_per_node: cpn,
+        blast_radius_chips: cpn,
+        spare_nodes: 0,
+        n_classes: 0,
+        hard_mask: 0,
+        flags: 0,
+        job_chips: 0,
+        inputs,
+        events: [fx(0.0); opt_ev::COUNT],
+    }
+}
+
+/// Adds failure class `kind_hard` with `rate` per node-day and the given repair distribution.
+pub fn add_class(o: &mut OptionParams, rate: f64, hard: bool, repair_hours: DistSpec) -> usize {
+    let c = o.n_classes as usize;
+    o.inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_RATE] = fx(rate);
+    o.events[opt_ev::REPAIR_BASE + c] = repair_hours;
+    if hard {
+        o.hard_mask |= 1 << c;
+    }
+    o.n_classes += 1;
+    c
+}
+
+/// A model with a quiet environment (no outages, zero discount rate, no demand noise).
+pub fn model(options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel {
+    let mut env = [fx(0.0); env_in::COUNT];
+    env[env_in::DEMAND_REVERSION_PER_DAY] = fx(0.0);
+    FlatModel {
+        run: RunParams {
+            seed_lo: seed as u32,
+            seed_hi: (seed >> 32) as u32,
+            n_options: options.len() as u32,
+            horizon_days: 365 * years,
+            n_years: years,
+            n_corr: 0,
+            table_len: 0,
+            _pad: 0,
+        },
+        env: EnvParams {
+            inputs: env,
+            outage_hours: fx(0.0),
+        },
+        corr: CorrParams {
+            idx: [0; MAX_CORR],
+            chol: [0.0; MAX_CORR * MAX_CORR],
+        },
+        options,
+        table: vec![],
+    }
+}
+
+/// Runs `n` paths on the CPU engine in the given precision and returns the block.
+pub fn run(
+    m: &FlatModel,
+    n: u32,
+    precision: fleetsim::engine::Precision,
+) -> fleetsim::engine::PathBlock {
+    use fleetsim::engine::Engine;
+    fleetsim::engine::cpu::CpuEngine::new(precision)
+        .simulate(m, 0, n)
+        .expect("simulate")
+}
+
+/// Values of metric `m` for option `o` over all paths of a block.
+pub fn column(b: &fleetsim::engine::PathBlock, o: usize, m: usize) -> Vec<f64> {
+    (0..b.n_paths as usize).map(|i| b.record(i, o)[m]).collect()
+}
+
+/// Sample mean and standard error of the mean.
+pub fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
+
+/// Sample variance.
+pub fn var(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+}
