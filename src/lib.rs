@@ -6,6 +6,7 @@
 //! aggregated by [`stats`] and written by [`export`].
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod config;
 pub mod dist;
 pub mod engine;
@@ -15,3 +16,4 @@ pub mod real;
 pub mod rng;
 pub mod sample;
 pub mod stats;
+

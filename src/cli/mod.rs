@@ -1,0 +1,161 @@
+//! The command line: `fleetsim [run] [SCENARIO]`, `validate`, `catalog`. Parses arguments with
+//! clap, maps every failure to a one-line message and an exit code (2 = bad input).
+
+mod format;
+mod run;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use run::run;
+
+/// Exit code for bad input: config errors, refused overwrites, impossible requests.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// A failure that ends the program: its message (already with context) and exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code: [`EXIT_BAD_INPUT`] for bad input, 1 for anything else.
+    pub code: u8,
+    /// What went wrong, ready to print.
+    pub message: String,
+}
+
+impl CliError {
+    /// Bad input (exit 2).
+    pub fn input(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_BAD_INPUT,
+            message: message.into(),
+        }
+    }
+    /// A runtime failure (exit 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+/// Monte Carlo economics of AI accelerator fleets: Trainium2 vs Blackwell (and H100).
+///
+/// With no arguments, runs the built-in comparison (configs/default.toml) and prints a table.
+#[derive(Parser, Debug)]
+#[command(name = "fleetsim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (default: `run` on the built-in scenario).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a scenario and print (and optionally write) its distributions.
+    Run(RunArgs),
+    /// Check a scenario file and print what it resolves to; exit 2 if it is invalid.
+    Validate {
+        /// Scenario TOML file.
+        scenario: PathBuf,
+    },
+    /// List the built-in hardware catalog (or one entry in full).
+    Catalog {
+        /// Show every field of this entry.
+        entry: Option<String>,
+    },
+}
+
+/// Which engine simulates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum BackendArg {
+    /// The GPU when one is usable, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU engine (all cores).
+    Cpu,
+    /// The GPU engine (wgpu).
+    Gpu,
+}
+
+/// Arithmetic precision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum PrecisionArg {
+    /// What the GPU computes in.
+    #[default]
+    F32,
+    /// CPU reference, to measure f32 error.
+    F64,
+}
+
+/// Options of `fleetsim run`.
+#[derive(clap::Args, Debug, Default)]
+pub struct RunArgs {
+    /// Scenario TOML file (default: the built-in Trainium2 vs Blackwell comparison).
+    pub scenario: Option<PathBuf>,
+    /// Number of simulated paths (default: the scenario's `paths`, else 20,000).
+    #[arg(long, short = 'n')]
+    pub paths: Option<u32>,
+    /// Run seed (default: the scenario's `seed`, else 1).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Engine.
+    #[arg(long, value_enum, default_value_t)]
+    pub backend: BackendArg,
+    /// Arithmetic precision of the CPU engine.
+    #[arg(long, value_enum, default_value_t)]
+    pub precision: PrecisionArg,
+    /// Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files) here.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Also write per_path.csv and per_path.parquet (one row per path and option).
+    #[arg(long, requires = "out")]
+    pub per_path: bool,
+    /// Overwrite existing result files.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar or notes; errors still go to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Paths per engine call (memory per chunk; results do not depend on it).
+    #[arg(long, default_value_t = 16_384, hide = true)]
+    pub chunk: u32,
+}
+
+/// Parses `args` and runs; prints errors as `fleetsim: error: ...` and returns the exit code.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("fleetsim: error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        None => run(&RunArgs::default()),
+        Some(Command::Run(a)) => run(&a),
+        Some(Command::Validate { scenario }) => run::validate(&scenario),
+        Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
+    }
+}

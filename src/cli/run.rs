@@ -1,0 +1,278 @@
+//! What each subcommand does: load and validate a scenario, pick an engine, simulate with a
+//! progress bar, aggregate, print the comparison table and write the result files.
+
+use std::path::Path;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::format::{days, pct, qty, table, usd};
+use super::{BackendArg, CliError, PrecisionArg, RunArgs};
+use crate::config::{self, Scenario};
+use crate::engine::cpu::CpuEngine;
+use crate::engine::{Engine, Precision, run_paths};
+use crate::export::{self, PerPathWriter};
+use crate::stats::{RunAggregate, RunSummary};
+
+/// Paths simulated when neither the command line nor the scenario says.
+pub const DEFAULT_PATHS: u32 = 20_000;
+/// Seed used when neither the command line nor the scenario says.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// Files `fleetsim run --out` writes, checked before any work so a refusal costs nothing.
+fn output_files(per_path: bool) -> Vec<&'static str> {
+    let mut v = vec!["summary.json", "summary.csv", "pairs.csv"];
+    if per_path {
+        v.extend(["per_path.csv", "per_path.parquet"]);
+    }
+    v
+}
+
+fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
+    match path {
+        None => Ok((config::default_scenario(), "built-in configs/default.toml".into())),
+        Some(p) => config::load_scenario(p)
+            .map(|s| (s, p.display().to_string()))
+            .map_err(|e| CliError::input(e.to_string())),
+    }
+}
+
+/// `fleetsim validate`: loads the scenario and prints its options; errors exit 2.
+pub fn validate(path: &Path) -> Result<(), CliError> {
+    let (s, origin) = load(Some(path))?;
+    println!(
+        "{origin}: valid: \"{}\", {} option(s) ({}), {} years",
+        s.name,
+        s.option_names().len(),
+        s.option_names().join(", "),
+        s.horizon_years
+    );
+    Ok(())
+}
+
+/// `fleetsim catalog`: lists the built-in hardware, or one entry in full.
+pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
+    let text = config::catalog_listing(entry).map_err(|e| CliError::input(e.to_string()))?;
+    print!("{text}");
+    Ok(())
+}
+
+fn pick_engine(args: &RunArgs, quiet: bool) -> Result<Box<dyn Engine>, CliError> {
+    let precision = match args.precision {
+        PrecisionArg::F32 => Precision::F32,
+        PrecisionArg::F64 => Precision::F64,
+    };
+    match args.backend {
+        BackendArg::Gpu => Err(CliError::input(
+            "--backend gpu: this build has no GPU engine yet (it is the next milestone); use --backend cpu or auto",
+        )),
+        BackendArg::Auto | BackendArg::Cpu => {
+            if args.backend == BackendArg::Auto && !quiet {
+                eprintln!("fleetsim: backend auto -> cpu (this build has no GPU engine yet)");
+            }
+            Ok(Box::new(CpuEngine {
+                precision,
+                threads: args.threads,
+            }))
+        }
+    }
+}
+
+/// `fleetsim run` (and `fleetsim` with no arguments).
+pub fn run(args: &RunArgs) -> Result<(), CliError> {
+    let (scenario, origin) = load(args.scenario.as_deref())?;
+    let paths = match args.paths {
+        Some(p) => p,
+        None => scenario
+            .paths
+            .map(|p| p.min(u32::MAX as u64) as u32)
+            .unwrap_or(DEFAULT_PATHS),
+    };
+    if paths == 0 {
+        return Err(CliError::input("--paths must be at least 1"));
+    }
+    let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    if let Some(dir) = &args.out {
+        if !args.force {
+            let existing: Vec<String> = output_files(args.per_path)
+                .into_iter()
+                .map(|f| dir.join(f))
+                .filter(|p| p.exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            if !existing.is_empty() {
+                return Err(CliError::input(format!(
+                    "{} already exist(s); use --force to overwrite",
+                    existing.join(", ")
+                )));
+            }
+        }
+    }
+    let quiet = args.quiet;
+    let engine = pick_engine(args, quiet)?;
+    let info = engine.info();
+    let model = config::flatten(&scenario, seed);
+    let names = scenario.option_names();
+    let n_years = model.run.n_years as usize;
+    let horizon_days = model.run.horizon_days;
+
+    let mut agg = RunAggregate::new(names.len(), n_years);
+    let mut per_path = match (&args.out, args.per_path) {
+        (Some(dir), true) => Some(
+            PerPathWriter::new(dir, &names, n_years, args.force)
+                .map_err(|e| CliError::runtime(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(paths as u64);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:30} {human_pos}/{human_len} paths  {per_sec}  eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let mut write_err = None;
+    let start = Instant::now();
+    run_paths(
+        engine.as_ref(),
+        &model,
+        paths,
+        args.chunk,
+        |block| {
+            agg.add_block(block);
+            if let Some(w) = per_path.as_mut() {
+                if write_err.is_none() {
+                    if let Err(e) = w.write_block(block) {
+                        write_err = Some(e.to_string());
+                    }
+                }
+            }
+        },
+        |done| bar.set_position(done as u64),
+    )
+    .map_err(|e| CliError::runtime(e.to_string()))?;
+    let wall = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    if let Some(e) = write_err {
+        return Err(CliError::runtime(e));
+    }
+    let summary = agg.finish(&names);
+    let path_days = paths as f64 * horizon_days as f64;
+
+    if !quiet || args.out.is_none() {
+        println!(
+            "{}\n{} paths x {} days, seed {seed}, {} {} ({}) in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
+            scenario.name,
+            paths,
+            horizon_days,
+            info.backend,
+            info.adapter,
+            format!("{:?}", info.precision).to_lowercase(),
+            wall,
+            qty(path_days / wall),
+            qty(path_days * names.len() as f64 / wall),
+        );
+        print!("{}", comparison_table(&summary, &names, horizon_days));
+    }
+
+    if let Some(dir) = &args.out {
+        let meta = serde_json::json!({
+            "scenario_file": origin,
+            "scenario": scenario,
+            "seed": seed,
+            "paths": paths,
+            "horizon_days": horizon_days,
+            "backend": info.backend,
+            "adapter": info.adapter,
+            "driver": info.driver,
+            "precision": info.precision,
+            "wall_time_s": wall,
+            "path_days_per_s": path_days / wall,
+        });
+        export::write_summary_json(dir, &summary, &meta, args.force)
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        export::write_summary_csv(dir, &summary, args.force)
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        if let Some(w) = per_path.take() {
+            w.finish().map_err(|e| CliError::runtime(e.to_string()))?;
+        }
+        if !quiet {
+            eprintln!("fleetsim: wrote results to {}", dir.display());
+        }
+    }
+    Ok(())
+}
+
+/// The headline rows: label, metric name, formatter.
+type Fmt = fn(f64, u32) -> String;
+const ROWS: &[(&str, &str, Fmt)] = &[
+    ("NPV", "npv_usd", |x, _| usd(x)),
+    ("payback", "payback_days", days),
+    ("USD per chip-hour", "usd_per_chip_hour", |x, _| usd(x)),
+    ("USD per effective PFLOP-hour", "usd_per_effective_pflop_hour", |x, _| usd(x)),
+    ("availability", "availability", |x, _| pct(x)),
+    ("goodput", "goodput", |x, _| pct(x)),
+    ("hard failures", "hard_failures", |x, _| qty(x)),
+    ("soft failures", "soft_failures", |x, _| qty(x)),
+    ("capex", "capex_usd", |x, _| usd(x)),
+    ("revenue", "revenue_usd", |x, _| usd(x)),
+];
+
+/// The comparison table: P5 / P50 / P95 of the headline metrics per option, then the paired
+/// probabilities.
+pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> String {
+    let mut header = vec!["P5 / P50 / P95".to_string()];
+    header.extend(names.iter().cloned());
+    let mut rows = vec![];
+    for (label, metric, f) in ROWS {
+        let mut r = vec![label.to_string()];
+        for n in names {
+            let cell = s
+                .options
+                .get(n)
+                .and_then(|m| m.get(metric))
+                .and_then(|st| match (st.p5, st.p50, st.p95) {
+                    (Some(a), Some(b), Some(c)) => Some(format!(
+                        "{} / {} / {}",
+                        f(a, horizon_days),
+                        f(b, horizon_days),
+                        f(c, horizon_days)
+                    )),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "n/a".into());
+            r.push(cell);
+        }
+        rows.push(r);
+    }
+    let mut out = table(&header, &rows);
+    for (_, p) in s.pairs.iter() {
+        let show = |metric: &str, what: &str| -> Option<String> {
+            let st = p.metrics.get(metric)?;
+            let prob = st.p_a_better?;
+            let se = st.p_a_better_se.unwrap_or(0.0);
+            Some(format!(
+                "P({} {what} than {}) = {:.1}% (± {:.1}%)\n",
+                p.a,
+                p.b,
+                100.0 * prob,
+                100.0 * se
+            ))
+        };
+        out.push('\n');
+        for (m, w) in [
+            ("usd_per_effective_pflop_hour", "cheaper per effective PFLOP-hour"),
+            ("npv_usd", "higher NPV"),
+        ] {
+            if let Some(line) = show(m, w) {
+                out.push_str(&line);
+            }
+        }
+    }
+    out
+}
