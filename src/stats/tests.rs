@@ -306,6 +306,28 @@ fn sketch_keys_are_monotone_and_buckets_within_bound() {
 }
 
 #[test]
+fn sketch_is_a_function_of_the_multiset() {
+    let xs: Vec<f64> = (0..5_000).map(|i| wild(i + 9)).collect();
+    let fwd = QuantileSketch::from_values(&xs);
+    let rev: Vec<f64> = xs.iter().rev().copied().collect();
+    assert_eq!(fwd, QuantileSketch::from_values(&rev));
+    let mut sorted = xs.clone();
+    sorted.sort_by(|a, b| b.total_cmp(a)); // descending: every add grows the range downward
+    assert_eq!(fwd, QuantileSketch::from_values(&sorted));
+    let mut merged = QuantileSketch::from_values(&xs[4000..]);
+    merged += &QuantileSketch::new();
+    merged += &QuantileSketch::from_values(&xs[..17]);
+    merged += &QuantileSketch::from_values(&xs[17..4000]);
+    assert_eq!(fwd, merged);
+    assert_eq!(fwd.total(), 5_000);
+    assert_eq!(fwd.buckets().map(|b| b.1).sum::<u64>(), 5_000);
+    assert!(fwd.n_buckets() > 100);
+    let vals: Vec<f64> = fwd.buckets().map(|b| b.0).collect();
+    assert!(vals.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(fwd.order_stat(5_000), None);
+}
+
+#[test]
 fn sketch_quantiles_within_stated_error_of_exact() {
     let xs: Vec<f64> = (0..20_000).map(|i| wild(i + 77)).collect();
     let (mut exact, mut sk) = (
