@@ -1,1 +1,325 @@
-//! (in progress)
+//! Writing results for analysts (pandas, DuckDB, spreadsheets): summary.json, summary.csv and
+//! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
+//! ([`PerPathWriter`]). No existing file is overwritten unless `force` is set.
+
+mod per_path;
+#[cfg(test)]
+mod tests;
+
+pub use per_path::{
+    PARQUET_ROW_GROUP_ROWS, PerPathFormats, PerPathWriter, per_path_parquet_schema,
+};
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::stats::{MetricStats, RunSummary};
+
+/// File names written by this module.
+pub mod names {
+    /// Run summary, nested JSON.
+    pub const SUMMARY_JSON: &str = "summary.json";
+    /// One row per (option, metric).
+    pub const SUMMARY_CSV: &str = "summary.csv";
+    /// One row per (pair, metric, kind).
+    pub const PAIRS_CSV: &str = "pairs.csv";
+    /// One row per (path, option), CSV.
+    pub const PER_PATH_CSV: &str = "per_path.csv";
+    /// One row per (path, option), Parquet.
+    pub const PER_PATH_PARQUET: &str = "per_path.parquet";
+}
+
+/// Why an export failed; every variant names the file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The file exists and `force` was not given.
+    #[error("{} already exists; refusing to overwrite it (use --force to overwrite)", path.display())]
+    Exists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// Creating the directory or writing the file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CSV writer failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The CSV error.
+        #[source]
+        source: csv::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The Parquet error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// Serializing JSON failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The metadata given to [`write_summary_json`] is not an object or uses a reserved key.
+    #[error("invalid summary metadata: {0}")]
+    InvalidMeta(String),
+    /// A block does not match the writer (different option count).
+    #[error("per-path block has {got} options, the writer was created for {expected}")]
+    BlockMismatch {
+        /// Options in the block.
+        got: u32,
+        /// Options the writer expects.
+        expected: usize,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Creates `dir` if missing and checks that none of `files` exists there (unless `force`),
+/// before anything is written, so a refused export leaves no partial output behind.
+fn prepare(dir: &Path, files: &[&str], force: bool) -> Result<Vec<PathBuf>, ExportError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
+    if !force && let Some(p) = paths.iter().find(|p| p.exists()) {
+        return Err(ExportError::Exists { path: p.clone() });
+    }
+    Ok(paths)
+}
+
+/// Opens `path` for writing: truncating with `force`, otherwise only if it does not exist
+/// (atomically, so a file appearing since [`prepare`] is still not overwritten).
+fn open(path: &Path, force: bool) -> Result<File, ExportError> {
+    let mut o = OpenOptions::new();
+    o.write(true);
+    if force {
+        o.create(true).truncate(true);
+    } else {
+        o.create_new(true);
+    }
+    o.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            ExportError::Exists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            ExportError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            }
+        }
+    })
+}
+
+/// Formats an f64 so that parsing it gives back the same value (shortest round-trip digits),
+/// in plain notation for 1e-5 <= |x| < 1e16 and scientific beyond; empty for NaN/inf (an
+/// undefined value).
+pub fn format_f64(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-5..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(format_f64).unwrap_or_default()
+}
+
+/// Keys of summary.json that the metadata may not use.
+pub const RESERVED_SUMMARY_KEYS: [&str; 6] = [
+    "fleetsim_version",
+    "n_paths",
+    "definitions",
+    "metrics",
+    "options",
+    "pairs",
+];
+
+#[derive(Serialize)]
+struct SummaryFile<'a> {
+    fleetsim_version: &'static str,
+    #[serde(flatten)]
+    meta: &'a serde_json::Map<String, serde_json::Value>,
+    #[serde(flatten)]
+    summary: &'a RunSummary,
+}
+
+/// Writes `dir/summary.json`, pretty-printed: `{"fleetsim_version", <meta keys>, "n_paths",
+/// "definitions", "metrics", "options": {option: {metric: figures}}, "pairs": {"a vs b":
+/// {"a", "b", "metrics": {metric: {"difference", "ratio", "n_compared", "p_a_better",
+/// "p_a_better_se"}}}}}`.
+///
+/// `meta` (resolved config, seed, backend, adapter, wall time, ...) must be a JSON object (or
+/// null) whose keys are not in [`RESERVED_SUMMARY_KEYS`]; its keys are merged in at top level.
+/// Returns the path written.
+pub fn write_summary_json(
+    dir: &Path,
+    summary: &RunSummary,
+    meta: &serde_json::Value,
+    force: bool,
+) -> Result<PathBuf, ExportError> {
+    let empty = serde_json::Map::new();
+    let meta = match meta {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => &empty,
+        other => {
+            return Err(ExportError::InvalidMeta(format!(
+                "expected a JSON object, got {}",
+                other
+            )));
+        }
+    };
+    if let Some(k) = meta
+        .keys()
+        .find(|k| RESERVED_SUMMARY_KEYS.contains(&k.as_str()))
+    {
+        return Err(ExportError::InvalidMeta(format!(
+            "key {k:?} is reserved for the figures (reserved: {RESERVED_SUMMARY_KEYS:?})"
+        )));
+    }
+    let path = prepare(dir, &[names::SUMMARY_JSON], force)?.remove(0);
+    let mut w = BufWriter::new(open(&path, force)?);
+    let file = SummaryFile {
+        fleetsim_version: env!("CARGO_PKG_VERSION"),
+        meta,
+        summary,
+    };
+    serde_json::to_writer_pretty(&mut w, &file).map_err(|source| ExportError::Json {
+        path: path.clone(),
+        source,
+    })?;
+    w.write_all(b"\n").map_err(io_err(&path))?;
+    w.flush().map_err(io_err(&path))?;
+    Ok(path)
+}
+
+/// Statistic columns shared by summary.csv and pairs.csv, after the key columns.
+pub const STAT_COLUMNS: [&str; 19] = [
+    "count",
+    "n_undefined",
+    "mean",
+    "sd",
+    "se",
+    "min",
+    "p1",
+    "p5",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "p99",
+    "max",
+    "cvar5",
+    "p_negative",
+    "quantile_method",
+];
+
+fn stat_cells(s: &MetricStats) -> Vec<String> {
+    let mut v = vec![
+        s.count.to_string(),
+        s.n_undefined.to_string(),
+        opt(s.mean),
+        opt(s.sd),
+        opt(s.se),
+        opt(s.min),
+    ];
+    v.extend(s.quantiles().iter().map(|(_, q)| opt(*q)));
+    v.extend([
+        opt(s.max),
+        opt(s.cvar5),
+        opt(s.p_negative),
+        s.quantile_method.as_str().to_string(),
+    ]);
+    v
+}
+
+/// Writes `dir/summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`]) and
+/// `dir/pairs.csv` (columns: option_a, option_b, metric, kind = difference|ratio, unit, then
+/// [`STAT_COLUMNS`], then n_compared, p_a_better, p_a_better_se). Empty cell = null. Neither
+/// file is written if either exists without `force`. Returns the paths written.
+pub fn write_summary_csv(
+    dir: &Path,
+    summary: &RunSummary,
+    force: bool,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let paths = prepare(dir, &[names::SUMMARY_CSV, names::PAIRS_CSV], force)?;
+    let unit = |m: &str| summary.metrics.get(m).map(|d| d.unit).unwrap_or("");
+
+    let p = &paths[0];
+    let csv_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| ExportError::Csv { path: p, source }
+    };
+    let mut w = csv::Writer::from_writer(open(p, force)?);
+    let mut header = vec!["option", "metric", "unit"];
+    header.extend(STAT_COLUMNS);
+    w.write_record(&header).map_err(csv_err(p))?;
+    for (o, metrics) in summary.options.iter() {
+        for (m, s) in metrics.iter() {
+            let mut row = vec![o.to_string(), m.to_string(), unit(m).to_string()];
+            row.extend(stat_cells(s));
+            w.write_record(&row).map_err(csv_err(p))?;
+        }
+    }
+    w.flush().map_err(io_err(p))?;
+
+    let p = &paths[1];
+    let mut w = csv::Writer::from_writer(open(p, force)?);
+    let mut header = vec!["option_a", "option_b", "metric", "kind", "unit"];
+    header.extend(STAT_COLUMNS);
+    header.extend(["n_compared", "p_a_better", "p_a_better_se"]);
+    w.write_record(&header).map_err(csv_err(p))?;
+    for (_, pair) in summary.pairs.iter() {
+        for (m, ps) in pair.metrics.iter() {
+            for (kind, s, u) in [
+                ("difference", &ps.difference, unit(m)),
+                ("ratio", &ps.ratio, "ratio"),
+            ] {
+                let mut row = vec![
+                    pair.a.clone(),
+                    pair.b.clone(),
+                    m.to_string(),
+                    kind.to_string(),
+                    u.to_string(),
+                ];
+                row.extend(stat_cells(s));
+                row.extend([
+                    ps.n_compared.to_string(),
+                    opt(ps.p_a_better),
+                    opt(ps.p_a_better_se),
+                ]);
+                w.write_record(&row).map_err(csv_err(p))?;
+            }
+        }
+    }
+    w.flush().map_err(io_err(p))?;
+    Ok(paths)
+}

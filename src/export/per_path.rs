@@ -1,0 +1,288 @@
+//! Streaming per-path export: one row per (path, option) with one column per metric, written
+//! to per_path.csv and per_path.parquet as blocks arrive.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::ColumnPath;
+
+use super::{ExportError, format_f64, io_err, names, open, prepare};
+use crate::engine::PathBlock;
+use crate::model::outputs::metrics_for;
+
+/// Rows buffered per Parquet row group (the last group may be smaller).
+pub const PARQUET_ROW_GROUP_ROWS: usize = 65_536;
+
+/// Which per-path files to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PerPathFormats {
+    /// Write per_path.csv.
+    pub csv: bool,
+    /// Write per_path.parquet.
+    pub parquet: bool,
+}
+
+impl Default for PerPathFormats {
+    /// Both files.
+    fn default() -> Self {
+        PerPathFormats {
+            csv: true,
+            parquet: true,
+        }
+    }
+}
+
+/// The Parquet schema of per_path.parquet for a run of `n_years` years, in Parquet's message
+/// syntax: `path` INT64 required, `option` UTF8 string required, then one OPTIONAL DOUBLE per
+/// metric of [`metrics_for`]`(n_years)`, null where the metric is undefined on that path.
+pub fn per_path_parquet_schema(n_years: usize) -> String {
+    let mut s = String::from(
+        "message fleetsim_per_path {\n  REQUIRED INT64 path;\n  REQUIRED BYTE_ARRAY option (STRING);\n",
+    );
+    for (_, _, name) in metrics_for(n_years) {
+        s.push_str(&format!("  OPTIONAL DOUBLE {name};\n"));
+    }
+    s.push('}');
+    s
+}
+
+struct ParquetSink {
+    path: PathBuf,
+    writer: SerializedFileWriter<File>,
+    paths: Vec<i64>,
+    options: Vec<ByteArray>,
+    /// Defined values only, per metric column.
+    values: Vec<Vec<f64>>,
+    /// Definition levels per metric column (1 = defined, 0 = null).
+    defs: Vec<Vec<i16>>,
+}
+
+impl ParquetSink {
+    fn rows(&self) -> usize {
+        self.paths.len()
+    }
+
+    fn flush(&mut self) -> Result<(), ParquetError> {
+        if self.paths.is_empty() {
+            return Ok(());
+        }
+        let mut rg = self.writer.next_row_group()?;
+        let mut k = 0usize;
+        while let Some(mut col) = rg.next_column()? {
+            match k {
+                0 => {
+                    col.typed::<Int64Type>()
+                        .write_batch(&self.paths, None, None)?;
+                }
+                1 => {
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&self.options, None, None)?;
+                }
+                _ => {
+                    col.typed::<DoubleType>().write_batch(
+                        &self.values[k - 2],
+                        Some(&self.defs[k - 2]),
+                        None,
+                    )?;
+                }
+            }
+            col.close()?;
+            k += 1;
+        }
+        rg.close()?;
+        self.paths.clear();
+        self.options.clear();
+        self.values.iter_mut().for_each(Vec::clear);
+        self.defs.iter_mut().for_each(Vec::clear);
+        Ok(())
+    }
+}
+
+/// Streams per-path outputs to `dir/per_path.csv` and `dir/per_path.parquet`.
+///
+/// Both files have one row per (path, option), paths in the order blocks are given, options in
+/// config order: `path` (integer), `option` (name), then one column per metric of
+/// [`metrics_for`]`(n_years)` (record order, yearly cash flows last). Undefined values are
+/// empty CSV cells and Parquet nulls; CSV numbers are written with round-trip precision
+/// ([`format_f64`]). Parquet row groups hold [`PARQUET_ROW_GROUP_ROWS`] rows, uncompressed.
+/// Call [`finish`](Self::finish): a writer dropped without it leaves an unreadable Parquet
+/// file.
+pub struct PerPathWriter {
+    option_names: Vec<String>,
+    option_bytes: Vec<ByteArray>,
+    metric_idx: Vec<usize>,
+    csv: Option<(PathBuf, csv::Writer<File>)>,
+    parquet: Option<ParquetSink>,
+    rows: u64,
+}
+
+impl PerPathWriter {
+    /// Creates `dir` if needed and opens both files; fails with [`ExportError::Exists`] if
+    /// either exists and `force` is false (before creating anything).
+    pub fn new(
+        dir: &Path,
+        option_names: &[String],
+        n_years: usize,
+        force: bool,
+    ) -> Result<Self, ExportError> {
+        Self::with_formats(dir, option_names, n_years, force, PerPathFormats::default())
+    }
+
+    /// Like [`new`](Self::new), writing only the formats asked for (a CSV of every path can be
+    /// many gigabytes; Parquet is several times smaller).
+    pub fn with_formats(
+        dir: &Path,
+        option_names: &[String],
+        n_years: usize,
+        force: bool,
+        formats: PerPathFormats,
+    ) -> Result<Self, ExportError> {
+        let metrics = metrics_for(n_years);
+        let mut files = Vec::new();
+        if formats.csv {
+            files.push(names::PER_PATH_CSV);
+        }
+        if formats.parquet {
+            files.push(names::PER_PATH_PARQUET);
+        }
+        let paths = prepare(dir, &files, force)?;
+        let mut paths = paths.into_iter();
+
+        let csv = if formats.csv {
+            let p = paths.next().unwrap();
+            let mut w = csv::Writer::from_writer(open(&p, force)?);
+            let mut header = vec!["path", "option"];
+            header.extend(metrics.iter().map(|(_, _, n)| n.as_str()));
+            w.write_record(&header).map_err(|source| ExportError::Csv {
+                path: p.clone(),
+                source,
+            })?;
+            Some((p, w))
+        } else {
+            None
+        };
+
+        let parquet = if formats.parquet {
+            let p = paths.next().unwrap();
+            let perr = |p: &Path| {
+                let p = p.to_path_buf();
+                move |source| ExportError::Parquet { path: p, source }
+            };
+            let schema =
+                Arc::new(parse_message_type(&per_path_parquet_schema(n_years)).map_err(perr(&p))?);
+            let props = WriterProperties::builder()
+                .set_created_by(format!("fleetsim {}", env!("CARGO_PKG_VERSION")))
+                .set_key_value_metadata(Some(vec![KeyValue::new(
+                    "fleetsim_version".to_string(),
+                    env!("CARGO_PKG_VERSION").to_string(),
+                )]))
+                .set_dictionary_enabled(false)
+                .set_column_dictionary_enabled(ColumnPath::from("option"), true)
+                .build();
+            let file = open(&p, force)?;
+            let writer =
+                SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(perr(&p))?;
+            Some(ParquetSink {
+                path: p,
+                writer,
+                paths: Vec::new(),
+                options: Vec::new(),
+                values: vec![Vec::new(); metrics.len()],
+                defs: vec![Vec::new(); metrics.len()],
+            })
+        } else {
+            None
+        };
+
+        Ok(PerPathWriter {
+            option_names: option_names.to_vec(),
+            option_bytes: option_names
+                .iter()
+                .map(|n| ByteArray::from(n.as_str()))
+                .collect(),
+            metric_idx: metrics.iter().map(|(i, _, _)| *i).collect(),
+            csv,
+            parquet,
+            rows: 0,
+        })
+    }
+
+    /// Appends every (path, option) row of a block.
+    pub fn write_block(&mut self, block: &PathBlock) -> Result<(), ExportError> {
+        if block.n_options as usize != self.option_names.len() {
+            return Err(ExportError::BlockMismatch {
+                got: block.n_options,
+                expected: self.option_names.len(),
+            });
+        }
+        let mut row: Vec<String> = Vec::with_capacity(self.metric_idx.len() + 2);
+        for i in 0..block.n_paths as usize {
+            let path = block.first_path as i64 + i as i64;
+            for o in 0..self.option_names.len() {
+                let rec = block.record(i, o);
+                if let Some((p, w)) = &mut self.csv {
+                    row.clear();
+                    row.push(path.to_string());
+                    row.push(self.option_names[o].clone());
+                    row.extend(self.metric_idx.iter().map(|&m| format_f64(rec[m])));
+                    w.write_record(&row).map_err(|source| ExportError::Csv {
+                        path: p.clone(),
+                        source,
+                    })?;
+                }
+                if let Some(pq) = &mut self.parquet {
+                    pq.paths.push(path);
+                    pq.options.push(self.option_bytes[o].clone());
+                    for (k, &m) in self.metric_idx.iter().enumerate() {
+                        let v = rec[m];
+                        if v.is_finite() {
+                            pq.values[k].push(v);
+                            pq.defs[k].push(1);
+                        } else {
+                            pq.defs[k].push(0);
+                        }
+                    }
+                    if pq.rows() >= PARQUET_ROW_GROUP_ROWS {
+                        pq.flush().map_err(|source| ExportError::Parquet {
+                            path: pq.path.clone(),
+                            source,
+                        })?;
+                    }
+                }
+                self.rows += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows written so far (paths x options).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Flushes and closes the files; returns the paths written.
+    pub fn finish(self) -> Result<Vec<PathBuf>, ExportError> {
+        let mut out = Vec::new();
+        if let Some((p, mut w)) = self.csv {
+            w.flush().map_err(io_err(&p))?;
+            out.push(p);
+        }
+        if let Some(mut pq) = self.parquet {
+            let perr = |p: &Path| {
+                let p = p.to_path_buf();
+                move |source| ExportError::Parquet { path: p, source }
+            };
+            pq.flush().map_err(perr(&pq.path))?;
+            pq.writer.close().map_err(perr(&pq.path))?;
+            out.push(pq.path);
+        }
+        Ok(out)
+    }
+}
