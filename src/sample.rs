@@ -164,7 +164,8 @@ fn horner<F: Real>(x: F, c: &[f64]) -> F {
 /// `0.5 erfc(-x / sqrt 2)` with the Numerical Recipes `erfcc` Chebyshev fit (one `exp`, one
 /// division, a single select for the sign), whose fractional error is below 1.2e-7 everywhere,
 /// so the absolute error of `Phi` is below 1.2e-7 and tail values keep their relative
-/// accuracy. Used by the Gaussian copula (`Phi(L Phi^-1(u))`) and host-side truncation bounds.
+/// accuracy. Used by the Gaussian copula (`Phi(L Phi^-1(u))`); host-side analytics use the
+/// more accurate `crate::dist::phi`.
 /// The result lies in `[0, 1]`; extreme `x` gives exactly 0 or 1.
 pub fn norm_cdf<F: Real>(x: F) -> F {
     const P: [f64; 10] = [
@@ -363,11 +364,11 @@ fn binomial_lpmf<F: Real>(k: F, nf: F, p: F, np: F, nq: F, ln1mp: F) -> F {
 /// * `0 < mean < 12` ([`POISSON_INV_MAX_MEAN`]): **exactly one** uniform `u`; sequential
 ///   inversion from 0 (`cdf += p_k`, `p_k = p_{k-1} mean / k`) until `u <= cdf`, exact up to
 ///   the rounding of the running sum (f32: about 1e-6 in probability). Capped at
-///   [`INV_CAP`] = 64 steps (P(K > 64) < 1e-30 here); the loop also stops in the far tail once
+///   [`INV_CAP`] = 64 steps (P(K > 64) < 1e-25 here); the loop also stops in the far tail once
 ///   `p_k` no longer changes `cdf` (only reached when `u` is within rounding of 1).
 /// * `mean >= 12`: Hörmann's PTRS transformed rejection; each attempt consumes **two** uniforms,
-///   `U` then `V`. At most [`REJECT_CAP`] = 32 attempts (the acceptance rate is above 0.85, so
-///   the cap is essentially never reached); then the fallback
+///   `U` then `V`. At most [`REJECT_CAP`] = 32 attempts (measured acceptance rate 0.77 at mean 12,
+///   0.84 at 50, 0.88 at 1000, so the cap is hit with probability below 1e-20); then the fallback
 ///   `max(0, floor(mean + sqrt(mean) Phi^-1(V) + 0.5))` reuses the last `V`, no extra draw.
 ///   The acceptance test uses Loader's cancellation-free log pmf, so f32 is accurate for
 ///   large means; means are clamped to [`POISSON_MAX_MEAN`].
@@ -434,7 +435,7 @@ fn poisson_ptrs<F: Real>(mu: F, s: &mut DayStream) -> u32 {
             return k.to_u32_sat();
         }
     }
-    // Cap reached (probability below 1e-25): rounded normal approximation from the last V.
+    // Cap reached (probability below 1e-20): rounded normal approximation from the last V.
     (mu + smu * norm_inv_cdf(v) + half).floor().to_u32_sat()
 }
 
@@ -447,8 +448,9 @@ fn poisson_ptrs<F: Real>(mu: F, s: &mut DayStream) -> u32 {
 ///   `n` is fine), capped at [`INV_CAP`] = 64 steps (P(K > 64) < 1e-25 here) and at `k = n`,
 ///   stopping early in the far tail like [`poisson`].
 /// * `n pp >= 10`: Hörmann's BTRS transformed rejection; each attempt consumes **two**
-///   uniforms, `U` then `V`; at most [`REJECT_CAP`] = 32 attempts (acceptance rate above
-///   0.8), then the fallback `clamp(floor(n pp + sqrt(n pp (1-pp)) Phi^-1(V) + 0.5), 0, n)`
+///   uniforms, `U` then `V`; at most [`REJECT_CAP`] = 32 attempts (measured acceptance rate 0.71
+///   at `n pp = 10`, 0.79 at 50, 0.87 at 1000: the cap is hit with probability below 1e-16),
+///   then the fallback `clamp(floor(n pp + sqrt(n pp (1-pp)) Phi^-1(V) + 0.5), 0, n)`
 ///   reuses the last `V`, no extra draw. The acceptance test uses Loader's log pmf.
 ///
 /// In f32, `n` above 2^24 loses integer resolution; counts are meant to be far smaller.
@@ -533,7 +535,7 @@ fn binomial_btrs<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
             return k.to_u32_sat().min(n);
         }
     }
-    // Cap reached (probability below 1e-20): rounded normal approximation from the last V.
+    // Cap reached (probability below 1e-16): rounded normal approximation from the last V.
     (np + spq * norm_inv_cdf(v) + half)
         .floor()
         .clamp(F::c(0.0), nf)
