@@ -149,3 +149,70 @@ mod tests {
         }
     }
 }
+
+/// A [`DayStream`] as a `rand` 0.10 generator, so Philox can drive the `rand` ecosystem
+/// (`rand::RngExt`, `rand::seq`, distributions) on the host: tests, tools, resampling.
+///
+/// Implements `rand::TryRng` with `Error = Infallible`, which makes it a `rand::Rng`. It yields
+/// exactly the [`DayStream`]'s u32 draws for its (key, path, day, stream); `next_u64` joins two
+/// of them little-endian (first draw in the low half) and byte fills take whole u32 draws. Not a
+/// `SeedableRng`: the engines' counter layout, not a byte seed, identifies a stream. The
+/// engines themselves use [`DayStream`] directly.
+#[derive(Clone, Debug)]
+pub struct PhiloxRng(DayStream);
+
+impl PhiloxRng {
+    /// The generator over `DayStream::new(key, path, day, stream)`.
+    pub fn new(key: [u32; 2], path: u32, day: u32, stream: u32) -> Self {
+        PhiloxRng(DayStream::new(key, path, day, stream))
+    }
+}
+
+impl From<DayStream> for PhiloxRng {
+    /// Continues an existing stream from its current position.
+    fn from(s: DayStream) -> Self {
+        PhiloxRng(s)
+    }
+}
+
+impl rand::TryRng for PhiloxRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(self.0.next_u32())
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        rand::rand_core::utils::next_u64_via_u32(self)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand::rand_core::utils::fill_bytes_via_next_word(dst, || self.try_next_u32())
+    }
+}
+
+#[cfg(test)]
+mod philox_rng_tests {
+    use super::*;
+    use rand::{Rng, RngExt};
+
+    #[test]
+    fn philox_rng_yields_the_day_stream() {
+        let key = seed_key(42);
+        let mut s = DayStream::new(key, 5, DAY_INIT, 2);
+        let mut r = PhiloxRng::new(key, 5, DAY_INIT, 2);
+        for _ in 0..9 {
+            assert_eq!(r.next_u32(), s.next_u32());
+        }
+        let (lo, hi) = (s.next_u32() as u64, s.next_u32() as u64);
+        assert_eq!(r.next_u64(), lo | hi << 32);
+        let mut bytes = [0u8; 6];
+        r.fill_bytes(&mut bytes);
+        let (a, b) = (s.next_u32().to_le_bytes(), s.next_u32().to_le_bytes());
+        assert_eq!(bytes, [a[0], a[1], a[2], a[3], b[0], b[1]]);
+        // Plugs into rand's extension methods.
+        let x: f64 = r.random();
+        assert!((0.0..1.0).contains(&x));
+        assert!(r.random_range(10..20) >= 10);
+    }
+}
