@@ -16,4 +16,3 @@ pub mod real;
 pub mod rng;
 pub mod sample;
 pub mod stats;
-

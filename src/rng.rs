@@ -96,12 +96,13 @@ impl DayStream {
     }
 }
 
-/// Maps a u32 to a uniform in the open interval (0, 1): `((x >> 8) + 0.5) * 2^-24`.
-/// Exact in both f32 and f64 (24 significant bits), so both precisions see the same value,
-/// and never 0 or 1, so `ln(u)` and the inverse normal CDF are always finite.
+/// Maps a u32 to a uniform in the open interval (0, 1): `((x >> 9) + 0.5) * 2^-23`, i.e. the
+/// midpoints of 2^23 equal cells, in `[2^-24, 1 - 2^-24]`. Every value has at most 24
+/// significant bits, so it is exact in f32 and f64 alike (both precisions and the GPU see the
+/// same number), and it is never 0 or 1, so `ln(u)` and the inverse normal CDF stay finite.
 #[inline(always)]
 pub fn u01<F: crate::real::Real>(x: u32) -> F {
-    F::c(((x >> 8) as f64 + 0.5) * (1.0 / 16_777_216.0))
+    F::c(((x >> 9) as f64 + 0.5) * (1.0 / 8_388_608.0))
 }
 
 #[cfg(test)]

@@ -8,10 +8,9 @@
 //! through `&mut DayStream`, in the order documented on each function, so the CPU and GPU see
 //! the same numbers for the same decisions.
 //!
-//! Extreme uniforms: `u01` is meant to lie in the open interval (0, 1), but in `f32` the upper
-//! half of its values is rounded to the f32 grid and `u01(u32::MAX)` rounds to exactly `1.0`.
-//! All functions here therefore accept any uniform in the closed interval `[0, 1]` and stay
-//! finite there (they clamp into [`U_LO`], [`U_HI`] where a logarithm or an inverse CDF needs
+//! Extreme uniforms: `u01` lies in `[2^-24, 1 - 2^-24]`, exact in f32, but samplers are also
+//! fed derived uniforms (copula, truncation), so all functions here accept any uniform in the
+//! closed interval `[0, 1]` and stay finite there (they clamp into [`U_LO`], [`U_HI`] where a logarithm or an inverse CDF needs
 //! it).
 
 use crate::model::params::{DistSpec, kind};
@@ -20,11 +19,11 @@ use crate::rng::DayStream;
 
 /// Smallest uniform the inverse normal CDF is evaluated at (`1e-30`, a normal f32): lower
 /// inputs are clamped to it, so `norm_inv_cdf` stays finite (about -11.46) even at `u = 0`.
-/// Kept far below `u01`'s smallest value (2^-25) so truncated-normal tails mapped into tiny
+/// Kept far below `u01`'s smallest value (2^-24) so truncated-normal tails mapped into tiny
 /// intervals are not distorted.
 pub const U_LO: f64 = 1e-30;
 /// Largest uniform the samplers use, `1 - 2^-24` (the largest f32 below 1): larger inputs
-/// (such as `u01::<f32>(u32::MAX)`, which rounds to 1.0) are clamped to it. Both precisions
+/// (such as a copula output rounded to 1.0) are clamped to it. Both precisions
 /// clamp identically, so they agree at the extremes. `norm_inv_cdf(U_HI)` is about 5.3.
 pub const U_HI: f64 = 1.0 - 1.0 / 16_777_216.0;
 

@@ -37,11 +37,17 @@ fn failure_counts_are_poisson() {
     let lambda = 0.001 * 100.0 * 365.0;
     let (mean, se) = mean_se(&v);
     // 5 standard errors of the mean.
-    assert!((mean - lambda).abs() < 5.0 * se, "mean {mean} vs {lambda} (se {se})");
+    assert!(
+        (mean - lambda).abs() < 5.0 * se,
+        "mean {mean} vs {lambda} (se {se})"
+    );
     // Var(s^2) ~ (mu4 - sigma^4)/n with mu4 = lambda(1 + 3 lambda) for a Poisson.
     let sd_var = ((lambda + 2.0 * lambda * lambda) / n as f64).sqrt();
     let s2 = var(&v);
-    assert!((s2 - lambda).abs() < 5.0 * sd_var, "variance {s2} vs {lambda}");
+    assert!(
+        (s2 - lambda).abs() < 5.0 * sd_var,
+        "variance {s2} vs {lambda}"
+    );
     assert!(column(&b, 0, idx::HARD_FAILURES).iter().all(|&h| h == 0.0));
 }
 
@@ -72,7 +78,10 @@ fn littles_law_and_availability() {
     let (g, se) = mean_se(&gap);
     let l = (1.0 - mean_se(&avail).0) * nodes as f64;
     // 5 SE, plus 1% of L for repairs cut off at the horizon (about W/days of them).
-    assert!(g.abs() < 5.0 * se + 0.01 * l, "Little gap {g} (se {se}, L {l})");
+    assert!(
+        g.abs() < 5.0 * se + 0.01 * l,
+        "Little gap {g} (se {se}, L {l})"
+    );
 
     let mttr = w_days;
     let mtbf = 1.0 / lambda;
@@ -164,11 +173,17 @@ fn npv_of_constant_cash_flow_is_the_annuity() {
     let annuity = c * (1.0 - v.powf(h)) / (1.0 - v);
     let b64 = run(&m, 4, Precision::F64);
     let npv64 = b64.record(0, 0)[idx::NPV_USD];
-    assert!(((npv64 - annuity) / annuity).abs() < 1e-9, "f64 {npv64} vs {annuity}");
+    assert!(
+        ((npv64 - annuity) / annuity).abs() < 1e-9,
+        "f64 {npv64} vs {annuity}"
+    );
     let b32 = run(&m, 4, Precision::F32);
     let npv32 = b32.record(0, 0)[idx::NPV_USD];
     // f32 with compensated sums and per-day exp(): stated bound 1e-5 relative.
-    assert!(((npv32 - annuity) / annuity).abs() < 1e-5, "f32 {npv32} vs {annuity}");
+    assert!(
+        ((npv32 - annuity) / annuity).abs() < 1e-5,
+        "f32 {npv32} vs {annuity}"
+    );
     assert_eq!(b64.record(0, 0)[idx::REVENUE_USD], c * h);
 }
 
@@ -221,10 +236,16 @@ fn goodput_matches_young_daly() {
             "tau {tau}: goodput {mean} vs {expected} (se {se})"
         );
         let ipd = mean_se(&column(&b, 0, idx::INTERRUPTIONS_PER_JOB_DAY));
-        assert!((ipd.0 - 0.128).abs() < 5.0 * ipd.1, "interruptions/job-day {ipd:?}");
+        assert!(
+            (ipd.0 - 0.128).abs() < 5.0 * ipd.1,
+            "interruptions/job-day {ipd:?}"
+        );
         goodputs.push(mean);
     }
-    assert!(goodputs[1] > goodputs[0] && goodputs[1] > goodputs[2], "{goodputs:?}");
+    assert!(
+        goodputs[1] > goodputs[0] && goodputs[1] > goodputs[2],
+        "{goodputs:?}"
+    );
 }
 
 /// A model exercising every mechanism with uncertain inputs.
@@ -280,7 +301,15 @@ fn same_seed_same_numbers_whatever_the_threads_and_chunks() {
             threads: Some(threads),
         };
         let mut all = vec![];
-        run_paths(&e, &m, n, chunk, |b| all.extend_from_slice(&b.values), |_| {}).unwrap();
+        run_paths(
+            &e,
+            &m,
+            n,
+            chunk,
+            |b| all.extend_from_slice(&b.values),
+            |_| {},
+        )
+        .unwrap();
         all
     };
     let a = collect(1, 61);
@@ -316,5 +345,8 @@ fn options_share_the_environment() {
         assert_eq!(bits(0), bits(1), "path {i}");
         differs_between_paths |= b.record(i, 0)[idx::NPV_USD] != b.record(0, 0)[idx::NPV_USD];
     }
-    assert!(differs_between_paths, "the environment is random across paths");
+    assert!(
+        differs_between_paths,
+        "the environment is random across paths"
+    );
 }

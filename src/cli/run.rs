@@ -30,7 +30,10 @@ fn output_files(per_path: bool) -> Vec<&'static str> {
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
     match path {
-        None => Ok((config::default_scenario(), "built-in configs/default.toml".into())),
+        None => Ok((
+            config::default_scenario(),
+            "built-in configs/default.toml".into(),
+        )),
         Some(p) => config::load_scenario(p)
             .map(|s| (s, p.display().to_string()))
             .map_err(|e| CliError::input(e.to_string())),
@@ -214,7 +217,11 @@ const ROWS: &[(&str, &str, Fmt)] = &[
     ("NPV", "npv_usd", |x, _| usd(x)),
     ("payback", "payback_days", days),
     ("USD per chip-hour", "usd_per_chip_hour", |x, _| usd(x)),
-    ("USD per effective PFLOP-hour", "usd_per_effective_pflop_hour", |x, _| usd(x)),
+    (
+        "USD per effective PFLOP-hour",
+        "usd_per_effective_pflop_hour",
+        |x, _| usd(x),
+    ),
     ("availability", "availability", |x, _| pct(x)),
     ("goodput", "goodput", |x, _| pct(x)),
     ("hard failures", "hard_failures", |x, _| qty(x)),
@@ -266,7 +273,10 @@ pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> 
         };
         out.push('\n');
         for (m, w) in [
-            ("usd_per_effective_pflop_hour", "cheaper per effective PFLOP-hour"),
+            (
+                "usd_per_effective_pflop_hour",
+                "cheaper per effective PFLOP-hour",
+            ),
             ("npv_usd", "higher NPV"),
         ] {
             if let Some(line) = show(m, w) {

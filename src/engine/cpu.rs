@@ -72,9 +72,7 @@ pub fn cpu_description() -> String {
 
 impl Engine for CpuEngine {
     fn info(&self) -> EngineInfo {
-        let threads = self
-            .threads
-            .unwrap_or_else(rayon::current_num_threads);
+        let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
         EngineInfo {
             backend: "cpu".into(),
             adapter: cpu_description(),

@@ -72,7 +72,9 @@ pub struct EngineInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// A metric that must be finite was NaN or infinite: a model bug, never silently exported.
-    #[error("engine produced a non-finite {metric} for path {path}, option {option}: this is a bug")]
+    #[error(
+        "engine produced a non-finite {metric} for path {path}, option {option}: this is a bug"
+    )]
     NonFinite {
         /// Metric name.
         metric: &'static str,

@@ -249,12 +249,12 @@ mod tests {
         assert_eq!(offset_of!(DistSpec, lo), 24);
         assert_eq!(size_of::<RunParams>(), 32);
         assert_eq!(size_of::<EnvParams>(), 32 * (env_in::COUNT + 1));
-        assert_eq!(size_of::<CorrParams>(), 4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR);
-        assert_eq!(offset_of!(OptionParams, inputs), 32);
         assert_eq!(
-            offset_of!(OptionParams, events),
-            32 + 32 * opt_in::COUNT
+            size_of::<CorrParams>(),
+            4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR
         );
+        assert_eq!(offset_of!(OptionParams, inputs), 32);
+        assert_eq!(offset_of!(OptionParams, events), 32 + 32 * opt_in::COUNT);
         assert_eq!(
             size_of::<OptionParams>(),
             32 + 32 * (opt_in::COUNT + opt_ev::COUNT)

@@ -406,7 +406,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         let out_h = outage_left.min(F::c(24.0));
         outage_left -= out_h;
         let outage_frac = out_h * F::c(1.0 / 24.0);
-        let credit = if out_h > F::c(0.0) { F::c(1.0) - sla } else { F::c(1.0) };
+        let credit = if out_h > F::c(0.0) {
+            F::c(1.0) - sla
+        } else {
+            F::c(1.0)
+        };
         let tf = F::from_u32(t);
         let df = (-(lr_disc * tf)).exp();
         let elec_mult = (lr_elec * tf).exp();
@@ -502,7 +506,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                         sample_dist(ev(p, opt_ev::REPAIR_BASE + k), os.next_u01::<F>(), &m.table);
                     if p.hard_mask & (1 << k) != 0 {
                         s.hard += 1;
-                        let rma = sample_dist(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
+                        let rma =
+                            sample_dist(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
                         let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
                         s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
                         if s.spares > 0 {
@@ -545,7 +550,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 * credit;
 
             // ---- costs ----
-            let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + (F::c(1.0) - c.idle) * sold) * c.pue;
+            let energy_kwh =
+                avail_ch * c.it_kw_per_chip * (c.idle + (F::c(1.0) - c.idle) * sold) * c.pue;
             let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
             let opex = energy_kwh * kwh_price * elec_mult
                 + c.maint_per_day * s.hw_capex
