@@ -47,20 +47,42 @@ impl Catalog {
         let mut entries = Vec::new();
         for (name, off, node) in &doc.entries {
             let Some(t) = node.table() else {
-                iss.at(node, name, IssueKind::WrongType, format!(
-                    "expected a table [{name}] describing one hardware entry, got {} {}",
-                    node.type_name(),
-                    node.show()
-                ));
+                iss.at(
+                    node,
+                    name,
+                    IssueKind::WrongType,
+                    format!(
+                        "expected a table [{name}] describing one hardware entry, got {} {}",
+                        node.type_name(),
+                        node.show()
+                    ),
+                );
                 continue;
             };
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                iss.at_key(&node.src, *off, name, IssueKind::OutOfRange, "entry names may use only letters, digits, `_` and `-`");
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                iss.at_key(
+                    &node.src,
+                    *off,
+                    name,
+                    IssueKind::OutOfRange,
+                    "entry names may use only letters, digits, `_` and `-`",
+                );
             }
             if !t.has("description") {
-                iss.at_key(&node.src, *off, &raw::join(name, "description"), IssueKind::Missing, "missing required field (a string)");
+                iss.at_key(
+                    &node.src,
+                    *off,
+                    &raw::join(name, "description"),
+                    IssueKind::Missing,
+                    "missing required field (a string)",
+                );
             }
-            if let Some((option, job_defaults)) = scenario::read_option(name, name, name, t, &Mode::Catalog, &mut iss) {
+            if let Some((option, job_defaults)) =
+                scenario::read_option(name, name, name, t, &Mode::Catalog, &mut iss)
+            {
                 entries.push(CatalogEntry {
                     name: name.clone(),
                     description: option.description.clone(),
@@ -102,8 +124,14 @@ impl Catalog {
             let _ = writeln!(s, "\n[{}]  {}", e.name, e.description);
             let _ = writeln!(
                 s,
-                "  chips_per_node = {}  blast_radius_chips = {}  spare_nodes = {}  facility = {:?}",
-                o.chips_per_node, o.blast_radius_chips, o.spare_nodes, o.facility
+                "  chips_per_node = {}  blast_radius_chips = {}  spare_nodes = {}  facility = {}",
+                o.chips_per_node,
+                o.blast_radius_chips,
+                o.spare_nodes,
+                match o.facility {
+                    super::Facility::Build => "build",
+                    super::Facility::Colo => "colo",
+                }
             );
             for spec in schema::OPTION_INPUTS {
                 let _ = writeln!(
@@ -116,7 +144,12 @@ impl Catalog {
                     spec.unit
                 );
             }
-            let _ = writeln!(s, "  {:<32} {:<60} [0 .. 127] days", "rma_days", dist_text(&o.rma_days));
+            let _ = writeln!(
+                s,
+                "  {:<32} {:<60} [0 .. 127] days",
+                "rma_days",
+                dist_text(&o.rma_days)
+            );
             for c in &o.classes {
                 let _ = writeln!(
                     s,

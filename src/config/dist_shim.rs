@@ -22,15 +22,17 @@ fn erfc(x: f64) -> f64 {
     // Numerical Recipes erfc (Chebyshev), fractional error < 1.2e-7.
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -120,7 +122,9 @@ pub fn check(d: &Dist) -> Result<(), String> {
                 return Err("normal truncation bounds must be numbers".into());
             }
             if a >= b {
-                return Err(format!("normal truncation needs lo < hi, got lo = {a}, hi = {b}"));
+                return Err(format!(
+                    "normal truncation needs lo < hi, got lo = {a}, hi = {b}"
+                ));
             }
             if norm_cdf((b - mean) / sd) - norm_cdf((a - mean) / sd) < 1e-9 {
                 return Err("normal truncation interval holds no probability".into());
@@ -220,7 +224,11 @@ fn grid_quantile(g: &[(f64, f64)], u: f64) -> f64 {
     let i = g.partition_point(|p| p.1 < u).clamp(1, g.len() - 1);
     let (x0, f0) = g[i - 1];
     let (x1, f1) = g[i];
-    if f1 <= f0 { x0 } else { x0 + (x1 - x0) * (u - f0) / (f1 - f0) }
+    if f1 <= f0 {
+        x0
+    } else {
+        x0 + (x1 - x0) * (u - f0) / (f1 - f0)
+    }
 }
 
 /// Discrete values sorted ascending with their normalised weights.
@@ -399,7 +407,12 @@ pub fn to_spec(d: &Dist, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
         }
         Dist::Lognormal { median, p90 } => {
             s.kind = kind::LOGNORMAL;
-            s.p = [median.ln() as f32, ((p90 / median).ln() / Z90) as f32, 0.0, 0.0];
+            s.p = [
+                median.ln() as f32,
+                ((p90 / median).ln() / Z90) as f32,
+                0.0,
+                0.0,
+            ];
         }
         Dist::Triangular { lo: a, mode, hi: b } => {
             s.kind = kind::TRIANGULAR;

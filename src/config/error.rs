@@ -108,7 +108,8 @@ impl ConfigError {
     }
 }
 
-/// Formats a number compactly for messages: plain for ordinary magnitudes, else scientific.
+/// Formats a number compactly for messages: as written when short, else rounded to six
+/// significant digits; scientific for very large or small magnitudes.
 pub fn num(v: f64) -> String {
     if v.is_nan() {
         return "nan".into();
@@ -117,9 +118,33 @@ pub fn num(v: f64) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     let a = v.abs();
-    if a != 0.0 && !(1e-3..1e7).contains(&a) {
-        format!("{v:e}")
+    if a != 0.0 && !(1e-3..1e9).contains(&a) {
+        return format!("{v:e}");
+    }
+    let plain = format!("{v}");
+    if plain.len() <= 10 {
+        return plain;
+    }
+    let decimals = (5 - a.log10().floor() as i32).max(0) as usize;
+    let r = format!("{v:.decimals$}");
+    if r.contains('.') {
+        r.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        format!("{v}")
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_are_short() {
+        assert_eq!(num(-1.0), "-1");
+        assert_eq!(num(0.0625), "0.0625");
+        assert_eq!(num(285013.3333333334), "285013");
+        assert_eq!(num(53.665631459994955), "53.6656");
+        assert_eq!(num(2e-5), "2e-5");
+        assert_eq!(num(500000000.0), "500000000");
     }
 }

@@ -5,7 +5,7 @@
 use bytemuck::Zeroable;
 
 use super::dist_shim as ds;
-use super::scenario::{FailureKind, Facility, Scenario, cholesky};
+use super::scenario::{Facility, FailureKind, Scenario, cholesky};
 use super::schema;
 use crate::dist::Dist;
 use crate::model::params::{
@@ -19,8 +19,12 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
 
     let mut env = EnvParams::zeroed();
     for spec in schema::ENV_INPUTS {
-        env.inputs[spec.index] =
-            ds::to_spec(s.environment.inputs.get(spec.name), spec.lo, spec.hi, &mut table);
+        env.inputs[spec.index] = ds::to_spec(
+            s.environment.inputs.get(spec.name),
+            spec.lo,
+            spec.hi,
+            &mut table,
+        );
     }
     let oh = &schema::OUTAGE_HOURS;
     env.outage_hours = ds::to_spec(&s.environment.outage_hours, oh.lo, oh.hi, &mut table);
@@ -33,9 +37,14 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         p.blast_radius_chips = o.blast_radius_chips;
         p.spare_nodes = o.spare_nodes;
         p.n_classes = o.classes.len() as u32;
-        p.flags = if o.facility == Facility::Colo { flags::COLO } else { 0 };
+        p.flags = if o.facility == Facility::Colo {
+            flags::COLO
+        } else {
+            0
+        };
         for spec in schema::OPTION_INPUTS {
-            p.inputs[spec.index] = ds::to_spec(o.inputs.get(spec.name), spec.lo, spec.hi, &mut table);
+            p.inputs[spec.index] =
+                ds::to_spec(o.inputs.get(spec.name), spec.lo, spec.hi, &mut table);
         }
         for spec in schema::JOB_INPUTS {
             let d = match &o.job {
@@ -58,14 +67,16 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 p.hard_mask |= 1 << c;
             }
             let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
-            for (spec, d) in schema::CLASS_INPUTS
-                .iter()
-                .zip([&cl.rate_per_node_day, &cl.infant_multiplier, &cl.infant_days])
-            {
+            for (spec, d) in schema::CLASS_INPUTS.iter().zip([
+                &cl.rate_per_node_day,
+                &cl.infant_multiplier,
+                &cl.infant_days,
+            ]) {
                 p.inputs[base + spec.index] = ds::to_spec(d, spec.lo, spec.hi, &mut table);
             }
             let r = &schema::REPAIR_HOURS;
-            p.events[opt_ev::REPAIR_BASE + c] = ds::to_spec(&cl.repair_hours, r.lo, r.hi, &mut table);
+            p.events[opt_ev::REPAIR_BASE + c] =
+                ds::to_spec(&cl.repair_hours, r.lo, r.hi, &mut table);
         }
         options.push(p);
     }
@@ -74,10 +85,10 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
     let n_corr = s.correlations.inputs.len().min(MAX_CORR);
     if n_corr > 0 {
         let l = cholesky(&s.correlations.pearson()).expect("validated positive definite");
-        for i in 0..n_corr {
+        for (i, row) in l.iter().enumerate().take(n_corr) {
             corr.idx[i] = s.correlations.index[i] as u32;
-            for j in 0..=i {
-                corr.chol[i * MAX_CORR + j] = l[i][j] as f32;
+            for (j, v) in row.iter().enumerate().take(i + 1) {
+                corr.chol[i * MAX_CORR + j] = *v as f32;
             }
         }
     }

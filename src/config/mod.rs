@@ -118,7 +118,10 @@ pub fn load_scenario_str(text: &str, origin: &str) -> Result<Scenario, ConfigErr
                     message: format!("expected a path string, got {}", n.show()),
                 }]));
             };
-            let dir = Path::new(origin).parent().map(Path::to_path_buf).unwrap_or_default();
+            let dir = Path::new(origin)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             let p: PathBuf = dir.join(rel);
             let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Io {
                 file: p.display().to_string(),

@@ -188,7 +188,13 @@ fn conv_table(t: &DeTable<'_>, src: &Arc<Source>, bad: &mut Vec<Issue>, path: &s
     Table { entries }
 }
 
-fn conv(v: &DeValue<'_>, offset: usize, src: &Arc<Source>, bad: &mut Vec<Issue>, path: &str) -> Node {
+fn conv(
+    v: &DeValue<'_>,
+    offset: usize,
+    src: &Arc<Source>,
+    bad: &mut Vec<Issue>,
+    path: &str,
+) -> Node {
     let val = match v {
         DeValue::String(s) => Val::Str(s.to_string()),
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
@@ -210,7 +216,15 @@ fn conv(v: &DeValue<'_>, offset: usize, src: &Arc<Source>, bad: &mut Vec<Issue>,
         DeValue::Array(a) => Val::Array(
             a.iter()
                 .enumerate()
-                .map(|(i, x)| conv(x.get_ref(), x.span().start, src, bad, &format!("{path}[{i}]")))
+                .map(|(i, x)| {
+                    conv(
+                        x.get_ref(),
+                        x.span().start,
+                        src,
+                        bad,
+                        &format!("{path}[{i}]"),
+                    )
+                })
                 .collect(),
         ),
         DeValue::Table(t) => Val::Table(conv_table(t, src, bad, path)),
@@ -280,7 +294,13 @@ impl Issues {
     }
 
     /// Reports every key of `t` not in `known`, suggesting the closest known key.
-    pub fn unknown_keys(&mut self, t: &Table, path: &str, known: &[&str], units: &dyn Fn(&str) -> Option<String>) {
+    pub fn unknown_keys(
+        &mut self,
+        t: &Table,
+        path: &str,
+        known: &[&str],
+        units: &dyn Fn(&str) -> Option<String>,
+    ) {
         for (k, off, node) in &t.entries {
             if known.contains(&k.as_str()) {
                 continue;
@@ -341,7 +361,10 @@ const UNIT_SUFFIXES: &[&str] = &[
 pub fn stem(key: &str) -> &str {
     let mut s = key;
     loop {
-        match UNIT_SUFFIXES.iter().find(|suf| s.len() > suf.len() && s.ends_with(*suf)) {
+        match UNIT_SUFFIXES
+            .iter()
+            .find(|suf| s.len() > suf.len() && s.ends_with(*suf))
+        {
             Some(suf) => s = &s[..s.len() - suf.len()],
             None => return s,
         }
@@ -365,7 +388,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// "unknown key; did you mean ...?" with the wrong-unit special case.
-pub fn unknown_key_message(key: &str, known: &[&str], units: &dyn Fn(&str) -> Option<String>) -> String {
+pub fn unknown_key_message(
+    key: &str,
+    known: &[&str],
+    units: &dyn Fn(&str) -> Option<String>,
+) -> String {
     let norm = key.replace('-', "_").to_lowercase();
     if norm != key && known.contains(&norm.as_str()) {
         return format!("unknown key; did you mean `{norm}`? (keys are snake_case)");
@@ -397,7 +424,10 @@ mod tests {
         assert_eq!(stem("ops_usd_per_mw_year"), "ops");
         let none = |_: &str| None;
         let m = unknown_key_message("repair_days", &["kind", "repair_hours"], &none);
-        assert!(m.contains("wrong unit") && m.contains("repair_hours"), "{m}");
+        assert!(
+            m.contains("wrong unit") && m.contains("repair_hours"),
+            "{m}"
+        );
         let m = unknown_key_message("utilisation_mean", &["utilization_mean", "mfu"], &none);
         assert!(m.contains("did you mean `utilization_mean`"), "{m}");
     }
@@ -406,6 +436,15 @@ mod tests {
     fn keeps_written_order() {
         let t = parse("[b]\nx=1\n[a]\ny=2\n", "t.toml").unwrap();
         assert_eq!(t.keys().collect::<Vec<_>>(), ["b", "a"]);
-        assert_eq!(t.get("a").unwrap().table().unwrap().get("y").unwrap().line(), 4);
+        assert_eq!(
+            t.get("a")
+                .unwrap()
+                .table()
+                .unwrap()
+                .get("y")
+                .unwrap()
+                .line(),
+            4
+        );
     }
 }

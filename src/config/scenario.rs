@@ -7,7 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::catalog::Catalog;
 use super::dist_shim as ds;
 use super::error::{ConfigError, IssueKind, num};
-use super::raw::{Issues, Node, Table, Val, join, unknown_key_message};
+use super::raw::{Issues, Node, Table, Val, join};
 use super::schema::{self, FieldSpec};
 use crate::dist::Dist;
 use crate::model::params::{MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, env_in, opt_in};
@@ -257,7 +257,12 @@ fn parse_dist(node: &Node, path: &str, unit: &str, iss: &mut Issues) -> Option<D
             if x.is_finite() {
                 Some(Dist::Fixed { value: *x })
             } else {
-                iss.at(node, path, IssueKind::OutOfRange, format!("must be a finite number in {unit}, got {}", num(*x)));
+                iss.at(
+                    node,
+                    path,
+                    IssueKind::OutOfRange,
+                    format!("must be a finite number in {unit}, got {}", num(*x)),
+                );
                 None
             }
         }
@@ -284,11 +289,21 @@ fn param(t: &Table, key: &str, path: &str, iss: &mut Issues) -> Option<f64> {
     match n.number() {
         Some(x) if x.is_finite() => Some(x),
         Some(x) => {
-            iss.at(n, &p, IssueKind::OutOfRange, format!("must be a finite number, got {}", num(x)));
+            iss.at(
+                n,
+                &p,
+                IssueKind::OutOfRange,
+                format!("must be a finite number, got {}", num(x)),
+            );
             None
         }
         None => {
-            iss.at(n, &p, IssueKind::WrongType, format!("expected a number, got {} {}", n.type_name(), n.show()));
+            iss.at(
+                n,
+                &p,
+                IssueKind::WrongType,
+                format!("expected a number, got {} {}", n.type_name(), n.show()),
+            );
             None
         }
     }
@@ -296,7 +311,16 @@ fn param(t: &Table, key: &str, path: &str, iss: &mut Issues) -> Option<f64> {
 
 fn num_array(n: &Node, path: &str, iss: &mut Issues) -> Option<Vec<f64>> {
     let Val::Array(a) = &n.v else {
-        iss.at(n, path, IssueKind::WrongType, format!("expected an array of numbers, got {} {}", n.type_name(), n.show()));
+        iss.at(
+            n,
+            path,
+            IssueKind::WrongType,
+            format!(
+                "expected an array of numbers, got {} {}",
+                n.type_name(),
+                n.show()
+            ),
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -304,7 +328,12 @@ fn num_array(n: &Node, path: &str, iss: &mut Issues) -> Option<Vec<f64>> {
         match x.number() {
             Some(v) if v.is_finite() => out.push(v),
             _ => {
-                iss.at(x, &format!("{path}[{i}]"), IssueKind::WrongType, format!("expected a finite number, got {}", x.show()));
+                iss.at(
+                    x,
+                    &format!("{path}[{i}]"),
+                    IssueKind::WrongType,
+                    format!("expected a finite number, got {}", x.show()),
+                );
                 return None;
             }
         }
@@ -312,7 +341,13 @@ fn num_array(n: &Node, path: &str, iss: &mut Issues) -> Option<Vec<f64>> {
     Some(out)
 }
 
-fn parse_dist_table(node: &Node, t: &Table, path: &str, unit: &str, iss: &mut Issues) -> Option<Dist> {
+fn parse_dist_table(
+    node: &Node,
+    t: &Table,
+    path: &str,
+    unit: &str,
+    iss: &mut Issues,
+) -> Option<Dist> {
     let Some(kn) = t.get("dist") else {
         iss.at(
             node,
@@ -326,7 +361,15 @@ fn parse_dist_table(node: &Node, t: &Table, path: &str, unit: &str, iss: &mut Is
         return None;
     };
     let Val::Str(kind) = &kn.v else {
-        iss.at(kn, &join(path, "dist"), IssueKind::WrongType, format!("expected a string naming the distribution, got {}", kn.show()));
+        iss.at(
+            kn,
+            &join(path, "dist"),
+            IssueKind::WrongType,
+            format!(
+                "expected a string naming the distribution, got {}",
+                kn.show()
+            ),
+        );
         return None;
     };
     let Some((_, req, opt)) = DIST_KINDS.iter().find(|k| k.0 == kind) else {
@@ -336,7 +379,11 @@ fn parse_dist_table(node: &Node, t: &Table, path: &str, unit: &str, iss: &mut Is
             IssueKind::UnknownDist,
             format!(
                 "unknown distribution {kind:?}; known: {}",
-                DIST_KINDS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+                DIST_KINDS
+                    .iter()
+                    .map(|k| k.0)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
         return None;
@@ -347,21 +394,50 @@ fn parse_dist_table(node: &Node, t: &Table, path: &str, unit: &str, iss: &mut Is
     iss.unknown_keys(t, path, &known, &units);
     for r in req.iter() {
         if !t.has(r) {
-            iss.at(node, &join(path, r), IssueKind::Missing, format!("missing parameter `{r}` of the {kind} distribution (needs {})", req.join(", ")));
+            iss.at(
+                node,
+                &join(path, r),
+                IssueKind::Missing,
+                format!(
+                    "missing parameter `{r}` of the {kind} distribution (needs {})",
+                    req.join(", ")
+                ),
+            );
         }
     }
     if iss.list.len() > before {
         return None;
     }
     let d = match kind.as_str() {
-        "fixed" => Dist::Fixed { value: param(t, "value", path, iss)? },
-        "uniform" => Dist::Uniform { lo: param(t, "lo", path, iss)?, hi: param(t, "hi", path, iss)? },
+        "fixed" => Dist::Fixed {
+            value: param(t, "value", path, iss)?,
+        },
+        "uniform" => Dist::Uniform {
+            lo: param(t, "lo", path, iss)?,
+            hi: param(t, "hi", path, iss)?,
+        },
         "normal" => {
-            let lo = if t.has("lo") { Some(param(t, "lo", path, iss)?) } else { None };
-            let hi = if t.has("hi") { Some(param(t, "hi", path, iss)?) } else { None };
-            Dist::Normal { mean: param(t, "mean", path, iss)?, sd: param(t, "sd", path, iss)?, lo, hi }
+            let lo = if t.has("lo") {
+                Some(param(t, "lo", path, iss)?)
+            } else {
+                None
+            };
+            let hi = if t.has("hi") {
+                Some(param(t, "hi", path, iss)?)
+            } else {
+                None
+            };
+            Dist::Normal {
+                mean: param(t, "mean", path, iss)?,
+                sd: param(t, "sd", path, iss)?,
+                lo,
+                hi,
+            }
         }
-        "lognormal" => Dist::Lognormal { median: param(t, "median", path, iss)?, p90: param(t, "p90", path, iss)? },
+        "lognormal" => Dist::Lognormal {
+            median: param(t, "median", path, iss)?,
+            p90: param(t, "p90", path, iss)?,
+        },
         "triangular" => Dist::Triangular {
             lo: param(t, "lo", path, iss)?,
             mode: param(t, "mode", path, iss)?,
@@ -382,22 +458,46 @@ fn parse_dist_table(node: &Node, t: &Table, path: &str, unit: &str, iss: &mut Is
         }
     };
     if let Err(e) = ds::check(&d) {
-        iss.at(node, path, IssueKind::BadDistribution, format!("invalid {kind} distribution: {e}"));
+        iss.at(
+            node,
+            path,
+            IssueKind::BadDistribution,
+            format!("invalid {kind} distribution: {e}"),
+        );
         return None;
     }
     Some(d)
 }
 
 /// Checks that `k * d` lies in `[lo, hi]` (a fixed value exactly; a distribution up to 0.1 %).
-fn check_range(node: &Node, path: &str, d: &Dist, k: f64, lo: f64, hi: f64, range: &str, iss: &mut Issues) -> bool {
+/// `bounds` = `(lo, hi, text describing the allowed range)`.
+fn check_range(
+    node: &Node,
+    path: &str,
+    d: &Dist,
+    k: f64,
+    bounds: (f64, f64, &str),
+    iss: &mut Issues,
+) -> bool {
+    let (lo, hi, range) = bounds;
     if let Dist::Fixed { value } = d {
         let s = value * k;
         if s < lo {
-            iss.at(node, path, IssueKind::OutOfRange, format!("must be >= {} ({range}), got {}", num(lo / k), num(*value)));
+            iss.at(
+                node,
+                path,
+                IssueKind::OutOfRange,
+                format!("must be >= {} ({range}), got {}", num(lo / k), num(*value)),
+            );
             return false;
         }
         if s > hi {
-            iss.at(node, path, IssueKind::OutOfRange, format!("must be <= {} ({range}), got {}", num(hi / k), num(*value)));
+            iss.at(
+                node,
+                path,
+                IssueKind::OutOfRange,
+                format!("must be <= {} ({range}), got {}", num(hi / k), num(*value)),
+            );
             return false;
         }
         return true;
@@ -420,16 +520,29 @@ fn check_range(node: &Node, path: &str, d: &Dist, k: f64, lo: f64, hi: f64, rang
 }
 
 /// Reads `t[key]` as a distribution for field `spec`; `None` (and an issue if required) when bad.
-fn dist_field(t: &Table, key: &str, path: &str, spec: &FieldSpec, required: bool, iss: &mut Issues, missing_hint: &str) -> Option<Dist> {
+fn dist_field(
+    t: &Table,
+    key: &str,
+    path: &str,
+    spec: &FieldSpec,
+    required: bool,
+    iss: &mut Issues,
+    missing_hint: &str,
+) -> Option<Dist> {
     let p = join(path, key);
     let Some(n) = t.get(key) else {
         if required {
-            iss.in_file(&table_file(t, iss), &p, IssueKind::Missing, format!("missing required field ({}){missing_hint}", spec.unit));
+            iss.in_file(
+                &table_file(t, iss),
+                &p,
+                IssueKind::Missing,
+                format!("missing required field ({}){missing_hint}", spec.unit),
+            );
         }
         return None;
     };
     let d = parse_dist(n, &p, spec.unit, iss)?;
-    check_range(n, &p, &d, 1.0, spec.lo, spec.hi, &range_text(spec), iss).then_some(d)
+    check_range(n, &p, &d, 1.0, (spec.lo, spec.hi, &range_text(spec)), iss).then_some(d)
 }
 
 /// File name to blame for a missing key of `t` (the file of its first entry).
@@ -447,17 +560,45 @@ fn int_field(n: &Node, path: &str, lo: u64, hi: u64, unit: &str, iss: &mut Issue
         Val::Int(i) => *i as f64,
         Val::Float(x) if x.fract() == 0.0 && x.is_finite() => *x,
         Val::Table(_) => {
-            iss.at(n, path, IssueKind::WrongType, format!("expected an integer number of {unit} (integer fields take no distribution)"));
+            iss.at(
+                n,
+                path,
+                IssueKind::WrongType,
+                format!(
+                    "expected an integer number of {unit} (integer fields take no distribution)"
+                ),
+            );
             return None;
         }
         _ => {
-            iss.at(n, path, IssueKind::WrongType, format!("expected an integer number of {unit}, got {} {}", n.type_name(), n.show()));
+            iss.at(
+                n,
+                path,
+                IssueKind::WrongType,
+                format!(
+                    "expected an integer number of {unit}, got {} {}",
+                    n.type_name(),
+                    n.show()
+                ),
+            );
             return None;
         }
     };
     if v < lo as f64 || v > hi as f64 {
-        let rel = if v < lo as f64 { format!(">= {lo}") } else { format!("<= {hi}") };
-        iss.at(n, path, IssueKind::OutOfRange, format!("must be {rel} (allowed range [{lo}, {hi}] {unit}), got {}", num(v)));
+        let rel = if v < lo as f64 {
+            format!(">= {lo}")
+        } else {
+            format!("<= {hi}")
+        };
+        iss.at(
+            n,
+            path,
+            IssueKind::OutOfRange,
+            format!(
+                "must be {rel} (allowed range [{lo}, {hi}] {unit}), got {}",
+                num(v)
+            ),
+        );
         return None;
     }
     Some(v as u64)
@@ -467,7 +608,16 @@ fn str_field<'a>(n: &'a Node, path: &str, what: &str, iss: &mut Issues) -> Optio
     match &n.v {
         Val::Str(s) => Some(s),
         _ => {
-            iss.at(n, path, IssueKind::WrongType, format!("expected a string ({what}), got {} {}", n.type_name(), n.show()));
+            iss.at(
+                n,
+                path,
+                IssueKind::WrongType,
+                format!(
+                    "expected a string ({what}), got {} {}",
+                    n.type_name(),
+                    n.show()
+                ),
+            );
             None
         }
     }
@@ -477,14 +627,25 @@ fn sub_table<'a>(n: &'a Node, path: &str, what: &str, iss: &mut Issues) -> Optio
     match &n.v {
         Val::Table(t) => Some(t),
         _ => {
-            iss.at(n, path, IssueKind::WrongType, format!("expected a table ({what}), got {} {}", n.type_name(), n.show()));
+            iss.at(
+                n,
+                path,
+                IssueKind::WrongType,
+                format!(
+                    "expected a table ({what}), got {} {}",
+                    n.type_name(),
+                    n.show()
+                ),
+            );
             None
         }
     }
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,7 +674,10 @@ fn blame(n: &Node, mode: &Mode<'_>) -> (Node, String) {
         && let Some(h) = own.get("hardware")
         && !std::sync::Arc::ptr_eq(&h.src, &n.src)
     {
-        return (h.clone(), format!(" [value from {} line {}]", n.src.name, n.line()));
+        return (
+            h.clone(),
+            format!(" [value from {} line {}]", n.src.name, n.line()),
+        );
     }
     (n.clone(), String::new())
 }
@@ -522,9 +686,20 @@ fn blame(n: &Node, mode: &Mode<'_>) -> (Node, String) {
 pub(crate) type JobDefaults = Vec<(String, String)>;
 
 /// Reads and validates one option. `t` is the merged table (catalog entry + scenario overrides).
-pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mode: &Mode<'_>, iss: &mut Issues) -> Option<(OptionConfig, JobDefaults)> {
+pub(crate) fn read_option(
+    name: &str,
+    hardware: &str,
+    path: &str,
+    t: &Table,
+    mode: &Mode<'_>,
+    iss: &mut Issues,
+) -> Option<(OptionConfig, JobDefaults)> {
     let catalog = matches!(mode, Mode::Catalog);
-    let hint = if catalog { String::new() } else { format!("; the catalog entry `{hardware}` should give it") };
+    let hint = if catalog {
+        String::new()
+    } else {
+        format!("; the catalog entry `{hardware}` should give it")
+    };
     let before = iss.list.len();
     // File to blame for a missing key: the scenario for scenario options.
     let own_file = match mode {
@@ -538,7 +713,9 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
     iss.unknown_keys(t, path, &known, &units);
 
     let description = match t.get("description") {
-        Some(n) => str_field(n, &join(path, "description"), "free text", iss).unwrap_or("").to_string(),
+        Some(n) => str_field(n, &join(path, "description"), "free text", iss)
+            .unwrap_or("")
+            .to_string(),
         None => String::new(),
     };
     let facility = match t.get("facility") {
@@ -547,7 +724,12 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
             Some("build") => Some(Facility::Build),
             Some("colo") => Some(Facility::Colo),
             Some(other) => {
-                iss.at(n, &join(path, "facility"), IssueKind::OutOfRange, format!("must be \"build\" or \"colo\", got {other:?}"));
+                iss.at(
+                    n,
+                    &join(path, "facility"),
+                    IssueKind::OutOfRange,
+                    format!("must be \"build\" or \"colo\", got {other:?}"),
+                );
                 None
             }
             None => None,
@@ -563,7 +745,12 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
     let cpn = match int("chips_per_node", iss) {
         Some(Some(v)) => Some(v),
         Some(None) => {
-            iss.in_file(&own_file, &join(path, "chips_per_node"), IssueKind::Missing, format!("missing required field (integer chips per node){hint}"));
+            iss.in_file(
+                &own_file,
+                &join(path, "chips_per_node"),
+                IssueKind::Missing,
+                format!("missing required field (integer chips per node){hint}"),
+            );
             None
         }
         None => None,
@@ -602,7 +789,9 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
                     "missing required field (integer chips); or set [scenario] capital_budget_usd to size every option".to_string());
             }
             (None, Some(an)) => {
-                if let Some(v) = int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss) {
+                if let Some(v) =
+                    int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss)
+                {
                     accelerators = v;
                 }
             }
@@ -638,19 +827,33 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
                     "must be a multiple of chips_per_node = {c} (a failure stops whole nodes), got {b}{note}"
                 ));
             } else if accelerators > 0 && b > accelerators {
-                iss.at(&n, &join(path, "blast_radius_chips"), IssueKind::Conflict, format!(
-                    "must be <= accelerators = {accelerators}, got {b}{note}"
-                ));
+                iss.at(
+                    &n,
+                    &join(path, "blast_radius_chips"),
+                    IssueKind::Conflict,
+                    format!("must be <= accelerators = {accelerators}, got {b}{note}"),
+                );
             }
         } else if accelerators > 0 && c > accelerators {
-            iss.in_file(&own_file, &join(path, "accelerators"), IssueKind::Conflict, format!(
-                "must be at least one node of chips_per_node = {c} chips, got {accelerators}"
-            ));
+            iss.in_file(
+                &own_file,
+                &join(path, "accelerators"),
+                IssueKind::Conflict,
+                format!(
+                    "must be at least one node of chips_per_node = {c} chips, got {accelerators}"
+                ),
+            );
         }
     }
 
     let inputs = Inputs(inputs);
-    if let (Mode::Scenario { own, horizon_days, .. }, true) = (mode, inputs_ok) {
+    if let (
+        Mode::Scenario {
+            own, horizon_days, ..
+        },
+        true,
+    ) = (mode, inputs_ok)
+    {
         let m = ds::median(inputs.get("delivery_delay_days"));
         if m >= *horizon_days {
             let (n, note) = blame(t.get("delivery_delay_days").expect("present"), mode);
@@ -705,7 +908,13 @@ pub(crate) fn read_option(name: &str, hardware: &str, path: &str, t: &Table, mod
 }
 
 /// Nodes affordable with `budget` (MODEL: all-in per chip = server + facility share).
-fn size_by_budget(budget: f64, cpn: u64, spare: u64, facility: Facility, inp: &Inputs) -> Result<u64, String> {
+fn size_by_budget(
+    budget: f64,
+    cpn: u64,
+    spare: u64,
+    facility: Facility,
+    inp: &Inputs,
+) -> Result<u64, String> {
     let server = ds::mean(inp.get("server_capex_per_chip_usd"));
     let dc = match facility {
         Facility::Build => {
@@ -725,13 +934,21 @@ fn size_by_budget(budget: f64, cpn: u64, spare: u64, facility: Facility, inp: &I
     if nodes < 1.0 {
         return Err(format!(
             "capital budget too small for one node: one node of {cpn} chips costs {} USD all-in ({} USD per chip) plus {} USD of spare nodes, got {} USD",
-            num(node_cost), num(all_in), num(spare_cost), num(budget)
+            num(node_cost),
+            num(all_in),
+            num(spare_cost),
+            num(budget)
         ));
     }
     Ok(nodes as u64 * cpn)
 }
 
-fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Option<Vec<FailureClass>> {
+fn read_classes(
+    t: &Table,
+    path: &str,
+    cpn: Option<u64>,
+    iss: &mut Issues,
+) -> Option<Vec<FailureClass>> {
     let Some(fnode) = t.get("failures") else {
         return Some(Vec::new());
     };
@@ -741,13 +958,20 @@ fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Op
     let mut out = Vec::new();
     for (cname, off, cn) in &ft.entries {
         let cp = join(&fp, cname);
-        let Some(ct) = sub_table(cn, &cp, "one failure class", iss) else { continue };
+        let Some(ct) = sub_table(cn, &cp, "one failure class", iss) else {
+            continue;
+        };
         if let Some(en) = ct.get("enabled") {
             match en.v {
                 Val::Bool(false) => continue,
                 Val::Bool(true) => {}
                 _ => {
-                    iss.at(en, &join(&cp, "enabled"), IssueKind::WrongType, format!("expected true or false, got {}", en.show()));
+                    iss.at(
+                        en,
+                        &join(&cp, "enabled"),
+                        IssueKind::WrongType,
+                        format!("expected true or false, got {}", en.show()),
+                    );
                     continue;
                 }
             }
@@ -755,27 +979,53 @@ fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Op
         iss.unknown_keys(ct, &cp, schema::CLASS_KEYS, &units);
         let kind = match ct.get("kind") {
             None => {
-                iss.at_key(&cn.src, *off, &join(&cp, "kind"), IssueKind::Missing, "missing required field: \"hard\" (part swap) or \"soft\" (reset)");
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "kind"),
+                    IssueKind::Missing,
+                    "missing required field: \"hard\" (part swap) or \"soft\" (reset)",
+                );
                 None
             }
             Some(kn) => match str_field(kn, &join(&cp, "kind"), "\"hard\" or \"soft\"", iss) {
                 Some("hard") => Some(FailureKind::Hard),
                 Some("soft") => Some(FailureKind::Soft),
                 Some(o) => {
-                    iss.at(kn, &join(&cp, "kind"), IssueKind::OutOfRange, format!("must be \"hard\" or \"soft\", got {o:?}"));
+                    iss.at(
+                        kn,
+                        &join(&cp, "kind"),
+                        IssueKind::OutOfRange,
+                        format!("must be \"hard\" or \"soft\", got {o:?}"),
+                    );
                     None
                 }
                 None => None,
             },
         };
         let spec = &schema::CLASS_INPUTS[0];
-        let rate = match (ct.get("rate_per_chip_day"), ct.get("rate_per_node_day"), cpn) {
+        let rate = match (
+            ct.get("rate_per_chip_day"),
+            ct.get("rate_per_node_day"),
+            cpn,
+        ) {
             (Some(_), Some(nn), _) => {
-                iss.at(nn, &join(&cp, "rate_per_node_day"), IssueKind::Conflict, "set exactly one of rate_per_chip_day and rate_per_node_day, not both");
+                iss.at(
+                    nn,
+                    &join(&cp, "rate_per_node_day"),
+                    IssueKind::Conflict,
+                    "set exactly one of rate_per_chip_day and rate_per_node_day, not both",
+                );
                 None
             }
             (None, None, _) => {
-                iss.at_key(&cn.src, *off, &join(&cp, "rate_per_chip_day"), IssueKind::Missing, "missing required field: rate_per_chip_day or rate_per_node_day");
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "rate_per_chip_day"),
+                    IssueKind::Missing,
+                    "missing required field: rate_per_chip_day or rate_per_node_day",
+                );
                 None
             }
             (Some(cnode), None, Some(c)) => {
@@ -785,27 +1035,60 @@ fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Op
                         "allowed range [0, 1] per node-day = [0, {}] per chip-day at {c} chips per node",
                         num(1.0 / c as f64)
                     );
-                    check_range(cnode, &p, &d, c as f64, spec.lo, spec.hi, &range, iss).then(|| ds::scale(&d, c as f64))
+                    check_range(cnode, &p, &d, c as f64, (spec.lo, spec.hi, &range), iss).then(|| ds::scale(&d, c as f64))
                 })
             }
             (None, Some(nnode), _) => {
                 let p = join(&cp, "rate_per_node_day");
-                parse_dist(nnode, &p, spec.unit, iss).filter(|d| check_range(nnode, &p, d, 1.0, spec.lo, spec.hi, &range_text(spec), iss))
+                parse_dist(nnode, &p, spec.unit, iss).filter(|d| {
+                    check_range(
+                        nnode,
+                        &p,
+                        d,
+                        1.0,
+                        (spec.lo, spec.hi, &range_text(spec)),
+                        iss,
+                    )
+                })
             }
             (Some(_), None, None) => None,
         };
         let im = &schema::CLASS_INPUTS[1];
-        let infant_multiplier = if ct.has(im.name) { dist_field(ct, im.name, &cp, im, true, iss, "") } else { Some(Dist::Fixed { value: 1.0 }) };
+        let infant_multiplier = if ct.has(im.name) {
+            dist_field(ct, im.name, &cp, im, true, iss, "")
+        } else {
+            Some(Dist::Fixed { value: 1.0 })
+        };
         let idays = &schema::CLASS_INPUTS[2];
-        let infant_days = if ct.has(idays.name) { dist_field(ct, idays.name, &cp, idays, true, iss, "") } else { Some(Dist::Fixed { value: 0.0 }) };
+        let infant_days = if ct.has(idays.name) {
+            dist_field(ct, idays.name, &cp, idays, true, iss, "")
+        } else {
+            Some(Dist::Fixed { value: 0.0 })
+        };
         let repair = match ct.get("repair_hours") {
-            Some(_) => dist_field(ct, "repair_hours", &cp, &schema::REPAIR_HOURS, true, iss, ""),
+            Some(_) => dist_field(
+                ct,
+                "repair_hours",
+                &cp,
+                &schema::REPAIR_HOURS,
+                true,
+                iss,
+                "",
+            ),
             None => {
-                iss.at_key(&cn.src, *off, &join(&cp, "repair_hours"), IssueKind::Missing, "missing required field (hours per event)");
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "repair_hours"),
+                    IssueKind::Missing,
+                    "missing required field (hours per event)",
+                );
                 None
             }
         };
-        if let (Some(kind), Some(rate), Some(im), Some(id), Some(rep)) = (kind, rate, infant_multiplier, infant_days, repair) {
+        if let (Some(kind), Some(rate), Some(im), Some(id), Some(rep)) =
+            (kind, rate, infant_multiplier, infant_days, repair)
+        {
             out.push(FailureClass {
                 name: cname.clone(),
                 kind,
@@ -819,7 +1102,12 @@ fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Op
     let enabled = ft
         .entries
         .iter()
-        .filter(|e| !matches!(e.2.table().and_then(|t| t.get("enabled")).map(|n| &n.v), Some(Val::Bool(false))))
+        .filter(|e| {
+            !matches!(
+                e.2.table().and_then(|t| t.get("enabled")).map(|n| &n.v),
+                Some(Val::Bool(false))
+            )
+        })
         .count();
     if enabled > MAX_CLASSES {
         iss.at(fnode, &fp, IssueKind::TooMany, format!("at most {MAX_CLASSES} failure classes per option, got {enabled}; merge some or drop one with `enabled = false`"));
@@ -828,7 +1116,10 @@ fn read_classes(t: &Table, path: &str, cpn: Option<u64>, iss: &mut Issues) -> Op
 }
 
 fn job_spec(name: &str) -> &'static FieldSpec {
-    schema::JOB_INPUTS.iter().find(|s| s.name == name).expect("job field")
+    schema::JOB_INPUTS
+        .iter()
+        .find(|s| s.name == name)
+        .expect("job field")
 }
 
 fn read_job_defaults(jt: &Table, jp: &str, iss: &mut Issues) -> JobDefaults {
@@ -856,12 +1147,24 @@ fn read_job_defaults(jt: &Table, jp: &str, iss: &mut Issues) -> JobDefaults {
     out
 }
 
-fn read_job(jt: &Table, jn: &Node, jp: &str, accelerators: u64, cpn: u64, classes: &[FailureClass], iss: &mut Issues) -> Option<JobConfig> {
+fn read_job(
+    jt: &Table,
+    jn: &Node,
+    jp: &str,
+    accelerators: u64,
+    cpn: u64,
+    classes: &[FailureClass],
+    iss: &mut Issues,
+) -> Option<JobConfig> {
     let before = iss.list.len();
     iss.unknown_keys(jt, jp, schema::JOB_KEYS, &units);
     let job_chips = match jt.get("job_chips") {
         Some(n) => {
-            let hi = if accelerators > 0 { accelerators } else { 10_000_000 };
+            let hi = if accelerators > 0 {
+                accelerators
+            } else {
+                10_000_000
+            };
             match &n.v {
                 Val::Int(v) if *v > hi as i64 => {
                     iss.at(n, &join(jp, "job_chips"), IssueKind::Conflict, format!(
@@ -873,24 +1176,73 @@ fn read_job(jt: &Table, jn: &Node, jp: &str, accelerators: u64, cpn: u64, classe
             }
         }
         None => {
-            iss.at(jn, &join(jp, "job_chips"), IssueKind::Missing, "missing required field (integer chips per synchronous job)");
+            iss.at(
+                jn,
+                &join(jp, "job_chips"),
+                IssueKind::Missing,
+                "missing required field (integer chips per synchronous job)",
+            );
             None
         }
     };
-    let fraction = if jt.has("fraction") { dist_field(jt, "fraction", jp, job_spec("fraction"), true, iss, "") } else { Some(Dist::Fixed { value: 1.0 }) };
-    let restart = dist_field(jt, "restart_minutes", jp, job_spec("restart_minutes"), true, iss, "");
-    let cost = dist_field(jt, "checkpoint_cost_seconds", jp, job_spec("checkpoint_cost_seconds"), true, iss, "");
+    let fraction = if jt.has("fraction") {
+        dist_field(jt, "fraction", jp, job_spec("fraction"), true, iss, "")
+    } else {
+        Some(Dist::Fixed { value: 1.0 })
+    };
+    let restart = dist_field(
+        jt,
+        "restart_minutes",
+        jp,
+        job_spec("restart_minutes"),
+        true,
+        iss,
+        "",
+    );
+    let cost = dist_field(
+        jt,
+        "checkpoint_cost_seconds",
+        jp,
+        job_spec("checkpoint_cost_seconds"),
+        true,
+        iss,
+        "",
+    );
     let ip = join(jp, "checkpoint_interval_minutes");
     let interval_node = jt.get("checkpoint_interval_minutes");
     let (interval, young_daly) = match interval_node {
         Some(n) if matches!(&n.v, Val::Str(s) if s == "young_daly") => (None, true),
         Some(n) if matches!(&n.v, Val::Str(_)) => {
-            iss.at(n, &ip, IssueKind::WrongType, format!("expected a number in minutes, a distribution, or \"young_daly\", got {}", n.show()));
+            iss.at(
+                n,
+                &ip,
+                IssueKind::WrongType,
+                format!(
+                    "expected a number in minutes, a distribution, or \"young_daly\", got {}",
+                    n.show()
+                ),
+            );
             (None, false)
         }
-        Some(_) => (dist_field(jt, "checkpoint_interval_minutes", jp, job_spec("checkpoint_interval_minutes"), true, iss, ""), false),
+        Some(_) => (
+            dist_field(
+                jt,
+                "checkpoint_interval_minutes",
+                jp,
+                job_spec("checkpoint_interval_minutes"),
+                true,
+                iss,
+                "",
+            ),
+            false,
+        ),
         None => {
-            iss.at(jn, &ip, IssueKind::Missing, "missing required field (minutes, a distribution, or \"young_daly\")");
+            iss.at(
+                jn,
+                &ip,
+                IssueKind::Missing,
+                "missing required field (minutes, a distribution, or \"young_daly\")",
+            );
             (None, false)
         }
     };
@@ -900,12 +1252,22 @@ fn read_job(jt: &Table, jn: &Node, jp: &str, accelerators: u64, cpn: u64, classe
     let (job_chips, cost) = (job_chips?, cost?);
     let node_rate: f64 = classes.iter().map(|c| ds::mean(&c.rate_per_node_day)).sum();
     let job_nodes = job_chips as f64 / cpn as f64;
-    let mtbf_min = if node_rate * job_nodes > 0.0 { 1440.0 / (node_rate * job_nodes) } else { f64::INFINITY };
+    let mtbf_min = if node_rate * job_nodes > 0.0 {
+        1440.0 / (node_rate * job_nodes)
+    } else {
+        f64::INFINITY
+    };
     let interval = if young_daly {
         let c_min = ds::median(&cost) / 60.0;
         let spec = job_spec("checkpoint_interval_minutes");
         let tau = (2.0 * c_min * mtbf_min).sqrt();
-        Dist::Fixed { value: if tau.is_finite() { tau.clamp(spec.lo, spec.hi) } else { spec.hi } }
+        Dist::Fixed {
+            value: if tau.is_finite() {
+                tau.clamp(spec.lo, spec.hi)
+            } else {
+                spec.hi
+            },
+        }
     } else {
         interval?
     };
@@ -925,7 +1287,11 @@ fn read_job(jt: &Table, jn: &Node, jp: &str, accelerators: u64, cpn: u64, classe
         restart_minutes: restart?,
         checkpoint_interval_minutes: interval,
         young_daly,
-        job_mtbf_minutes: if mtbf_min.is_finite() { mtbf_min } else { f64::MAX },
+        job_mtbf_minutes: if mtbf_min.is_finite() {
+            mtbf_min
+        } else {
+            f64::MAX
+        },
         checkpoint_cost_seconds: cost,
     })
 }
@@ -953,19 +1319,32 @@ pub(crate) fn merge_option(base: &Table, over: &Table) -> Table {
                             for (kk, ko, kn) in &oc.entries {
                                 c.set(kk, *ko, kn.clone());
                             }
-                            f.set(ck, *coff, Node { v: Val::Table(c), ..cn.clone() });
+                            f.set(
+                                ck,
+                                *coff,
+                                Node {
+                                    v: Val::Table(c),
+                                    ..cn.clone()
+                                },
+                            );
                         }
                         _ => f.set(ck, *coff, cn.clone()),
                     }
                 }
-                Node { v: Val::Table(f), ..node.clone() }
+                Node {
+                    v: Val::Table(f),
+                    ..node.clone()
+                }
             }
             ("job", Some(bt), Some(ot)) => {
                 let mut j = bt.clone();
                 for (kk, ko, kn) in &ot.entries {
                     j.set(kk, *ko, kn.clone());
                 }
-                Node { v: Val::Table(j), ..node.clone() }
+                Node {
+                    v: Val::Table(j),
+                    ..node.clone()
+                }
             }
             _ => node.clone(),
         };
@@ -981,30 +1360,58 @@ pub(crate) fn merge_option(base: &Table, over: &Table) -> Table {
 /// Validates a parsed scenario document against `catalog`.
 pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scenario, ConfigError> {
     let mut iss = Issues::default();
-    iss.unknown_keys(doc, "", &["scenario", "environment", "options", "correlations"], &units);
+    iss.unknown_keys(
+        doc,
+        "",
+        &["scenario", "environment", "options", "correlations"],
+        &units,
+    );
 
     // [scenario]
     let empty = Table::default();
     let st = match doc.get("scenario") {
         Some(n) => sub_table(n, "scenario", "scenario settings", &mut iss).unwrap_or(&empty),
         None => {
-            iss.in_file(origin, "scenario", IssueKind::Missing, "missing required table [scenario] (with at least `name`)");
+            iss.in_file(
+                origin,
+                "scenario",
+                IssueKind::Missing,
+                "missing required table [scenario] (with at least `name`)",
+            );
             &empty
         }
     };
     iss.unknown_keys(st, "scenario", schema::SCENARIO_KEYS, &units);
     let name = match st.get("name") {
-        Some(n) => str_field(n, "scenario.name", "the scenario's name", &mut iss).map(str::to_string),
+        Some(n) => {
+            str_field(n, "scenario.name", "the scenario's name", &mut iss).map(str::to_string)
+        }
         None => {
             if doc.has("scenario") {
-                iss.in_file(origin, "scenario.name", IssueKind::Missing, "missing required field (a string)");
+                iss.in_file(
+                    origin,
+                    "scenario.name",
+                    IssueKind::Missing,
+                    "missing required field (a string)",
+                );
             }
             None
         }
     };
-    let description = st.get("description").and_then(|n| str_field(n, "scenario.description", "free text", &mut iss)).map(str::to_string);
+    let description = st
+        .get("description")
+        .and_then(|n| str_field(n, "scenario.description", "free text", &mut iss))
+        .map(str::to_string);
     let horizon_years = match st.get("horizon_years") {
-        Some(n) => int_field(n, "scenario.horizon_years", 1, MAX_YEARS as u64, "years", &mut iss).map(|v| v as u32),
+        Some(n) => int_field(
+            n,
+            "scenario.horizon_years",
+            1,
+            MAX_YEARS as u64,
+            "years",
+            &mut iss,
+        )
+        .map(|v| v as u32),
         None => Some(5),
     };
     let budget_node = st.get("capital_budget_usd");
@@ -1014,20 +1421,41 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
             Val::Int(_) | Val::Float(_) => {
                 let v = n.number().unwrap_or(f64::NAN);
                 if !(v.is_finite() && v > 0.0 && v <= 1e13) {
-                    iss.at(n, "scenario.capital_budget_usd", IssueKind::OutOfRange, format!("must be > 0 and <= 1e13 (allowed range (0, 1e13] USD), got {}", num(v)));
+                    iss.at(
+                        n,
+                        "scenario.capital_budget_usd",
+                        IssueKind::OutOfRange,
+                        format!(
+                            "must be > 0 and <= 1e13 (allowed range (0, 1e13] USD), got {}",
+                            num(v)
+                        ),
+                    );
                     None
                 } else {
                     Some((v, n))
                 }
             }
             _ => {
-                iss.at(n, "scenario.capital_budget_usd", IssueKind::WrongType, format!("expected a number in USD (a fixed budget, no distribution), got {} {}", n.type_name(), n.show()));
+                iss.at(
+                    n,
+                    "scenario.capital_budget_usd",
+                    IssueKind::WrongType,
+                    format!(
+                        "expected a number in USD (a fixed budget, no distribution), got {} {}",
+                        n.type_name(),
+                        n.show()
+                    ),
+                );
                 None
             }
         },
     };
-    let paths = st.get("paths").and_then(|n| int_field(n, "scenario.paths", 1, 1_000_000_000, "paths", &mut iss));
-    let seed = st.get("seed").and_then(|n| int_field(n, "scenario.seed", 0, i64::MAX as u64, "(seed)", &mut iss));
+    let paths = st
+        .get("paths")
+        .and_then(|n| int_field(n, "scenario.paths", 1, 1_000_000_000, "paths", &mut iss));
+    let seed = st
+        .get("seed")
+        .and_then(|n| int_field(n, "scenario.seed", 0, i64::MAX as u64, "(seed)", &mut iss));
 
     // [environment]
     let et = match doc.get("environment") {
@@ -1039,11 +1467,23 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
     iss.unknown_keys(et, "environment", &env_keys, &units);
     let mut env = Vec::new();
     for s in schema::ENV_INPUTS {
-        let d = if et.has(s.name) { dist_field(et, s.name, "environment", s, true, &mut iss, "") } else { Some(schema::env_default(s.name)) };
+        let d = if et.has(s.name) {
+            dist_field(et, s.name, "environment", s, true, &mut iss, "")
+        } else {
+            Some(schema::env_default(s.name))
+        };
         env.push((s.name, d.unwrap_or(Dist::Fixed { value: 0.0 })));
     }
     let outage_hours = if et.has("outage_hours") {
-        dist_field(et, "outage_hours", "environment", &schema::OUTAGE_HOURS, true, &mut iss, "")
+        dist_field(
+            et,
+            "outage_hours",
+            "environment",
+            &schema::OUTAGE_HOURS,
+            true,
+            &mut iss,
+            "",
+        )
     } else {
         Some(schema::env_default("outage_hours"))
     }
@@ -1103,7 +1543,16 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
     }
 
     // [[correlations]]
-    let correlations = read_correlations(doc, &options, origin, &mut iss);
+    let written: Vec<String> = doc
+        .get("options")
+        .and_then(Node::table)
+        .map(|t| t.keys().map(str::to_string).collect())
+        .unwrap_or_default();
+    let failed: Vec<String> = written
+        .into_iter()
+        .filter(|w| !options.iter().any(|o| &o.name == w))
+        .collect();
+    let correlations = read_correlations(doc, &options, &failed, origin, &mut iss);
 
     if !iss.is_empty() {
         return Err(ConfigError::Invalid(iss.list));
@@ -1117,7 +1566,10 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         capital_budget_usd: budget.map(|b| b.0),
         paths,
         seed,
-        environment: Environment { inputs: Inputs(env), outage_hours },
+        environment: Environment {
+            inputs: Inputs(env),
+            outage_hours,
+        },
         options,
         correlations,
     })
@@ -1125,7 +1577,10 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
 
 /// Every correlatable input path of a scenario with its global index.
 pub fn correlatable_inputs(options: &[OptionConfig]) -> Vec<(String, usize)> {
-    let mut v: Vec<(String, usize)> = schema::ENV_INPUTS.iter().map(|s| (format!("environment.{}", s.name), s.index)).collect();
+    let mut v: Vec<(String, usize)> = schema::ENV_INPUTS
+        .iter()
+        .map(|s| (format!("environment.{}", s.name), s.index))
+        .collect();
     for (o, opt) in options.iter().enumerate() {
         let base = env_in::COUNT + o * opt_in::COUNT;
         for s in schema::OPTION_INPUTS {
@@ -1133,7 +1588,10 @@ pub fn correlatable_inputs(options: &[OptionConfig]) -> Vec<(String, usize)> {
         }
         if opt.job.is_some() {
             for s in schema::JOB_INPUTS {
-                v.push((format!("options.{}.job.{}", opt.name, s.name), base + s.index));
+                v.push((
+                    format!("options.{}.job.{}", opt.name, s.name),
+                    base + s.index,
+                ));
             }
         }
         for (c, cl) in opt.classes.iter().enumerate() {
@@ -1141,18 +1599,38 @@ pub fn correlatable_inputs(options: &[OptionConfig]) -> Vec<(String, usize)> {
             let p = format!("options.{}.failures.{}", opt.name, cl.name);
             v.push((format!("{p}.rate_per_chip_day"), cb + opt_in::CLASS_RATE));
             v.push((format!("{p}.rate_per_node_day"), cb + opt_in::CLASS_RATE));
-            v.push((format!("{p}.infant_multiplier"), cb + opt_in::CLASS_INFANT_MULT));
+            v.push((
+                format!("{p}.infant_multiplier"),
+                cb + opt_in::CLASS_INFANT_MULT,
+            ));
             v.push((format!("{p}.infant_days"), cb + opt_in::CLASS_INFANT_DAYS));
         }
     }
     v
 }
 
-fn read_correlations(doc: &Table, options: &[OptionConfig], origin: &str, iss: &mut Issues) -> Correlations {
-    let mut c = Correlations { inputs: Vec::new(), index: Vec::new(), rank: Vec::new() };
-    let Some(cn) = doc.get("correlations") else { return c };
+fn read_correlations(
+    doc: &Table,
+    options: &[OptionConfig],
+    failed: &[String],
+    origin: &str,
+    iss: &mut Issues,
+) -> Correlations {
+    let mut c = Correlations {
+        inputs: Vec::new(),
+        index: Vec::new(),
+        rank: Vec::new(),
+    };
+    let Some(cn) = doc.get("correlations") else {
+        return c;
+    };
     let Val::Array(items) = &cn.v else {
-        iss.at(cn, "correlations", IssueKind::WrongType, "expected an array of tables: write each as [[correlations]]");
+        iss.at(
+            cn,
+            "correlations",
+            IssueKind::WrongType,
+            "expected an array of tables: write each as [[correlations]]",
+        );
         return c;
     };
     let known = correlatable_inputs(options);
@@ -1160,21 +1638,42 @@ fn read_correlations(doc: &Table, options: &[OptionConfig], origin: &str, iss: &
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let p = format!("correlations[{i}]");
-        let Some(t) = sub_table(item, &p, "inputs = [A, B] and rank_correlation", iss) else { ok = false; continue };
+        let Some(t) = sub_table(item, &p, "inputs = [A, B] and rank_correlation", iss) else {
+            ok = false;
+            continue;
+        };
         iss.unknown_keys(t, &p, &["inputs", "rank_correlation"], &units);
         let rho = match t.get("rank_correlation") {
             None => {
-                iss.at(item, &join(&p, "rank_correlation"), IssueKind::Missing, "missing required field (Spearman rank correlation in [-1, 1])");
+                iss.at(
+                    item,
+                    &join(&p, "rank_correlation"),
+                    IssueKind::Missing,
+                    "missing required field (Spearman rank correlation in [-1, 1])",
+                );
                 None
             }
             Some(rn) => match rn.number() {
                 Some(r) if r.is_finite() && (-1.0..=1.0).contains(&r) => Some(r),
                 Some(r) => {
-                    iss.at(rn, &join(&p, "rank_correlation"), IssueKind::Correlation, format!("must be within [-1, 1] (a Spearman rank correlation), got {}", num(r)));
+                    iss.at(
+                        rn,
+                        &join(&p, "rank_correlation"),
+                        IssueKind::Correlation,
+                        format!(
+                            "must be within [-1, 1] (a Spearman rank correlation), got {}",
+                            num(r)
+                        ),
+                    );
                     None
                 }
                 None => {
-                    iss.at(rn, &join(&p, "rank_correlation"), IssueKind::WrongType, format!("expected a number in [-1, 1], got {}", rn.show()));
+                    iss.at(
+                        rn,
+                        &join(&p, "rank_correlation"),
+                        IssueKind::WrongType,
+                        format!("expected a number in [-1, 1], got {}", rn.show()),
+                    );
                     None
                 }
             },
@@ -1190,7 +1689,12 @@ fn read_correlations(doc: &Table, options: &[OptionConfig], origin: &str, iss: &
                     for (j, x) in a.iter().enumerate() {
                         let xp = format!("{p}.inputs[{j}]");
                         let Val::Str(s) = &x.v else {
-                            iss.at(x, &xp, IssueKind::WrongType, format!("expected an input path string, got {}", x.show()));
+                            iss.at(
+                                x,
+                                &xp,
+                                IssueKind::WrongType,
+                                format!("expected an input path string, got {}", x.show()),
+                            );
                             continue;
                         };
                         match known.iter().find(|k| k.0 == *s) {
@@ -1201,31 +1705,66 @@ fn read_correlations(doc: &Table, options: &[OptionConfig], origin: &str, iss: &
                                 }
                                 idx.push(c.index.iter().position(|v| *v == k.1).expect("pushed"));
                             }
+                            None if failed
+                                .iter()
+                                .any(|f| s.starts_with(&format!("options.{f}."))) =>
+                            {
+                                // The option itself is invalid (already reported): skip.
+                                ok = false;
+                            }
                             None => {
-                                let names: Vec<&str> = known.iter().map(|k| k.0.as_str()).collect();
-                                let m = unknown_key_message(s, &names, &|_| None).replacen("unknown key", "unknown input path", 1);
-                                iss.at(x, &xp, IssueKind::Correlation, format!("{m} (sampled inputs only: environment.FIELD, options.NAME.FIELD, options.NAME.job.FIELD, options.NAME.failures.CLASS.rate_per_chip_day)"));
+                                let close = known
+                                    .iter()
+                                    .map(|k| (super::raw::edit_distance(s, &k.0), k.0.as_str()))
+                                    .min_by_key(|x| x.0)
+                                    .filter(|(d, k)| *d <= (k.len() / 4).max(2))
+                                    .map(|(_, k)| format!("; did you mean `{k}`?"))
+                                    .unwrap_or_default();
+                                iss.at(x, &xp, IssueKind::Correlation, format!(
+                                    "unknown input path {s:?}{close} (correlatable: environment.FIELD, options.NAME.FIELD, options.NAME.job.FIELD, options.NAME.failures.CLASS.rate_per_chip_day|infant_multiplier|infant_days; not per-event durations)"
+                                ));
                             }
                         }
                     }
                     if idx.len() == 2 && idx[0] == idx[1] {
-                        iss.at(inn, &join(&p, "inputs"), IssueKind::Correlation, "names the same input twice");
+                        iss.at(
+                            inn,
+                            &join(&p, "inputs"),
+                            IssueKind::Correlation,
+                            "names the same input twice",
+                        );
                         None
                     } else {
                         (idx.len() == 2).then(|| (idx[0], idx[1]))
                     }
                 }
                 _ => {
-                    iss.at(inn, &join(&p, "inputs"), IssueKind::WrongType, "expected an array of exactly two input paths");
+                    iss.at(
+                        inn,
+                        &join(&p, "inputs"),
+                        IssueKind::WrongType,
+                        "expected an array of exactly two input paths",
+                    );
                     None
                 }
             },
         };
         match (ins, rho) {
             (Some((a, b)), Some(r)) => {
-                if let Some(prev) = pairs.iter().find(|q| (q.0 == a && q.1 == b) || (q.0 == b && q.1 == a)) {
+                if let Some(prev) = pairs
+                    .iter()
+                    .find(|q| (q.0 == a && q.1 == b) || (q.0 == b && q.1 == a))
+                {
                     if prev.2 != r {
-                        iss.at(item, &p, IssueKind::Conflict, format!("repeats the pair of correlations (line {}) with a different value", prev.3.line()));
+                        iss.at(
+                            item,
+                            &p,
+                            IssueKind::Conflict,
+                            format!(
+                                "repeats the pair of correlations (line {}) with a different value",
+                                prev.3.line()
+                            ),
+                        );
                     }
                 } else {
                     pairs.push((a, b, r, item));
@@ -1236,10 +1775,17 @@ fn read_correlations(doc: &Table, options: &[OptionConfig], origin: &str, iss: &
     }
     let n = c.inputs.len();
     if n > MAX_CORR {
-        iss.at(cn, "correlations", IssueKind::TooMany, format!("at most {MAX_CORR} distinct correlated inputs, got {n}"));
+        iss.at(
+            cn,
+            "correlations",
+            IssueKind::TooMany,
+            format!("at most {MAX_CORR} distinct correlated inputs, got {n}"),
+        );
         return c;
     }
-    c.rank = (0..n).map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect()).collect();
+    c.rank = (0..n)
+        .map(|i| (0..n).map(|j| f64::from(u8::from(i == j))).collect())
+        .collect();
     for (a, b, r, _) in &pairs {
         c.rank[*a][*b] = *r;
         c.rank[*b][*a] = *r;
