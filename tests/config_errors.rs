@@ -368,6 +368,19 @@ fn job_chips_above_accelerators() {
 
 #[test]
 fn checkpoint_cost_not_below_interval() {
+    // Catalog cost (pert 10..300 s, median ~84 s) against a 1-minute interval: the scenario
+    // file is blamed, with a pointer to the catalog line.
+    let e = err(&with(
+        "[options.trn2.job]\njob_chips = 1024\ncheckpoint_interval_minutes = 1\n",
+    ));
+    assert_line(
+        &e,
+        "options.trn2.job.checkpoint_cost_seconds",
+        &[
+            "interval",
+            "[value from configs/catalog.toml (built-in) line",
+        ],
+    );
     let e = err(&with(
         "[options.trn2.job]\njob_chips = 1024\ncheckpoint_interval_minutes = 2\ncheckpoint_cost_seconds = 120\n",
     ));

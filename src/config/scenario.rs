@@ -1275,8 +1275,17 @@ fn read_job(
     let cm = ds::median(&cost);
     if cm >= 60.0 * im {
         let n = jt.get("checkpoint_cost_seconds").expect("present");
+        // Blame the scenario's job table when the cost came from the catalog.
+        let (n, note) = if std::sync::Arc::ptr_eq(&n.src, &jn.src) {
+            (n, String::new())
+        } else {
+            (
+                jn,
+                format!(" [value from {} line {}]", n.src.name, n.line()),
+            )
+        };
         iss.at(n, &join(jp, "checkpoint_cost_seconds"), IssueKind::Conflict, format!(
-            "median {} s must be below the checkpoint interval (median {} min = {} s): the job would do nothing but checkpoint",
+            "median {} s must be below the checkpoint interval (median {} min = {} s): the job would do nothing but checkpoint{note}",
             num(cm), num(im), num(60.0 * im)
         ));
         return None;
