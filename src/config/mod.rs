@@ -1,1 +1,141 @@
-//! (in progress)
+//! Scenario and catalog files: reading, validation with one-line errors, and flattening into
+//! the engines' [`FlatModel`](crate::model::params::FlatModel).
+//!
+//! # Scenario file
+//!
+//! ```toml
+//! [scenario]
+//! name = "Trainium2 vs Blackwell, equal capital"   # required string
+//! description = "..."                              # optional
+//! horizon_years = 5                                # integer 1..=20, default 5
+//! capital_budget_usd = 500_000_000                 # optional: sizes every option's fleet
+//! paths = 100000                                   # optional default for --paths (1..=1e9)
+//! seed = 42                                        # optional default for --seed
+//! catalog = "my_catalog.toml"                      # optional, relative to this file
+//!
+//! [environment]          # shared by all options; any field may be omitted (built-in default)
+//! usd_per_kwh = { dist = "lognormal", median = 0.075, p90 = 0.11 }
+//!
+//! [options.trn2]         # 1..=4 options, compared in the order written
+//! hardware = "trn2"      # catalog entry: every other field defaults from it
+//! accelerators = 30000   # integer chips (required unless capital_budget_usd; not both)
+//! utilization_mean = 0.75
+//! [options.trn2.failures.hbm]     # merges over the catalog class (or adds one)
+//! rate_per_chip_day = { dist = "lognormal", median = 2e-5, p90 = 6e-5 }
+//! [options.trn2.job]              # optional training-job view (on only if written here)
+//! fraction = 0.5                  # default 1
+//! job_chips = 4096
+//! checkpoint_interval_minutes = "young_daly"
+//!
+//! [[correlations]]                # optional Gaussian copula (Spearman rank correlation)
+//! inputs = ["environment.usd_per_kwh", "options.trn2.pue"]
+//! rank_correlation = 0.5
+//! ```
+//!
+//! A numeric field is a plain number (fixed) or a distribution table: `{dist="fixed", value}`,
+//! `{dist="uniform", lo, hi}`, `{dist="normal", mean, sd, lo?, hi?}` (lo/hi truncate),
+//! `{dist="lognormal", median, p90}`, `{dist="triangular", lo, mode, hi}`,
+//! `{dist="pert", lo, mode, hi}`, `{dist="discrete", values=[...], weights=[...]}` (weights
+//! default to equal). A distribution is rejected when more than 0.1 % of its mass lies outside
+//! the field's allowed range ([`schema`] lists every field, unit and range); the engines clamp
+//! samples into the range.
+//!
+//! Option fields are `accelerators`, `chips_per_node`, `blast_radius_chips` (default: the node),
+//! `spare_nodes` (default 0) as integers; `hardware`, `description`, `facility` (`"build"` or
+//! `"colo"`, default build) as strings; the sampled inputs of [`schema::OPTION_INPUTS`];
+//! `rma_days` (per event); `[failures.CLASS]` tables (`kind = "hard"|"soft"`, exactly one of
+//! `rate_per_chip_day` / `rate_per_node_day`, `infant_multiplier` (default 1), `infant_days`
+//! (default 0), `repair_hours` per event, `enabled = false` drops a catalog class; at most 8);
+//! and `[job]` (`job_chips`, `fraction`, `restart_minutes`, `checkpoint_interval_minutes` (a
+//! number, a distribution or `"young_daly"`), `checkpoint_cost_seconds`).
+//!
+//! Environment fields are those of [`schema::ENV_INPUTS`] plus `outage_hours` (per event);
+//! their built-in defaults and sources are documented at [`schema::env_default`].
+//!
+//! # Resolution rules
+//! - Scenario options merge over their catalog entry: plain keys replace, `failures.CLASS` and
+//!   `job` merge key by key (a rate in either unit replaces the catalog's rate in both units).
+//! - Capital budget: `nodes = floor((budget - spare cost) / (chips_per_node * all-in per chip))`,
+//!   all-in per chip = mean server capex + (build: mean DC capex per MW * (mean chip W + mean
+//!   host W) / 1e6), spare cost = spare_nodes * chips_per_node * mean server capex. The result
+//!   is recorded in `OptionConfig::accelerators`.
+//! - `"young_daly"`: `tau = sqrt(2 C M)` minutes, `C` = median checkpoint cost in minutes,
+//!   `M = 1440 / (sum of mean class rates per node-day * job_chips / chips_per_node)`; clamped
+//!   into `[1, 10080]` and recorded as a fixed value.
+//!
+//! # Errors
+//! Every problem of a file is reported, one per line, as `FILE: KEY.PATH: what is allowed,
+//! what was found (line N)`; see [`ConfigError`].
+
+pub mod catalog;
+pub mod dist_shim;
+pub mod error;
+pub mod flatten;
+pub mod raw;
+pub mod scenario;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+
+pub use catalog::{Catalog, CatalogEntry, builtin_catalog};
+pub use error::{ConfigError, Issue, IssueKind};
+pub use flatten::flatten;
+pub use scenario::{
+    Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
+    OptionConfig, Scenario,
+};
+
+/// Text of the built-in default scenario (`configs/default.toml`).
+pub const DEFAULT_SCENARIO: &str = include_str!("../../configs/default.toml");
+
+/// Reads and validates a scenario file. A `[scenario] catalog` path is taken relative to it.
+pub fn load_scenario(path: &Path) -> Result<Scenario, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+        file: origin.clone(),
+        source: e,
+    })?;
+    load_scenario_str(&text, &origin)
+}
+
+/// Validates scenario text; `origin` labels messages and anchors a relative `catalog` path
+/// (its parent directory, or the working directory).
+pub fn load_scenario_str(text: &str, origin: &str) -> Result<Scenario, ConfigError> {
+    let doc = raw::parse(text, origin)?;
+    let catalog = match doc
+        .get("scenario")
+        .and_then(raw::Node::table)
+        .and_then(|t| t.get("catalog"))
+    {
+        None => builtin_catalog(),
+        Some(n) => {
+            let raw::Val::Str(rel) = &n.v else {
+                return Err(ConfigError::Invalid(vec![Issue {
+                    file: origin.to_string(),
+                    line: Some(n.line()),
+                    path: "scenario.catalog".into(),
+                    kind: IssueKind::WrongType,
+                    message: format!("expected a path string, got {}", n.show()),
+                }]));
+            };
+            let dir = Path::new(origin)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let p: PathBuf = dir.join(rel);
+            let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Io {
+                file: p.display().to_string(),
+                source: e,
+            })?;
+            Catalog::parse(&text, &p.display().to_string())?
+        }
+    };
+    scenario::build(&doc, origin, &catalog)
+}
+
+/// The built-in default scenario (Trainium2 vs HGX B200 at equal capital). Panics only if the
+/// shipped file is invalid, which a test rules out.
+pub fn default_scenario() -> Scenario {
+    load_scenario_str(DEFAULT_SCENARIO, "configs/default.toml (built-in)")
+        .unwrap_or_else(|e| panic!("built-in default scenario is invalid:\n{e}"))
+}

@@ -1,0 +1,119 @@
+//! Turns a validated [`Scenario`] into the flat [`FlatModel`] both engines read: every sampled
+//! input at its documented index with its field range as clamp, unused slots zeroed, the copula
+//! as a Cholesky factor of the normal-space correlation.
+
+use bytemuck::Zeroable;
+
+use super::dist_shim as ds;
+use super::scenario::{Facility, FailureKind, Scenario, cholesky};
+use super::schema;
+use crate::dist::Dist;
+use crate::model::params::{
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags,
+    opt_ev, opt_in,
+};
+
+/// Flattens `s` for a run with `seed` (split into the two Philox key words).
+pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
+    let mut table: Vec<f32> = Vec::new();
+
+    let mut env = EnvParams::zeroed();
+    for spec in schema::ENV_INPUTS {
+        env.inputs[spec.index] = ds::to_spec(
+            s.environment.inputs.get(spec.name),
+            spec.lo,
+            spec.hi,
+            &mut table,
+        );
+    }
+    let oh = &schema::OUTAGE_HOURS;
+    env.outage_hours = ds::to_spec(&s.environment.outage_hours, oh.lo, oh.hi, &mut table);
+
+    let mut options = Vec::with_capacity(s.options.len());
+    for o in &s.options {
+        let mut p = OptionParams::zeroed();
+        p.nodes = o.accelerators.div_ceil(u64::from(o.chips_per_node)) as u32;
+        p.chips_per_node = o.chips_per_node;
+        p.blast_radius_chips = o.blast_radius_chips;
+        p.spare_nodes = o.spare_nodes;
+        p.n_classes = o.classes.len() as u32;
+        p.flags = if o.facility == Facility::Colo {
+            flags::COLO
+        } else {
+            0
+        };
+        for spec in schema::OPTION_INPUTS {
+            p.inputs[spec.index] =
+                ds::to_spec(o.inputs.get(spec.name), spec.lo, spec.hi, &mut table);
+        }
+        for spec in schema::JOB_INPUTS {
+            let d = match &o.job {
+                Some(j) => match spec.name {
+                    "fraction" => j.fraction.clone(),
+                    "restart_minutes" => j.restart_minutes.clone(),
+                    "checkpoint_interval_minutes" => j.checkpoint_interval_minutes.clone(),
+                    _ => j.checkpoint_cost_seconds.clone(),
+                },
+                // No job view: job_chips = 0 disables it; inputs sit at the range floor.
+                None => Dist::Fixed { value: spec.lo },
+            };
+            p.inputs[spec.index] = ds::to_spec(&d, spec.lo, spec.hi, &mut table);
+        }
+        p.job_chips = o.job.as_ref().map_or(0, |j| j.job_chips);
+        let rma = &schema::RMA_DAYS;
+        p.events[opt_ev::RMA_DAYS] = ds::to_spec(&o.rma_days, rma.lo, rma.hi, &mut table);
+        for (c, cl) in o.classes.iter().enumerate() {
+            if cl.kind == FailureKind::Hard {
+                p.hard_mask |= 1 << c;
+            }
+            let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
+            for (spec, d) in schema::CLASS_INPUTS.iter().zip([
+                &cl.rate_per_node_day,
+                &cl.infant_multiplier,
+                &cl.infant_days,
+            ]) {
+                p.inputs[base + spec.index] = ds::to_spec(d, spec.lo, spec.hi, &mut table);
+            }
+            let r = &schema::REPAIR_HOURS;
+            p.events[opt_ev::REPAIR_BASE + c] =
+                ds::to_spec(&cl.repair_hours, r.lo, r.hi, &mut table);
+        }
+        options.push(p);
+    }
+
+    let mut corr = CorrParams::zeroed();
+    let n_corr = s.correlations.inputs.len().min(MAX_CORR);
+    if n_corr > 0 {
+        let l = cholesky(&s.correlations.pearson()).expect("validated positive definite");
+        for (i, row) in l.iter().enumerate().take(n_corr) {
+            corr.idx[i] = s.correlations.index[i] as u32;
+            for (j, v) in row.iter().enumerate().take(i + 1) {
+                corr.chol[i * MAX_CORR + j] = *v as f32;
+            }
+        }
+    }
+
+    let run = RunParams {
+        seed_lo: seed as u32,
+        seed_hi: (seed >> 32) as u32,
+        n_options: options.len() as u32,
+        horizon_days: s.horizon_days(),
+        n_years: s.horizon_years,
+        n_corr: n_corr as u32,
+        table_len: table.len() as u32,
+        _pad: 0,
+    };
+    debug_assert_eq!(env.inputs.len(), env_in::COUNT);
+    FlatModel {
+        run,
+        env,
+        corr,
+        options,
+        table,
+    }
+}
+
+/// Zeroed spec used for unused slots (documented: all-zero FIXED 0).
+pub fn unused_slot() -> DistSpec {
+    DistSpec::zeroed()
+}
