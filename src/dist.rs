@@ -9,6 +9,10 @@ pub const Z90: f64 = 1.281_551_565_544_600_5;
 /// Intervals of the [`kind::TABLE`] a PERT is flattened into: 257 values, the quantiles at
 /// `i / 256` (linear interpolation in between).
 pub const PERT_TABLE_INTERVALS: usize = 256;
+
+/// Intervals of the quantile table an event distribution (repair, RMA, outage duration) is
+/// flattened into: sampled once per event, it must be cheap (a lookup, not a transcendental).
+pub const EVENT_TABLE_INTERVALS: usize = 1024;
 /// Least mass a normal's truncation interval must hold (of the untruncated normal).
 pub const MIN_TRUNCATED_MASS: f64 = 1e-6;
 
@@ -374,6 +378,41 @@ impl Dist {
         (self.cdf(lo) + (1.0 - self.cdf(hi))).clamp(0.0, 1.0)
     }
 
+    /// The distribution of `k * X` (`k > 0`): used to turn a per-chip rate into a per-node rate.
+    pub fn scaled(&self, k: f64) -> Dist {
+        match self {
+            Dist::Fixed { value } => Dist::Fixed { value: value * k },
+            Dist::Uniform { lo, hi } => Dist::Uniform {
+                lo: lo * k,
+                hi: hi * k,
+            },
+            Dist::Normal { mean, sd, lo, hi } => Dist::Normal {
+                mean: mean * k,
+                sd: sd * k,
+                lo: lo.map(|v| v * k),
+                hi: hi.map(|v| v * k),
+            },
+            Dist::Lognormal { median, p90 } => Dist::Lognormal {
+                median: median * k,
+                p90: p90 * k,
+            },
+            Dist::Triangular { lo, mode, hi } => Dist::Triangular {
+                lo: lo * k,
+                mode: mode * k,
+                hi: hi * k,
+            },
+            Dist::Pert { lo, mode, hi } => Dist::Pert {
+                lo: lo * k,
+                mode: mode * k,
+                hi: hi * k,
+            },
+            Dist::Discrete { values, weights } => Dist::Discrete {
+                values: values.iter().map(|v| v * k).collect(),
+                weights: weights.clone(),
+            },
+        }
+    }
+
     /// Flattens into the [`DistSpec`] the engines sample (see `crate::sample::sample_dist`),
     /// appending any table it needs to `table` (`FlatModel::table`). `lo`/`hi` are the
     /// field's allowed range, written into `DistSpec::lo/hi` as the clamp (rounded outward
@@ -473,6 +512,93 @@ impl Dist {
             Dist::Fixed { .. } => unreachable!("handled by fixed_value"),
         }
         spec
+    }
+
+    /// Flattens a per-event distribution (drawn once per failure, RMA or outage, so thousands
+    /// of times per path): normal, lognormal and PERT become a [`EVENT_TABLE_INTERVALS`]-interval
+    /// quantile table ([`kind::TABLE`]), sampled by one lookup and a linear interpolation
+    /// instead of an inverse normal CDF and an exponential; other kinds flatten as in
+    /// [`Dist::to_spec`]. Inner nodes are the exact quantiles at `i / N`; the two end nodes are
+    /// set so that each end interval has the distribution's exact conditional mean there, so
+    /// the table keeps the distribution's mean (up to the clamp to `[lo, hi]` and the O(1/N^2)
+    /// interpolation error inside intervals, bounded by a test).
+    pub fn to_event_spec(&self, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
+        let n = EVENT_TABLE_INTERVALS;
+        let tabulated = matches!(
+            self,
+            Dist::Normal { .. } | Dist::Lognormal { .. } | Dist::Pert { .. }
+        );
+        let ends = if tabulated && self.fixed_value().is_none() {
+            self.tail_means(n)
+        } else {
+            None
+        };
+        let Some((head, tail)) = ends else {
+            return self.to_spec(lo, hi, table);
+        };
+        let mut spec = self.to_spec(lo, hi, &mut Vec::new());
+        spec.kind = kind::TABLE;
+        spec.aux = table.len() as u32;
+        spec.p = [n as f32, 0.0, 0.0, 0.0];
+        let (clo, chi) = (spec.lo as f64, spec.hi as f64);
+        let inner: Vec<f64> = (1..n).map(|i| self.quantile(i as f64 / n as f64)).collect();
+        let first = 2.0 * head - inner[0];
+        let last = 2.0 * tail - inner[n - 2];
+        table.push(first.clamp(clo, chi) as f32);
+        table.extend(inner.iter().map(|x| x.clamp(clo, chi) as f32));
+        table.push(last.clamp(clo, chi) as f32);
+        spec
+    }
+
+    /// Conditional means of the lowest and highest `1/n` of the distribution, `(E[X | U < 1/n],
+    /// E[X | U > 1 - 1/n])`: closed forms for the lognormal and the untruncated normal,
+    /// numerical integration of the quantile function otherwise (bounded supports only).
+    fn tail_means(&self, n: usize) -> Option<(f64, f64)> {
+        let p = 1.0 / n as f64;
+        match self {
+            Dist::Lognormal { median, p90 } => {
+                let mu = median.ln();
+                let s = (p90 / median).ln() / Z90;
+                let m = (mu + 0.5 * s * s).exp();
+                let zq_lo = -Self::std_normal_quantile(1.0 - p);
+                let zq_hi = Self::std_normal_quantile(1.0 - p);
+                // E[X 1{Z < z}] = m Phi(z - s); E[X 1{Z > z}] = m Phi(s - z).
+                Some((m * phi(zq_lo - s) / p, m * phi(s - zq_hi) / p))
+            }
+            Dist::Normal {
+                mean,
+                sd,
+                lo: None,
+                hi: None,
+            } => {
+                let z = Self::std_normal_quantile(1.0 - p);
+                let dens = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                Some((mean - sd * dens / p, mean + sd * dens / p))
+            }
+            _ => {
+                // Bounded support: midpoint rule on a fine grid inside each end interval.
+                let k = 256;
+                let avg = |a: f64| -> f64 {
+                    (0..k)
+                        .map(|j| self.quantile(a + p * (j as f64 + 0.5) / k as f64))
+                        .sum::<f64>()
+                        / k as f64
+                };
+                let (h, t) = (avg(0.0), avg(1.0 - p));
+                (h.is_finite() && t.is_finite()).then_some((h, t))
+            }
+        }
+    }
+
+    /// The standard normal quantile, via the lognormal-free path of [`Dist::quantile`].
+    fn std_normal_quantile(u: f64) -> f64 {
+        Dist::Normal {
+            mean: 0.0,
+            sd: 1.0,
+            lo: None,
+            hi: None,
+        }
+        .quantile(u)
     }
 
     /// Standardised truncation bounds `((lo - mean) / sd, (hi - mean) / sd)` of a normal
@@ -1296,5 +1422,62 @@ mod tests {
         );
         let back: Dist = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
         assert_eq!(back, d);
+    }
+
+    #[test]
+    fn event_tables_keep_the_mean_and_the_quantiles() {
+        let cases = [
+            Dist::Lognormal {
+                median: 6.0,
+                p90: 24.0,
+            },
+            Dist::Lognormal {
+                median: 48.0,
+                p90: 96.0,
+            },
+            Dist::Lognormal {
+                median: 14.0,
+                p90: 60.0,
+            },
+            Dist::Normal {
+                mean: 100.0,
+                sd: 15.0,
+                lo: None,
+                hi: None,
+            },
+            Dist::Pert {
+                lo: 1.0,
+                mode: 2.0,
+                hi: 9.0,
+            },
+        ];
+        for d in cases {
+            let mut table = vec![];
+            let spec = d.to_event_spec(f64::NEG_INFINITY, f64::INFINITY, &mut table);
+            assert_eq!(spec.kind, kind::TABLE, "{d:?}");
+            let t = &table[spec.aux as usize..];
+            let n = EVENT_TABLE_INTERVALS;
+            // Exact mean of the piecewise-linear quantile function.
+            let mean: f64 = (0..n)
+                .map(|i| (t[i] as f64 + t[i + 1] as f64) / 2.0)
+                .sum::<f64>()
+                / n as f64;
+            let rel = (mean - d.mean()).abs() / d.mean();
+            assert!(
+                rel < 1e-3,
+                "{d:?}: table mean {mean} vs {} ({rel:e})",
+                d.mean()
+            );
+            for u in [0.01, 0.25, 0.5, 0.9, 0.99] {
+                let x = crate::sample::sample_dist::<f64>(&spec, u, &table);
+                let q = d.quantile(u);
+                assert!(((x - q) / q).abs() < 2e-3, "{d:?} at {u}: {x} vs {q}");
+            }
+        }
+        // Kinds that are already cheap keep their analytic form.
+        let mut table = vec![];
+        let u = Dist::Uniform { lo: 1.0, hi: 2.0 }.to_event_spec(0.0, 10.0, &mut table);
+        assert_eq!(u.kind, kind::UNIFORM);
+        assert!(table.is_empty());
     }
 }

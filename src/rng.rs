@@ -102,7 +102,8 @@ impl DayStream {
 /// same number), and it is never 0 or 1, so `ln(u)` and the inverse normal CDF stay finite.
 #[inline(always)]
 pub fn u01<F: crate::real::Real>(x: u32) -> F {
-    F::c(((x >> 9) as f64 + 0.5) * (1.0 / 8_388_608.0))
+    // Every step is exact in f32 (x >> 9 < 2^23), so computing in F gives the same value.
+    (F::from_u32(x >> 9) + F::c(0.5)) * F::c(1.0 / 8_388_608.0)
 }
 
 #[cfg(test)]

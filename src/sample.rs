@@ -220,6 +220,7 @@ fn tab<F: Real>(table: &[f32], i: u32) -> F {
 /// * `DISCRETE`: `n = p0` (at most [`MAX_DISCRETE`]) cumulative weights at `table[aux..]`, then
 ///   `n` values; returns value `j` = number of the first `n - 1` cumulative weights `<= u`
 ///   (the first `j` with `u < cum[j]`, or the last), by a fixed-length scan.
+#[inline]
 pub fn sample_dist<F: Real>(d: &DistSpec, u: F, table: &[f32]) -> F {
     let zero = F::c(0.0);
     let one = F::c(1.0);
@@ -376,7 +377,7 @@ pub fn poisson<F: Real>(mean: F, s: &mut DayStream) -> u32 {
     if mean > zero {
         let mu = mean.min(F::c(POISSON_MAX_MEAN));
         if mu < F::c(POISSON_INV_MAX_MEAN) {
-            poisson_inversion(mu, s)
+            poisson_inversion(mu, (-mu).exp(), s)
         } else {
             poisson_ptrs(mu, s)
         }
@@ -385,11 +386,15 @@ pub fn poisson<F: Real>(mean: F, s: &mut DayStream) -> u32 {
     }
 }
 
-/// Inversion branch of [`poisson`] (one draw).
-fn poisson_inversion<F: Real>(mu: F, s: &mut DayStream) -> u32 {
+/// Inversion branch of [`poisson`] (one draw), with `p0 = exp(-mu)` supplied by the caller.
+///
+/// Public so that a caller drawing many times with the same small mean (regional outages:
+/// the same rate every day of a path) computes `exp(-mu)` once; with `p0 = exp(-mu)` it
+/// returns exactly what [`poisson`] returns for `mu < POISSON_INV_MAX_MEAN`.
+pub fn poisson_inversion<F: Real>(mu: F, p0: F, s: &mut DayStream) -> u32 {
     let u = s.next_u01::<F>();
     let mut k = 0u32;
-    let mut pk = (-mu).exp();
+    let mut pk = p0;
     let mut cdf = pk;
     for _ in 0..INV_CAP {
         if u <= cdf {

@@ -913,5 +913,12 @@ fn environment_defaults_fill_missing_fields() {
         f.env.inputs[fleetsim::model::params::env_in::USD_PER_KWH].kind,
         kind::LOGNORMAL
     );
-    assert!(builtin_catalog().listing().contains("[gb200-nvl72]"));
+    assert!(builtin_catalog().summary().contains("gb200-nvl72"));
+    assert!(
+        builtin_catalog()
+            .entry_listing("gb200-nvl72")
+            .unwrap()
+            .contains("[gb200-nvl72]")
+    );
+    assert!(builtin_catalog().entry_listing("nope").is_none());
 }

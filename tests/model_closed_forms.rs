@@ -169,7 +169,8 @@ fn npv_of_constant_cash_flow_is_the_annuity() {
     m.env.inputs[env_in::DISCOUNT_RATE_PER_YEAR] = fx(r);
     let c = 100.0 * 24.0 * 2.5;
     let h = 365.0 * 5.0;
-    let v = (1.0f64 + r).powf(-1.0 / 365.0);
+    // Parameters are stored as f32: the closed form uses the same rounded rate.
+    let v = (1.0f64 + (r as f32) as f64).powf(-1.0 / 365.0);
     let annuity = c * (1.0 - v.powf(h)) / (1.0 - v);
     let b64 = run(&m, 4, Precision::F64);
     let npv64 = b64.record(0, 0)[idx::NPV_USD];

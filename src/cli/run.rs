@@ -55,8 +55,19 @@ pub fn validate(path: &Path) -> Result<(), CliError> {
 
 /// `fleetsim catalog`: lists the built-in hardware, or one entry in full.
 pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
-    let text = config::catalog_listing(entry).map_err(|e| CliError::input(e.to_string()))?;
-    print!("{text}");
+    let cat = config::builtin_catalog();
+    match entry {
+        None => print!("{}", cat.summary()),
+        Some(name) => match cat.entry_listing(name) {
+            Some(text) => print!("{text}"),
+            None => {
+                return Err(CliError::input(format!(
+                    "no catalog entry `{name}`; known entries: {}",
+                    cat.names().join(", ")
+                )));
+            }
+        },
+    }
     Ok(())
 }
 
@@ -115,7 +126,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let engine = pick_engine(args, quiet)?;
     let info = engine.info();
     let model = config::flatten(&scenario, seed);
-    let names = scenario.option_names();
+    let names: Vec<String> = scenario
+        .option_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let n_years = model.run.n_years as usize;
     let horizon_days = model.run.horizon_days;
 

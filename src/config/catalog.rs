@@ -114,59 +114,90 @@ impl Catalog {
         self.entries.iter().find(|e| e.name == name)
     }
 
-    /// Human-readable listing for `fleetsim catalog`: every entry, every field with its value,
-    /// unit and allowed range.
-    pub fn listing(&self) -> String {
+    /// Short listing for `fleetsim catalog`: one line per entry with its headline figures
+    /// (medians), and where the full fields are.
+    pub fn summary(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "catalog: {}", self.origin);
+        let _ = writeln!(s, "catalog: {}\n", self.origin);
+        let _ = writeln!(
+            s,
+            "{:<14} {:>5} {:>7} {:>9} {:>13} {:>10} {:>8}  description",
+            "entry", "chips", "chip W", "BF16 PF", "capex/chip", "USD/chip-h", "classes"
+        );
         for e in &self.entries {
             let o = &e.option;
-            let _ = writeln!(s, "\n[{}]  {}", e.name, e.description);
+            let med = |k: &str| o.inputs.get(k).median();
             let _ = writeln!(
                 s,
-                "  chips_per_node = {}  blast_radius_chips = {}  spare_nodes = {}  facility = {}",
+                "{:<14} {:>5} {:>7.0} {:>9.3} {:>13.0} {:>10.2} {:>8}  {}",
+                e.name,
                 o.chips_per_node,
-                o.blast_radius_chips,
-                o.spare_nodes,
-                match o.facility {
-                    super::Facility::Build => "build",
-                    super::Facility::Colo => "colo",
-                }
+                med("chip_w"),
+                med("peak_bf16_pflops"),
+                med("server_capex_per_chip_usd"),
+                med("on_demand_usd_per_chip_hour"),
+                o.classes.len(),
+                e.description
             );
-            for spec in schema::OPTION_INPUTS {
-                let _ = writeln!(
-                    s,
-                    "  {:<32} {:<60} [{} .. {}] {}",
-                    spec.name,
-                    dist_text(o.inputs.get(spec.name)),
-                    spec.lo,
-                    spec.hi,
-                    spec.unit
-                );
+        }
+        let _ = writeln!(
+            s,
+            "\n(medians; `fleetsim catalog ENTRY` shows every field, its distribution, unit and range)"
+        );
+        s
+    }
+
+    /// Full listing of one entry: every field with its value, unit and allowed range; `None`
+    /// when there is no such entry.
+    pub fn entry_listing(&self, name: &str) -> Option<String> {
+        let e = self.entry(name)?;
+        let mut s = String::new();
+        let o = &e.option;
+        let _ = writeln!(s, "[{}]  {}  ({})", e.name, e.description, self.origin);
+        let _ = writeln!(
+            s,
+            "  chips_per_node = {}  blast_radius_chips = {}  spare_nodes = {}  facility = {}",
+            o.chips_per_node,
+            o.blast_radius_chips,
+            o.spare_nodes,
+            match o.facility {
+                super::Facility::Build => "build",
+                super::Facility::Colo => "colo",
             }
+        );
+        for spec in schema::OPTION_INPUTS {
             let _ = writeln!(
                 s,
-                "  {:<32} {:<60} [0 .. 127] days",
-                "rma_days",
-                dist_text(&o.rma_days)
+                "  {:<32} {:<60} [{} .. {}] {}",
+                spec.name,
+                dist_text(o.inputs.get(spec.name)),
+                spec.lo,
+                spec.hi,
+                spec.unit
             );
-            for c in &o.classes {
-                let _ = writeln!(
-                    s,
-                    "  failures.{:<23} {:?}: rate {} per node-day, repair {} h, infant x{} for {} d",
-                    c.name,
-                    c.kind,
-                    dist_text(&c.rate_per_node_day),
-                    dist_text(&c.repair_hours),
-                    dist_text(&c.infant_multiplier),
-                    dist_text(&c.infant_days)
-                );
-            }
-            for (k, v) in &e.job_defaults {
-                let _ = writeln!(s, "  job.{k:<28} {v}");
-            }
         }
-        s
+        let _ = writeln!(
+            s,
+            "  {:<32} {:<60} [0 .. 127] days",
+            "rma_days",
+            dist_text(&o.rma_days)
+        );
+        for c in &o.classes {
+            let _ = writeln!(
+                s,
+                "  failures.{:<23} {:?}: rate {} per node-day, repair {} h, infant x{} for {} d",
+                c.name,
+                c.kind,
+                dist_text(&c.rate_per_node_day),
+                dist_text(&c.repair_hours),
+                dist_text(&c.infant_multiplier),
+                dist_text(&c.infant_days)
+            );
+        }
+        for (k, v) in &e.job_defaults {
+            let _ = writeln!(s, "  job.{k:<28} {v}");
+        }
+        Some(s)
     }
 }
 

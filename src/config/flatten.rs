@@ -4,7 +4,6 @@
 
 use bytemuck::Zeroable;
 
-use super::dist_shim as ds;
 use super::scenario::{Facility, FailureKind, Scenario, cholesky};
 use super::schema;
 use crate::dist::Dist;
@@ -19,15 +18,14 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
 
     let mut env = EnvParams::zeroed();
     for spec in schema::ENV_INPUTS {
-        env.inputs[spec.index] = ds::to_spec(
-            s.environment.inputs.get(spec.name),
-            spec.lo,
-            spec.hi,
-            &mut table,
-        );
+        env.inputs[spec.index] =
+            (s.environment.inputs.get(spec.name)).to_spec(spec.lo, spec.hi, &mut table);
     }
     let oh = &schema::OUTAGE_HOURS;
-    env.outage_hours = ds::to_spec(&s.environment.outage_hours, oh.lo, oh.hi, &mut table);
+    env.outage_hours = s
+        .environment
+        .outage_hours
+        .to_event_spec(oh.lo, oh.hi, &mut table);
 
     let mut options = Vec::with_capacity(s.options.len());
     for o in &s.options {
@@ -43,8 +41,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             0
         };
         for spec in schema::OPTION_INPUTS {
-            p.inputs[spec.index] =
-                ds::to_spec(o.inputs.get(spec.name), spec.lo, spec.hi, &mut table);
+            p.inputs[spec.index] = (o.inputs.get(spec.name)).to_spec(spec.lo, spec.hi, &mut table);
         }
         for spec in schema::JOB_INPUTS {
             let d = match &o.job {
@@ -57,11 +54,11 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 // No job view: job_chips = 0 disables it; inputs sit at the range floor.
                 None => Dist::Fixed { value: spec.lo },
             };
-            p.inputs[spec.index] = ds::to_spec(&d, spec.lo, spec.hi, &mut table);
+            p.inputs[spec.index] = (d).to_spec(spec.lo, spec.hi, &mut table);
         }
         p.job_chips = o.job.as_ref().map_or(0, |j| j.job_chips);
         let rma = &schema::RMA_DAYS;
-        p.events[opt_ev::RMA_DAYS] = ds::to_spec(&o.rma_days, rma.lo, rma.hi, &mut table);
+        p.events[opt_ev::RMA_DAYS] = o.rma_days.to_event_spec(rma.lo, rma.hi, &mut table);
         for (c, cl) in o.classes.iter().enumerate() {
             if cl.kind == FailureKind::Hard {
                 p.hard_mask |= 1 << c;
@@ -72,11 +69,11 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 &cl.infant_multiplier,
                 &cl.infant_days,
             ]) {
-                p.inputs[base + spec.index] = ds::to_spec(d, spec.lo, spec.hi, &mut table);
+                p.inputs[base + spec.index] = (d).to_spec(spec.lo, spec.hi, &mut table);
             }
             let r = &schema::REPAIR_HOURS;
             p.events[opt_ev::REPAIR_BASE + c] =
-                ds::to_spec(&cl.repair_hours, r.lo, r.hi, &mut table);
+                cl.repair_hours.to_event_spec(r.lo, r.hi, &mut table);
         }
         options.push(p);
     }

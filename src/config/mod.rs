@@ -68,7 +68,6 @@
 //! what was found (line N)`; see [`ConfigError`].
 
 pub mod catalog;
-pub mod dist_shim;
 pub mod error;
 pub mod flatten;
 pub mod raw;

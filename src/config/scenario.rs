@@ -5,7 +5,6 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::catalog::Catalog;
-use super::dist_shim as ds;
 use super::error::{ConfigError, IssueKind, num};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema::{self, FieldSpec};
@@ -457,7 +456,7 @@ fn parse_dist_table(
             Dist::Discrete { values, weights }
         }
     };
-    if let Err(e) = ds::check(&d) {
+    if let Err(e) = d.check() {
         iss.at(
             node,
             path,
@@ -502,8 +501,8 @@ fn check_range(
         }
         return true;
     }
-    let scaled = if k == 1.0 { d.clone() } else { ds::scale(d, k) };
-    let out = ds::fraction_outside(&scaled, lo, hi);
+    let scaled = if k == 1.0 { d.clone() } else { d.scaled(k) };
+    let out = scaled.fraction_outside(lo, hi);
     if out > 0.001 {
         iss.at(
             node,
@@ -854,7 +853,7 @@ pub(crate) fn read_option(
         true,
     ) = (mode, inputs_ok)
     {
-        let m = ds::median(inputs.get("delivery_delay_days"));
+        let m = (inputs.get("delivery_delay_days")).median();
         if m >= *horizon_days {
             let (n, note) = blame(t.get("delivery_delay_days").expect("present"), mode);
             iss.at(&n, &join(path, "delivery_delay_days"), IssueKind::Conflict, format!(
@@ -915,11 +914,11 @@ fn size_by_budget(
     facility: Facility,
     inp: &Inputs,
 ) -> Result<u64, String> {
-    let server = ds::mean(inp.get("server_capex_per_chip_usd"));
+    let server = (inp.get("server_capex_per_chip_usd")).mean();
     let dc = match facility {
         Facility::Build => {
-            ds::mean(inp.get("dc_capex_per_mw_usd"))
-                * (ds::mean(inp.get("chip_w")) + ds::mean(inp.get("host_w_per_chip")))
+            (inp.get("dc_capex_per_mw_usd")).mean()
+                * ((inp.get("chip_w")).mean() + (inp.get("host_w_per_chip")).mean())
                 / 1e6
         }
         Facility::Colo => 0.0,
@@ -1035,7 +1034,7 @@ fn read_classes(
                         "allowed range [0, 1] per node-day = [0, {}] per chip-day at {c} chips per node",
                         num(1.0 / c as f64)
                     );
-                    check_range(cnode, &p, &d, c as f64, (spec.lo, spec.hi, &range), iss).then(|| ds::scale(&d, c as f64))
+                    check_range(cnode, &p, &d, c as f64, (spec.lo, spec.hi, &range), iss).then(|| d.scaled(c as f64))
                 })
             }
             (None, Some(nnode), _) => {
@@ -1250,7 +1249,7 @@ fn read_job(
         return None;
     }
     let (job_chips, cost) = (job_chips?, cost?);
-    let node_rate: f64 = classes.iter().map(|c| ds::mean(&c.rate_per_node_day)).sum();
+    let node_rate: f64 = classes.iter().map(|c| c.rate_per_node_day.mean()).sum();
     let job_nodes = job_chips as f64 / cpn as f64;
     let mtbf_min = if node_rate * job_nodes > 0.0 {
         1440.0 / (node_rate * job_nodes)
@@ -1258,7 +1257,7 @@ fn read_job(
         f64::INFINITY
     };
     let interval = if young_daly {
-        let c_min = ds::median(&cost) / 60.0;
+        let c_min = (cost).median() / 60.0;
         let spec = job_spec("checkpoint_interval_minutes");
         let tau = (2.0 * c_min * mtbf_min).sqrt();
         Dist::Fixed {
@@ -1271,8 +1270,8 @@ fn read_job(
     } else {
         interval?
     };
-    let im = ds::median(&interval);
-    let cm = ds::median(&cost);
+    let im = (interval).median();
+    let cm = (cost).median();
     if cm >= 60.0 * im {
         let n = jt.get("checkpoint_cost_seconds").expect("present");
         // Blame the scenario's job table when the cost came from the catalog.

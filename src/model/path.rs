@@ -13,7 +13,9 @@ use crate::model::params::{
 };
 use crate::real::Real;
 use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
-use crate::sample::{binomial, norm_cdf, norm_inv_cdf, poisson, sample_dist};
+use crate::sample::{
+    POISSON_INV_MAX_MEAN, binomial, norm_cdf, norm_inv_cdf, poisson, poisson_inversion, sample_dist,
+};
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
 #[derive(Clone, Copy, Debug)]
@@ -130,7 +132,10 @@ pub fn arrived(nodes: u32, delay: u32, ramp: u32, t: i64) -> u32 {
     if ramp == 0 {
         return nodes;
     }
-    let k = ((t - delay as i64 + 1) as u32).min(ramp);
+    let k = (t - delay as i64 + 1) as u32;
+    if k >= ramp {
+        return nodes;
+    }
     let q = nodes / ramp;
     let r = nodes % ramp;
     q * k + (r * k) / ramp
@@ -277,7 +282,8 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
 /// Rounds a sampled day count to the nearest whole day, clamped to `[0, cap]`.
 #[inline(always)]
 fn round_days<F: Real>(x: F, cap: u32) -> u32 {
-    (x + F::c(0.5)).floor().to_u32_sat().min(cap)
+    // Truncation of a non-negative value is its floor (`as` saturates, NaN -> 0).
+    (x + F::c(0.5)).to_u32_sat().min(cap)
 }
 
 /// Puts a node down for `hours`: less than a day is charged as lost node-hours today; longer
@@ -285,7 +291,7 @@ fn round_days<F: Real>(x: F, cap: u32) -> u32 {
 /// the remainder there. Repairs are capped at `RING_DAYS - 1` days.
 #[inline(always)]
 fn schedule_down<F: Real>(st: &mut OptState<F>, lost_today: &mut F, t: u32, hours: F) {
-    let full = (hours * F::c(1.0 / 24.0)).floor().to_u32_sat();
+    let full = (hours * F::c(1.0 / 24.0)).to_u32_sat();
     if full == 0 {
         *lost_today += hours;
     } else {
@@ -352,7 +358,9 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
     let lr_elec = (F::c(1.0) + e[env_in::ELECTRICITY_ESCALATION_PER_YEAR]).ln() * F::c(1.0 / 365.0);
     let lr_price = (F::c(1.0) - e[env_in::PRICE_DECLINE_PER_YEAR]).ln() * F::c(1.0 / 365.0);
     let kwh_price = e[env_in::USD_PER_KWH];
-    let outage_per_day = e[env_in::OUTAGE_RATE_PER_YEAR] * F::c(1.0 / 365.0);
+    let outage_per_day =
+        (e[env_in::OUTAGE_RATE_PER_YEAR] * F::c(1.0 / 365.0)).min(F::c(POISSON_INV_MAX_MEAN * 0.5));
+    let outage_p0 = (-outage_per_day).exp();
     let sla = e[env_in::SLA_CREDIT_FRACTION];
     let vol = e[env_in::DEMAND_VOLATILITY_PER_DAY];
     let kappa = e[env_in::DEMAND_REVERSION_PER_DAY];
@@ -398,7 +406,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         // ---- environment: demand shock, outages (shared by all options) ----
         let mut es = DayStream::new(key, path, t, STREAM_ENV);
         let eps = norm_inv_cdf::<F>(es.next_u01());
-        let n_out = poisson(outage_per_day, &mut es);
+        let n_out = if outage_per_day > F::c(0.0) {
+            poisson_inversion(outage_per_day, outage_p0, &mut es)
+        } else {
+            0
+        };
         for _ in 0..n_out {
             let u = es.next_u01();
             outage_left += sample_dist(&m.env.outage_hours, u, &m.table);
@@ -468,7 +480,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let up = inst.saturating_sub(s.down);
             let up_f = F::from_u32(up);
             let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
-                (c.job_frac * inst_f * c.cpn / c.job_chips).floor()
+                F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
             } else {
                 F::c(0.0)
             };
@@ -484,7 +496,10 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 let mut total = F::c(0.0);
                 for k in 0..p.n_classes as usize {
                     let mut mult = F::c(1.0);
-                    if c.infant_days[k] > 0 && c.infant_extra[k] != F::c(0.0) {
+                    if c.infant_days[k] > 0
+                        && c.infant_extra[k] != F::c(0.0)
+                        && t < c.delay + c.ramp + c.infant_days[k]
+                    {
                         let young =
                             inst - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
                         mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
@@ -493,18 +508,20 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     total += w[k];
                 }
                 let nf = poisson(total, &mut os);
+                let n_classes = p.n_classes as usize;
+                let hard_mask = p.hard_mask;
                 for _ in 0..nf {
                     // class by one uniform over the cumulative weights
                     let target = os.next_u01::<F>() * total;
                     let mut k = 0usize;
                     let mut acc = w[0];
-                    while acc < target && k + 1 < p.n_classes as usize {
+                    while acc < target && k + 1 < n_classes {
                         k += 1;
                         acc += w[k];
                     }
                     let repair_h =
                         sample_dist(ev(p, opt_ev::REPAIR_BASE + k), os.next_u01::<F>(), &m.table);
-                    if p.hard_mask & (1 << k) != 0 {
+                    if hard_mask & (1 << k) != 0 {
                         s.hard += 1;
                         let rma =
                             sample_dist(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);

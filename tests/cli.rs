@@ -1,0 +1,164 @@
+//! End-to-end tests of the real `fleetsim` binary: the default run, result files, the overwrite
+//! guard, exit codes for bad input, reproducibility through the command line.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn fleetsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
+        .args(args)
+        .output()
+        .expect("run fleetsim")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn repo(p: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(p)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn no_arguments_runs_the_default_comparison() {
+    let o = fleetsim(&[]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for want in [
+        "trn2",
+        "b200",
+        "NPV",
+        "USD per effective PFLOP-hour",
+        "availability",
+        "P(trn2",
+    ] {
+        assert!(t.contains(want), "missing {want:?} in:\n{t}");
+    }
+    assert!(!t.contains("NaN"), "{t}");
+}
+
+#[test]
+fn run_writes_results_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let out_s = out.display().to_string();
+    let scenario = repo("configs/default.toml");
+    let args = [
+        "run",
+        &scenario,
+        "--paths",
+        "300",
+        "--seed",
+        "7",
+        "--out",
+        &out_s,
+        "--per-path",
+        "--quiet",
+    ];
+    let o = fleetsim(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in [
+        "summary.json",
+        "summary.csv",
+        "pairs.csv",
+        "per_path.csv",
+        "per_path.parquet",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(!json.contains("NaN") && !json.contains("inf"));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["seed"], 7);
+    assert_eq!(v["paths"], 300);
+    assert_eq!(v["backend"], "cpu");
+    assert!(v["scenario"].is_object(), "resolved config recorded");
+    assert!(v["wall_time_s"].as_f64().unwrap() > 0.0);
+    assert!(v["options"]["trn2"]["npv_usd"]["p50"].is_number());
+    let rows = std::fs::read_to_string(out.join("per_path.csv")).unwrap();
+    assert_eq!(
+        rows.lines().count(),
+        1 + 300 * 2,
+        "header + one row per path and option"
+    );
+
+    // Again without --force: refused, exit 2, nothing changed.
+    let before = std::fs::read(out.join("summary.csv")).unwrap();
+    let o = fleetsim(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+
+    // With --force and another thread count: same seed, same numbers.
+    let mut forced: Vec<&str> = args.to_vec();
+    forced.extend(["--force", "--threads", "1"]);
+    let o = fleetsim(&forced);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
+}
+
+#[test]
+fn bad_input_exits_2_with_the_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[scenario]\nname = \"x\"\n[options.a]\nhardware = \"trn2\"\naccelerators = 1000\nchip_w = -5\n",
+    )
+    .unwrap();
+    let b = bad.display().to_string();
+    for cmd in [vec!["validate", &b], vec!["run", &b, "--paths", "10"]] {
+        let o = fleetsim(&cmd);
+        let t = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}");
+        assert!(t.contains("bad.toml") && t.contains("chip_w"), "{t}");
+        assert!(!t.contains("panicked"), "{t}");
+    }
+    let not_toml = dir.path().join("nope.toml");
+    std::fs::write(&not_toml, "this is = = not toml").unwrap();
+    let o = fleetsim(&["validate", &not_toml.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("nope.toml"));
+    let o = fleetsim(&["validate", "/does/not/exist.toml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = fleetsim(&["run", "--paths", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = fleetsim(&["run", "--backend", "gpu", "--paths", "10"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = fleetsim(&["run", "--bogus-flag"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn validate_and_catalog_describe_the_inputs() {
+    for f in [
+        "configs/default.toml",
+        "configs/scenarios/gb200.toml",
+        "configs/scenarios/next_platform.toml",
+    ] {
+        let o = fleetsim(&["validate", &repo(f)]);
+        assert!(o.status.success(), "{f}: {}", text(&o));
+        assert!(text(&o).contains("valid"));
+    }
+    let o = fleetsim(&["catalog"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for e in ["trn2", "b200-hgx", "gb200-nvl72", "h100"] {
+        assert!(t.contains(e), "{e} missing from catalog listing:\n{t}");
+    }
+    let o = fleetsim(&["catalog", "trn2"]);
+    assert!(
+        o.status.success() && text(&o).contains("chip_w"),
+        "{}",
+        text(&o)
+    );
+    let o = fleetsim(&["catalog", "no-such-chip"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
