@@ -74,7 +74,7 @@ fn run_writes_results_and_refuses_to_overwrite() {
         assert!(out.join(f).exists(), "{f} missing");
     }
     let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
-    assert!(!json.contains("NaN") && !json.contains("inf"));
+    assert!(!json.contains("NaN") && !json.contains("Infinity"));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["seed"], 7);
     assert_eq!(v["paths"], 300);

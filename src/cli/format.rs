@@ -108,7 +108,7 @@ mod tests {
             &[vec!["long name".into(), "1".into()]],
         );
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "a           bb");
-        assert_eq!(lines[2], "long name    1");
+        assert_eq!(lines[0], format!("a{}bb", " ".repeat(10)));
+        assert_eq!(lines[2], "long name   1");
     }
 }
