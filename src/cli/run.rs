@@ -106,8 +106,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         return Err(CliError::input("--paths must be at least 1"));
     }
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
-    if let Some(dir) = &args.out {
-        if !args.force {
+    if let Some(dir) = &args.out
+        && !args.force
+    {
+        {
             let existing: Vec<String> = output_files(args.per_path)
                 .into_iter()
                 .map(|f| dir.join(f))
@@ -163,12 +165,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         args.chunk,
         |block| {
             agg.add_block(block);
-            if let Some(w) = per_path.as_mut() {
-                if write_err.is_none() {
-                    if let Err(e) = w.write_block(block) {
-                        write_err = Some(e.to_string());
-                    }
-                }
+            if let Some(w) = per_path.as_mut()
+                && write_err.is_none()
+                && let Err(e) = w.write_block(block)
+            {
+                write_err = Some(e.to_string());
             }
         },
         |done| bar.set_position(done as u64),

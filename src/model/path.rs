@@ -6,6 +6,9 @@
 //! The semantics (what a day does, in what order draws are consumed) are documented in
 //! `docs/MODEL-NOTES.md`; keep that file, this one and the WGSL in step.
 
+// Index loops are kept on purpose: they read like the WGSL kernel this file is the twin of.
+#![allow(clippy::needless_range_loop)]
+
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
     DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, OptionParams, RING_DAYS,
@@ -340,7 +343,7 @@ pub fn irr<F: Real>(cf: &[F]) -> F {
 }
 
 #[inline(always)]
-fn ev<'a>(p: &'a OptionParams, i: usize) -> &'a DistSpec {
+fn ev(p: &OptionParams, i: usize) -> &DistSpec {
     &p.events[i]
 }
 
@@ -666,8 +669,6 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             nan
         };
         r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
-        for y in 0..MAX_YEARS {
-            r[idx::CASH_FLOW_Y1 + y] = cfy[y];
-        }
+        r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
     }
 }
