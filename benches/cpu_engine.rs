@@ -18,6 +18,20 @@ fn cpu_engine(c: &mut Criterion) {
             b.iter(|| engine.simulate(&model, 0, n).expect("simulate"))
         });
     }
+    // The same scenario without failure classes: the fixed per-day cost (environment, demand,
+    // power, cash flows) without the per-failure event work, to show what limits throughput.
+    let mut quiet = model.clone();
+    for o in quiet.options.iter_mut() {
+        o.n_classes = 0;
+    }
+    let engine = CpuEngine::new(Precision::F32);
+    let paths = 4_000u32;
+    g.throughput(Throughput::Elements(paths as u64 * days));
+    g.bench_with_input(
+        BenchmarkId::new("f32_no_failures", paths),
+        &paths,
+        |b, &n| b.iter(|| engine.simulate(&quiet, 0, n).expect("simulate")),
+    );
     g.finish();
 }
 

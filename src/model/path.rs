@@ -342,6 +342,24 @@ pub fn irr<F: Real>(cf: &[F]) -> F {
     F::c(0.5) * (lo + hi)
 }
 
+/// Samples a per-event distribution: the quantile-table lookup (what configs flatten event
+/// distributions into) inline, anything else through [`sample_dist`].
+#[inline(always)]
+fn sample_event<F: Real>(d: &DistSpec, u: F, table: &[f32]) -> F {
+    if d.kind == crate::model::params::kind::TABLE {
+        let n = d.p[0] as u32;
+        let x = u * F::from_u32(n);
+        let i = x.to_u32_sat().min(n - 1);
+        let f = x - F::from_u32(i);
+        let base = (d.aux + i) as usize;
+        let a = F::from_f32(table[base]);
+        let b = F::from_f32(table[base + 1]);
+        (a + f * (b - a)).clamp(F::from_f32(d.lo), F::from_f32(d.hi))
+    } else {
+        sample_dist(d, u, table)
+    }
+}
+
 #[inline(always)]
 fn ev(p: &OptionParams, i: usize) -> &DistSpec {
     &p.events[i]
@@ -416,7 +434,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         };
         for _ in 0..n_out {
             let u = es.next_u01();
-            outage_left += sample_dist(&m.env.outage_hours, u, &m.table);
+            outage_left += sample_event(&m.env.outage_hours, u, &m.table);
         }
         let out_h = outage_left.min(F::c(24.0));
         outage_left -= out_h;
@@ -514,7 +532,9 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 let n_classes = p.n_classes as usize;
                 let hard_mask = p.hard_mask;
                 for _ in 0..nf {
-                    // class by one uniform over the cumulative weights
+                    // One uniform picks the class over the cumulative weights; its position
+                    // inside the chosen class's interval is again uniform and independent of
+                    // the class, and drives the repair time (saves a draw per failure).
                     let target = os.next_u01::<F>() * total;
                     let mut k = 0usize;
                     let mut acc = w[0];
@@ -522,12 +542,16 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                         k += 1;
                         acc += w[k];
                     }
-                    let repair_h =
-                        sample_dist(ev(p, opt_ev::REPAIR_BASE + k), os.next_u01::<F>(), &m.table);
+                    let u_rep = if w[k] > F::c(0.0) {
+                        ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
+                    } else {
+                        F::c(0.5)
+                    };
+                    let repair_h = sample_event(ev(p, opt_ev::REPAIR_BASE + k), u_rep, &m.table);
                     if hard_mask & (1 << k) != 0 {
                         s.hard += 1;
                         let rma =
-                            sample_dist(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
+                            sample_event(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
                         let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
                         s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
                         if s.spares > 0 {
@@ -544,9 +568,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                         s.soft += 1;
                         schedule_down(s, &mut lost_h, t, repair_h);
                     }
-                    if c.job_frac > F::c(0.0) && os.next_u01::<F>() < q_job {
-                        interrupted += 1;
-                    }
+                }
+                // Which failures land inside a training job only matters through their number:
+                // Binomial(failures, share of chips in jobs), one draw a day.
+                if nf > 0 && q_job > F::c(0.0) {
+                    interrupted = binomial(nf, q_job, &mut os);
                 }
             }
 
