@@ -1,0 +1,34 @@
+//! Documentation stays in step with the code: every output metric is explained in the README,
+//! and every config file named in the README exists.
+
+use fleetsim::model::outputs::SCALAR_METRICS;
+
+fn readme() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap()
+}
+
+#[test]
+fn readme_explains_every_metric() {
+    let r = readme();
+    for m in SCALAR_METRICS {
+        assert!(r.contains(&format!("`{}`", m.name)), "README does not explain {}", m.name);
+    }
+}
+
+#[test]
+fn files_named_in_the_readme_exist() {
+    let r = readme();
+    for f in [
+        "configs/default.toml",
+        "configs/catalog.toml",
+        "configs/scenarios/gb200.toml",
+        "docs/MODEL-NOTES.md",
+        "benches/cpu_engine.rs",
+        "tests/model_closed_forms.rs",
+        "tests/published.rs",
+    ] {
+        assert!(r.contains(f), "README no longer names {f}");
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
+        assert!(p.exists(), "{f} is named in the README but missing");
+    }
+}
