@@ -96,9 +96,9 @@ fn run_writes_results_and_refuses_to_overwrite() {
     assert!(text(&o).contains("--force"), "{}", text(&o));
     assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);
 
-    // With --force and another thread count: same seed, same numbers.
+    // With --force, another thread count and another chunking: same seed, same numbers.
     let mut forced: Vec<&str> = args.to_vec();
-    forced.extend(["--force", "--threads", "1"]);
+    forced.extend(["--force", "--threads", "1", "--chunk", "37"]);
     let o = fleetsim(&forced);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(std::fs::read(out.join("summary.csv")).unwrap(), before);

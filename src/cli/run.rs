@@ -212,6 +212,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             "precision": info.precision,
             "wall_time_s": wall,
             "path_days_per_s": path_days / wall,
+            "fleet_days_per_s": path_days * names.len() as f64 / wall,
         });
         export::write_summary_json(dir, &summary, &meta, args.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
