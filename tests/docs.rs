@@ -11,7 +11,11 @@ fn readme() -> String {
 fn readme_explains_every_metric() {
     let r = readme();
     for m in SCALAR_METRICS {
-        assert!(r.contains(&format!("`{}`", m.name)), "README does not explain {}", m.name);
+        assert!(
+            r.contains(&format!("`{}`", m.name)),
+            "README does not explain {}",
+            m.name
+        );
     }
 }
 

@@ -1,0 +1,295 @@
+//! One mechanism at a time against a hand calculation: energy and power, price decline,
+//! demand, colocation, maintenance and operations, residual value and depreciation, burn-in,
+//! infant mortality, regional outages with SLA credits, the Gaussian copula, the IRR.
+
+mod common;
+use common::*;
+use fleetsim::engine::Precision;
+use fleetsim::model::outputs::idx;
+use fleetsim::model::params::*;
+use fleetsim::model::path::{irr, sample_inputs};
+
+/// `n` single-chip nodes renting everything reserved at `price`, nothing else going on.
+fn rented(n: u32, price: f64) -> OptionParams {
+    let mut o = quiet_option(n, 1);
+    o.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
+    o.inputs[opt_in::RESERVED_USD_PER_CHIP_HOUR] = fx(price);
+    o
+}
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * b.abs().max(1e-9)
+}
+
+#[test]
+fn energy_follows_power_load_and_pue() {
+    // 100 chips, (700 + 300) W IT each, idle 30%, all sold (load 1), PUE 1.25, 1 year:
+    // energy = 100 x 1 kW x 8760 h x 1.25 = 1,095 MWh; cost at 0.08 USD/kWh = 87,600 USD.
+    let mut o = rented(100, 1.0);
+    o.inputs[opt_in::CHIP_W] = fx(700.0);
+    o.inputs[opt_in::HOST_W_PER_CHIP] = fx(300.0);
+    o.inputs[opt_in::IDLE_POWER_FRACTION] = fx(0.3);
+    o.inputs[opt_in::PUE] = fx(1.25);
+    let mut m = model(vec![o], 1, 1);
+    m.env.inputs[env_in::USD_PER_KWH] = fx(0.08);
+    let r = run(&m, 1, Precision::F64);
+    let r = r.record(0, 0);
+    assert!(
+        close(r[idx::ENERGY_MWH], 1095.0, 1e-9),
+        "{}",
+        r[idx::ENERGY_MWH]
+    );
+    assert!(
+        close(r[idx::OPEX_USD], 87_600.0, 1e-6),
+        "{}",
+        r[idx::OPEX_USD]
+    );
+
+    // Half sold on demand (no demand noise): load 0.5 -> power 0.3 + 0.7 x 0.5 = 0.65 of full.
+    let mut o2 = o;
+    o2.inputs[opt_in::RESERVED_FRACTION] = fx(0.0);
+    o2.inputs[opt_in::UTILIZATION_MEAN] = fx(0.5);
+    o2.inputs[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR] = fx(2.0);
+    let r = run(&model(vec![o2], 1, 1), 1, Precision::F64);
+    let r = r.record(0, 0);
+    assert!(
+        close(r[idx::ENERGY_MWH], 1095.0 * 0.65, 1e-6),
+        "{}",
+        r[idx::ENERGY_MWH]
+    );
+    // Revenue = 100 chips x 8760 h x 2 USD x 0.5 sold.
+    assert!(
+        close(r[idx::REVENUE_USD], 876_000.0, 1e-6),
+        "{}",
+        r[idx::REVENUE_USD]
+    );
+    assert!(close(r[idx::CHIP_HOURS_DELIVERED], 438_000.0, 1e-6));
+}
+
+#[test]
+fn on_demand_price_declines_geometrically_and_electricity_escalates() {
+    // On-demand price p (1 - d)^(t/365), fully sold: revenue = sum over days of 24 n p v^t with
+    // v = (1 - d)^(1/365). Electricity escalates the same way with (1 + e).
+    let (n, p, d, e) = (10.0, 3.0, 0.2, 0.1);
+    let mut o = quiet_option(10, 1);
+    o.inputs[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR] = fx(p);
+    o.inputs[opt_in::UTILIZATION_MEAN] = fx(0.999);
+    o.inputs[opt_in::CHIP_W] = fx(1000.0);
+    o.inputs[opt_in::IDLE_POWER_FRACTION] = fx(1.0);
+    let mut m = model(vec![o], 2, 1);
+    m.env.inputs[env_in::PRICE_DECLINE_PER_YEAR] = fx(d);
+    m.env.inputs[env_in::ELECTRICITY_ESCALATION_PER_YEAR] = fx(e);
+    m.env.inputs[env_in::USD_PER_KWH] = fx(0.1);
+    let r = run(&m, 1, Precision::F64);
+    let r = r.record(0, 0);
+    let f32r = |x: f64| (x as f32) as f64;
+    let v = (1.0 - f32r(d)).powf(1.0 / 365.0);
+    let w = (1.0 + f32r(e)).powf(1.0 / 365.0);
+    let days = 730;
+    let rev: f64 = (0..days)
+        .map(|t| 24.0 * n * p * f32r(0.999) * v.powi(t))
+        .sum();
+    let energy_cost: f64 = (0..days)
+        .map(|t| 24.0 * n * 1.0 * f32r(0.1) * w.powi(t))
+        .sum();
+    assert!(
+        close(r[idx::REVENUE_USD], rev, 1e-7),
+        "{} vs {rev}",
+        r[idx::REVENUE_USD]
+    );
+    assert!(
+        close(r[idx::OPEX_USD], energy_cost, 1e-7),
+        "{} vs {energy_cost}",
+        r[idx::OPEX_USD]
+    );
+}
+
+#[test]
+fn facility_costs_build_or_colocate() {
+    // 1,000 chips at 1 kW IT: 1 MW. Build: 10 M USD/MW paid on day 0, 20-year life ->
+    // residual 1 - 1/20 after one year; ops 200k USD/MW-year. Colo: 150 USD/kW-month ->
+    // 1.8 M USD a year, no DC capex.
+    let mut o = rented(1000, 0.0);
+    o.inputs[opt_in::CHIP_W] = fx(1000.0);
+    o.inputs[opt_in::DC_CAPEX_PER_MW_USD] = fx(10e6);
+    o.inputs[opt_in::DC_LIFE_YEARS] = fx(20.0);
+    o.inputs[opt_in::OPS_USD_PER_MW_YEAR] = fx(200_000.0);
+    o.inputs[opt_in::COLO_USD_PER_KW_MONTH] = fx(150.0);
+    let r = run(&model(vec![o], 1, 1), 1, Precision::F64);
+    let r = r.record(0, 0);
+    assert!(close(r[idx::CAPEX_USD], 10e6, 1e-9));
+    assert!(
+        close(r[idx::OPEX_USD], 200_000.0, 1e-9),
+        "{}",
+        r[idx::OPEX_USD]
+    );
+    // Last-year cash flow = -capex - ops + residual (19/20 of the build).
+    let cf = r[idx::CASH_FLOW_Y1];
+    assert!(close(cf, -10e6 - 200_000.0 + 9.5e6, 1e-9), "{cf}");
+    // Operating income: depreciation 1/20 of the build.
+    assert!(close(
+        r[idx::OPERATING_INCOME_USD],
+        -200_000.0 - 0.5e6,
+        1e-9
+    ));
+
+    let mut c = o;
+    c.flags |= flags::COLO;
+    let r = run(&model(vec![c], 1, 1), 1, Precision::F64);
+    let r = r.record(0, 0);
+    assert_eq!(r[idx::CAPEX_USD], 0.0);
+    assert!(
+        close(r[idx::OPEX_USD], 1_800_000.0 + 200_000.0, 1e-9),
+        "{}",
+        r[idx::OPEX_USD]
+    );
+}
+
+#[test]
+fn maintenance_residual_and_hardware_depreciation() {
+    // 100 chips at 20k USD on day 0: 2 M USD. Maintenance 10%/year -> 200k a year; residual
+    // 30% after 2 years; straight-line depreciation over 4 years -> half in 2 years.
+    let mut o = rented(100, 0.0);
+    o.inputs[opt_in::SERVER_CAPEX_PER_CHIP_USD] = fx(20_000.0);
+    o.inputs[opt_in::MAINTENANCE_FRACTION_PER_YEAR] = fx(0.1);
+    o.inputs[opt_in::RESIDUAL_FRACTION] = fx(0.3);
+    o.inputs[opt_in::USEFUL_LIFE_YEARS] = fx(4.0);
+    let r = run(&model(vec![o], 2, 1), 1, Precision::F64);
+    let r = r.record(0, 0);
+    assert!(
+        close(r[idx::OPEX_USD], 400_000.0, 1e-6),
+        "{}",
+        r[idx::OPEX_USD]
+    );
+    assert!(close(r[idx::OPERATING_INCOME_USD], -400_000.0 - 1e6, 1e-6));
+    assert!(close(
+        r[idx::CASH_FLOW_Y1 + 1],
+        -200_000.0 + 600_000.0,
+        1e-6
+    ));
+    // Cost per chip-hour: (capex + opex - residual) / delivered hours (100 x 17,520).
+    assert_eq!(r[idx::CHIP_HOURS_DELIVERED], 100.0 * 17_520.0);
+    let cost = 2e6 + 400_000.0 - 600_000.0;
+    assert!(close(r[idx::USD_PER_CHIP_HOUR], cost / 1_752_000.0, 1e-6));
+}
+
+#[test]
+fn burn_in_rejects_wait_for_replacement() {
+    // 2,000 single-chip nodes delivered on day 0, yield 0.9, replacement after 20 days:
+    // expected lost chip-days = 2,000 x 0.1 x 20 = 4,000 of 2,000 x 365.
+    let mut o = rented(2000, 1.0);
+    o.inputs[opt_in::BURN_IN_YIELD] = fx(0.9);
+    o.inputs[opt_in::REPLACEMENT_DAYS] = fx(20.0);
+    let b = run(&model(vec![o], 1, 4), 400, Precision::F64);
+    let lost: Vec<f64> = column(&b, 0, idx::AVAILABILITY)
+        .iter()
+        .map(|a| (1.0 - a) * 2000.0 * 365.0)
+        .collect();
+    let (mean, se) = mean_se(&lost);
+    assert!(
+        (mean - 4000.0).abs() < 5.0 * se,
+        "lost chip-days {mean} (se {se})"
+    );
+    // Binomial(2000, 0.1): sd of rejects = sqrt(180) = 13.4 -> sd of lost days = 268.
+    let sd = var(&lost).sqrt();
+    assert!((sd - 20.0 * 180f64.sqrt()).abs() < 0.15 * 268.0, "sd {sd}");
+}
+
+#[test]
+fn infant_mortality_multiplies_early_failures() {
+    // Soft failures at 0.001 per node-day on 1,000 nodes delivered on day 0, x4 for the first
+    // 100 days: expected count over one year = 0.001 x 1000 x (4 x 100 + 265) = 665.
+    let mut o = quiet_option(1000, 1);
+    let c = add_class(&mut o, 0.001, false, fx(0.0));
+    o.inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_INFANT_MULT] = fx(4.0);
+    o.inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_INFANT_DAYS] = fx(100.0);
+    let b = run(&model(vec![o], 1, 5), 600, Precision::F64);
+    let (mean, se) = mean_se(&column(&b, 0, idx::SOFT_FAILURES));
+    assert!((mean - 665.0).abs() < 5.0 * se, "{mean} (se {se})");
+}
+
+#[test]
+fn regional_outages_cost_availability_and_sla_credits() {
+    // 2 outages a year of exactly 12 h: expected unavailable share 2 x 12 / 8760; revenue on
+    // affected days is refunded 10%: with 12-hour outages each affected day earns 12 h, so the
+    // refund is 0.1 x 12 h per outage.
+    let mut o = rented(100, 1.0);
+    o.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
+    let mut m = model(vec![o], 2, 6);
+    m.env.inputs[env_in::OUTAGE_RATE_PER_YEAR] = fx(2.0);
+    m.env.outage_hours = fx(12.0);
+    m.env.inputs[env_in::SLA_CREDIT_FRACTION] = fx(0.1);
+    let b = run(&m, 3000, Precision::F64);
+    let (a, se) = mean_se(&column(&b, 0, idx::AVAILABILITY));
+    let expected = 1.0 - 2.0 * 12.0 / 8760.0;
+    assert!(
+        (a - expected).abs() < 5.0 * se,
+        "availability {a} vs {expected} (se {se})"
+    );
+    // Revenue: 100 chips x available hours x 1 USD minus 10% of the affected days' revenue.
+    let (rev, se_r) = mean_se(&column(&b, 0, idx::REVENUE_USD));
+    let full = 100.0 * 8760.0 * 2.0;
+    let outages = 2.0 * 2.0;
+    let expected_rev = full - outages * 100.0 * 12.0 - outages * 0.1 * 100.0 * 12.0;
+    assert!(
+        (rev - expected_rev).abs() < 5.0 * se_r + 1.0,
+        "revenue {rev} vs {expected_rev}"
+    );
+}
+
+#[test]
+fn copula_gives_the_requested_rank_correlation() {
+    // Two uniform inputs tied with Spearman 0.7 (Pearson in normal space 2 sin(pi 0.7 / 6)).
+    let o = quiet_option(10, 1);
+    let mut m = model(vec![o], 1, 8);
+    let uni = DistSpec {
+        kind: kind::UNIFORM,
+        aux: 0,
+        p: [0.0, 1.0, 0.0, 0.0],
+        lo: 0.0,
+        hi: 1.0,
+    };
+    m.env.inputs[env_in::USD_PER_KWH] = uni;
+    m.options[0].inputs[opt_in::PUE] = uni;
+    let rho_s: f64 = 0.7;
+    let r = 2.0 * (std::f64::consts::PI * rho_s / 6.0).sin();
+    m.run.n_corr = 2;
+    m.corr.idx[0] = env_in::USD_PER_KWH as u32;
+    m.corr.idx[1] = (env_in::COUNT + opt_in::PUE) as u32;
+    m.corr.chol[0] = 1.0;
+    m.corr.chol[MAX_CORR] = r as f32;
+    m.corr.chol[MAX_CORR + 1] = (1.0 - r * r).sqrt() as f32;
+    let n = 20_000;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = (0..n)
+        .map(|p| {
+            let x = sample_inputs::<f64>(&m, p);
+            (x.env[env_in::USD_PER_KWH], x.opt[0][opt_in::PUE])
+        })
+        .unzip();
+    // Uniform margins: Spearman = Pearson of the values themselves.
+    let mx = xs.iter().sum::<f64>() / n as f64;
+    let my = ys.iter().sum::<f64>() / n as f64;
+    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    let rho = cov / (vx * vy).sqrt();
+    // se of a correlation ~ (1 - rho^2) / sqrt(n) = 0.0036.
+    assert!(
+        (rho - rho_s).abs() < 5.0 * (1.0 - rho_s * rho_s) / (n as f64).sqrt(),
+        "{rho}"
+    );
+    // Uncorrelated inputs stay uncorrelated: both margins still uniform.
+    assert!((mx - 0.5).abs() < 0.01 && (my - 0.5).abs() < 0.01);
+}
+
+#[test]
+fn irr_solves_the_yearly_cash_flows() {
+    // -100 then 60, 60: 100 = 60/(1+r) + 60/(1+r)^2 -> r = 0.130662...
+    // With x = 1/(1+r): 60 x^2 + 60 x - 100 = 0.
+    let r: f64 = irr(&[-100.0, 60.0, 60.0]);
+    let x = (-60.0 + (3600.0f64 + 4.0 * 60.0 * 100.0).sqrt()) / 120.0;
+    let expected = 1.0 / x - 1.0;
+    assert!((r - expected).abs() < 1e-12, "{r} vs {expected}");
+    assert!(irr(&[100.0f64, 50.0]).is_nan(), "no sign change: undefined");
+    assert!((irr(&[-100.0f32, 110.0]) - 0.1).abs() < 1e-5);
+}
