@@ -36,3 +36,13 @@ fn files_named_in_the_readme_exist() {
         assert!(p.exists(), "{f} is named in the README but missing");
     }
 }
+
+#[test]
+fn readme_scenario_example_is_valid() {
+    let r = readme();
+    let start = r.find("```toml\n").expect("a toml example in the README") + 8;
+    let end = start + r[start..].find("```").unwrap();
+    let s = fleetsim::config::load_scenario_str(&r[start..end], "README.md example")
+        .unwrap_or_else(|e| panic!("README example does not validate:\n{e}"));
+    assert_eq!(s.option_names(), vec!["trn2", "b200"]);
+}
