@@ -293,3 +293,24 @@ fn irr_solves_the_yearly_cash_flows() {
     assert!(irr(&[100.0f64, 50.0]).is_nan(), "no sign change: undefined");
     assert!((irr(&[-100.0f32, 110.0]) - 0.1).abs() < 1e-5);
 }
+
+#[test]
+fn parts_are_paid_after_warranty() {
+    // Hard failures with no other cost: with warranty 0 every failure costs the part; with a
+    // warranty longer than the horizon none does.
+    let mut o = quiet_option(500, 1);
+    add_class(&mut o, 0.002, true, fx(1.0));
+    o.events[opt_ev::RMA_DAYS] = fx(5.0);
+    o.spare_nodes = 50;
+    o.inputs[opt_in::PART_COST_USD] = fx(1234.0);
+    let b = run(&model(vec![o], 1, 9), 50, Precision::F64);
+    for i in 0..50 {
+        let r = b.record(i, 0);
+        assert!(r[idx::HARD_FAILURES] > 0.0);
+        assert_eq!(r[idx::OPEX_USD], 1234.0 * r[idx::HARD_FAILURES]);
+    }
+    let mut w = o;
+    w.inputs[opt_in::WARRANTY_YEARS] = fx(3.0);
+    let b = run(&model(vec![w], 1, 9), 50, Precision::F64);
+    assert!((0..50).all(|i| b.record(i, 0)[idx::OPEX_USD] == 0.0));
+}

@@ -196,6 +196,22 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             qty(path_days / wall),
             qty(path_days * names.len() as f64 / wall),
         );
+        for o in &scenario.options {
+            println!(
+                "  {:<10} {} x {} ({} chips/node, {} spare nodes{})",
+                o.name,
+                group_thousands(o.accelerators),
+                o.hardware,
+                o.chips_per_node,
+                o.spare_nodes,
+                if o.accelerators_from_budget {
+                    ", sized to the capital budget"
+                } else {
+                    ""
+                }
+            );
+        }
+        println!();
         print!("{}", comparison_table(&summary, &names, horizon_days));
     }
 
@@ -226,6 +242,19 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Writes an integer with thousands separators: `13,840`.
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The headline rows: label, metric name, formatter.
@@ -302,4 +331,14 @@ pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> 
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::group_thousands(13_840), "13,840");
+        assert_eq!(super::group_thousands(999), "999");
+        assert_eq!(super::group_thousands(1_000_000), "1,000,000");
+    }
 }
