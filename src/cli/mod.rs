@@ -45,7 +45,13 @@ impl CliError {
 ///
 /// With no arguments, runs the built-in comparison (configs/default.toml) and prints a table.
 #[derive(Parser, Debug)]
-#[command(name = "fleetsim", version, about, long_about = None)]
+#[command(
+    name = "fleetsim",
+    version,
+    about,
+    long_about = None,
+    after_help = "With no command, fleetsim runs the built-in Trainium2 vs HGX B200 comparison (the same as `fleetsim run`)."
+)]
 pub struct Cli {
     /// What to do (default: `run` on the built-in scenario).
     #[command(subcommand)]

@@ -40,16 +40,18 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
     }
 }
 
-/// `fleetsim validate`: loads the scenario and prints its options; errors exit 2.
+/// `fleetsim validate`: loads the scenario and prints what it resolves to; errors exit 2.
 pub fn validate(path: &Path) -> Result<(), CliError> {
     let (s, origin) = load(Some(path))?;
     println!(
-        "{origin}: valid: \"{}\", {} option(s) ({}), {} years",
+        "{origin}: valid: \"{}\", {} option(s), {} years",
         s.name,
-        s.option_names().len(),
-        s.option_names().join(", "),
+        s.options.len(),
         s.horizon_years
     );
+    for o in &s.options {
+        println!("{}", option_line(o));
+    }
     Ok(())
 }
 
@@ -197,19 +199,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             qty(path_days * names.len() as f64 / wall),
         );
         for o in &scenario.options {
-            println!(
-                "  {:<10} {} x {} ({} chips/node, {} spare nodes{})",
-                o.name,
-                group_thousands(o.accelerators),
-                o.hardware,
-                o.chips_per_node,
-                o.spare_nodes,
-                if o.accelerators_from_budget {
-                    ", sized to the capital budget"
-                } else {
-                    ""
-                }
-            );
+            println!("{}", option_line(o));
         }
         println!();
         print!("{}", comparison_table(&summary, &names, horizon_days));
@@ -242,6 +232,25 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// One line describing an option's fleet as resolved (size, node shape, spares, classes).
+fn option_line(o: &config::OptionConfig) -> String {
+    format!(
+        "  {:<10} {} x {} ({} chips/node, {} spare nodes, {} failure classes{}{})",
+        o.name,
+        group_thousands(o.accelerators),
+        o.hardware,
+        o.chips_per_node,
+        o.spare_nodes,
+        o.classes.len(),
+        if o.job.is_some() { ", job view" } else { "" },
+        if o.accelerators_from_budget {
+            ", sized to the capital budget"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Writes an integer with thousands separators: `13,840`.
