@@ -18,8 +18,11 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
 
     let mut env = EnvParams::zeroed();
     for spec in schema::ENV_INPUTS {
-        env.inputs[spec.index] =
-            (s.environment.inputs.get(spec.name)).to_spec(spec.lo, spec.hi, &mut table);
+        env.inputs[spec.index] = s
+            .environment
+            .inputs
+            .get(spec.name)
+            .to_spec(spec.lo, spec.hi, &mut table);
     }
     let oh = &schema::OUTAGE_HOURS;
     env.outage_hours = s
@@ -41,7 +44,10 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             0
         };
         for spec in schema::OPTION_INPUTS {
-            p.inputs[spec.index] = (o.inputs.get(spec.name)).to_spec(spec.lo, spec.hi, &mut table);
+            p.inputs[spec.index] = o
+                .inputs
+                .get(spec.name)
+                .to_spec(spec.lo, spec.hi, &mut table);
         }
         for spec in schema::JOB_INPUTS {
             let d = match &o.job {
@@ -54,7 +60,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 // No job view: job_chips = 0 disables it; inputs sit at the range floor.
                 None => Dist::Fixed { value: spec.lo },
             };
-            p.inputs[spec.index] = (d).to_spec(spec.lo, spec.hi, &mut table);
+            p.inputs[spec.index] = d.to_spec(spec.lo, spec.hi, &mut table);
         }
         p.job_chips = o.job.as_ref().map_or(0, |j| j.job_chips);
         let rma = &schema::RMA_DAYS;
@@ -69,7 +75,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 &cl.infant_multiplier,
                 &cl.infant_days,
             ]) {
-                p.inputs[base + spec.index] = (d).to_spec(spec.lo, spec.hi, &mut table);
+                p.inputs[base + spec.index] = d.to_spec(spec.lo, spec.hi, &mut table);
             }
             let r = &schema::REPAIR_HOURS;
             p.events[opt_ev::REPAIR_BASE + c] =

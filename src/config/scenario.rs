@@ -853,7 +853,7 @@ pub(crate) fn read_option(
         true,
     ) = (mode, inputs_ok)
     {
-        let m = (inputs.get("delivery_delay_days")).median();
+        let m = inputs.get("delivery_delay_days").median();
         if m >= *horizon_days {
             let (n, note) = blame(t.get("delivery_delay_days").expect("present"), mode);
             iss.at(&n, &join(path, "delivery_delay_days"), IssueKind::Conflict, format!(
@@ -914,11 +914,11 @@ fn size_by_budget(
     facility: Facility,
     inp: &Inputs,
 ) -> Result<u64, String> {
-    let server = (inp.get("server_capex_per_chip_usd")).mean();
+    let server = inp.get("server_capex_per_chip_usd").mean();
     let dc = match facility {
         Facility::Build => {
-            (inp.get("dc_capex_per_mw_usd")).mean()
-                * ((inp.get("chip_w")).mean() + (inp.get("host_w_per_chip")).mean())
+            inp.get("dc_capex_per_mw_usd").mean()
+                * (inp.get("chip_w").mean() + inp.get("host_w_per_chip").mean())
                 / 1e6
         }
         Facility::Colo => 0.0,
@@ -1257,7 +1257,7 @@ fn read_job(
         f64::INFINITY
     };
     let interval = if young_daly {
-        let c_min = (cost).median() / 60.0;
+        let c_min = cost.median() / 60.0;
         let spec = job_spec("checkpoint_interval_minutes");
         let tau = (2.0 * c_min * mtbf_min).sqrt();
         Dist::Fixed {
@@ -1270,8 +1270,8 @@ fn read_job(
     } else {
         interval?
     };
-    let im = (interval).median();
-    let cm = (cost).median();
+    let im = interval.median();
+    let cm = cost.median();
     if cm >= 60.0 * im {
         let n = jt.get("checkpoint_cost_seconds").expect("present");
         // Blame the scenario's job table when the cost came from the catalog.
