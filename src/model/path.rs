@@ -514,6 +514,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let mut parts_cost = F::c(0.0);
             if up > 0 {
                 let mut w = [F::c(0.0); MAX_CLASSES];
+                // cum[k] = w[0] + ... + w[k], summed in class order (the running `total`).
+                let mut cum = [F::c(0.0); MAX_CLASSES];
                 let mut total = F::c(0.0);
                 for k in 0..p.n_classes as usize {
                     let mut mult = F::c(1.0);
@@ -527,6 +529,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     }
                     w[k] = c.rate[k] * mult * up_f;
                     total += w[k];
+                    cum[k] = total;
                 }
                 let nf = poisson(total, &mut os);
                 let n_classes = p.n_classes as usize;
@@ -535,13 +538,15 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     // One uniform picks the class over the cumulative weights; its position
                     // inside the chosen class's interval is again uniform and independent of
                     // the class, and drives the repair time (saves a draw per failure).
+                    // The class is the first k with cum[k] >= target (the last class if none),
+                    // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
+                    // branch-free count (cum is non-decreasing).
                     let target = os.next_u01::<F>() * total;
                     let mut k = 0usize;
-                    let mut acc = w[0];
-                    while acc < target && k + 1 < n_classes {
-                        k += 1;
-                        acc += w[k];
+                    for j in 0..MAX_CLASSES - 1 {
+                        k += (j + 1 < n_classes && cum[j] < target) as usize;
                     }
+                    let acc = cum[k];
                     let u_rep = if w[k] > F::c(0.0) {
                         ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
                     } else {
