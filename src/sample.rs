@@ -481,13 +481,83 @@ pub fn binomial<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
     }
 }
 
+/// The per-probability constants of [`binomial`]'s inversion branch, for a caller that draws
+/// with the same `p` day after day (job hits: the share of chips in jobs only changes while the
+/// fleet is delivered). [`binomial_cached`] recomputes them only when `p` changes, so it returns
+/// exactly what [`binomial`] returns.
+#[derive(Clone, Copy, Debug)]
+pub struct BinomialCache<F: Real> {
+    p: F,
+    ln1mpp: F,
+    ratio: F,
+}
+
+impl<F: Real> BinomialCache<F> {
+    /// An empty cache (matches no `p`: NaN compares unequal).
+    pub fn new() -> Self {
+        BinomialCache {
+            p: F::c(f64::NAN),
+            ln1mpp: F::c(0.0),
+            ratio: F::c(0.0),
+        }
+    }
+}
+
+impl<F: Real> Default for BinomialCache<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`binomial`] with the inversion branch's `ln(1 - pp)` and `pp / (1 - pp)` kept in `cache`
+/// (`pp = min(p, 1 - p)`) and recomputed only when `p` differs from the cached one. Same
+/// result and same draws as [`binomial`].
+#[inline(never)]
+pub fn binomial_cached<F: Real>(
+    n: u32,
+    p: F,
+    cache: &mut BinomialCache<F>,
+    s: &mut DayStream,
+) -> u32 {
+    let zero = F::c(0.0);
+    let one = F::c(1.0);
+    if n == 0 {
+        return 0;
+    }
+    if p > zero {
+        if p >= one {
+            return n;
+        }
+        let flip = p > F::c(0.5);
+        let pp = if flip { one - p } else { p };
+        let k = if F::from_u32(n) * pp < F::c(BINOMIAL_INV_MAX_MEAN) {
+            if p != cache.p {
+                cache.p = p;
+                cache.ln1mpp = ln1p(-pp);
+                cache.ratio = pp / (one - pp);
+            }
+            binomial_inversion_with(n, cache.ln1mpp, cache.ratio, s)
+        } else {
+            binomial_btrs(n, pp, s)
+        };
+        if flip { n - k } else { k }
+    } else {
+        0
+    }
+}
+
 /// Inversion branch of [`binomial`] (one draw), `0 < p <= 0.5`.
 fn binomial_inversion<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
-    let u = s.next_u01::<F>();
     let q = F::c(1.0) - p;
-    let ratio = p / q;
+    binomial_inversion_with(n, ln1p(-p), p / q, s)
+}
+
+/// [`binomial_inversion`] given `ln1mp = ln(1 - p)` and `ratio = p / (1 - p)`.
+#[inline(always)]
+fn binomial_inversion_with<F: Real>(n: u32, ln1mp: F, ratio: F, s: &mut DayStream) -> u32 {
+    let u = s.next_u01::<F>();
     let mut k = 0u32;
-    let mut pk = (F::from_u32(n) * ln1p(-p)).exp();
+    let mut pk = (F::from_u32(n) * ln1mp).exp();
     let mut cdf = pk;
     for _ in 0..INV_CAP {
         if u <= cdf || k >= n {
@@ -610,6 +680,32 @@ mod tests {
     }
 
     const N: usize = 200_000;
+
+    #[test]
+    fn binomial_cached_matches_binomial() {
+        let mut cache = BinomialCache::<f32>::new();
+        for (i, &(n, p)) in [
+            (4u32, 0.49f32),
+            (4, 0.49),
+            (7, 0.2),
+            (3, 0.8),
+            (40, 0.5),
+            (0, 0.3),
+        ]
+        .iter()
+        .cycle()
+        .take(600)
+        .enumerate()
+        {
+            let mut a = stream(i as u32);
+            let mut b = stream(i as u32);
+            assert_eq!(
+                binomial(n, p, &mut a),
+                binomial_cached(n, p, &mut cache, &mut b)
+            );
+            assert_eq!(a.next_u32(), b.next_u32(), "same draws consumed");
+        }
+    }
 
     #[test]
     fn norm_inv_cdf_known_values() {

@@ -17,7 +17,8 @@ use crate::model::params::{
 use crate::real::Real;
 use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::sample::{
-    POISSON_INV_MAX_MEAN, binomial, norm_cdf, norm_inv_cdf, poisson, poisson_inversion, sample_dist,
+    BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
+    poisson, poisson_inversion, sample_dist,
 };
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
@@ -176,6 +177,8 @@ struct OptState<F: Real> {
     payback: u32,
     went_negative: bool,
     year_cf: [KSum<F>; MAX_YEARS],
+    /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
+    job_binom: BinomialCache<F>,
 }
 
 /// Per-option constants derived once per path from the sampled inputs.
@@ -419,6 +422,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             payback: horizon + 1,
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
+            job_binom: BinomialCache::new(),
         })
         .collect();
 
@@ -577,7 +581,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 // Which failures land inside a training job only matters through their number:
                 // Binomial(failures, share of chips in jobs), one draw a day.
                 if nf > 0 && q_job > F::c(0.0) {
-                    interrupted = binomial(nf, q_job, &mut os);
+                    interrupted = binomial_cached(nf, q_job, &mut s.job_binom, &mut os);
                 }
             }
 
