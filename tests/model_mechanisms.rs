@@ -314,3 +314,32 @@ fn parts_are_paid_after_warranty() {
     let b = run(&model(vec![w], 1, 9), 50, Precision::F64);
     assert!((0..50).all(|i| b.record(i, 0)[idx::OPEX_USD] == 0.0));
 }
+
+#[test]
+fn blast_radius_applies_during_repair_not_while_waiting_for_parts() {
+    // Same seed, same failures: a node under repair stops 4 nodes' worth of chips when the
+    // blast radius is 4 nodes, so lost chip-hours are exactly 4x...
+    let mk = |blast: u32, hard: bool| {
+        let mut o = quiet_option(400, 2);
+        o.blast_radius_chips = 2 * blast;
+        add_class(&mut o, 0.003, hard, fx(if hard { 0.0 } else { 30.0 }));
+        o.events[opt_ev::RMA_DAYS] = fx(12.0);
+        model(vec![o], 1, 10)
+    };
+    let lost = |m: &FlatModel| -> Vec<f64> {
+        column(&run(m, 20, Precision::F64), 0, idx::AVAILABILITY)
+            .iter()
+            .map(|a| (1.0 - a) * 800.0 * 8760.0)
+            .collect()
+    };
+    let (one, four) = (lost(&mk(1, false)), lost(&mk(4, false)));
+    for (a, b) in one.iter().zip(&four) {
+        assert!(*a > 0.0 && (b / a - 4.0).abs() < 1e-9, "{a} {b}");
+    }
+    // ...while a node waiting for its part (no spares: every hard failure is a backorder) is
+    // isolated from its domain and stops only its own chips.
+    let (one, four) = (lost(&mk(1, true)), lost(&mk(4, true)));
+    for (a, b) in one.iter().zip(&four) {
+        assert!(*a > 0.0 && (b - a).abs() < 1e-6 * a, "{a} {b}");
+    }
+}

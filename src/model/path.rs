@@ -595,8 +595,13 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 F::c(1.0)
             };
             let util = ramp_frac / (F::c(1.0) + (-s.demand_x).exp());
-            let down_f = F::from_u32(s.down.min(inst));
-            let down_node_h = (down_f * F::c(24.0) + lost_h) * c.blast_nodes;
+            // A node being repaired or swapped stops its whole blast radius; a node waiting
+            // for a part (backorder) has been isolated and stops only its own chips.
+            let down_all = s.down.min(inst);
+            let waiting = s.backorders.min(down_all);
+            let down_node_h = (F::from_u32(down_all - waiting) * F::c(24.0) + lost_h)
+                * c.blast_nodes
+                + F::from_u32(waiting) * F::c(24.0);
             let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
             let avail_ch = healthy_ch * (F::c(1.0) - outage_frac);
             let sold = c.res_frac + (F::c(1.0) - c.res_frac) * util;
