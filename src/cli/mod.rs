@@ -97,8 +97,11 @@ pub enum PrecisionArg {
     F64,
 }
 
+/// Paths per engine call unless `--chunk` says otherwise.
+pub const DEFAULT_CHUNK: u32 = 16_384;
+
 /// Options of `fleetsim run`.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug)]
 pub struct RunArgs {
     /// Scenario TOML file (default: the built-in Trainium2 vs Blackwell comparison).
     pub scenario: Option<PathBuf>,
@@ -130,8 +133,27 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Paths per engine call (memory per chunk; results do not depend on it).
-    #[arg(long, default_value_t = 16_384, hide = true)]
+    #[arg(long, default_value_t = DEFAULT_CHUNK, hide = true)]
     pub chunk: u32,
+}
+
+impl Default for RunArgs {
+    /// What `fleetsim run` with no options means (used when no subcommand is given).
+    fn default() -> Self {
+        RunArgs {
+            scenario: None,
+            paths: None,
+            seed: None,
+            backend: BackendArg::default(),
+            precision: PrecisionArg::default(),
+            out: None,
+            per_path: false,
+            force: false,
+            quiet: false,
+            threads: None,
+            chunk: DEFAULT_CHUNK,
+        }
+    }
 }
 
 /// Parses `args` and runs; prints errors as `fleetsim: error: ...` and returns the exit code.
@@ -163,5 +185,22 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(a)) => run(&a),
         Some(Command::Validate { scenario }) => run::validate(&scenario),
         Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_run_with_its_defaults() {
+        // `fleetsim` alone must behave exactly like `fleetsim run` (same chunking, hence the
+        // same parallelism).
+        let parsed = match Cli::try_parse_from(["fleetsim", "run"]).unwrap().command {
+            Some(Command::Run(a)) => a,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(format!("{parsed:?}"), format!("{:?}", RunArgs::default()));
+        assert!(Cli::try_parse_from(["fleetsim"]).unwrap().command.is_none());
     }
 }
