@@ -133,7 +133,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Paths per engine call (memory per chunk; results do not depend on it).
-    #[arg(long, default_value_t = DEFAULT_CHUNK, hide = true)]
+    #[arg(long, default_value_t = DEFAULT_CHUNK, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk: u32,
 }
 
