@@ -459,26 +459,7 @@ fn poisson_ptrs<F: Real>(mu: F, s: &mut DayStream) -> u32 {
 ///
 /// In f32, `n` above 2^24 loses integer resolution; counts are meant to be far smaller.
 pub fn binomial<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
-    let zero = F::c(0.0);
-    let one = F::c(1.0);
-    if n == 0 {
-        return 0;
-    }
-    if p > zero {
-        if p >= one {
-            return n;
-        }
-        let flip = p > F::c(0.5);
-        let pp = if flip { one - p } else { p };
-        let k = if F::from_u32(n) * pp < F::c(BINOMIAL_INV_MAX_MEAN) {
-            binomial_inversion(n, pp, s)
-        } else {
-            binomial_btrs(n, pp, s)
-        };
-        if flip { n - k } else { k }
-    } else {
-        0
-    }
+    binomial_cached(n, p, &mut BinomialCache::new(), s)
 }
 
 /// The per-probability constants of [`binomial`]'s inversion branch, for a caller that draws
@@ -546,13 +527,8 @@ pub fn binomial_cached<F: Real>(
     }
 }
 
-/// Inversion branch of [`binomial`] (one draw), `0 < p <= 0.5`.
-fn binomial_inversion<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
-    let q = F::c(1.0) - p;
-    binomial_inversion_with(n, ln1p(-p), p / q, s)
-}
-
-/// [`binomial_inversion`] given `ln1mp = ln(1 - p)` and `ratio = p / (1 - p)`.
+/// Inversion branch of [`binomial`] (one draw, `0 < p <= 0.5`), given `ln1mp = ln(1 - p)`
+/// and `ratio = p / (1 - p)`.
 #[inline(always)]
 fn binomial_inversion_with<F: Real>(n: u32, ln1mp: F, ratio: F, s: &mut DayStream) -> u32 {
     let u = s.next_u01::<F>();
