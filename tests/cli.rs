@@ -162,3 +162,42 @@ fn validate_and_catalog_describe_the_inputs() {
     let o = fleetsim(&["catalog", "no-such-chip"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+#[test]
+fn three_options_with_correlations_in_f64() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let scenario = repo("configs/scenarios/gb200.toml");
+    let o = fleetsim(&[
+        "run",
+        &scenario,
+        "--paths",
+        "200",
+        "--precision",
+        "f64",
+        "--out",
+        &out,
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for pair in [
+        "P(trn2 cheaper",
+        "than gb200",
+        "than h100",
+        "P(gb200 cheaper",
+    ] {
+        assert!(t.contains(pair), "missing {pair:?}:\n{t}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["precision"], "f64");
+    assert_eq!(v["pairs"].as_object().unwrap().len(), 3);
+    let pairs = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
+    assert!(
+        pairs
+            .lines()
+            .any(|l| l.starts_with("trn2,h100,npv_usd,difference")),
+        "{pairs}"
+    );
+}
