@@ -6,9 +6,11 @@
 use std::fmt::Write as _;
 
 use super::error::{ConfigError, IssueKind};
+use super::job::JobDefaults;
+use super::option::{self, Mode};
 use super::raw::{self, Issues, Table};
-use super::scenario::{self, JobDefaults, Mode, OptionConfig};
 use super::schema;
+use super::types::OptionConfig;
 
 /// Text of the built-in catalog.
 pub const BUILTIN_CATALOG: &str = include_str!("../../configs/catalog.toml");
@@ -81,7 +83,7 @@ impl Catalog {
                 );
             }
             if let Some((option, job_defaults)) =
-                scenario::read_option(name, name, name, t, &Mode::Catalog, &mut iss)
+                option::read_option(name, name, name, t, &Mode::Catalog, &mut iss)
             {
                 entries.push(CatalogEntry {
                     name: name.clone(),

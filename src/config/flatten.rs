@@ -4,8 +4,9 @@
 
 use bytemuck::Zeroable;
 
-use super::scenario::{Facility, FailureKind, Scenario, cholesky};
+use super::correlations::cholesky;
 use super::schema;
+use super::types::{Facility, FailureKind, Scenario};
 use crate::dist::Dist;
 use crate::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags,

@@ -66,20 +66,38 @@
 //! # Errors
 //! Every problem of a file is reported, one per line, as `FILE: KEY.PATH: what is allowed,
 //! what was found (line N)`; see [`ConfigError`].
+//!
+//! # Files
+//! - `raw.rs`: TOML reading that keeps file, line and key order, and the issue collector.
+//! - `error.rs`: the one typed error and its one-line issues.
+//! - `schema.rs`: every field, unit and range; `catalog.rs`: hardware catalog entries.
+//! - `types.rs`: the validated types ([`Scenario`], [`OptionConfig`], [`Correlations`], ...).
+//! - `fields.rs`: reading one field (numbers, distributions, ranges, integers, strings, tables).
+//! - `option.rs`: reading one option or catalog entry, budget sizing, catalog merging.
+//! - `classes.rs`: an option's `[failures.CLASS]` tables; `job.rs`: its `[job]` and Young/Daly.
+//! - `correlations.rs`: `[[correlations]]`, the correlatable inputs and [`scenario::cholesky`].
+//! - `scenario.rs`: loading a whole scenario file (re-exports the public types and readers).
+//! - `flatten.rs`: a [`Scenario`] into the engines' flat parameters.
 
 pub mod catalog;
+mod classes;
+mod correlations;
 pub mod error;
+mod fields;
 pub mod flatten;
+mod job;
+mod option;
 pub mod raw;
 pub mod scenario;
 pub mod schema;
+mod types;
 
 use std::path::{Path, PathBuf};
 
 pub use catalog::{Catalog, CatalogEntry, builtin_catalog};
 pub use error::{ConfigError, Issue, IssueKind};
 pub use flatten::flatten;
-pub use scenario::{
+pub use types::{
     Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
     OptionConfig, Scenario,
 };

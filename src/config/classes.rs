@@ -1,0 +1,183 @@
+//! Reading the failure classes of one option: kind, rate (per chip or per node), infant period
+//! and repair time of each `[failures.CLASS]`, and the class count limit.
+
+use super::error::{IssueKind, num};
+use super::fields::{check_range, dist_field, parse_dist, range_text, str_field, sub_table, units};
+use super::raw::{Issues, Table, Val, join};
+use super::schema;
+use super::types::{FailureClass, FailureKind};
+use crate::dist::Dist;
+use crate::model::params::MAX_CLASSES;
+
+/// Reads the `failures` table of option `t`; `cpn` converts per-chip rates (none: skipped).
+pub(super) fn read_classes(
+    t: &Table,
+    path: &str,
+    cpn: Option<u64>,
+    iss: &mut Issues,
+) -> Option<Vec<FailureClass>> {
+    let Some(fnode) = t.get("failures") else {
+        return Some(Vec::new());
+    };
+    let fp = join(path, "failures");
+    let ft = sub_table(fnode, &fp, "failure classes, one sub-table each", iss)?;
+    let before = iss.list.len();
+    let mut out = Vec::new();
+    for (cname, off, cn) in &ft.entries {
+        let cp = join(&fp, cname);
+        let Some(ct) = sub_table(cn, &cp, "one failure class", iss) else {
+            continue;
+        };
+        if let Some(en) = ct.get("enabled") {
+            match en.v {
+                Val::Bool(false) => continue,
+                Val::Bool(true) => {}
+                _ => {
+                    iss.at(
+                        en,
+                        &join(&cp, "enabled"),
+                        IssueKind::WrongType,
+                        format!("expected true or false, got {}", en.show()),
+                    );
+                    continue;
+                }
+            }
+        }
+        iss.unknown_keys(ct, &cp, schema::CLASS_KEYS, &units);
+        let kind = match ct.get("kind") {
+            None => {
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "kind"),
+                    IssueKind::Missing,
+                    "missing required field: \"hard\" (part swap) or \"soft\" (reset)",
+                );
+                None
+            }
+            Some(kn) => match str_field(kn, &join(&cp, "kind"), "\"hard\" or \"soft\"", iss) {
+                Some("hard") => Some(FailureKind::Hard),
+                Some("soft") => Some(FailureKind::Soft),
+                Some(o) => {
+                    iss.at(
+                        kn,
+                        &join(&cp, "kind"),
+                        IssueKind::OutOfRange,
+                        format!("must be \"hard\" or \"soft\", got {o:?}"),
+                    );
+                    None
+                }
+                None => None,
+            },
+        };
+        let spec = &schema::CLASS_INPUTS[0];
+        let rate = match (
+            ct.get("rate_per_chip_day"),
+            ct.get("rate_per_node_day"),
+            cpn,
+        ) {
+            (Some(_), Some(nn), _) => {
+                iss.at(
+                    nn,
+                    &join(&cp, "rate_per_node_day"),
+                    IssueKind::Conflict,
+                    "set exactly one of rate_per_chip_day and rate_per_node_day, not both",
+                );
+                None
+            }
+            (None, None, _) => {
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "rate_per_chip_day"),
+                    IssueKind::Missing,
+                    "missing required field: rate_per_chip_day or rate_per_node_day",
+                );
+                None
+            }
+            (Some(cnode), None, Some(c)) => {
+                let p = join(&cp, "rate_per_chip_day");
+                parse_dist(cnode, &p, "per chip-day", iss).and_then(|d| {
+                    let range = format!(
+                        "allowed range [0, 1] per node-day = [0, {}] per chip-day at {c} chips per node",
+                        num(1.0 / c as f64)
+                    );
+                    check_range(cnode, &p, &d, c as f64, (spec.lo, spec.hi, &range), iss).then(|| d.scaled(c as f64))
+                })
+            }
+            (None, Some(nnode), _) => {
+                let p = join(&cp, "rate_per_node_day");
+                parse_dist(nnode, &p, spec.unit, iss).filter(|d| {
+                    check_range(
+                        nnode,
+                        &p,
+                        d,
+                        1.0,
+                        (spec.lo, spec.hi, &range_text(spec)),
+                        iss,
+                    )
+                })
+            }
+            (Some(_), None, None) => None,
+        };
+        let im = &schema::CLASS_INPUTS[1];
+        let infant_multiplier = if ct.has(im.name) {
+            dist_field(ct, im.name, &cp, im, true, iss, "")
+        } else {
+            Some(Dist::Fixed { value: 1.0 })
+        };
+        let idays = &schema::CLASS_INPUTS[2];
+        let infant_days = if ct.has(idays.name) {
+            dist_field(ct, idays.name, &cp, idays, true, iss, "")
+        } else {
+            Some(Dist::Fixed { value: 0.0 })
+        };
+        let repair = match ct.get("repair_hours") {
+            Some(_) => dist_field(
+                ct,
+                "repair_hours",
+                &cp,
+                &schema::REPAIR_HOURS,
+                true,
+                iss,
+                "",
+            ),
+            None => {
+                iss.at_key(
+                    &cn.src,
+                    *off,
+                    &join(&cp, "repair_hours"),
+                    IssueKind::Missing,
+                    "missing required field (hours per event)",
+                );
+                None
+            }
+        };
+        if let (Some(kind), Some(rate), Some(im), Some(id), Some(rep)) =
+            (kind, rate, infant_multiplier, infant_days, repair)
+        {
+            out.push(FailureClass {
+                name: cname.clone(),
+                kind,
+                rate_per_node_day: rate,
+                infant_multiplier: im,
+                infant_days: id,
+                repair_hours: rep,
+            });
+        }
+    }
+    let enabled = ft
+        .entries
+        .iter()
+        .filter(|e| {
+            !matches!(
+                e.2.table().and_then(|t| t.get("enabled")).map(|n| &n.v),
+                Some(Val::Bool(false))
+            )
+        })
+        .count();
+    if enabled > MAX_CLASSES {
+        iss.at(fnode, &fp, IssueKind::TooMany, format!("at most {MAX_CLASSES} failure classes per option, got {enabled}; merge some or drop one with `enabled = false`"));
+    }
+    (iss.list.len() == before).then_some(out)
+}

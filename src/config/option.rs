@@ -1,0 +1,355 @@
+//! Reading one option or catalog entry: its fields, fleet size (given or sized from the capital
+//! budget), structure checks and job view, and merging scenario overrides over a catalog entry.
+
+use super::classes::read_classes;
+use super::error::{IssueKind, num};
+use super::fields::{dist_field, int_field, str_field, sub_table, table_file, units};
+use super::job::{JobDefaults, read_job, read_job_defaults};
+use super::raw::{Issues, Node, Table, Val, join};
+use super::schema;
+use super::types::{Facility, Inputs, OptionConfig};
+
+/// How an option table is read.
+pub(crate) enum Mode<'a> {
+    /// A catalog entry: no `accelerators`, job fields optional defaults.
+    Catalog,
+    /// A scenario option: the merged table plus the scenario's own table (for "set explicitly").
+    Scenario {
+        /// The option's table as written in the scenario (before merging).
+        own: &'a Table,
+        /// `365 * horizon_years`.
+        horizon_days: f64,
+        /// `[scenario] capital_budget_usd` and its node.
+        budget: Option<(f64, &'a Node)>,
+    },
+}
+
+/// The node to blame for a combination error: `n` itself when the scenario wrote it, else the
+/// option's `hardware` key in the scenario (the value came from the catalog), with a note.
+fn blame(n: &Node, mode: &Mode<'_>) -> (Node, String) {
+    if let Mode::Scenario { own, .. } = mode
+        && let Some(h) = own.get("hardware")
+        && !std::sync::Arc::ptr_eq(&h.src, &n.src)
+    {
+        return (
+            h.clone(),
+            format!(" [value from {} line {}]", n.src.name, n.line()),
+        );
+    }
+    (n.clone(), String::new())
+}
+
+/// Reads and validates one option. `t` is the merged table (catalog entry + scenario overrides).
+pub(crate) fn read_option(
+    name: &str,
+    hardware: &str,
+    path: &str,
+    t: &Table,
+    mode: &Mode<'_>,
+    iss: &mut Issues,
+) -> Option<(OptionConfig, JobDefaults)> {
+    let catalog = matches!(mode, Mode::Catalog);
+    let hint = if catalog {
+        String::new()
+    } else {
+        format!("; the catalog entry `{hardware}` should give it")
+    };
+    let before = iss.list.len();
+    // File to blame for a missing key: the scenario for scenario options.
+    let own_file = match mode {
+        Mode::Scenario { own, .. } => table_file(own, iss),
+        Mode::Catalog => table_file(t, iss),
+    };
+    let mut known = schema::option_keys();
+    if catalog {
+        known.retain(|k| *k != "accelerators" && *k != "hardware");
+    }
+    iss.unknown_keys(t, path, &known, &units);
+
+    let description = match t.get("description") {
+        Some(n) => str_field(n, &join(path, "description"), "free text", iss)
+            .unwrap_or("")
+            .to_string(),
+        None => String::new(),
+    };
+    let facility = match t.get("facility") {
+        None => Some(Facility::Build),
+        Some(n) => match str_field(n, &join(path, "facility"), "\"build\" or \"colo\"", iss) {
+            Some("build") => Some(Facility::Build),
+            Some("colo") => Some(Facility::Colo),
+            Some(other) => {
+                iss.at(
+                    n,
+                    &join(path, "facility"),
+                    IssueKind::OutOfRange,
+                    format!("must be \"build\" or \"colo\", got {other:?}"),
+                );
+                None
+            }
+            None => None,
+        },
+    };
+    let int = |key: &str, iss: &mut Issues| -> Option<Option<u64>> {
+        let (_, lo, hi, unit) = schema::OPTION_INTS.iter().find(|i| i.0 == key).copied()?;
+        match t.get(key) {
+            None => Some(None),
+            Some(n) => int_field(n, &join(path, key), lo, hi, unit, iss).map(Some),
+        }
+    };
+    let cpn = match int("chips_per_node", iss) {
+        Some(Some(v)) => Some(v),
+        Some(None) => {
+            iss.in_file(
+                &own_file,
+                &join(path, "chips_per_node"),
+                IssueKind::Missing,
+                format!("missing required field (integer chips per node){hint}"),
+            );
+            None
+        }
+        None => None,
+    };
+    let spare = int("spare_nodes", iss).map(|v| v.unwrap_or(0));
+    let blast = int("blast_radius_chips", iss);
+
+    // Sampled inputs.
+    let mut inputs = Vec::new();
+    let mut inputs_ok = true;
+    for s in schema::OPTION_INPUTS {
+        match dist_field(t, s.name, path, s, true, iss, &hint) {
+            Some(d) => inputs.push((s.name, d)),
+            None => inputs_ok = false,
+        }
+    }
+    let rma = dist_field(t, "rma_days", path, &schema::RMA_DAYS, true, iss, &hint);
+
+    // Failure classes (need chips_per_node to convert per-chip rates).
+    let classes = read_classes(t, path, cpn, iss);
+
+    // Accelerators.
+    let mut accelerators = 0u64;
+    let mut from_budget = false;
+    if let Mode::Scenario { own, budget, .. } = mode {
+        let acc_node = own.get("accelerators");
+        match (budget, acc_node) {
+            (Some((_, bn)), Some(an)) => {
+                iss.at(an, &join(path, "accelerators"), IssueKind::Conflict, format!(
+                    "cannot be set together with [scenario] capital_budget_usd (line {}), which sizes every option; remove one",
+                    bn.line()
+                ));
+            }
+            (None, None) => {
+                iss.in_file(&own_file, &join(path, "accelerators"), IssueKind::Missing,
+                    "missing required field (integer chips); or set [scenario] capital_budget_usd to size every option".to_string());
+            }
+            (None, Some(an)) => {
+                if let Some(v) =
+                    int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss)
+                {
+                    accelerators = v;
+                }
+            }
+            (Some((b, bn)), None) => {
+                if let (Some(c), Some(sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
+                    let inp = Inputs(inputs.clone());
+                    match size_by_budget(*b, c, sp, f, &inp) {
+                        Ok(a) if a <= 10_000_000 => {
+                            accelerators = a;
+                            from_budget = true;
+                        }
+                        Ok(a) => iss.at(bn, "scenario.capital_budget_usd", IssueKind::OutOfRange, format!(
+                            "sizes option `{name}` to {a} accelerators, above the maximum 10000000; lower the budget"
+                        )),
+                        Err(m) => iss.at(bn, "scenario.capital_budget_usd", IssueKind::Conflict, format!("option `{name}`: {m}")),
+                    }
+                }
+            }
+        }
+    }
+
+    // Structure checks.
+    let mut blast_radius = 0u64;
+    if let Some(c) = cpn {
+        blast_radius = match blast {
+            Some(Some(b)) => b,
+            _ => c,
+        };
+        if let Some(Some(b)) = blast {
+            let (n, note) = blame(t.get("blast_radius_chips").expect("present"), mode);
+            if b % c != 0 {
+                iss.at(&n, &join(path, "blast_radius_chips"), IssueKind::Conflict, format!(
+                    "must be a multiple of chips_per_node = {c} (a failure stops whole nodes), got {b}{note}"
+                ));
+            } else if accelerators > 0 && b > accelerators {
+                iss.at(
+                    &n,
+                    &join(path, "blast_radius_chips"),
+                    IssueKind::Conflict,
+                    format!("must be <= accelerators = {accelerators}, got {b}{note}"),
+                );
+            }
+        } else if accelerators > 0 && c > accelerators {
+            iss.in_file(
+                &own_file,
+                &join(path, "accelerators"),
+                IssueKind::Conflict,
+                format!(
+                    "must be at least one node of chips_per_node = {c} chips, got {accelerators}"
+                ),
+            );
+        }
+    }
+
+    let inputs = Inputs(inputs);
+    if let (
+        Mode::Scenario {
+            own, horizon_days, ..
+        },
+        true,
+    ) = (mode, inputs_ok)
+    {
+        let m = inputs.get("delivery_delay_days").median();
+        if m >= *horizon_days {
+            let (n, note) = blame(t.get("delivery_delay_days").expect("present"), mode);
+            iss.at(&n, &join(path, "delivery_delay_days"), IssueKind::Conflict, format!(
+                "median {} days is not before the end of the {}-day horizon: the fleet would mostly never arrive; shorten the delay or lengthen horizon_years{note}",
+                num(m), num(*horizon_days)
+            ));
+        }
+        if facility == Some(Facility::Colo)
+            && let Some(n) = own.get("dc_capex_per_mw_usd")
+        {
+            iss.at(n, &join(path, "dc_capex_per_mw_usd"), IssueKind::Conflict,
+                "cannot be set for a colo facility (the lease `colo_usd_per_kw_month` replaces data-centre capex); remove it or set facility = \"build\"");
+        }
+    }
+
+    // Job view.
+    let mut job = None;
+    let mut job_defaults = Vec::new();
+    if let Some(jn) = t.get("job") {
+        let jp = join(path, "job");
+        if let Some(jt) = sub_table(jn, &jp, "the training-job view", iss) {
+            if catalog {
+                job_defaults = read_job_defaults(jt, &jp, iss);
+            } else if let (Some(c), Some(cl)) = (cpn, classes.as_ref()) {
+                job = read_job(jt, jn, &jp, accelerators, c, cl, iss);
+            }
+        }
+    }
+
+    if iss.list.len() > before {
+        return None;
+    }
+    Some((
+        OptionConfig {
+            name: name.to_string(),
+            hardware: hardware.to_string(),
+            description,
+            facility: facility?,
+            accelerators,
+            accelerators_from_budget: from_budget,
+            chips_per_node: cpn? as u32,
+            blast_radius_chips: blast_radius as u32,
+            spare_nodes: spare? as u32,
+            inputs,
+            rma_days: rma?,
+            classes: classes?,
+            job,
+        },
+        job_defaults,
+    ))
+}
+
+/// Nodes affordable with `budget` (MODEL: all-in per chip = server + facility share).
+fn size_by_budget(
+    budget: f64,
+    cpn: u64,
+    spare: u64,
+    facility: Facility,
+    inp: &Inputs,
+) -> Result<u64, String> {
+    let server = inp.get("server_capex_per_chip_usd").mean();
+    let dc = match facility {
+        Facility::Build => {
+            inp.get("dc_capex_per_mw_usd").mean()
+                * (inp.get("chip_w").mean() + inp.get("host_w_per_chip").mean())
+                / 1e6
+        }
+        Facility::Colo => 0.0,
+    };
+    let all_in = server + dc;
+    let spare_cost = spare as f64 * cpn as f64 * server;
+    let node_cost = cpn as f64 * all_in;
+    if node_cost <= 0.0 {
+        return Err("all-in capex per chip is 0, so a budget cannot size the fleet; set accelerators instead".into());
+    }
+    let nodes = ((budget - spare_cost) / node_cost).floor();
+    if nodes < 1.0 {
+        return Err(format!(
+            "capital budget too small for one node: one node of {cpn} chips costs {} USD all-in ({} USD per chip) plus {} USD of spare nodes, got {} USD",
+            num(node_cost),
+            num(all_in),
+            num(spare_cost),
+            num(budget)
+        ));
+    }
+    Ok(nodes as u64 * cpn)
+}
+
+/// Merges a scenario option table over a catalog entry: scalar keys replace, `failures.CLASS`
+/// tables merge key by key (a rate in either unit replaces both), `job` merges key by key and
+/// exists only when the scenario writes one.
+pub(crate) fn merge_option(base: &Table, over: &Table) -> Table {
+    let mut out = base.clone();
+    if !over.has("job") {
+        out.remove("job");
+    }
+    for (k, off, node) in &over.entries {
+        let merged = match (k.as_str(), base.get(k).and_then(Node::table), node.table()) {
+            ("failures", Some(bt), Some(ot)) => {
+                let mut f = bt.clone();
+                for (ck, coff, cn) in &ot.entries {
+                    match (bt.get(ck).and_then(Node::table), cn.table()) {
+                        (Some(bc), Some(oc)) => {
+                            let mut c = bc.clone();
+                            if oc.has("rate_per_chip_day") || oc.has("rate_per_node_day") {
+                                c.remove("rate_per_chip_day");
+                                c.remove("rate_per_node_day");
+                            }
+                            for (kk, ko, kn) in &oc.entries {
+                                c.set(kk, *ko, kn.clone());
+                            }
+                            f.set(
+                                ck,
+                                *coff,
+                                Node {
+                                    v: Val::Table(c),
+                                    ..cn.clone()
+                                },
+                            );
+                        }
+                        _ => f.set(ck, *coff, cn.clone()),
+                    }
+                }
+                Node {
+                    v: Val::Table(f),
+                    ..node.clone()
+                }
+            }
+            ("job", Some(bt), Some(ot)) => {
+                let mut j = bt.clone();
+                for (kk, ko, kn) in &ot.entries {
+                    j.set(kk, *ko, kn.clone());
+                }
+                Node {
+                    v: Val::Table(j),
+                    ..node.clone()
+                }
+            }
+            _ => node.clone(),
+        };
+        out.set(k, *off, merged);
+    }
+    out
+}

@@ -1,0 +1,199 @@
+//! The validated scenario types: options, failure classes, the job view, the environment,
+//! correlations and the scenario itself, as the engines read them and `summary.json` records them.
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::dist::Dist;
+
+/// Where an option's facility comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Facility {
+    /// Built and owned: `dc_capex_per_mw_usd` is capex.
+    Build,
+    /// Leased: `colo_usd_per_kw_month` is opex, no data-centre capex.
+    Colo,
+}
+
+/// Whether a failure needs a part (spare swap, RMA) or only a reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureKind {
+    /// Part swap: uses a spare and goes to RMA.
+    Hard,
+    /// Reset or reboot: no part.
+    Soft,
+}
+
+/// Named distributions in a fixed order, serialised as a map (`name -> dist`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inputs(pub Vec<(&'static str, Dist)>);
+
+impl Inputs {
+    /// The distribution of `name`. Panics on a name the schema does not define (a bug).
+    pub fn get(&self, name: &str) -> &Dist {
+        self.0
+            .iter()
+            .find(|e| e.0 == name)
+            .map(|e| &e.1)
+            .unwrap_or_else(|| panic!("no input named {name}"))
+    }
+}
+
+impl Serialize for Inputs {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// One failure class of an option.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FailureClass {
+    /// Class name (the key under `failures`).
+    pub name: String,
+    /// Hard (part) or soft (reset).
+    pub kind: FailureKind,
+    /// Failures per node per day (a `rate_per_chip_day` is multiplied by `chips_per_node`).
+    pub rate_per_node_day: Dist,
+    /// Rate multiplier during the infant period (default 1).
+    pub infant_multiplier: Dist,
+    /// Length of the infant period in days (default 0).
+    pub infant_days: Dist,
+    /// Repair time per event, hours.
+    pub repair_hours: Dist,
+}
+
+/// The optional training-job view of an option.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct JobConfig {
+    /// Chips per synchronous job.
+    pub job_chips: u32,
+    /// Share of the fleet running such jobs (default 1).
+    pub fraction: Dist,
+    /// Restart overhead per interruption, minutes.
+    pub restart_minutes: Dist,
+    /// Checkpoint interval, minutes (the resolved value when `young_daly`).
+    pub checkpoint_interval_minutes: Dist,
+    /// True when the interval was `"young_daly"`: `sqrt(2 C M)`, resolved at load time.
+    pub young_daly: bool,
+    /// Job mean time between interruptions used by Young/Daly, minutes (mean rates).
+    pub job_mtbf_minutes: f64,
+    /// Cost of one checkpoint, seconds.
+    pub checkpoint_cost_seconds: Dist,
+}
+
+/// One accelerator option, fully resolved (catalog defaults merged with scenario overrides).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OptionConfig {
+    /// Option name (the key under `options`, or the catalog entry name).
+    pub name: String,
+    /// Catalog entry it derives from.
+    pub hardware: String,
+    /// Free text.
+    pub description: String,
+    /// Built or leased facility.
+    pub facility: Facility,
+    /// Chips ordered (0 in catalog entries).
+    pub accelerators: u64,
+    /// True when `accelerators` was sized from `capital_budget_usd`.
+    pub accelerators_from_budget: bool,
+    /// Chips per node (the replaceable unit).
+    pub chips_per_node: u32,
+    /// Chips stopped by one node failure (a multiple of `chips_per_node`).
+    pub blast_radius_chips: u32,
+    /// Hot spare nodes.
+    pub spare_nodes: u32,
+    /// Sampled inputs, in [`schema::OPTION_INPUTS`](super::schema::OPTION_INPUTS) order.
+    pub inputs: Inputs,
+    /// RMA turnaround per event, days.
+    pub rma_days: Dist,
+    /// Failure classes, in written order (at most `MAX_CLASSES`).
+    pub classes: Vec<FailureClass>,
+    /// Training-job view, when the scenario asks for one.
+    pub job: Option<JobConfig>,
+}
+
+/// Shared environment inputs.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Environment {
+    /// Sampled inputs, in `env_in` order.
+    pub inputs: Inputs,
+    /// Outage duration per event, hours.
+    pub outage_hours: Dist,
+}
+
+/// The Gaussian-copula block: distinct inputs and their Spearman rank correlations.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Correlations {
+    /// Input paths as written, first-appearance order.
+    pub inputs: Vec<String>,
+    /// Global input index of each (see `CorrParams::idx`).
+    pub index: Vec<usize>,
+    /// Spearman rank-correlation matrix (symmetric, unit diagonal).
+    pub rank: Vec<Vec<f64>>,
+}
+
+impl Correlations {
+    /// Normal-space (Pearson) correlation: `2 sin(pi rho / 6)` off the diagonal.
+    pub fn pearson(&self) -> Vec<Vec<f64>> {
+        self.rank
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.iter()
+                    .enumerate()
+                    .map(|(j, r)| {
+                        if i == j {
+                            1.0
+                        } else {
+                            2.0 * (std::f64::consts::PI * r / 6.0).sin()
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// A validated scenario: what the engines run and what `summary.json` records.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Scenario {
+    /// Scenario name.
+    pub name: String,
+    /// Optional free text.
+    pub description: Option<String>,
+    /// File (or origin label) it was read from.
+    pub origin: String,
+    /// Catalog used for defaults.
+    pub catalog: String,
+    /// Horizon in years (1..=20).
+    pub horizon_years: u32,
+    /// Equal capital budget that sized every option, if given.
+    pub capital_budget_usd: Option<f64>,
+    /// Default for `--paths`.
+    pub paths: Option<u64>,
+    /// Default for `--seed`.
+    pub seed: Option<u64>,
+    /// Shared environment.
+    pub environment: Environment,
+    /// Options in written order (1..=4).
+    pub options: Vec<OptionConfig>,
+    /// Correlated inputs (empty: independent).
+    pub correlations: Correlations,
+}
+
+impl Scenario {
+    /// Option names in order.
+    pub fn option_names(&self) -> Vec<&str> {
+        self.options.iter().map(|o| o.name.as_str()).collect()
+    }
+
+    /// Horizon in days (`365 * horizon_years`).
+    pub fn horizon_days(&self) -> u32 {
+        365 * self.horizon_years
+    }
+}
