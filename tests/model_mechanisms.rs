@@ -343,3 +343,40 @@ fn blast_radius_applies_during_repair_not_while_waiting_for_parts() {
         assert!(*a > 0.0 && (b - a).abs() < 1e-6 * a, "{a} {b}");
     }
 }
+
+#[test]
+fn config_correlations_reach_the_engine() {
+    // End to end: a [[correlations]] entry in TOML ties the sampled inputs it names.
+    let toml = r#"
+        [scenario]
+        name = "copula"
+        [environment]
+        usd_per_kwh = { dist = "uniform", lo = 0.05, hi = 0.15 }
+        [options.a]
+        hardware = "h100"
+        accelerators = 800
+        pue = { dist = "uniform", lo = 1.1, hi = 1.5 }
+        [[correlations]]
+        inputs = ["environment.usd_per_kwh", "options.a.pue"]
+        rank_correlation = -0.6
+    "#;
+    let s = fleetsim::config::load_scenario_str(toml, "copula.toml").unwrap();
+    let m = fleetsim::config::flatten(&s, 3);
+    let n = 20_000u32;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = (0..n)
+        .map(|p| {
+            let x = sample_inputs::<f64>(&m, p);
+            (x.env[env_in::USD_PER_KWH], x.opt[0][opt_in::PUE])
+        })
+        .unzip();
+    let (mx, my) = (
+        xs.iter().sum::<f64>() / n as f64,
+        ys.iter().sum::<f64>() / n as f64,
+    );
+    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    // Uniform margins: Pearson of the values = Spearman. se ~ (1 - rho^2)/sqrt(n).
+    let rho = cov / (vx * vy).sqrt();
+    assert!((rho + 0.6).abs() < 5.0 * 0.64 / (n as f64).sqrt(), "{rho}");
+}
