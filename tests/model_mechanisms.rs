@@ -267,12 +267,8 @@ fn copula_gives_the_requested_rank_correlation() {
         })
         .unzip();
     // Uniform margins: Spearman = Pearson of the values themselves.
-    let mx = xs.iter().sum::<f64>() / n as f64;
-    let my = ys.iter().sum::<f64>() / n as f64;
-    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
-    let rho = cov / (vx * vy).sqrt();
+    let rho = pearson(&xs, &ys);
+    let (mx, my) = (mean_se(&xs).0, mean_se(&ys).0);
     // se of a correlation ~ (1 - rho^2) / sqrt(n) = 0.0036.
     assert!(
         (rho - rho_s).abs() < 5.0 * (1.0 - rho_s * rho_s) / (n as f64).sqrt(),
@@ -369,14 +365,7 @@ fn config_correlations_reach_the_engine() {
             (x.env[env_in::USD_PER_KWH], x.opt[0][opt_in::PUE])
         })
         .unzip();
-    let (mx, my) = (
-        xs.iter().sum::<f64>() / n as f64,
-        ys.iter().sum::<f64>() / n as f64,
-    );
-    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
     // Uniform margins: Pearson of the values = Spearman. se ~ (1 - rho^2)/sqrt(n).
-    let rho = cov / (vx * vy).sqrt();
+    let rho = pearson(&xs, &ys);
     assert!((rho + 0.6).abs() < 5.0 * 0.64 / (n as f64).sqrt(), "{rho}");
 }

@@ -106,3 +106,12 @@ pub fn var(v: &[f64]) -> f64 {
     let mean = v.iter().sum::<f64>() / n;
     v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
 }
+
+/// Pearson correlation of two equally long samples.
+pub fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
+    let (mx, my) = (mean_se(xs).0, mean_se(ys).0);
+    let cov: f64 = xs.iter().zip(ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
