@@ -149,6 +149,8 @@ pub fn arrived(nodes: u32, delay: u32, ramp: u32, t: i64) -> u32 {
 #[derive(Clone, Debug)]
 struct OptState<F: Real> {
     // fleet
+    /// Nodes delivered by the end of yesterday.
+    installed: u32,
     down: u32,
     spares: u32,
     backorders: u32,
@@ -159,7 +161,7 @@ struct OptState<F: Real> {
     // accumulators
     npv: KSum<F>,
     cum_cf: KSum<F>,
-    capex: KSum<F>,
+    /// Hardware capex paid so far (fleet and spares); total capex adds the DC build.
     hw_capex: F,
     opex: KSum<F>,
     energy_kwh: KSum<F>,
@@ -167,7 +169,6 @@ struct OptState<F: Real> {
     avail_hours: KSum<F>,
     installed_hours: KSum<F>,
     delivered: KSum<F>,
-    pflop: KSum<F>,
     job_num: KSum<F>,
     job_den: KSum<F>,
     job_days: KSum<F>,
@@ -395,6 +396,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         .collect();
     let mut st: Vec<OptState<F>> = (0..n_opt)
         .map(|o| OptState {
+            installed: 0,
             down: 0,
             spares: 0,
             backorders: 0,
@@ -404,7 +406,6 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             demand_x: consts[o].mu_logit,
             npv: KSum::zero(),
             cum_cf: KSum::zero(),
-            capex: KSum::zero(),
             hw_capex: F::c(0.0),
             opex: KSum::zero(),
             energy_kwh: KSum::zero(),
@@ -412,7 +413,6 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             avail_hours: KSum::zero(),
             installed_hours: KSum::zero(),
             delivered: KSum::zero(),
-            pflop: KSum::zero(),
             job_num: KSum::zero(),
             job_den: KSum::zero(),
             job_days: KSum::zero(),
@@ -477,7 +477,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             // ---- deliveries, spares and burn-in ----
             let ti = t as i64;
             let inst = arrived(c.nodes, c.delay, c.ramp, ti);
-            let new_nodes = inst - arrived(c.nodes, c.delay, c.ramp, ti - 1);
+            let new_nodes = inst - s.installed;
+            s.installed = inst;
             let mut capex_today = F::c(0.0);
             if t == 0 {
                 capex_today += c.dc_capex;
@@ -627,14 +628,12 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             } else if s.went_negative && s.payback > horizon {
                 s.payback = t;
             }
-            s.capex.add(capex_today);
             s.opex.add(opex);
             s.energy_kwh.add(energy_kwh);
             s.revenue.add(revenue);
             s.avail_hours.add(avail_ch);
             s.installed_hours.add(inst_f * c.cpn * F::c(24.0));
             s.delivered.add(avail_ch * sold);
-            s.pflop.add(avail_ch * sold * c.pflop_per_chip_hour);
             s.year_cf[year].add(cf);
             if n_jobs > F::c(0.0) {
                 let job_ch = n_jobs * c.job_chips * F::c(24.0);
@@ -663,10 +662,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             ((hf - F::from_u32(c.delay.min(horizon))) / c.life_days).clamp(F::c(0.0), F::c(1.0));
         let dep = s.hw_capex * hw_dep_frac + c.dc_capex * (F::c(1.0) - dc_left);
         let r = &mut out[o * N_OUT..(o + 1) * N_OUT];
-        let capex = s.capex.get();
+        let capex = c.dc_capex + s.hw_capex;
         let opex = s.opex.get();
         let delivered = s.delivered.get();
-        let pflop = s.pflop.get();
+        // Peak x MFU is fixed for the path, so PFLOP-hours follow from delivered chip-hours.
+        let pflop = delivered * c.pflop_per_chip_hour;
         let cost = capex + opex - residual;
         let mut cfy = [F::c(0.0); MAX_YEARS];
         for y in 0..n_years {
