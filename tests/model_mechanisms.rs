@@ -32,8 +32,7 @@ fn energy_follows_power_load_and_pue() {
     o.inputs[opt_in::PUE] = fx(1.25);
     let mut m = model(vec![o], 1, 1);
     m.env.inputs[env_in::USD_PER_KWH] = fx(0.08);
-    let r = run(&m, 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&m);
     assert!(
         close(r[idx::ENERGY_MWH], 1095.0, 1e-9),
         "{}",
@@ -50,8 +49,7 @@ fn energy_follows_power_load_and_pue() {
     o2.inputs[opt_in::RESERVED_FRACTION] = fx(0.0);
     o2.inputs[opt_in::UTILIZATION_MEAN] = fx(0.5);
     o2.inputs[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR] = fx(2.0);
-    let r = run(&model(vec![o2], 1, 1), 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&model(vec![o2], 1, 1));
     assert!(
         close(r[idx::ENERGY_MWH], 1095.0 * 0.65, 1e-6),
         "{}",
@@ -80,8 +78,7 @@ fn on_demand_price_declines_geometrically_and_electricity_escalates() {
     m.env.inputs[env_in::PRICE_DECLINE_PER_YEAR] = fx(d);
     m.env.inputs[env_in::ELECTRICITY_ESCALATION_PER_YEAR] = fx(e);
     m.env.inputs[env_in::USD_PER_KWH] = fx(0.1);
-    let r = run(&m, 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&m);
     let f32r = |x: f64| (x as f32) as f64;
     let v = (1.0 - f32r(d)).powf(1.0 / 365.0);
     let w = (1.0 + f32r(e)).powf(1.0 / 365.0);
@@ -115,8 +112,7 @@ fn facility_costs_build_or_colocate() {
     o.inputs[opt_in::DC_LIFE_YEARS] = fx(20.0);
     o.inputs[opt_in::OPS_USD_PER_MW_YEAR] = fx(200_000.0);
     o.inputs[opt_in::COLO_USD_PER_KW_MONTH] = fx(150.0);
-    let r = run(&model(vec![o], 1, 1), 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&model(vec![o], 1, 1));
     assert!(close(r[idx::CAPEX_USD], 10e6, 1e-9));
     assert!(
         close(r[idx::OPEX_USD], 200_000.0, 1e-9),
@@ -135,8 +131,7 @@ fn facility_costs_build_or_colocate() {
 
     let mut c = o;
     c.flags |= flags::COLO;
-    let r = run(&model(vec![c], 1, 1), 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&model(vec![c], 1, 1));
     assert_eq!(r[idx::CAPEX_USD], 0.0);
     assert!(
         close(r[idx::OPEX_USD], 1_800_000.0 + 200_000.0, 1e-9),
@@ -154,8 +149,7 @@ fn maintenance_residual_and_hardware_depreciation() {
     o.inputs[opt_in::MAINTENANCE_FRACTION_PER_YEAR] = fx(0.1);
     o.inputs[opt_in::RESIDUAL_FRACTION] = fx(0.3);
     o.inputs[opt_in::USEFUL_LIFE_YEARS] = fx(4.0);
-    let r = run(&model(vec![o], 2, 1), 1, Precision::F64);
-    let r = r.record(0, 0);
+    let r = one_path(&model(vec![o], 2, 1));
     assert!(
         close(r[idx::OPEX_USD], 400_000.0, 1e-6),
         "{}",

@@ -115,3 +115,10 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> f64 {
     let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
     cov / (vx * vy).sqrt()
 }
+
+/// The output record of path 0, option 0, simulated in f64 (deterministic scenarios).
+pub fn one_path(m: &FlatModel) -> Vec<f64> {
+    run(m, 1, fleetsim::engine::Precision::F64)
+        .record(0, 0)
+        .to_vec()
+}
