@@ -19,15 +19,6 @@ pub const DEFAULT_PATHS: u32 = 20_000;
 /// Seed used when neither the command line nor the scenario says.
 pub const DEFAULT_SEED: u64 = 1;
 
-/// Files `fleetsim run --out` writes, checked before any work so a refusal costs nothing.
-fn output_files(per_path: bool) -> Vec<&'static str> {
-    let mut v = vec!["summary.json", "summary.csv", "pairs.csv"];
-    if per_path {
-        v.extend(["per_path.csv", "per_path.parquet"]);
-    }
-    v
-}
-
 fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
     match path {
         None => Ok((
@@ -108,23 +99,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         return Err(CliError::input("--paths must be at least 1"));
     }
     let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
-    if let Some(dir) = &args.out
-        && !args.force
-    {
-        {
-            let existing: Vec<String> = output_files(args.per_path)
-                .into_iter()
-                .map(|f| dir.join(f))
-                .filter(|p| p.exists())
-                .map(|p| p.display().to_string())
-                .collect();
-            if !existing.is_empty() {
-                return Err(CliError::input(format!(
-                    "{} already exist(s); use --force to overwrite",
-                    existing.join(", ")
-                )));
-            }
-        }
+    if let Some(dir) = &args.out {
+        export::check_not_existing(dir, &export::run_files(args.per_path), args.force)
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     let quiet = args.quiet;
     let engine = pick_engine(args, quiet)?;

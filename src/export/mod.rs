@@ -97,15 +97,30 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     }
 }
 
+/// The files `fleetsim run --out` writes: the summaries, and the per-path files when asked.
+pub fn run_files(per_path: bool) -> Vec<&'static str> {
+    let mut v = vec![names::SUMMARY_JSON, names::SUMMARY_CSV, names::PAIRS_CSV];
+    if per_path {
+        v.extend([names::PER_PATH_CSV, names::PER_PATH_PARQUET]);
+    }
+    v
+}
+
+/// Fails with [`ExportError::Exists`] if any of `files` exists in `dir` (unless `force`),
+/// writing nothing: lets a caller refuse before a long simulation rather than after it.
+pub fn check_not_existing(dir: &Path, files: &[&str], force: bool) -> Result<(), ExportError> {
+    if !force && let Some(p) = files.iter().map(|f| dir.join(f)).find(|p| p.exists()) {
+        return Err(ExportError::Exists { path: p });
+    }
+    Ok(())
+}
+
 /// Creates `dir` if missing and checks that none of `files` exists there (unless `force`),
 /// before anything is written, so a refused export leaves no partial output behind.
 fn prepare(dir: &Path, files: &[&str], force: bool) -> Result<Vec<PathBuf>, ExportError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let paths: Vec<PathBuf> = files.iter().map(|f| dir.join(f)).collect();
-    if !force && let Some(p) = paths.iter().find(|p| p.exists()) {
-        return Err(ExportError::Exists { path: p.clone() });
-    }
-    Ok(paths)
+    check_not_existing(dir, files, force)?;
+    Ok(files.iter().map(|f| dir.join(f)).collect())
 }
 
 /// Opens `path` for writing: truncating with `force`, otherwise only if it does not exist
