@@ -297,10 +297,7 @@ fn same_seed_same_numbers_whatever_the_threads_and_chunks() {
     let m = busy_model(99);
     let n = 61;
     let collect = |threads: usize, chunk: u32| -> Vec<f64> {
-        let e = CpuEngine {
-            precision: Precision::F32,
-            threads: Some(threads),
-        };
+        let e = CpuEngine::with_threads(Precision::F32, Some(threads)).unwrap();
         let mut all = vec![];
         run_paths(
             &e,

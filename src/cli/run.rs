@@ -77,10 +77,9 @@ fn pick_engine(args: &RunArgs, quiet: bool) -> Result<Box<dyn Engine>, CliError>
             if args.backend == BackendArg::Auto && !quiet {
                 eprintln!("fleetsim: backend auto -> cpu (this build has no GPU engine yet)");
             }
-            Ok(Box::new(CpuEngine {
-                precision,
-                threads: args.threads,
-            }))
+            let engine = CpuEngine::with_threads(precision, args.threads)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+            Ok(Box::new(engine))
         }
     }
 }

@@ -11,13 +11,12 @@ use crate::model::params::{FlatModel, MAX_OPTIONS};
 use crate::model::path::simulate_path;
 use crate::real::Real;
 
-/// The CPU engine. `threads = None` uses rayon's global pool (all cores).
-#[derive(Clone, Debug, Default)]
+/// The CPU engine: all cores through rayon's global pool, or its own pool of `threads`.
+#[derive(Debug, Default)]
 pub struct CpuEngine {
-    /// Arithmetic precision.
-    pub precision: Precision,
-    /// Worker threads; `None` = all cores.
-    pub threads: Option<usize>,
+    precision: Precision,
+    /// A dedicated pool when a thread count was asked for; built once, reused every chunk.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl CpuEngine {
@@ -25,8 +24,22 @@ impl CpuEngine {
     pub fn new(precision: Precision) -> Self {
         CpuEngine {
             precision,
-            threads: None,
+            pool: None,
         }
+    }
+
+    /// A CPU engine on `threads` worker threads (`None` = all cores).
+    pub fn with_threads(precision: Precision, threads: Option<usize>) -> Result<Self, EngineError> {
+        let pool = match threads {
+            None => None,
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| EngineError::Backend(format!("cannot start {n} threads: {e}")))?,
+            ),
+        };
+        Ok(CpuEngine { precision, pool })
     }
 
     fn fill<F: Real>(model: &FlatModel, block: &mut PathBlock) {
@@ -72,7 +85,10 @@ pub fn cpu_description() -> String {
 
 impl Engine for CpuEngine {
     fn info(&self) -> EngineInfo {
-        let threads = self.threads.unwrap_or_else(rayon::current_num_threads);
+        let threads = self
+            .pool
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         EngineInfo {
             backend: "cpu".into(),
             adapter: cpu_description(),
@@ -88,15 +104,9 @@ impl Engine for CpuEngine {
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
         let mut block = PathBlock::zeroed(first_path, n_paths, model.run.n_options);
-        match self.threads {
+        match &self.pool {
             None => self.run(model, &mut block),
-            Some(n) => {
-                let pool = rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| EngineError::Backend(format!("cannot start {n} threads: {e}")))?;
-                pool.install(|| self.run(model, &mut block));
-            }
+            Some(pool) => pool.install(|| self.run(model, &mut block)),
         }
         Ok(block)
     }
