@@ -11,6 +11,7 @@ pub mod config;
 pub mod dist;
 pub mod engine;
 pub mod export;
+pub mod gpu;
 pub mod model;
 pub mod real;
 pub mod rng;

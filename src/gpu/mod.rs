@@ -1,0 +1,11 @@
+//! The GPU engine: the fleet model as WGSL compute kernels run through wgpu. This is the only
+//! module that touches wgpu; everything above it sees the `Engine` trait.
+
+pub mod adapter;
+pub mod context;
+pub mod error;
+pub mod shaders;
+
+pub use adapter::AdapterSummary;
+pub use context::GpuContext;
+pub use error::GpuError;
