@@ -3,9 +3,11 @@
 
 pub mod adapter;
 pub mod context;
+pub mod engine;
 pub mod error;
 pub mod shaders;
 
 pub use adapter::AdapterSummary;
 pub use context::GpuContext;
+pub use engine::GpuEngine;
 pub use error::GpuError;
