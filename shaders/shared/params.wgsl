@@ -1,1 +1,56 @@
-// placeholder: being written (issue 3)
+// The flat parameter structs, field for field as in src/model/params.rs (its Rust twin); every
+// field is a 4-byte scalar, so the WGSL layout equals the Rust one (asserted by a test that
+// reads naga's layout). Array lengths come from the generated prelude.
+
+// The index constants (KIND_*, ENV_*, OPT_*, EV_*, FLAG_*) are generated into the prelude
+// by src/gpu/shaders.rs from the Rust constants, so they cannot drift.
+
+struct DistSpec {
+    kind: u32,
+    aux: u32,
+    p: array<f32, 4>,
+    lo: f32,
+    hi: f32,
+}
+
+struct RunParams {
+    seed_lo: u32,
+    seed_hi: u32,
+    n_options: u32,
+    horizon_days: u32,
+    n_years: u32,
+    n_corr: u32,
+    table_len: u32,
+    _pad: u32,
+}
+
+struct EnvParams {
+    inputs: array<DistSpec, ENV_IN_COUNT>,
+    outage_hours: DistSpec,
+}
+
+struct CorrParams {
+    idx: array<u32, MAX_CORR>,
+    chol: array<f32, CORR_CHOL_LEN>,
+}
+
+struct OptionParams {
+    nodes: u32,
+    chips_per_node: u32,
+    blast_radius_chips: u32,
+    spare_nodes: u32,
+    n_classes: u32,
+    hard_mask: u32,
+    flags: u32,
+    job_chips: u32,
+    inputs: array<DistSpec, OPT_IN_COUNT>,
+    events: array<DistSpec, OPT_EV_COUNT>,
+}
+
+// The whole model as uploaded: `FlatModel` without the table, options padded to MAX_OPTIONS.
+struct Model {
+    run: RunParams,
+    env: EnvParams,
+    corr: CorrParams,
+    options: array<OptionParams, MAX_OPTIONS>,
+}

@@ -39,6 +39,20 @@ pub enum GpuError {
     /// A dispatch did not finish within the timeout.
     #[error("GPU work did not finish within {0} s (driver hang or watchdog)")]
     Timeout(u64),
+    /// The driver stopped the kernel's loops early (llvmpipe ends every loop of an invocation
+    /// after 65,535 iterations in all), so some paths were cut short: their results are
+    /// discarded, never used.
+    #[error(
+        "{adapter} cut {invocations} simulations short (its shaders stop every loop after a \
+         fixed number of iterations); use the CPU engine, or a shorter horizon or smaller fleet \
+         on this adapter"
+    )]
+    LoopLimit {
+        /// Adapter name.
+        adapter: String,
+        /// Invocations (path x option) affected in the dispatch.
+        invocations: u32,
+    },
     /// Any other wgpu error (validation, mapping).
     #[error("GPU error: {0}")]
     Other(String),
