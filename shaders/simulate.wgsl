@@ -12,7 +12,8 @@ struct Chunk {
     // Days [t0, t1) of the horizon this dispatch simulates.
     t0: u32,
     t1: u32,
-    _pad0: u32,
+    // The bits of 1.0f (see `opaque_one` in fleet_step.wgsl).
+    one_bits: u32,
     _pad1: u32,
 }
 
@@ -31,6 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= chunk.n_paths * chunk.n_options) {
         return;
     }
+    opaque_one = bitcast<f32>(chunk.one_bits);
     let path = chunk.first_path + i / chunk.n_options;
     let o = i % chunk.n_options;
     simulate_option(path, o, i * N_OUT, i, chunk.t0, chunk.t1);

@@ -13,9 +13,13 @@ struct KSum {
 
 fn ks_add(k: KSum, x: f32) -> KSum {
     let y = x - k.c;
-    let t = k.s + y;
+    let t = (k.s + y) * opaque_one;
     return KSum(t, (t - k.s) - y);
 }
+
+// 1.0, read from the dispatch uniform so no compiler can prove it: multiplying by it stops
+// optimisers from folding Kahan's `((s + y) - s) - y` to 0 (WGSL allows reassociation).
+var<private> opaque_one: f32;
 
 // Layout of one invocation's carried-over state in `state` (u32 words; floats as bits).
 const S_RING_UNITS: u32 = 0u;

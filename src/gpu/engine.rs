@@ -368,7 +368,16 @@ impl GpuEngine {
             let mut day = 0u32;
             loop {
                 let end = day.saturating_add(window).min(horizon);
-                let chunk: [u32; 8] = [first + done / n_opt, n / n_opt, n_opt, 2, day, end, 0, 0];
+                let chunk: [u32; 8] = [
+                    first + done / n_opt,
+                    n / n_opt,
+                    n_opt,
+                    2,
+                    day,
+                    end,
+                    1f32.to_bits(),
+                    0,
+                ];
                 self.ctx
                     .queue
                     .write_buffer(&r.chunk_buf, 0, bytemuck::cast_slice(&chunk));
