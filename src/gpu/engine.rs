@@ -124,7 +124,8 @@ impl GpuEngine {
     pub fn new(ctx: Arc<GpuContext>) -> Result<Self, GpuError> {
         let pipeline = ctx.pipeline(Kernel::Simulate)?;
         let l = &ctx.limits;
-        let by_binding = (l.max_storage_buffer_binding_size as u64 / RECORD_BYTES) as u32;
+        let by_binding =
+            (l.max_storage_buffer_binding_size / RECORD_BYTES).min(u32::MAX as u64) as u32;
         let by_buffer = (l.max_buffer_size / RECORD_BYTES).min(u32::MAX as u64) as u32;
         let per_dim = l.max_compute_workgroups_per_dimension as u64;
         let by_groups = (per_dim * per_dim * WORKGROUP_SIZE as u64).min(u32::MAX as u64) as u32;
@@ -133,12 +134,12 @@ impl GpuEngine {
             .min(by_buffer)
             .min(by_groups)
             .max(WORKGROUP_SIZE);
-        let by_state = (l.max_storage_buffer_binding_size as u64 / STATE_BYTES)
-            .min(l.max_buffer_size / STATE_BYTES) as u32;
+        let by_state = (l.max_storage_buffer_binding_size / STATE_BYTES)
+            .min(l.max_buffer_size / STATE_BYTES)
+            .min(u32::MAX as u64) as u32;
         let max_windowed_invocations = max_invocations
             .min(by_state)
-            .min(MAX_WINDOWED_INVOCATIONS)
-            .max(WORKGROUP_SIZE);
+            .clamp(WORKGROUP_SIZE, MAX_WINDOWED_INVOCATIONS);
         // Software rasterisers stop long loops (llvmpipe: 65,535 iterations per invocation),
         // so they run the horizon a year at a time; hardware runs it in one go.
         let window_days = if ctx.adapter.software {

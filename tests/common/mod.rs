@@ -2,6 +2,8 @@
 //! test says otherwise, so expected values can be computed by hand.
 #![allow(dead_code)]
 
+pub mod gpu;
+
 use fleetsim::model::params::*;
 
 /// A fixed-value spec with the field's clamp range left open.

@@ -1,0 +1,105 @@
+//! The bytes the host uploads have the layout the WGSL declares: naga's layout of the kernel's
+//! structs against the Rust `Pod` structs (sizes and field offsets), on any machine, no GPU.
+
+use fleetsim::gpu::engine::model_bytes;
+use fleetsim::gpu::shaders::Kernel;
+use fleetsim::model::params::{
+    CorrParams, DistSpec, EnvParams, MAX_OPTIONS, OptionParams, RunParams,
+};
+use std::mem::{offset_of, size_of};
+
+struct Layout {
+    module: naga::Module,
+    layouter: naga::proc::Layouter,
+}
+
+impl Layout {
+    fn new() -> Self {
+        let src = Kernel::Simulate.source();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+        let mut layouter = naga::proc::Layouter::default();
+        layouter.update(module.to_ctx()).expect("layout");
+        Layout { module, layouter }
+    }
+
+    /// Size of the WGSL struct `name` and the offsets of its members by name.
+    fn strukt(&self, name: &str) -> (u32, Vec<(String, u32)>) {
+        let (h, ty) = self
+            .module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no WGSL struct {name}"));
+        let naga::TypeInner::Struct { members, .. } = &ty.inner else {
+            panic!("{name} is not a struct")
+        };
+        let offsets = members
+            .iter()
+            .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+            .collect();
+        (self.layouter[h].size, offsets)
+    }
+}
+
+fn offset(members: &[(String, u32)], field: &str) -> usize {
+    members
+        .iter()
+        .find(|(n, _)| n == field)
+        .unwrap_or_else(|| panic!("no member {field}"))
+        .1 as usize
+}
+
+#[test]
+fn wgsl_structs_match_the_rust_pod_structs() {
+    let l = Layout::new();
+    let (size, m) = l.strukt("DistSpec");
+    assert_eq!(size as usize, size_of::<DistSpec>());
+    assert_eq!(offset(&m, "p"), offset_of!(DistSpec, p));
+    assert_eq!(offset(&m, "lo"), offset_of!(DistSpec, lo));
+    assert_eq!(offset(&m, "hi"), offset_of!(DistSpec, hi));
+    let (size, m) = l.strukt("RunParams");
+    assert_eq!(size as usize, size_of::<RunParams>());
+    assert_eq!(offset(&m, "n_corr"), offset_of!(RunParams, n_corr));
+    let (size, m) = l.strukt("EnvParams");
+    assert_eq!(size as usize, size_of::<EnvParams>());
+    assert_eq!(
+        offset(&m, "outage_hours"),
+        offset_of!(EnvParams, outage_hours)
+    );
+    let (size, m) = l.strukt("CorrParams");
+    assert_eq!(size as usize, size_of::<CorrParams>());
+    assert_eq!(offset(&m, "chol"), offset_of!(CorrParams, chol));
+    let (size, m) = l.strukt("OptionParams");
+    assert_eq!(size as usize, size_of::<OptionParams>());
+    assert_eq!(offset(&m, "job_chips"), offset_of!(OptionParams, job_chips));
+    assert_eq!(offset(&m, "inputs"), offset_of!(OptionParams, inputs));
+    assert_eq!(offset(&m, "events"), offset_of!(OptionParams, events));
+}
+
+#[test]
+fn uploaded_model_bytes_match_the_wgsl_model_struct() {
+    let l = Layout::new();
+    let (size, m) = l.strukt("Model");
+    let model = fleetsim::config::flatten(&fleetsim::config::default_scenario(), 1);
+    let bytes = model_bytes(&model);
+    assert_eq!(bytes.len(), size as usize);
+    assert_eq!(offset(&m, "env"), size_of::<RunParams>());
+    assert_eq!(
+        offset(&m, "corr"),
+        size_of::<RunParams>() + size_of::<EnvParams>()
+    );
+    assert_eq!(
+        offset(&m, "options"),
+        size as usize - MAX_OPTIONS * size_of::<OptionParams>()
+    );
+    // The first option's bytes sit where the WGSL reads them.
+    let o0 = offset(&m, "options");
+    assert_eq!(
+        &bytes[o0..o0 + size_of::<OptionParams>()],
+        bytemuck::bytes_of(&model.options[0])
+    );
+    // The per-dispatch uniform is the 8 words the engine writes.
+    let (chunk, _) = l.strukt("Chunk");
+    assert_eq!(chunk, 32);
+}
