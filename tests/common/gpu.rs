@@ -1,6 +1,6 @@
 //! TEMP harness (replaced by the gpu-infra branch's).
 use std::sync::Arc;
-pub fn gpu_context_or_skip(test: &str) -> Option<Arc<fleetsim::gpu::GpuContext>> {
+pub fn context() -> Option<Arc<fleetsim::gpu::GpuContext>> {
     let instance =
         wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapter =
@@ -8,7 +8,7 @@ pub fn gpu_context_or_skip(test: &str) -> Option<Arc<fleetsim::gpu::GpuContext>>
         {
             Ok(a) => a,
             Err(e) => {
-                eprintln!("{test}: skipped: no GPU adapter ({e})");
+                eprintln!("skipped: no GPU adapter ({e})");
                 return None;
             }
         };
