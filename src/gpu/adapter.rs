@@ -173,8 +173,8 @@ pub fn describe(adapters: &[AdapterSummary]) -> String {
 /// all (hardware only unless software is allowed) when no name is given.
 ///
 /// Errors: [`GpuError::AdapterNotFound`] when a name matches nothing (listing what exists),
-/// [`GpuError::NoAdapter`] when there is no adapter, or only software ones and software is
-/// not allowed.
+/// [`GpuError::NoAdapter`] when there is no adapter, [`GpuError::OnlySoftware`] when there are
+/// only software ones and software is not allowed.
 pub fn select(adapters: &[AdapterSummary], request: &AdapterRequest) -> Result<usize, GpuError> {
     let best = |keep: &dyn Fn(&AdapterSummary) -> bool| {
         adapters
@@ -195,11 +195,8 @@ pub fn select(adapters: &[AdapterSummary], request: &AdapterRequest) -> Result<u
             "wgpu found no Vulkan, Metal, DX12 or GL adapter".into(),
         ));
     }
-    best(&|a| request.allow_software || !a.software).ok_or_else(|| {
-        GpuError::NoAdapter(format!(
-            "only software adapters: {}; name one to use it anyway",
-            describe(adapters)
-        ))
+    best(&|a| request.allow_software || !a.software).ok_or_else(|| GpuError::OnlySoftware {
+        available: describe(adapters),
     })
 }
 
@@ -297,8 +294,7 @@ mod tests {
     fn software_only_is_no_gpu_for_auto_but_usable_when_allowed_or_named() {
         let a = mesa();
         let e = select(&a, &by_name(None, false)).unwrap_err();
-        assert!(matches!(e, GpuError::NoAdapter(_)), "{e}");
-        assert!(e.to_string().contains("only software adapters"), "{e}");
+        assert!(matches!(e, GpuError::OnlySoftware { .. }), "{e}");
         assert!(e.to_string().contains("llvmpipe"), "{e}");
         // Allowed (--backend gpu) or named: the Vulkan one, not the GL one listed first.
         assert_eq!(
