@@ -140,8 +140,10 @@ mod tests {
 
     #[test]
     fn dispatch_size_respects_every_limit() {
-        let mut l = wgpu::Limits::default();
-        l.max_compute_workgroups_per_dimension = 10;
+        let mut l = wgpu::Limits {
+            max_compute_workgroups_per_dimension: 10,
+            ..Default::default()
+        };
         assert_eq!(max_blocks_per_dispatch(&l), 640);
         l.max_compute_workgroups_per_dimension = 65_535;
         l.max_storage_buffer_binding_size = 16 * 1000;
