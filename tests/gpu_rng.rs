@@ -42,7 +42,7 @@ impl SplitMix {
     fn word(&mut self) -> u32 {
         const EDGES: [u32; 6] = [0, 1, u32::MAX, DAY_INIT, 0x8000_0000, 0xFFFF];
         let r = self.next();
-        if r % 4 == 0 {
+        if r.is_multiple_of(4) {
             EDGES[(r >> 8) as usize % EDGES.len()]
         } else {
             (r >> 32) as u32
@@ -147,8 +147,8 @@ fn day_streams_match_the_cpu_draw_for_draw() {
             for &s in &streams {
                 let mut ds = DayStream::new(key, p, d, s);
                 for _ in 0..BLOCKS {
-                    for lane in 0..4 {
-                        assert_eq!(got[k][lane], ds.next_u32(), "path {p} day {d} stream {s}");
+                    for word in got[k] {
+                        assert_eq!(word, ds.next_u32(), "path {p} day {d} stream {s}");
                     }
                     k += 1;
                 }
