@@ -1,12 +1,28 @@
 //! End-to-end tests of the real `fleetsim` binary: the default run, result files, the overwrite
 //! guard, exit codes for bad input, reproducibility through the command line.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The binary, with the adapter choice and fault hook of the caller's environment removed.
+fn command() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_fleetsim"));
+    c.env_remove("FLEETSIM_ADAPTER")
+        .env_remove("FLEETSIM_FAULT_GPU_CHUNK");
+    c
+}
+
 fn fleetsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
+    command().args(args).output().expect("run fleetsim")
+}
+
+/// Runs fleetsim with extra environment variables.
+fn fleetsim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    command()
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run fleetsim")
 }
@@ -61,6 +77,8 @@ fn run_writes_results_and_refuses_to_overwrite() {
         &out_s,
         "--per-path",
         "--quiet",
+        "--backend",
+        "cpu",
     ];
     let o = fleetsim(&args);
     assert!(o.status.success(), "{}", text(&o));
@@ -130,8 +148,29 @@ fn bad_input_exits_2_with_the_file_and_field() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let o = fleetsim(&["run", "--paths", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = fleetsim(&["run", "--backend", "gpu", "--paths", "10"]);
+    // Impossible engine requests are bad input too, on any machine.
+    for args in [
+        vec![
+            "run",
+            "--backend",
+            "gpu",
+            "--adapter",
+            "no-such-adapter-xyz",
+        ],
+        vec!["run", "--adapter", "no-such-adapter-xyz"],
+        vec!["run", "--backend", "cpu", "--adapter", "llvmpipe"],
+        vec!["run", "--backend", "gpu", "--precision", "f64"],
+    ] {
+        let o = fleetsim(&[args.as_slice(), &["--paths", "10"]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    }
+    let o = fleetsim_env(
+        &["run", "--paths", "10"],
+        &[("FLEETSIM_ADAPTER", "no-such-adapter-xyz")],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("FLEETSIM_ADAPTER"), "{}", text(&o));
     let o = fleetsim(&["run", "--bogus-flag"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
@@ -200,4 +239,162 @@ fn three_options_with_correlations_in_f64() {
             .any(|l| l.starts_with("trn2,h100,npv_usd,difference")),
         "{pairs}"
     );
+}
+
+/// A `WGPU_BACKEND` value under which wgpu finds no adapter on this OS (a backend it lacks).
+fn backend_without_adapters() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "dx12"
+    } else {
+        "metal"
+    }
+}
+
+#[test]
+fn adapters_lists_every_adapter_and_what_each_backend_would_use() {
+    let o = fleetsim(&["adapters", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let list = v["adapters"].as_array().unwrap();
+    let o = fleetsim(&["adapters"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        t.contains("--backend auto: ") && t.contains("--backend gpu: "),
+        "{t}"
+    );
+    for a in list {
+        assert!(t.contains(a["name"].as_str().unwrap()), "{t}");
+        let l = &a["limits"];
+        for k in [
+            "max_buffer_size",
+            "max_storage_buffer_binding_size",
+            "max_compute_workgroups_per_dimension",
+            "max_compute_invocations_per_workgroup",
+        ] {
+            assert!(l[k].as_u64().unwrap() > 0, "{k} in {a}");
+        }
+    }
+    // auto never picks a software adapter unless one is named; gpu picks one whenever any exists.
+    if let Some(i) = v["auto"].as_u64() {
+        assert_eq!(list[i as usize]["software"], false, "{v}");
+    } else {
+        assert!(v["auto_reason"].is_string());
+    }
+    assert_eq!(v["gpu"].is_u64(), !list.is_empty(), "{v}");
+
+    // No adapter at all: said plainly.
+    let o = fleetsim_env(
+        &["adapters"],
+        &[("WGPU_BACKEND", backend_without_adapters())],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("No GPU adapter found"), "{t}");
+    assert!(t.contains("--backend auto: CPU engine"), "{t}");
+    assert!(t.contains("--backend gpu: exits 3"), "{t}");
+}
+
+#[test]
+fn without_an_adapter_auto_runs_on_the_cpu_and_gpu_exits_3_writing_nothing() {
+    let env = [("WGPU_BACKEND", backend_without_adapters())];
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("res");
+    let out_s = out.display().to_string();
+    let base = ["run", "--paths", "50", "--out", &out_s, "--per-path"];
+
+    let o = fleetsim_env(&[&base[..], &["--backend", "gpu"]].concat(), &env);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("no GPU adapter found"), "{}", text(&o));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+
+    let o = fleetsim_env(&base, &env);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("backend auto -> cpu"), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["backend"], "cpu");
+    assert!(v["fallback"].is_null() && v["api"].is_null(), "{v}");
+}
+
+/// `--adapter` value naming the harness's adapter exactly ("name (api)"), or `None` (skip).
+fn some_adapter() -> Option<String> {
+    common::gpu::context().map(|c| c.adapter.label())
+}
+
+#[test]
+fn a_gpu_failure_falls_back_to_the_cpu_under_auto_and_fails_cleanly_under_gpu() {
+    let Some(adapter) = some_adapter() else {
+        return;
+    };
+    // The hidden fault hook fails the GPU engine's first chunk like a lost device.
+    let fault = [("FLEETSIM_FAULT_GPU_CHUNK", "0")];
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let out = dir.path().join(name);
+        let out_s = out.display().to_string();
+        let args = [
+            &[
+                "run",
+                "--paths",
+                "90",
+                "--chunk",
+                "40",
+                "--seed",
+                "3",
+                "--out",
+                &out_s,
+                "--per-path",
+            ][..],
+            extra,
+        ]
+        .concat();
+        (fleetsim_env(&args, env), out)
+    };
+
+    let (o, cpu_out) = run("cpu", &["--backend", "cpu"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let (o, auto_out) = run("auto", &["--adapter", &adapter, "--quiet"], &fault);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("warning: the GPU engine failed at path 0"),
+        "{t}"
+    );
+    assert!(
+        t.contains("continuing on the CPU engine from path 0"),
+        "{t}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(auto_out.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["backend"], "gpu", "{v}");
+    assert!(adapter.starts_with(v["adapter"].as_str().unwrap()), "{v}");
+    assert!(v["api"].is_string() && v["device_type"].is_string(), "{v}");
+    assert!(v["driver"].is_string(), "{v}");
+    let fb = &v["fallback"];
+    assert_eq!(fb["at_path"], 0, "{v}");
+    assert_eq!(fb["paths_on_fallback"], 90, "{v}");
+    assert_eq!(fb["to"]["backend"], "cpu", "{v}");
+    assert!(
+        fb["reason"].as_str().unwrap().contains("injected fault"),
+        "{v}"
+    );
+    // Everything ran on the CPU from path 0: the same figures as a CPU run, file for file.
+    for f in ["summary.csv", "pairs.csv", "per_path.csv"] {
+        assert_eq!(
+            std::fs::read(auto_out.join(f)).unwrap(),
+            std::fs::read(cpu_out.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    let (o, gpu_out) = run("gpu", &["--backend", "gpu", "--adapter", &adapter], &fault);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("no results written"), "{}", text(&o));
+    let left: Vec<_> = std::fs::read_dir(&gpu_out)
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "a failed --backend gpu run left {left:?}");
 }

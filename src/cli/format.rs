@@ -49,6 +49,21 @@ pub fn days(x: f64, horizon_days: u32) -> String {
     }
 }
 
+/// Formats a byte count in binary units: `2.00 GiB`, `128 MiB`, `512 B`.
+pub fn bytes(n: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let x = n as f64;
+    if x >= KIB * KIB * KIB {
+        format!("{:.2} GiB", x / (KIB * KIB * KIB))
+    } else if x >= KIB * KIB {
+        format!("{:.0} MiB", x / (KIB * KIB))
+    } else if x >= KIB {
+        format!("{:.0} KiB", x / KIB)
+    } else {
+        format!("{n} B")
+    }
+}
+
 /// Lays out rows of cells as an aligned text table (first column left, others right).
 pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let ncol = header.len();
@@ -99,6 +114,9 @@ mod tests {
         assert_eq!(pct(0.99731), "99.73%");
         assert_eq!(days(1826.0, 1825), "never");
         assert_eq!(days(410.2, 1825), "410 d");
+        assert_eq!(bytes(2_147_483_647), "2.00 GiB");
+        assert_eq!(bytes(134_217_728), "128 MiB");
+        assert_eq!(bytes(512), "512 B");
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The command line: `fleetsim [run] [SCENARIO]`, `validate`, `catalog`. Parses arguments with
-//! clap, maps every failure to a one-line message and an exit code (2 = bad input).
+//! The command line: `fleetsim [run] [SCENARIO]`, `validate`, `catalog`, `adapters`. Parses
+//! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
+//! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
+mod adapters;
 mod format;
 mod run;
 
@@ -12,13 +14,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 pub use run::run;
 
-/// Exit code for bad input: config errors, refused overwrites, impossible requests.
+/// Exit code for bad input: config errors, refused overwrites, impossible requests (an
+/// adapter name that matches nothing, `--adapter` with `--backend cpu`, f64 on the GPU).
 pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Exit code when `--backend gpu` cannot run: no adapter, the device does not open, or the
+/// GPU fails during the run (device lost, out of memory). Nothing is written. (Under `--backend
+/// auto` the same conditions fall back to the CPU engine instead.)
+pub const EXIT_NO_DEVICE: u8 = 3;
 
 /// A failure that ends the program: its message (already with context) and exit code.
 #[derive(Debug)]
 pub struct CliError {
-    /// Exit code: [`EXIT_BAD_INPUT`] for bad input, 1 for anything else.
+    /// Exit code: [`EXIT_BAD_INPUT`] for bad input, [`EXIT_NO_DEVICE`] when the GPU asked for
+    /// is missing or failed, 1 for anything else.
     pub code: u8,
     /// What went wrong, ready to print.
     pub message: String,
@@ -29,6 +38,13 @@ impl CliError {
     pub fn input(message: impl Into<String>) -> Self {
         CliError {
             code: EXIT_BAD_INPUT,
+            message: message.into(),
+        }
+    }
+    /// The GPU asked for is missing or failed (exit 3).
+    pub fn no_device(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_NO_DEVICE,
             message: message.into(),
         }
     }
@@ -73,17 +89,25 @@ pub enum Command {
         /// Show every field of this entry.
         entry: Option<String>,
     },
+    /// List the GPU adapters wgpu finds (API, device type, driver, limits) and say which one
+    /// `--backend auto` and `--backend gpu` would use.
+    Adapters {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Which engine simulates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
 pub enum BackendArg {
-    /// The GPU when one is usable, else the CPU.
+    /// The GPU engine on a hardware adapter (or the one named by --adapter, software
+    /// included), else the CPU engine; a GPU failure mid-run continues on the CPU.
     #[default]
     Auto,
     /// The CPU engine (all cores).
     Cpu,
-    /// The GPU engine (wgpu).
+    /// The GPU engine (wgpu), software adapters allowed; exit 3 if it cannot run.
     Gpu,
 }
 
@@ -114,6 +138,10 @@ pub struct RunArgs {
     /// Engine.
     #[arg(long, value_enum, default_value_t)]
     pub backend: BackendArg,
+    /// GPU adapter to use: a case-insensitive part of its name or of "name (api)", as listed by
+    /// `fleetsim adapters` (default: $FLEETSIM_ADAPTER, else the best adapter).
+    #[arg(long, value_name = "NAME")]
+    pub adapter: Option<String>,
     /// Arithmetic precision of the CPU engine.
     #[arg(long, value_enum, default_value_t)]
     pub precision: PrecisionArg,
@@ -145,6 +173,7 @@ impl Default for RunArgs {
             paths: None,
             seed: None,
             backend: BackendArg::default(),
+            adapter: None,
             precision: PrecisionArg::default(),
             out: None,
             per_path: false,
@@ -185,6 +214,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(a)) => run(&a),
         Some(Command::Validate { scenario }) => run::validate(&scenario),
         Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
+        Some(Command::Adapters { json }) => adapters::adapters(json),
     }
 }
 

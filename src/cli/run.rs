@@ -1,5 +1,6 @@
-//! What each subcommand does: load and validate a scenario, pick an engine, simulate with a
-//! progress bar, aggregate, print the comparison table and write the result files.
+//! What each subcommand does: load and validate a scenario, pick the engines (GPU with CPU
+//! fallback, or one of them), simulate with a progress bar, aggregate, print the comparison
+//! table and write the result files (none when the run fails).
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,8 +11,13 @@ use super::format::{days, pct, qty, table, usd};
 use super::{BackendArg, CliError, PrecisionArg, RunArgs};
 use crate::config::{self, Scenario};
 use crate::engine::cpu::CpuEngine;
-use crate::engine::{Engine, Precision, run_paths};
+use crate::engine::fault::{FAULT_ENV, FailAtChunk};
+use crate::engine::{
+    Engine, EngineError, PathBlock, Precision, WithFallback, run_paths, run_paths_with_fallback,
+};
 use crate::export::{self, PerPathWriter};
+use crate::gpu::adapter::{self, ADAPTER_ENV, AdapterRequest, AdapterSummary};
+use crate::gpu::{GpuEngine, GpuError};
 use crate::stats::{RunAggregate, RunSummary};
 
 /// Paths simulated when neither the command line nor the scenario says.
@@ -64,24 +70,159 @@ pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
     Ok(())
 }
 
-fn pick_engine(args: &RunArgs, quiet: bool) -> Result<Box<dyn Engine>, CliError> {
+/// The engines a run uses.
+struct Engines {
+    /// The engine that starts the run.
+    primary: Box<dyn Engine>,
+    /// Under `--backend auto` on a GPU: the CPU engine that takes over if the GPU fails.
+    fallback: Option<Box<dyn Engine>>,
+    /// The GPU adapter, when the primary engine is the GPU engine.
+    gpu: Option<AdapterSummary>,
+}
+
+/// `--adapter NAME` matched nothing: bad input, naming where the name came from.
+fn adapter_not_found(e: GpuError, flag: Option<&str>) -> CliError {
+    match flag {
+        Some(_) => CliError::input(format!("--adapter: {e}")),
+        None => CliError::input(format!("{ADAPTER_ENV}: {e}")),
+    }
+}
+
+/// Wraps the GPU engine in the fault injector when the hidden test hook asks for it.
+fn with_fault_hook(engine: GpuEngine) -> Result<Box<dyn Engine>, CliError> {
+    match std::env::var(FAULT_ENV) {
+        Ok(v) if !v.trim().is_empty() => {
+            let k: u32 = v.trim().parse().map_err(|_| {
+                CliError::input(format!("{FAULT_ENV}={v}: expected a chunk number"))
+            })?;
+            Ok(Box::new(FailAtChunk::new(engine, k)))
+        }
+        _ => Ok(Box::new(engine)),
+    }
+}
+
+/// Chooses the engines for `args.backend` and says which on stderr (unless quiet).
+///
+/// `auto`: the GPU engine on the best hardware adapter, or on the adapter named by `--adapter`
+/// / `FLEETSIM_ADAPTER` (software included), with the CPU engine as fallback; the CPU engine
+/// alone when there is no such adapter or it does not open. `gpu`: the GPU engine on the named
+/// or best adapter, software included, no fallback; exit 3 if it cannot open. `cpu`: the CPU
+/// engine. A name that matches no adapter is bad input (exit 2) under `auto` and `gpu`.
+fn pick_engines(args: &RunArgs, quiet: bool) -> Result<Engines, CliError> {
     let precision = match args.precision {
         PrecisionArg::F32 => Precision::F32,
         PrecisionArg::F64 => Precision::F64,
     };
+    let flag = args
+        .adapter
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let cpu = || -> Result<Box<dyn Engine>, CliError> {
+        let e = CpuEngine::with_threads(precision, args.threads)
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        Ok(Box::new(e))
+    };
+    let cpu_only = |why: &str| -> Result<Engines, CliError> {
+        if !quiet {
+            eprintln!("fleetsim: backend auto -> cpu: {why}");
+        }
+        Ok(Engines {
+            primary: cpu()?,
+            fallback: None,
+            gpu: None,
+        })
+    };
     match args.backend {
-        BackendArg::Gpu => Err(CliError::input(
-            "--backend gpu: this build has no GPU engine yet (it is the next milestone); use --backend cpu or auto",
-        )),
-        BackendArg::Auto | BackendArg::Cpu => {
-            if args.backend == BackendArg::Auto && !quiet {
-                eprintln!("fleetsim: backend auto -> cpu (this build has no GPU engine yet)");
+        BackendArg::Cpu => {
+            if flag.is_some() {
+                return Err(CliError::input(
+                    "--adapter names a GPU adapter; it needs --backend gpu or auto, not cpu",
+                ));
             }
-            let engine = CpuEngine::with_threads(precision, args.threads)
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-            Ok(Box::new(engine))
+            Ok(Engines {
+                primary: cpu()?,
+                fallback: None,
+                gpu: None,
+            })
+        }
+        BackendArg::Gpu => {
+            if precision == Precision::F64 {
+                return Err(CliError::input(
+                    "--precision f64 is the CPU reference; the GPU engine computes in f32 (use --backend cpu or auto)",
+                ));
+            }
+            let request = AdapterRequest::from_flag_or_env(flag, true);
+            let ctx = adapter::open(&request).map_err(|e| match e {
+                GpuError::AdapterNotFound { .. } => adapter_not_found(e, flag),
+                e => CliError::no_device(format!("--backend gpu: {e}")),
+            })?;
+            let summary = ctx.adapter.clone();
+            let engine = GpuEngine::new(ctx)
+                .map_err(|e| CliError::no_device(format!("--backend gpu: {e}")))?;
+            if !quiet {
+                eprintln!("fleetsim: backend gpu -> {}", adapter_words(&summary));
+            }
+            Ok(Engines {
+                primary: with_fault_hook(engine)?,
+                fallback: None,
+                gpu: Some(summary),
+            })
+        }
+        BackendArg::Auto => {
+            if precision == Precision::F64 {
+                if flag.is_some() {
+                    return Err(CliError::input(
+                        "--precision f64 is the CPU reference; the GPU engine named by --adapter computes in f32",
+                    ));
+                }
+                return cpu_only("--precision f64 runs on the CPU");
+            }
+            let request = AdapterRequest::from_flag_or_env(flag, false);
+            let ctx = match adapter::open(&request) {
+                Ok(ctx) => ctx,
+                Err(e @ GpuError::AdapterNotFound { .. }) => {
+                    return Err(adapter_not_found(e, flag));
+                }
+                Err(e @ GpuError::OnlySoftware { .. }) => {
+                    return cpu_only(&format!("{e}; --adapter NAME or --backend gpu runs on one"));
+                }
+                Err(e) => return cpu_only(&e.to_string()),
+            };
+            let summary = ctx.adapter.clone();
+            let engine = match GpuEngine::new(ctx) {
+                Ok(e) => e,
+                Err(e) => return cpu_only(&format!("{}: {e}", summary.label())),
+            };
+            if !quiet {
+                eprintln!(
+                    "fleetsim: backend auto -> gpu on {} (the CPU engine takes over if it fails)",
+                    adapter_words(&summary)
+                );
+            }
+            Ok(Engines {
+                primary: with_fault_hook(engine)?,
+                fallback: Some(cpu()?),
+                gpu: Some(summary),
+            })
         }
     }
+}
+
+/// `name (api, device type[, software][, driver ...])` for messages.
+fn adapter_words(a: &AdapterSummary) -> String {
+    let mut parts = vec![a.backend.clone(), a.device_type.clone()];
+    if a.software {
+        parts.push("software".into());
+    }
+    let driver: Vec<&str> = [a.driver.as_str(), a.driver_info.as_str()]
+        .into_iter()
+        .filter(|d| !d.is_empty())
+        .collect();
+    if !driver.is_empty() {
+        parts.push(format!("driver {}", driver.join(" ")));
+    }
+    format!("{} ({})", a.name, parts.join(", "))
 }
 
 /// `fleetsim run` (and `fleetsim` with no arguments).
@@ -103,8 +244,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::input(e.to_string()))?;
     }
     let quiet = args.quiet;
-    let engine = pick_engine(args, quiet)?;
-    let info = engine.info();
+    let engines = pick_engines(args, quiet)?;
+    let info = engines.primary.info();
     let model = config::flatten(&scenario, seed);
     let names: Vec<String> = scenario
         .option_names()
@@ -136,40 +277,96 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     };
     let mut write_err = None;
     let start = Instant::now();
-    run_paths(
-        engine.as_ref(),
-        &model,
-        paths,
-        args.chunk,
-        |block| {
-            agg.add_block(block);
-            if let Some(w) = per_path.as_mut()
-                && write_err.is_none()
-                && let Err(e) = w.write_block(block)
-            {
-                write_err = Some(e.to_string());
-            }
-        },
-        |done| bar.set_position(done as u64),
-    )
-    .map_err(|e| CliError::runtime(e.to_string()))?;
+    let sink = |block: &PathBlock| {
+        agg.add_block(block);
+        if let Some(w) = per_path.as_mut()
+            && write_err.is_none()
+            && let Err(e) = w.write_block(block)
+        {
+            write_err = Some(e.to_string());
+        }
+    };
+    let progress = |done| bar.set_position(done as u64);
+    let outcome = match &engines.fallback {
+        Some(fallback) => run_paths_with_fallback(
+            WithFallback {
+                primary: engines.primary.as_ref(),
+                fallback: fallback.as_ref(),
+            },
+            &model,
+            paths,
+            args.chunk,
+            sink,
+            progress,
+            |ev| {
+                // A warning, not a note: printed even with --quiet.
+                bar.suspend(|| {
+                    eprintln!(
+                        "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {paths} paths); summary.json records this",
+                        ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
+                    )
+                })
+            },
+        ),
+        None => run_paths(
+            engines.primary.as_ref(),
+            &model,
+            paths,
+            args.chunk,
+            sink,
+            progress,
+        )
+        .map(|()| None),
+    };
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    if let Some(e) = write_err {
-        return Err(CliError::runtime(e));
-    }
+    let failure = match (outcome, write_err) {
+        (Err(EngineError::Backend(e)), _)
+            if engines.gpu.is_some() && engines.fallback.is_none() =>
+        {
+            Err(CliError::no_device(format!(
+                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
+            )))
+        }
+        (Err(e), _) => Err(CliError::runtime(e.to_string())),
+        (Ok(_), Some(e)) => Err(CliError::runtime(e)),
+        (Ok(fb), None) => Ok(fb),
+    };
+    let fallback = match failure {
+        Ok(fb) => fb,
+        Err(e) => {
+            if let Some(w) = per_path.take()
+                && let Err(d) = w.discard()
+            {
+                eprintln!("fleetsim: error: could not delete partial per-path files: {d}");
+            }
+            return Err(e);
+        }
+    };
     let summary = agg.finish(&names);
     let path_days = paths as f64 * horizon_days as f64;
 
     if !quiet || args.out.is_none() {
+        let engine = match (&engines.gpu, &fallback) {
+            (Some(a), None) => format!("gpu {} ({})", a.label(), precision_word(info.precision)),
+            (Some(a), Some(ev)) => format!(
+                "gpu {} then cpu from path {} ({})",
+                a.label(),
+                ev.at_path,
+                precision_word(info.precision)
+            ),
+            (None, _) => format!(
+                "{} {} ({})",
+                info.backend,
+                info.adapter,
+                precision_word(info.precision)
+            ),
+        };
         println!(
-            "{}\n{} paths x {} days, seed {seed}, {} {} ({}) in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
+            "{}\n{} paths x {} days, seed {seed}, {engine} in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
             scenario.name,
             paths,
             horizon_days,
-            info.backend,
-            info.adapter,
-            format!("{:?}", info.precision).to_lowercase(),
             wall,
             qty(path_days / wall),
             qty(path_days * names.len() as f64 / wall),
@@ -191,7 +388,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             "backend": info.backend,
             "adapter": info.adapter,
             "driver": info.driver,
+            "api": engines.gpu.as_ref().map(|a| a.backend.clone()),
+            "device_type": engines.gpu.as_ref().map(|a| a.device_type.clone()),
+            "gpu_adapter": engines.gpu,
             "precision": info.precision,
+            "fallback": fallback,
             "wall_time_s": wall,
             "path_days_per_s": path_days / wall,
             "fleet_days_per_s": path_days * names.len() as f64 / wall,
@@ -208,6 +409,14 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// `f32` / `f64`.
+fn precision_word(p: Precision) -> &'static str {
+    match p {
+        Precision::F32 => "f32",
+        Precision::F64 => "f64",
+    }
 }
 
 /// One line describing an option's fleet as resolved (size, node shape, spares, classes).

@@ -1,9 +1,12 @@
-//! The engines behind one trait: the CPU engine now, the GPU engine next. An engine turns a
-//! [`FlatModel`] and a range of path indices into a [`PathBlock`] of per-path outputs; the
-//! driver ([`run_paths`]) cuts the paths into fixed chunks and hands blocks to the aggregator in
-//! path order, so results do not depend on thread count or chunking.
+//! The engines behind one trait: the CPU engine here, the GPU engine in `crate::gpu`. An engine
+//! turns a [`FlatModel`] and a range of path indices into a [`PathBlock`] of per-path outputs;
+//! the driver ([`run_paths`]) cuts the paths into fixed chunks and hands blocks to the aggregator
+//! in path order, so results do not depend on thread count or chunking.
+//! [`run_paths_with_fallback`] continues a run on a second engine (the CPU) from the chunk where
+//! the first (the GPU) failed.
 
 pub mod cpu;
+pub mod fault;
 
 use crate::model::outputs::N_OUT;
 use crate::model::params::FlatModel;
@@ -147,15 +150,128 @@ pub fn run_paths(
     mut sink: impl FnMut(&PathBlock),
     mut progress: impl FnMut(u32),
 ) -> Result<(), EngineError> {
+    run_chunks(engine, model, 0, n_paths, chunk, &mut sink, &mut progress).map_err(|(_, e)| e)
+}
+
+/// Simulates paths `from .. n_paths` chunk by chunk; on failure returns the first path of the
+/// chunk that failed (nothing of that chunk reached `sink`) with the error.
+fn run_chunks(
+    engine: &dyn Engine,
+    model: &FlatModel,
+    from: u32,
+    n_paths: u32,
+    chunk: u32,
+    sink: &mut dyn FnMut(&PathBlock),
+    progress: &mut dyn FnMut(u32),
+) -> Result<(), (u32, EngineError)> {
     let chunk = chunk.max(1);
-    let mut done = 0u32;
+    let mut done = from;
     while done < n_paths {
         let n = chunk.min(n_paths - done);
-        let block = engine.simulate(model, done, n)?;
-        check_finite(&block)?;
+        let block = engine.simulate(model, done, n).map_err(|e| (done, e))?;
+        check_shape(&block, model, done, n).map_err(|e| (done, e))?;
+        check_finite(&block).map_err(|e| (done, e))?;
         sink(&block);
         done += n;
         progress(done);
     }
     Ok(())
+}
+
+/// Fails unless `block` holds exactly paths `first .. first + n` of every option of `model`
+/// (an engine returning anything else is broken; its block must not reach the aggregates).
+fn check_shape(
+    block: &PathBlock,
+    model: &FlatModel,
+    first: u32,
+    n: u32,
+) -> Result<(), EngineError> {
+    let n_opt = model.run.n_options;
+    let want_len = n as usize * n_opt as usize * N_OUT;
+    if block.first_path != first
+        || block.n_paths != n
+        || block.n_options != n_opt
+        || block.values.len() != want_len
+    {
+        return Err(EngineError::Backend(format!(
+            "engine returned {} paths from {} x {} options ({} values) for a request of {n} paths from {first} x {n_opt} options: this is a bug",
+            block.n_paths,
+            block.first_path,
+            block.n_options,
+            block.values.len()
+        )));
+    }
+    Ok(())
+}
+
+/// What happened when the primary engine failed and the fallback engine took over.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FallbackEvent {
+    /// First path simulated by the fallback engine (the first path of the failed chunk):
+    /// paths before it come from the primary engine, this one and all after it from the fallback.
+    pub at_path: u32,
+    /// Paths the fallback engine simulated.
+    pub paths_on_fallback: u32,
+    /// The primary engine's error.
+    pub reason: String,
+    /// The primary engine.
+    pub from: EngineInfo,
+    /// The fallback engine.
+    pub to: EngineInfo,
+}
+
+/// A primary engine and the engine that takes over if it fails (GPU, then CPU).
+#[derive(Clone, Copy)]
+pub struct WithFallback<'a> {
+    /// The engine that starts the run.
+    pub primary: &'a dyn Engine,
+    /// The engine that finishes it if the primary fails.
+    pub fallback: &'a dyn Engine,
+}
+
+/// Like [`run_paths`], on `engines.primary`; if it fails with [`EngineError::Backend`] (device lost,
+/// out of memory, any GPU error), the run continues on `fallback` from the first path of the
+/// failed chunk, with the same chunk
+/// boundaries, on `engines.fallback`. Nothing of a failed chunk reaches `sink`, so
+/// `sink` still sees every path exactly once, in order; with engines that compute the same
+/// outputs the merged result is that of a run on either engine alone.
+///
+/// `on_fallback` is called once, before the fallback engine starts. Returns the fallback
+/// event, or `None` if the primary engine finished the run. Errors: a non-finite output (a
+/// model bug, whichever engine) and any failure of the fallback engine end the run.
+pub fn run_paths_with_fallback(
+    engines: WithFallback<'_>,
+    model: &FlatModel,
+    n_paths: u32,
+    chunk: u32,
+    mut sink: impl FnMut(&PathBlock),
+    mut progress: impl FnMut(u32),
+    on_fallback: impl FnOnce(&FallbackEvent),
+) -> Result<Option<FallbackEvent>, EngineError> {
+    let WithFallback { primary, fallback } = engines;
+    match run_chunks(primary, model, 0, n_paths, chunk, &mut sink, &mut progress) {
+        Ok(()) => Ok(None),
+        Err((at_path, EngineError::Backend(reason))) => {
+            let event = FallbackEvent {
+                at_path,
+                paths_on_fallback: n_paths - at_path,
+                reason,
+                from: primary.info(),
+                to: fallback.info(),
+            };
+            on_fallback(&event);
+            run_chunks(
+                fallback,
+                model,
+                at_path,
+                n_paths,
+                chunk,
+                &mut sink,
+                &mut progress,
+            )
+            .map_err(|(_, e)| e)?;
+            Ok(Some(event))
+        }
+        Err((_, e)) => Err(e),
+    }
 }

@@ -267,6 +267,30 @@ impl PerPathWriter {
         self.rows
     }
 
+    /// Closes and deletes the files without finishing them: a run that failed must not leave
+    /// per-path files behind that look like results. Deletes what it can and reports the
+    /// first failure.
+    pub fn discard(self) -> Result<(), ExportError> {
+        let mut paths = Vec::new();
+        if let Some((p, w)) = self.csv {
+            drop(w);
+            paths.push(p);
+        }
+        if let Some(pq) = self.parquet {
+            drop(pq.writer);
+            paths.push(pq.path);
+        }
+        let mut first_err = None;
+        for p in paths {
+            if let Err(e) = std::fs::remove_file(&p)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                first_err.get_or_insert(ExportError::Io { path: p, source: e });
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
     /// Flushes and closes the files; returns the paths written.
     pub fn finish(self) -> Result<Vec<PathBuf>, ExportError> {
         let mut out = Vec::new();

@@ -238,6 +238,22 @@ fn refuses_to_overwrite_without_force() {
 }
 
 #[test]
+fn discarded_per_path_files_are_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = PerPathWriter::new(dir.path(), &names2(), N_YEARS, false).unwrap();
+    w.write_block(&block(0, 10, 2)).unwrap();
+    for f in [names::PER_PATH_CSV, names::PER_PATH_PARQUET] {
+        assert!(
+            dir.path().join(f).exists(),
+            "{f} is written while the run goes on"
+        );
+    }
+    w.discard().unwrap();
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
 fn summary_json_parses_with_meta_and_no_nan() {
     let dir = tempfile::tempdir().unwrap();
     let s = summary();

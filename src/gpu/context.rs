@@ -39,7 +39,7 @@ impl GpuContext {
     /// Opens a device on `adapter`, asking for the default limits except the storage-buffer
     /// sizes, which are raised to what the adapter offers (chunk sizes are derived from them).
     pub fn new(adapter: &wgpu::Adapter) -> Result<Self, GpuError> {
-        let summary = AdapterSummary::from_info(&adapter.get_info());
+        let summary = AdapterSummary::from_adapter(adapter);
         let offered = adapter.limits();
         let mut limits = wgpu::Limits::default().using_resolution(offered.clone());
         limits.max_storage_buffer_binding_size = offered.max_storage_buffer_binding_size;

@@ -6,6 +6,13 @@ pub enum GpuError {
     /// No adapter at all (no driver, or a headless machine without a software rasteriser).
     #[error("no GPU adapter found ({0})")]
     NoAdapter(String),
+    /// Only software adapters (llvmpipe, WARP) and software was not allowed: "no GPU" for
+    /// `--backend auto` unless one is asked for by name.
+    #[error("no hardware GPU adapter, only software ones: {available}")]
+    OnlySoftware {
+        /// The software adapters present.
+        available: String,
+    },
     /// `--adapter NAME` / `FLEETSIM_ADAPTER` matched nothing.
     #[error("no GPU adapter matches '{wanted}'; available: {available}")]
     AdapterNotFound {

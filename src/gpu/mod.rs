@@ -5,6 +5,7 @@ pub mod adapter;
 pub mod context;
 pub mod engine;
 pub mod error;
+pub mod rng_check;
 pub mod shaders;
 
 pub use adapter::AdapterSummary;

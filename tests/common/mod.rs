@@ -1,5 +1,6 @@
 //! Builders for hand-made flat models used by the closed-form tests: every input fixed unless a
-//! test says otherwise, so expected values can be computed by hand.
+//! test says otherwise, so expected values can be computed by hand; [`gpu`] opens the device
+//! for the GPU tests (or skips them).
 #![allow(dead_code)]
 
 pub mod gpu;
