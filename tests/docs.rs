@@ -1,5 +1,6 @@
 //! Documentation stays in step with the code: every output metric is explained in the README,
-//! and every config file named in the README exists.
+//! every config file named in the README exists, and every subcommand, `run` option, exit code
+//! and environment variable of the command line is documented there.
 
 use fleetsim::model::outputs::SCALAR_METRICS;
 
@@ -45,4 +46,43 @@ fn readme_scenario_example_is_valid() {
     let s = fleetsim::config::load_scenario_str(&r[start..end], "README.md example")
         .unwrap_or_else(|e| panic!("README example does not validate:\n{e}"));
     assert_eq!(s.option_names(), vec!["trn2", "b200"]);
+}
+
+#[test]
+fn readme_documents_every_subcommand_option_exit_code_and_variable() {
+    use clap::CommandFactory;
+    let r = readme();
+    let cli = fleetsim::cli::Cli::command();
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        assert!(
+            r.contains(&format!("fleetsim {name}")),
+            "README does not show `fleetsim {name}`"
+        );
+    }
+    let run = cli.find_subcommand("run").expect("a run subcommand");
+    for arg in run.get_arguments().filter(|a| !a.is_hide_set()) {
+        if let Some(long) = arg.get_long() {
+            assert!(
+                r.contains(&format!("`--{long}")),
+                "README does not document `--{long}`"
+            );
+        }
+    }
+    for (code, what) in [
+        (fleetsim::cli::EXIT_BAD_INPUT, "bad input"),
+        (fleetsim::cli::EXIT_NO_DEVICE, "the GPU"),
+    ] {
+        assert!(
+            r.contains(&format!("{code} {what}")),
+            "README does not explain exit code {code}"
+        );
+    }
+    for var in [
+        fleetsim::gpu::adapter::ADAPTER_ENV,
+        "FLEETSIM_REQUIRE_GPU",
+        "WGPU_BACKEND",
+    ] {
+        assert!(r.contains(var), "README does not mention {var}");
+    }
 }
