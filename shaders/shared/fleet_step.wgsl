@@ -177,15 +177,22 @@ fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
     return vec2<f32>(0.5 * (lo + hi), 1.0);
 }
 
-// Failure weight of class k today: rate x infant multiplier x nodes up (`w[k]` in path.rs).
-fn class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32, nodes: u32, delay: u32, ramp: u32) -> f32 {
+// Today's failure weight of each class (`w` in path.rs), their running sum (`cum`) and total.
+var<private> w: array<f32, MAX_CLASSES>;
+var<private> cum: array<f32, MAX_CLASSES>;
+var<private> class_total: f32;
+
+// Adds class k's weight: rate x infant multiplier x nodes up, summed in class order.
+fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32, nodes: u32, delay: u32, ramp: u32) {
     var mult = 1.0;
     if (class_infant_days[k] > 0u && class_infant_extra[k] != 0.0
         && t < delay + ramp + class_infant_days[k]) {
         let young = inst - arrived(nodes, delay, ramp, ti - i32(class_infant_days[k]));
         mult += class_infant_extra[k] * f32(young) / inst_f;
     }
-    return class_rate[k] * mult * up_f;
+    w[k] = class_rate[k] * mult * up_f;
+    class_total += w[k];
+    cum[k] = class_total;
 }
 
 // Simulates days [t0, t1) of option `o` of path `path`. The fleet state is fresh at t0 = 0,
@@ -453,35 +460,18 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
         var interrupted = 0u;
         var parts_cost = 0.0;
         if (up > 0u) {
-            var w: array<f32, MAX_CLASSES>;
-            var cum: array<f32, MAX_CLASSES>;
-            var total = 0.0;
             // Unrolled over MAX_CLASSES (unused classes have rate 0 and add exactly 0): keeps
             // loop iterations per day low (llvmpipe stops loops after 65,535 iterations).
-            w[0] = class_weight(0u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[0];
-            cum[0] = total;
-            w[1] = class_weight(1u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[1];
-            cum[1] = total;
-            w[2] = class_weight(2u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[2];
-            cum[2] = total;
-            w[3] = class_weight(3u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[3];
-            cum[3] = total;
-            w[4] = class_weight(4u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[4];
-            cum[4] = total;
-            w[5] = class_weight(5u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[5];
-            cum[5] = total;
-            w[6] = class_weight(6u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[6];
-            cum[6] = total;
-            w[7] = class_weight(7u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            total += w[7];
-            cum[7] = total;
+            class_total = 0.0;
+            add_class_weight(0u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(1u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(2u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(3u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(4u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(5u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(6u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            add_class_weight(7u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
+            let total = class_total;
             let nf = poisson(total, &os);
             for (var f = 0u; f < nf; f++) {
                 let pick = ds_next_u01(&os) * total;

@@ -164,16 +164,22 @@ impl GpuContext {
 
     /// Waits for `submission` with a timeout, then checks the device is still healthy.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        self.poll_wait(Some(submission))?;
+        self.check_health()
+    }
+
+    /// Blocks until `submission` (or the latest one) is done, at most [`POLL_TIMEOUT_S`].
+    fn poll_wait(&self, submission: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
         self.device
             .poll(wgpu::PollType::Wait {
-                submission_index: Some(submission),
+                submission_index: submission,
                 timeout: Some(Duration::from_secs(POLL_TIMEOUT_S)),
             })
+            .map(|_| ())
             .map_err(|e| match e {
                 wgpu::PollError::Timeout => GpuError::Timeout(POLL_TIMEOUT_S),
                 other => GpuError::Other(other.to_string()),
-            })?;
-        self.check_health()
+            })
     }
 
     /// Maps `staging` (a `MAP_READ | COPY_DST` buffer already filled by a finished submission)
@@ -183,15 +189,7 @@ impl GpuContext {
         staging.map_async(wgpu::MapMode::Read, ..len, move |r| {
             let _ = tx.send(r);
         });
-        self.device
-            .poll(wgpu::PollType::Wait {
-                submission_index: None,
-                timeout: Some(Duration::from_secs(POLL_TIMEOUT_S)),
-            })
-            .map_err(|e| match e {
-                wgpu::PollError::Timeout => GpuError::Timeout(POLL_TIMEOUT_S),
-                other => GpuError::Other(other.to_string()),
-            })?;
+        self.poll_wait(None)?;
         rx.recv()
             .map_err(|e| GpuError::Other(format!("buffer map callback dropped: {e}")))?
             .map_err(|e| {
