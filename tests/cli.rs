@@ -398,3 +398,102 @@ fn a_gpu_failure_falls_back_to_the_cpu_under_auto_and_fails_cleanly_under_gpu() 
         .unwrap_or_default();
     assert!(left.is_empty(), "a failed --backend gpu run left {left:?}");
 }
+
+/// Reads summary.csv into (option, metric) -> (mean, se).
+fn means(dir: &std::path::Path) -> std::collections::HashMap<(String, String), (f64, f64)> {
+    let mut r = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (co, cm, cmean, cse) = (col("option"), col("metric"), col("mean"), col("se"));
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let f = |i: usize| rec[i].parse::<f64>().unwrap_or(f64::NAN);
+            (
+                (rec[co].to_string(), rec[cm].to_string()),
+                (f(cmean), f(cse)),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_gpu_run_matches_the_cpu_run_and_a_mid_run_fallback_completes_it() {
+    let Some(adapter) = some_adapter() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let out = dir.path().join(name);
+        let out_s = out.display().to_string();
+        let base = [
+            "run",
+            "--paths",
+            "120",
+            "--chunk",
+            "40",
+            "--seed",
+            "5",
+            "--out",
+            &out_s,
+            "--per-path",
+            "--quiet",
+        ];
+        let o = fleetsim_env(&[&base[..], extra].concat(), env);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (v, out)
+    };
+    let (_, cpu) = run("cpu", &["--backend", "cpu"], &[]);
+    // The real kernel on the adapter: same figures as the CPU within their standard error.
+    let (v, gpu) = run("gpu", &["--backend", "gpu", "--adapter", &adapter], &[]);
+    assert_eq!(v["backend"], "gpu", "{v}");
+    assert!(v["fallback"].is_null(), "{v}");
+    let (c, g) = (means(&cpu), means(&gpu));
+    assert_eq!(c.len(), g.len());
+    for (k, (mc, se)) in &c {
+        let (mg, _) = g[k];
+        if mc.is_nan() || se.is_nan() {
+            assert_eq!(mc.is_nan(), mg.is_nan(), "{k:?}");
+            continue;
+        }
+        assert!(
+            (mg - mc).abs() <= se.max(1e-9 * mc.abs()),
+            "{k:?}: gpu {mg} cpu {mc} se {se}"
+        );
+    }
+    // A GPU failure at the second chunk: paths 0-39 from the GPU, 40-119 from the CPU engine,
+    // whose per-path rows are then exactly the CPU run's.
+    let (v, mixed) = run(
+        "mixed",
+        &["--adapter", &adapter],
+        &[("FLEETSIM_FAULT_GPU_CHUNK", "1")],
+    );
+    assert_eq!(v["fallback"]["at_path"], 40, "{v}");
+    assert_eq!(v["fallback"]["paths_on_fallback"], 80, "{v}");
+    let rows = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_to_string(d.join("per_path.csv"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let (rc, rg, rm) = (rows(&cpu), rows(&gpu), rows(&mixed));
+    assert_eq!(rm.len(), rc.len());
+    let first_cpu_row = rm
+        .iter()
+        .position(|r| r.starts_with("40,"))
+        .expect("row of path 40");
+    assert_eq!(
+        rm[first_cpu_row..],
+        rc[first_cpu_row..],
+        "paths 40.. come from the CPU engine"
+    );
+    assert_eq!(
+        rm[1..first_cpu_row],
+        rg[1..first_cpu_row],
+        "paths 0..40 come from the GPU"
+    );
+}
