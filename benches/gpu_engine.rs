@@ -6,8 +6,7 @@
 //! Without any adapter the bench says so and measures nothing.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use fleetsim::cli::DEFAULT_CHUNK;
-use fleetsim::engine::run_paths;
+use fleetsim::engine::{Engine, run_paths};
 use fleetsim::gpu::GpuEngine;
 use fleetsim::gpu::adapter::{self, AdapterRequest};
 use fleetsim::stats::RunAggregate;
@@ -62,7 +61,7 @@ fn gpu_engine(c: &mut Criterion) {
                         &engine,
                         &model,
                         n,
-                        DEFAULT_CHUNK,
+                        engine.chunk_paths(model.run.n_options),
                         |blk| agg.add_block(blk),
                         |_| {},
                     )

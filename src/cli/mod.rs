@@ -121,9 +121,6 @@ pub enum PrecisionArg {
     F64,
 }
 
-/// Paths per engine call unless `--chunk` says otherwise.
-pub const DEFAULT_CHUNK: u32 = 16_384;
-
 /// Options of `fleetsim run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -160,9 +157,9 @@ pub struct RunArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Paths per engine call (memory per chunk; results do not depend on it).
-    #[arg(long, default_value_t = DEFAULT_CHUNK, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
-    pub chunk: u32,
+    /// Paths per engine call (default: what the engine prefers; results do not depend on it).
+    #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub chunk: Option<u32>,
 }
 
 impl Default for RunArgs {
@@ -180,7 +177,7 @@ impl Default for RunArgs {
             force: false,
             quiet: false,
             threads: None,
-            chunk: DEFAULT_CHUNK,
+            chunk: None,
         }
     }
 }

@@ -287,6 +287,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     };
     let progress = |done| bar.set_position(done as u64);
+    // The primary engine's chunk; a fallback keeps the same boundaries.
+    let chunk = args
+        .chunk
+        .unwrap_or_else(|| engines.primary.chunk_paths(model.run.n_options));
     let outcome = match &engines.fallback {
         Some(fallback) => run_paths_with_fallback(
             WithFallback {
@@ -295,7 +299,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             },
             &model,
             paths,
-            args.chunk,
+            chunk,
             sink,
             progress,
             |ev| {
@@ -312,7 +316,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             engines.primary.as_ref(),
             &model,
             paths,
-            args.chunk,
+            chunk,
             sink,
             progress,
         )

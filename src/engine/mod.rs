@@ -91,10 +91,20 @@ pub enum EngineError {
     Backend(String),
 }
 
+/// Paths per chunk for engines without a preference (the CPU engine: enough paths to keep
+/// every core busy with even load).
+pub const DEFAULT_CHUNK_PATHS: u32 = 16_384;
+
 /// A simulation engine: same model, same RNG, same outputs, whatever runs it.
 pub trait Engine: Send + Sync {
     /// What this engine is, for the summary.
     fn info(&self) -> EngineInfo;
+    /// Paths per chunk this engine runs best with for `n_options` options: large enough to keep
+    /// it busy, small enough to bound memory (a chunk's block is ~300 B per path and option).
+    fn chunk_paths(&self, n_options: u32) -> u32 {
+        let _ = n_options;
+        DEFAULT_CHUNK_PATHS
+    }
     /// Simulates paths `first_path .. first_path + n_paths`.
     fn simulate(
         &self,

@@ -31,6 +31,10 @@ const STATE_BYTES: u64 = STATE_WORDS as u64 * 4;
 /// Bytes of the per-dispatch uniform (`Chunk` in simulate.wgsl).
 const CHUNK_BYTES: u64 = 32;
 
+/// Most paths per chunk the GPU engine asks the driver for (a chunk's host block is about
+/// 300 B per path and option: 2^17 paths x 2 options = 78 MB).
+pub const MAX_CHUNK_PATHS: u32 = 1 << 17;
+
 /// Bytes of the status words read back after each dispatch.
 const STATUS_BYTES: u64 = 8;
 
@@ -446,6 +450,12 @@ impl Engine for GpuEngine {
                 .to_string(),
             precision: Precision::F32,
         }
+    }
+
+    /// As many paths as the largest dispatch holds, at most [`MAX_CHUNK_PATHS`]: a GPU needs
+    /// hundreds of thousands of invocations in flight, far more than the CPU's chunk.
+    fn chunk_paths(&self, n_options: u32) -> u32 {
+        (self.max_invocations / n_options.max(1)).clamp(1, MAX_CHUNK_PATHS)
     }
 
     fn simulate(
