@@ -253,6 +253,8 @@ fn gpu_f32_error_against_f64_reference() {
         .simulate(&m, 0, n)
         .expect("CPU f64 run");
     let mut errs = Vec::new();
+    // The same error relative to the fleet's capex (the scale of the flows NPV nets out).
+    let mut gross = Vec::new();
     for i in 0..n as usize {
         for o in 0..m.run.n_options as usize {
             let (gr, rr) = (g.record(i, o), r.record(i, o));
@@ -262,6 +264,7 @@ fn gpu_f32_error_against_f64_reference() {
             if counts_agree {
                 let (a, b) = (gr[idx::NPV_USD], rr[idx::NPV_USD]);
                 errs.push(((a - b) / b).abs());
+                gross.push(((a - b) / rr[idx::CAPEX_USD]).abs());
             }
         }
     }
@@ -280,4 +283,20 @@ fn gpu_f32_error_against_f64_reference() {
     );
     assert!(q(0.5) < 1e-5, "median NPV error {:.2e}", q(0.5));
     assert!(q(0.99) < 1e-4, "p99 NPV error {:.2e}", q(0.99));
+    // The tail comes from paths whose NPV is close to zero (a small difference of large flows);
+    // measured against the capex it is at the level of f32 rounding of the inputs (measured on
+    // llvmpipe: median 9.7e-8, p99 7.1e-7).
+    gross.sort_by(f64::total_cmp);
+    let g = |p: f64| gross[((gross.len() - 1) as f64 * p) as usize];
+    eprintln!(
+        "  the same NPV error relative to capex: median {:.2e}, p99 {:.2e}, max {:.2e}",
+        g(0.5),
+        g(0.99),
+        g(1.0)
+    );
+    assert!(
+        g(0.99) < 1e-5,
+        "p99 NPV error relative to capex {:.2e}",
+        g(0.99)
+    );
 }
