@@ -78,6 +78,8 @@ struct State {
     window_days: u32,
     /// Measured seconds per invocation (path x option) of the current model, if known.
     secs_per_invocation: Option<f64>,
+    /// Invocations of the last dispatch (the growth limit carries over between blocks).
+    last_invocations: u32,
     timings: GpuTimings,
 }
 
@@ -160,6 +162,7 @@ impl GpuEngine {
                 resident: None,
                 window_days,
                 secs_per_invocation: None,
+                last_invocations: FIRST_DISPATCH_INVOCATIONS,
                 timings: GpuTimings::default(),
             }),
         })
@@ -209,6 +212,7 @@ impl GpuEngine {
         let t0 = Instant::now();
         st.resident = None;
         st.secs_per_invocation = None;
+        st.last_invocations = FIRST_DISPATCH_INVOCATIONS;
         let ctx = &self.ctx;
         let model_buf = ctx.storage_init("fleetsim model", &bytes);
         let table_buf = ctx.storage_init("fleetsim tables", bytemuck::cast_slice(&m.table));
@@ -290,26 +294,21 @@ impl GpuEngine {
         Ok(())
     }
 
-    /// Invocations for the next dispatch: the first is small; later ones aim at
-    /// [`TARGET_DISPATCH`] from the measured speed, growing at most 4x at a time.
-    fn next_dispatch(&self, st: &State, last: u32, remaining: u32, n_opt: u32) -> u32 {
+    /// Invocations for the next dispatch (see [`dispatch_size`]) under this device's caps.
+    fn next_dispatch(&self, st: &State, remaining: u32, n_opt: u32) -> u32 {
         let windowed = st.resident.as_ref().is_some_and(|r| r.windowed);
         let max = if windowed {
             self.max_windowed_invocations
         } else {
             self.max_invocations
         };
-        let want = match st.secs_per_invocation {
-            None => FIRST_DISPATCH_INVOCATIONS,
-            Some(s) if s > 0.0 => {
-                let by_time = (TARGET_DISPATCH.as_secs_f64() / s) as u64;
-                by_time.min(last as u64 * 4).max(WORKGROUP_SIZE as u64) as u32
-            }
-            Some(_) => last.saturating_mul(4),
-        };
-        // Whole paths only, so a dispatch never splits a path's options.
-        let cap = (max / n_opt).max(1) * n_opt;
-        want.min(cap).max(n_opt).min(remaining) / n_opt * n_opt
+        dispatch_size(
+            st.secs_per_invocation,
+            st.last_invocations,
+            remaining,
+            n_opt,
+            max,
+        )
     }
 
     fn run_block(&self, m: &FlatModel, first: u32, n_paths: u32) -> Result<PathBlock, GpuError> {
@@ -352,10 +351,8 @@ impl GpuEngine {
         };
         let total = n_paths * n_opt;
         let mut done = 0u32;
-        let mut last = FIRST_DISPATCH_INVOCATIONS;
         while done < total {
-            let n = self.next_dispatch(st, last, total - done, n_opt);
-            last = n;
+            let n = self.next_dispatch(st, total - done, n_opt);
             let t0 = Instant::now();
             let r = st.resident.as_ref().expect("resident after upload");
             let groups = n.div_ceil(WORKGROUP_SIZE);
@@ -432,11 +429,40 @@ impl GpuEngine {
             st.timings.readback += t2 - t1;
             st.timings.dispatches += 1;
             st.timings.invocations += n as u64;
-            st.secs_per_invocation = Some((t1 - t0).as_secs_f64() / n as f64);
+            // A small dispatch at the end of a block is mostly fixed latency: it would make the
+            // next block start small again, so only full-size dispatches set the pace.
+            if st.secs_per_invocation.is_none() || n as u64 * 2 >= st.last_invocations as u64 {
+                st.secs_per_invocation = Some((t1 - t0).as_secs_f64() / n as f64);
+                st.last_invocations = n;
+            }
             done += n;
         }
         Ok(block)
     }
+}
+
+/// Invocations for the next dispatch: [`FIRST_DISPATCH_INVOCATIONS`] while the speed is
+/// unknown, then what takes [`TARGET_DISPATCH`] at the measured `secs_per_invocation`, growing
+/// at most 4x over `last`; never more than `max` or `remaining`, and always whole paths (a
+/// multiple of `n_opt`, at least one path), so a dispatch never splits a path's options.
+pub fn dispatch_size(
+    secs_per_invocation: Option<f64>,
+    last: u32,
+    remaining: u32,
+    n_opt: u32,
+    max: u32,
+) -> u32 {
+    let want = match secs_per_invocation {
+        None => FIRST_DISPATCH_INVOCATIONS as u64,
+        Some(s) if s > 0.0 => {
+            let by_time = (TARGET_DISPATCH.as_secs_f64() / s) as u64;
+            by_time.min(last as u64 * 4).max(WORKGROUP_SIZE as u64)
+        }
+        Some(_) => last as u64 * 4,
+    };
+    let n_opt = n_opt.max(1) as u64;
+    let cap = (max as u64 / n_opt).max(1) * n_opt;
+    (want.min(cap).max(n_opt).min(remaining as u64) / n_opt * n_opt) as u32
 }
 
 impl Engine for GpuEngine {
@@ -465,5 +491,47 @@ impl Engine for GpuEngine {
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
         Ok(self.run_block(model, first_path, n_paths)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatch_sizes_start_small_grow_at_most_4x_and_aim_at_the_target() {
+        assert_eq!(
+            dispatch_size(None, 0, 1 << 20, 2, 1 << 19),
+            FIRST_DISPATCH_INVOCATIONS
+        );
+        // 1 us per invocation: 200 ms is 200,000 invocations, but growth is capped at 4x.
+        assert_eq!(dispatch_size(Some(1e-6), 2048, 1 << 20, 2, 1 << 19), 8192);
+        assert_eq!(
+            dispatch_size(Some(1e-6), 65_536, 1 << 20, 2, 1 << 19),
+            200_000
+        );
+        // Slow: fewer invocations than last time.
+        assert_eq!(dispatch_size(Some(1e-3), 65_536, 1 << 20, 2, 1 << 19), 200);
+        // Capped by the device limit and by what is left, in whole paths.
+        assert_eq!(
+            dispatch_size(Some(1e-9), 1 << 19, 1 << 30, 3, 1 << 19),
+            (1 << 19) / 3 * 3
+        );
+        assert_eq!(dispatch_size(Some(1e-9), 1 << 19, 301, 3, 1 << 19), 300);
+    }
+
+    #[test]
+    fn dispatches_never_split_a_path_and_always_make_progress() {
+        for n_opt in 1..=4u32 {
+            for remaining in [n_opt, 7 * n_opt, 1000 * n_opt] {
+                for secs in [None, Some(0.0), Some(1e-9), Some(1.0)] {
+                    for max in [1, 64, 1 << 16] {
+                        let n = dispatch_size(secs, 2048, remaining, n_opt, max);
+                        assert!(n >= n_opt && n <= remaining, "{n} of {remaining}");
+                        assert_eq!(n % n_opt, 0);
+                    }
+                }
+            }
+        }
     }
 }
