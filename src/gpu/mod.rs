@@ -3,6 +3,7 @@
 
 pub mod adapter;
 pub mod context;
+pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod rng_check;
