@@ -300,3 +300,35 @@ fn gpu_f32_error_against_f64_reference() {
         g(0.99)
     );
 }
+
+/// A whole 5-year horizon in one dispatch: llvmpipe cuts its loops short (65,535 iterations per
+/// invocation), the kernel's probe reports it, and the engine halves the window until it fits;
+/// the results are those of 365-day windows, bit for bit. On hardware without such a limit
+/// the single dispatch simply succeeds, with the same results.
+#[test]
+fn a_driver_loop_limit_is_detected_and_the_window_shrunk() {
+    let Some(gpu) = gpu_engine("a_driver_loop_limit_is_detected_and_the_window_shrunk") else {
+        return;
+    };
+    let software = gpu.context().adapter.software;
+    let m = flatten(&default_scenario(), 8);
+    let whole = gpu.with_window_days(0);
+    let a = whole.simulate(&m, 0, 64).expect("GPU run");
+    let window = whole.window_days();
+    if software {
+        assert!(
+            window > 0 && window < m.run.horizon_days,
+            "llvmpipe should have forced windows, window is {window}"
+        );
+    }
+    eprintln!("window after the run: {window} days (0 = whole horizon)");
+    let yearly = whole.with_window_days(365);
+    let b = yearly.simulate(&m, 0, 64).expect("GPU run");
+    assert!(
+        a.values
+            .iter()
+            .zip(&b.values)
+            .all(|(x, y)| x.to_bits() == y.to_bits()),
+        "results depend on the window"
+    );
+}
