@@ -162,6 +162,27 @@ impl GpuContext {
         Ok(buf)
     }
 
+    /// A kernel's output buffer of `size` bytes (storage, copied out) and the staging buffer it
+    /// is read back through, `extra` bytes larger for status words copied after the output.
+    pub fn output_buffers(
+        &self,
+        label: &str,
+        size: u64,
+        extra: u64,
+    ) -> Result<(wgpu::Buffer, wgpu::Buffer), GpuError> {
+        let out = self.buffer(
+            &format!("{label} output"),
+            size,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        )?;
+        let staging = self.buffer(
+            &format!("{label} staging"),
+            size + extra,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        Ok((out, staging))
+    }
+
     /// Waits for `submission` with a timeout, then checks the device is still healthy.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
         self.poll_wait(Some(submission))?;

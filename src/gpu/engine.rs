@@ -214,16 +214,7 @@ impl GpuEngine {
         let model_buf = ctx.storage_init("fleetsim model", &bytes);
         let table_buf = ctx.storage_init("fleetsim tables", bytemuck::cast_slice(&m.table));
         let out_size = self.max_invocations as u64 * RECORD_BYTES;
-        let out_buf = ctx.buffer(
-            "fleetsim records",
-            out_size,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-        )?;
-        let staging = ctx.buffer(
-            "fleetsim staging",
-            out_size + STATUS_BYTES,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        )?;
+        let (out_buf, staging) = ctx.output_buffers("fleetsim records", out_size, STATUS_BYTES)?;
         let chunk_buf = ctx.buffer(
             "fleetsim chunk",
             CHUNK_BYTES,

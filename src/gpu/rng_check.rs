@@ -77,16 +77,7 @@ fn dispatch(
     let bytes = n as u64 * BLOCK_BYTES;
     let ctr_buf = ctx.storage_init("rng_check ctrs", bytemuck::cast_slice(ctrs));
     let key_buf = ctx.storage_init("rng_check keys", bytemuck::cast_slice(keys));
-    let out_buf = ctx.buffer(
-        "rng_check outs",
-        bytes,
-        wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-    )?;
-    let staging = ctx.buffer(
-        "rng_check staging",
-        bytes,
-        wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-    )?;
+    let (out_buf, staging) = ctx.output_buffers("rng_check", bytes, 0)?;
     let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
         label: Some("rng_check"),
         layout: &pipeline.get_bind_group_layout(0),
