@@ -94,8 +94,9 @@ fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> (f64, f64,
     )
 }
 
-/// Aggregates of both engines through the real aggregator; each mean and quantile must agree
-/// within one standard error of the mean.
+/// Aggregates of both engines through the real aggregator: each mean, sd, CVaR5 and quantile
+/// must agree within one standard error of the mean, and P(value < 0) within its binomial
+/// standard error.
 fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
     let n_opt = model.run.n_options as usize;
     let years = model.run.n_years as usize;
@@ -119,8 +120,19 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {what}"),
             };
             within("mean", sg.mean, sc.mean);
+            within("sd", sg.sd, sc.sd);
+            within("cvar5", sg.cvar5, sc.cvar5);
             for ((q, a), (_, b)) in sg.quantiles().iter().zip(sc.quantiles().iter()) {
                 within(q, *a, *b);
+            }
+            // A share of paths: within its binomial standard error (plus one path).
+            if let (Some(a), Some(b)) = (sg.p_negative, sc.p_negative) {
+                let n = sc.count as f64;
+                let se_p = (b * (1.0 - b) / n).sqrt() + 1.0 / n;
+                assert!(
+                    (a - b).abs() <= se_p,
+                    "{name} option {o} P(<0): gpu {a} cpu {b}"
+                );
             }
         }
     }
