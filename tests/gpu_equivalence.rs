@@ -1,6 +1,7 @@
 //! The GPU engine against the CPU engine on the same flattened models: per-path outputs agree
 //! within a stated relative tolerance for at least 99.9% of paths, every aggregate (mean,
-//! quantiles, CVaR, P(NPV < 0)) agrees within its Monte Carlo standard error, splitting the
+//! sd, quantiles, CVaR, P(< 0), paired P(a better than b)) agrees within its Monte Carlo
+//! standard error, splitting the
 //! horizon into windows changes nothing, and the f32 error of the GPU against the CPU's f64
 //! reference is measured on the default 5-year scenario. Runs on whatever adapter the harness
 //! finds (llvmpipe in CI); skipped, saying why, where there is none.
@@ -106,6 +107,7 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
     );
     ag.add_block(g);
     ac.add_block(c);
+    pairs_agree(&ag, &ac);
     for o in 0..n_opt {
         for &(m, _, ref name) in ac.metrics() {
             let sc = ac.summary(o, m).expect("metric").finish();
@@ -134,6 +136,25 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
                     "{name} option {o} P(<0): gpu {a} cpu {b}"
                 );
             }
+        }
+    }
+}
+
+/// The paired comparisons (P(a better than b) per paired metric) agree within their
+/// binomial standard error plus one path.
+fn pairs_agree(ag: &RunAggregate, ac: &RunAggregate) {
+    for (pg, pc) in ag.pairs().iter().zip(ac.pairs()) {
+        for (k, (mg, mc)) in pg.metrics.iter().zip(&pc.metrics).enumerate() {
+            let ((Some(a), _), (Some(b), Some(se))) = (mg.p_a_better(), mc.p_a_better()) else {
+                continue;
+            };
+            let tol = se + 1.0 / mc.n_compared.max(1) as f64;
+            assert!(
+                (a - b).abs() <= tol,
+                "pair {}-{} metric {k}: P(a better) gpu {a} cpu {b}",
+                pc.a,
+                pc.b
+            );
         }
     }
 }
