@@ -103,3 +103,24 @@ fn uploaded_model_bytes_match_the_wgsl_model_struct() {
     let (chunk, _) = l.strukt("Chunk");
     assert_eq!(chunk, 32);
 }
+
+#[test]
+fn the_device_is_asked_for_as_many_storage_buffers_as_the_kernels_bind() {
+    for k in Kernel::ALL {
+        let src = k.source();
+        let module = naga::front::wgsl::parse_str(&src).expect("parses");
+        let storage = module
+            .global_variables
+            .iter()
+            .filter(|(_, g)| matches!(g.space, naga::AddressSpace::Storage { .. }))
+            .count() as u32;
+        assert!(
+            storage <= fleetsim::gpu::context::STORAGE_BUFFERS_NEEDED,
+            "{} binds {storage} storage buffers",
+            k.name()
+        );
+        if k == Kernel::Simulate {
+            assert_eq!(storage, fleetsim::gpu::context::STORAGE_BUFFERS_NEEDED);
+        }
+    }
+}

@@ -36,17 +36,11 @@ impl std::fmt::Debug for GpuContext {
 }
 
 impl GpuContext {
-    /// Opens a device on `adapter`, asking for the default limits except the storage-buffer
-    /// sizes, which are raised to what the adapter offers (chunk sizes are derived from them).
+    /// Opens a device on `adapter` with only the limits fleetsim needs ([`needed_limits`]).
     pub fn new(adapter: &wgpu::Adapter) -> Result<Self, GpuError> {
         let summary = AdapterSummary::from_adapter(adapter);
         let offered = adapter.limits();
-        let mut limits = wgpu::Limits::default().using_resolution(offered.clone());
-        limits.max_storage_buffer_binding_size = offered.max_storage_buffer_binding_size;
-        limits.max_buffer_size = offered.max_buffer_size;
-        limits.max_compute_workgroups_per_dimension = offered
-            .max_compute_workgroups_per_dimension
-            .min(limits.max_compute_workgroups_per_dimension.max(65_535));
+        let limits = needed_limits(&offered);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("fleetsim"),
             required_features: wgpu::Features::empty(),
@@ -230,11 +224,52 @@ impl GpuContext {
     }
 }
 
+/// Storage buffers the simulate kernel binds (model, tables, records, status, state).
+pub const STORAGE_BUFFERS_NEEDED: u32 = 5;
+
+/// The limits fleetsim asks a device for: wgpu's downlevel baseline (what even GL ES 3.1
+/// devices offer), plus the storage buffers the kernel binds, and the adapter's own buffer
+/// sizes and workgroups per dimension, from which dispatch and chunk sizes are derived.
+pub fn needed_limits(offered: &wgpu::Limits) -> wgpu::Limits {
+    let mut l = wgpu::Limits::downlevel_defaults();
+    l.max_storage_buffers_per_shader_stage = STORAGE_BUFFERS_NEEDED;
+    l.max_storage_buffer_binding_size = offered.max_storage_buffer_binding_size;
+    l.max_buffer_size = offered.max_buffer_size;
+    l.max_compute_workgroups_per_dimension = offered.max_compute_workgroups_per_dimension;
+    l
+}
+
 /// Sorts an escaped wgpu error message into out-of-memory or other.
 fn classify(msg: String) -> GpuError {
     if msg.to_lowercase().contains("out of memory") {
         GpuError::OutOfMemory(msg)
     } else {
         GpuError::Other(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needed_limits_fit_any_webgpu_adapter_and_take_its_buffer_sizes() {
+        // A WebGPU-default adapter (what every desktop GPU offers at least) and a GL ES class
+        // one with 8 storage buffers per stage both satisfy the request.
+        let mut gles = wgpu::Limits::downlevel_defaults();
+        gles.max_storage_buffers_per_shader_stage = 8;
+        for offered in [wgpu::Limits::default(), gles] {
+            let need = needed_limits(&offered);
+            assert!(need.check_limits(&offered), "{need:?} exceeds {offered:?}");
+            assert_eq!(need.max_buffer_size, offered.max_buffer_size);
+            assert_eq!(
+                need.max_storage_buffer_binding_size,
+                offered.max_storage_buffer_binding_size
+            );
+            assert_eq!(
+                need.max_storage_buffers_per_shader_stage,
+                STORAGE_BUFFERS_NEEDED
+            );
+        }
     }
 }
