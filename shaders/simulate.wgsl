@@ -19,7 +19,8 @@ struct Chunk {
 
 @group(0) @binding(0) var<storage, read> model: Model;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
-@group(0) @binding(2) var<storage, read_write> outs: array<f32>;
+// Output records as f32 bit patterns (see `put` in fleet_step.wgsl).
+@group(0) @binding(2) var<storage, read_write> outs: array<u32>;
 @group(0) @binding(3) var<uniform> chunk: Chunk;
 // [0]: invocations whose loops were cut short by the driver (see the probe below).
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;

@@ -137,6 +137,19 @@ fn input_uniform_direct(key: vec2<u32>, path: u32, g: u32) -> f32 {
     return u01(block[i % 4u]);
 }
 
+// The quiet-NaN bit pattern that marks an undefined output (IRR without a sign change...).
+const UNDEFINED_BITS: u32 = 0x7FC00000u;
+
+// Output words are written as integers: an undefined value is a NaN bit pattern stored without
+// any floating-point operation, which no compiler assuming finite math can fold away.
+fn put(i: u32, v: f32) {
+    outs[i] = bitcast<u32>(v);
+}
+
+fn put_if(i: u32, v: f32, defined: bool) {
+    outs[i] = select(UNDEFINED_BITS, bitcast<u32>(v), defined);
+}
+
 // NPV of yearly cash flows at rate r (Horner from the last year).
 fn npv_at(cfy: array<f32, MAX_YEARS>, n: u32, r: f32) -> f32 {
     let d = 1.0 / (1.0 + r);
@@ -630,29 +643,28 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     for (var y = 0u; y < n_years; y++) {
         cfy[y] = year_s[y];
     }
-    let nan = bitcast<f32>(0x7FC00000u);
-    outs[rec + OUT_NPV_USD] = npv.s;
-    outs[rec + OUT_PAYBACK_DAYS] = f32(select(0u, payback, went_negative));
+    put(rec + OUT_NPV_USD, npv.s);
+    put(rec + OUT_PAYBACK_DAYS, f32(select(0u, payback, went_negative)));
     let ir = irr(cfy, n_years);
-    outs[rec + OUT_IRR] = select(nan, ir.x, ir.y > 0.5);
-    outs[rec + OUT_CAPEX_USD] = capex;
-    outs[rec + OUT_OPEX_USD] = opex_total;
-    outs[rec + OUT_ENERGY_MWH] = energy_sum.s * 0.001;
-    outs[rec + OUT_REVENUE_USD] = revenue_sum.s;
-    outs[rec + OUT_OPERATING_INCOME_USD] = revenue_sum.s - opex_total - dep;
+    put_if(rec + OUT_IRR, ir.x, ir.y > 0.5);
+    put(rec + OUT_CAPEX_USD, capex);
+    put(rec + OUT_OPEX_USD, opex_total);
+    put(rec + OUT_ENERGY_MWH, energy_sum.s * 0.001);
+    put(rec + OUT_REVENUE_USD, revenue_sum.s);
+    put(rec + OUT_OPERATING_INCOME_USD, revenue_sum.s - opex_total - dep);
     let inst_h = installed_hours.s;
-    outs[rec + OUT_AVAILABILITY] = select(0.0, avail_hours.s / inst_h, inst_h > 0.0);
+    put(rec + OUT_AVAILABILITY, select(0.0, avail_hours.s / inst_h, inst_h > 0.0));
     let jd = job_den.s;
-    outs[rec + OUT_GOODPUT] = select(nan, clamp(job_num.s / jd, 0.0, 1.0), jd > 0.0);
-    outs[rec + OUT_HARD_FAILURES] = f32(hard);
-    outs[rec + OUT_SOFT_FAILURES] = f32(soft);
+    put_if(rec + OUT_GOODPUT, clamp(job_num.s / jd, 0.0, 1.0), jd > 0.0);
+    put(rec + OUT_HARD_FAILURES, f32(hard));
+    put(rec + OUT_SOFT_FAILURES, f32(soft));
     let jdays = job_days.s;
-    outs[rec + OUT_INTERRUPTIONS_PER_JOB_DAY] = select(nan, f32(interruptions) / jdays, jdays > 0.0);
-    outs[rec + OUT_CHIP_HOURS_DELIVERED] = deliv;
-    outs[rec + OUT_EFFECTIVE_PFLOP_HOURS] = pflop;
-    outs[rec + OUT_USD_PER_CHIP_HOUR] = select(nan, cost / deliv, deliv > 0.0);
-    outs[rec + OUT_USD_PER_EFFECTIVE_PFLOP_HOUR] = select(nan, cost / pflop, pflop > 0.0);
+    put_if(rec + OUT_INTERRUPTIONS_PER_JOB_DAY, f32(interruptions) / jdays, jdays > 0.0);
+    put(rec + OUT_CHIP_HOURS_DELIVERED, deliv);
+    put(rec + OUT_EFFECTIVE_PFLOP_HOURS, pflop);
+    put_if(rec + OUT_USD_PER_CHIP_HOUR, cost / deliv, deliv > 0.0);
+    put_if(rec + OUT_USD_PER_EFFECTIVE_PFLOP_HOUR, cost / pflop, pflop > 0.0);
     for (var y = 0u; y < MAX_YEARS; y++) {
-        outs[rec + OUT_CASH_FLOW_Y1 + y] = cfy[y];
+        put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
 }
