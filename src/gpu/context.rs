@@ -177,6 +177,57 @@ impl GpuContext {
         Ok((out, staging))
     }
 
+    /// Binds `buffers` to bindings 0, 1, 2... of group 0 of `pipeline`, in order.
+    pub fn bind_buffers(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Runs one dispatch of `grid` workgroups, then the buffer copies `copies`
+    /// (`(from, to, to_offset, bytes)`, each from offset 0), in one submission, and waits for it.
+    pub fn dispatch(
+        &self,
+        label: &str,
+        pipeline: &wgpu::ComputePipeline,
+        bind_group: &wgpu::BindGroup,
+        grid: (u32, u32),
+        copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64, u64)],
+    ) -> Result<(), GpuError> {
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(grid.0, grid.1, 1);
+        }
+        for &(from, to, to_offset, bytes) in copies {
+            enc.copy_buffer_to_buffer(from, 0, to, to_offset, bytes);
+        }
+        let submission = self.queue.submit([enc.finish()]);
+        self.wait(submission)
+    }
+
     /// Waits for `submission` with a timeout, then checks the device is still healthy.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
         self.poll_wait(Some(submission))?;

@@ -233,37 +233,18 @@ impl GpuEngine {
             16
         };
         let state_buf = ctx.buffer("fleetsim state", state_size, wgpu::BufferUsages::STORAGE)?;
-        let layout = self.pipeline.get_bind_group_layout(0);
-        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fleetsim simulate"),
-            layout: &layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: model_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: table_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: out_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: chunk_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 4,
-                    resource: status_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 5,
-                    resource: state_buf.as_entire_binding(),
-                },
+        let bind_group = ctx.bind_buffers(
+            "fleetsim simulate",
+            &self.pipeline,
+            &[
+                &model_buf,
+                &table_buf,
+                &out_buf,
+                &chunk_buf,
+                &status_buf,
+                &state_buf,
             ],
-        });
+        );
         ctx.check_health()?;
         st.resident = Some(Resident {
             model_bytes: bytes,
@@ -367,28 +348,18 @@ impl GpuEngine {
                 self.ctx
                     .queue
                     .write_buffer(&r.chunk_buf, 0, bytemuck::cast_slice(&chunk));
-                let mut enc =
-                    self.ctx
-                        .device
-                        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                            label: Some("fleetsim window"),
-                        });
-                {
-                    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("simulate"),
-                        timestamp_writes: None,
-                    });
-                    pass.set_pipeline(&self.pipeline);
-                    pass.set_bind_group(0, &r.bind_group, &[]);
-                    pass.dispatch_workgroups(gx, gy, 1);
-                }
-                if end >= horizon {
-                    enc.copy_buffer_to_buffer(&r.out_buf, 0, &r.staging, 0, bytes);
-                    enc.copy_buffer_to_buffer(&r.status_buf, 0, &r.staging, bytes, STATUS_BYTES);
-                }
-                let idx = self.ctx.queue.submit([enc.finish()]);
-                self.ctx.wait(idx)?;
-                if end >= horizon {
+                let last = end >= horizon;
+                let copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64, u64)] = if last {
+                    &[
+                        (&r.out_buf, &r.staging, 0, bytes),
+                        (&r.status_buf, &r.staging, bytes, STATUS_BYTES),
+                    ]
+                } else {
+                    &[]
+                };
+                self.ctx
+                    .dispatch("simulate", &self.pipeline, &r.bind_group, (gx, gy), copies)?;
+                if last {
                     break;
                 }
                 day = end;

@@ -78,41 +78,15 @@ fn dispatch(
     let ctr_buf = ctx.storage_init("rng_check ctrs", bytemuck::cast_slice(ctrs));
     let key_buf = ctx.storage_init("rng_check keys", bytemuck::cast_slice(keys));
     let (out_buf, staging) = ctx.output_buffers("rng_check", bytes, 0)?;
-    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("rng_check"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: ctr_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 1,
-                resource: key_buf.as_entire_binding(),
-            },
-            wgpu::BindGroupEntry {
-                binding: 2,
-                resource: out_buf.as_entire_binding(),
-            },
-        ],
-    });
-    let mut enc = ctx
-        .device
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("rng_check"),
-        });
-    {
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("rng_check"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups((n as u32).div_ceil(WORKGROUP_SIZE), 1, 1);
-    }
-    enc.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, bytes);
-    let submission = ctx.queue.submit([enc.finish()]);
-    ctx.wait(submission)?;
+    let bind = ctx.bind_buffers("rng_check", pipeline, &[&ctr_buf, &key_buf, &out_buf]);
+    let grid = ((n as u32).div_ceil(WORKGROUP_SIZE), 1);
+    ctx.dispatch(
+        "rng_check",
+        pipeline,
+        &bind,
+        grid,
+        &[(&out_buf, &staging, 0, bytes)],
+    )?;
     let raw = ctx.read_mapped(&staging, bytes)?;
     Ok(bytemuck::pod_collect_to_vec(&raw))
 }
