@@ -257,7 +257,10 @@ mod tests {
         // The base is untouched: a variant is a copy.
         let b = base.build().expect("base");
         assert_eq!(b.options[0].spare_nodes, 18);
-        assert_ne!(b.environment.inputs.get("usd_per_kwh"), &Dist::Fixed { value: 0.2 });
+        assert_ne!(
+            b.environment.inputs.get("usd_per_kwh"),
+            &Dist::Fixed { value: 0.2 }
+        );
         // Spares come out of the same capital budget, so the fleet shrinks.
         assert!(trn2.accelerators < b.options[0].accelerators);
     }
@@ -272,7 +275,9 @@ mod tests {
         let s = base.with(&[set(&path, 1e-3)]).expect("variant");
         assert_eq!(
             s.options[0].classes[0].rate_per_node_day,
-            Dist::Fixed { value: 1e-3 * chips }
+            Dist::Fixed {
+                value: 1e-3 * chips
+            }
         );
         let path = format!("options.trn2.failures.{class}.rate_per_node_day");
         let s2 = base
@@ -311,7 +316,9 @@ mod tests {
             .expect_err("integer field");
         assert!(e.to_string().contains("options.trn2.spare_nodes"), "{e}");
 
-        let e = base.with(&[set("environment..x", 1.0)]).expect_err("empty key");
+        let e = base
+            .with(&[set("environment..x", 1.0)])
+            .expect_err("empty key");
         assert!(e.to_string().contains("not a key path"), "{e}");
     }
 
