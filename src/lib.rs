@@ -17,3 +17,4 @@ pub mod real;
 pub mod rng;
 pub mod sample;
 pub mod stats;
+pub mod sweep;

@@ -1,4 +1,4 @@
-//! The command line: `fleetsim [run] [SCENARIO]`, `validate`, `catalog`, `adapters`. Parses
+//! The command line: `fleetsim [run] [SCENARIO]`, `sweep`, `validate`, `catalog`, `adapters`. Parses
 //! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
@@ -6,6 +6,7 @@ mod adapters;
 mod engines;
 mod format;
 mod run;
+mod sweep;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub use run::run;
+pub use sweep::SweepArgs;
 
 /// Exit code for bad input: config errors, refused overwrites, impossible requests (an
 /// adapter name that matches nothing, `--adapter` with `--backend cpu`, f64 on the GPU).
@@ -90,6 +92,9 @@ pub enum Command {
         /// Show every field of this entry.
         entry: Option<String>,
     },
+    /// Run a scenario over a grid or Latin hypercube of inputs (a sweep file) and report
+    /// where the decision between two options flips.
+    Sweep(SweepArgs),
     /// List the GPU adapters wgpu finds (API, device type, driver, limits) and say which one
     /// `--backend auto` and `--backend gpu` would use.
     Adapters {
@@ -218,6 +223,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Validate { scenario }) => run::validate(&scenario),
         Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
         Some(Command::Adapters { json }) => adapters::adapters(json),
+        Some(Command::Sweep(a)) => sweep::sweep(&a),
     }
 }
 
