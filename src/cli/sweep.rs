@@ -135,10 +135,18 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let hib = higher_is_better(&metric);
     let (name_a, name_b) = (&plan.option_names[a], &plan.option_names[b]);
     let breakevens: Option<Vec<Slice>> = match (&plan.grid, a != b) {
-        (Some((values, idx)), true) => {
+        (Some(grid), true) => {
             let keys: Vec<String> = plan.spec.axes.iter().map(|x| x.key.clone()).collect();
             let y: Vec<Option<f64>> = results.iter().map(|r| r.diff_p50).collect();
-            Some(slices(&keys, values, idx, &y, hib, name_a, name_b))
+            Some(slices(
+                &keys,
+                &grid.values,
+                &grid.indices,
+                &y,
+                hib,
+                name_a,
+                name_b,
+            ))
         }
         _ => None,
     };
@@ -192,7 +200,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
                     "unit": x.unit,
                     "integer": x.integer,
                     "given": spec,
-                    "values": plan.grid.as_ref().map(|g| g.0[i].clone()),
+                    "values": plan.grid.as_ref().map(|g| g.values[i].clone()),
                 })
             })
             .collect();

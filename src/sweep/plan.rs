@@ -14,6 +14,15 @@ use crate::model::params::FlatModel;
 /// Default of `--max-points`.
 pub const DEFAULT_MAX_POINTS: u64 = 10_000;
 
+/// The lines of a grid design.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    /// The values of every axis, in the order points index them.
+    pub values: Vec<Vec<f64>>,
+    /// Each point's value index on every axis.
+    pub indices: Vec<Vec<usize>>,
+}
+
 /// What to run: the points of the design, built and flattened.
 pub struct Plan {
     /// The validated sweep file.
@@ -26,7 +35,7 @@ pub struct Plan {
     pub points: Vec<Vec<f64>>,
     /// Grid designs: the values of every axis and each point's value index per axis (for
     /// break-evens); `None` for LHS.
-    pub grid: Option<(Vec<Vec<f64>>, Vec<Vec<usize>>)>,
+    pub grid: Option<Grid>,
     /// One flattened model per point.
     pub models: Vec<FlatModel>,
     /// Paths per point.
@@ -168,7 +177,13 @@ pub fn plan(
                 .iter()
                 .map(|v| v.iter().map(|x| x.0).collect())
                 .collect();
-            (pts, Some((vals, idx)))
+            (
+                pts,
+                Some(Grid {
+                    values: vals,
+                    indices: idx,
+                }),
+            )
         }
         Design::Lhs { points } => {
             if points > max_points {
