@@ -402,6 +402,17 @@ fn malformed_sweep_files_exit_2_naming_file_and_key() {
         "{t}"
     );
 
+    let t = bad(
+        d,
+        "no_scenario.toml",
+        "[sweep]\nscenario = \"missing.toml\"\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.1]\n",
+        &[],
+    );
+    assert!(
+        t.contains("sweep.scenario") && t.contains("missing.toml"),
+        "{t}"
+    );
+
     let t = bad(d, "no_axis.toml", "[sweep]\npaths = 10\n", &[]);
     assert!(t.contains("axis") && t.contains("at least one"), "{t}");
 

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::engines::{adapter_words, pick_engines};
 use super::format::{pct, qty, table, usd};
 use super::{CliError, EngineArgs};
-use crate::config::BaseScenario;
 use crate::config::error::num;
+use crate::config::{BaseScenario, ConfigError};
 use crate::engine::{EngineError, Precision};
 use crate::export;
 use crate::sweep::breakeven::{Slice, slices};
@@ -61,7 +61,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let t0 = Instant::now();
     let spec = sweep::spec::load(&args.sweep).map_err(input)?;
     let base = match &spec.scenario {
-        Some(p) => BaseScenario::load(p).map_err(input)?,
+        Some(p) => BaseScenario::load(p).map_err(|e| match e {
+            ConfigError::Io { .. } => CliError::input(format!(
+                "{}: sweep.scenario: {e} (the path is relative to the sweep file)",
+                spec.file
+            )),
+            e => input(e),
+        })?,
         None => BaseScenario::builtin_default(),
     };
     let resolved = base.build().map_err(input)?;

@@ -155,14 +155,27 @@ pub fn plan(
                     ));
                 }
             }
-            // Each axis value alone, so a bad value is reported once, against its own line.
+            // Each axis value alone, so a bad value is reported once, against its own line
+            // (the first bad value of each axis).
+            let singles: Vec<(usize, f64, usize)> = values
+                .iter()
+                .enumerate()
+                .flat_map(|(a, v)| v.iter().map(move |&(x, off)| (a, x, off)))
+                .collect();
+            let failed: Vec<(usize, ConfigError)> = singles
+                .par_iter()
+                .filter_map(|&(a, x, off)| {
+                    let axis = &spec.axes[a];
+                    base.with(&[Override::number(&axis.key, x, &axis.src, off)])
+                        .err()
+                        .map(|e| (a, e))
+                })
+                .collect();
             let mut errs = Vec::new();
-            for (a, axis) in spec.axes.iter().enumerate() {
-                for &(v, off) in &values[a] {
-                    if let Err(e) = base.with(&[Override::number(&axis.key, v, &axis.src, off)]) {
-                        errs.push(e);
-                        break;
-                    }
+            let mut seen = vec![false; spec.axes.len()];
+            for (a, e) in failed {
+                if !std::mem::replace(&mut seen[a], true) {
+                    errs.push(e);
                 }
             }
             if let Some(e) = merge(errs) {

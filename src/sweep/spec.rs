@@ -683,3 +683,55 @@ fn range(n: &Node, path: &str, lhs: bool, iss: &mut Issues) -> Option<AxisValues
     }
     Some(AxisValues::Range { lo, hi, steps, log })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_columns_are_snake_case_key_paths_with_units() {
+        let col =
+            |k: &str| axis_column(k, schema::unit_of(k.rsplit('.').next().unwrap()).as_deref());
+        assert_eq!(col("environment.usd_per_kwh"), "environment_usd_per_kwh");
+        assert_eq!(
+            col("options.trn2.utilization_mean"),
+            "options_trn2_utilization_mean_fraction"
+        );
+        assert_eq!(col("options.trn2.spare_nodes"), "options_trn2_spare_nodes");
+        assert_eq!(col("options.b200.pue"), "options_b200_pue_ratio");
+        assert_eq!(
+            col("options.trn2.failures.hbm.rate_per_chip_day"),
+            "options_trn2_failures_hbm_rate_per_chip_day"
+        );
+        assert_eq!(
+            col("options.trn2.accelerators"),
+            "options_trn2_accelerators_chips"
+        );
+    }
+
+    #[test]
+    fn designs_and_their_value_kinds_must_match() {
+        let lhs_values = "[sweep]\ndesign = \"lhs\"\npoints = 4\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.1]\n";
+        let e = parse(lhs_values, "s.toml").expect_err("values under lhs");
+        assert!(e.to_string().contains("axis[0].values"), "{e}");
+        let lhs_no_points = "[sweep]\ndesign = \"lhs\"\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nrange = { lo = 0.1, hi = 0.2 }\n";
+        let e = parse(lhs_no_points, "s.toml").expect_err("no points");
+        assert!(e.to_string().contains("sweep.points"), "{e}");
+        let ok = "[sweep]\ndesign = \"lhs\"\npoints = 4\n[[axis]]\nkey = \"options.trn2.spare_nodes\"\ndist = { dist = \"uniform\", lo = 0, hi = 40 }\n";
+        let s = parse(ok, "s.toml").expect("valid");
+        assert!(s.axes[0].integer);
+        assert_eq!(s.design, Design::Lhs { points: 4 });
+        let two = "[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.1]\nrange = { lo = 0.1, hi = 0.2, steps = 2 }\n";
+        let e = parse(two, "s.toml").expect_err("two value kinds");
+        assert!(e.to_string().contains("exactly one of"), "{e}");
+        let dup = "[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.1]\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.2]\n";
+        let e = parse(dup, "s.toml").expect_err("same key twice");
+        assert!(e.to_string().contains("axis[1].key"), "{e}");
+        let metric = "[sweep]\nmetric = \"npv\"\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [0.1]\n";
+        let e = parse(metric, "s.toml").expect_err("unknown metric");
+        assert!(
+            e.to_string().contains("sweep.metric") && e.to_string().contains("npv_usd"),
+            "{e}"
+        );
+    }
+}
