@@ -1,6 +1,7 @@
 //! Writing results for analysts (pandas, DuckDB, spreadsheets): summary.json, summary.csv and
 //! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
-//! ([`PerPathWriter`]). No existing file is overwritten unless `force` is set.
+//! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
+//! per_path.parquet and sweep.parquet. No existing file is overwritten unless `force` is set.
 
 mod per_path;
 pub mod table;
