@@ -156,10 +156,12 @@ pub fn plan(
                 }
             }
             // Each axis value alone, so a bad value is reported once, against its own line
-            // (the first bad value of each axis).
+            // (the first bad value of each axis). A 1-D grid's points are its values: the
+            // point builds below report them.
             let singles: Vec<(usize, f64, usize)> = values
                 .iter()
                 .enumerate()
+                .filter(|_| spec.axes.len() > 1)
                 .flat_map(|(a, v)| v.iter().map(move |&(x, off)| (a, x, off)))
                 .collect();
             let failed: Vec<(usize, ConfigError)> = singles
