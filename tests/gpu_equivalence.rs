@@ -220,7 +220,10 @@ fn sweep_blocks(engine: &dyn Engine, models: &[FlatModel], n_paths: u32) -> Vec<
         models,
         n_paths,
         |p, b| {
-            assert_eq!(b.first_path, out[p].n_paths, "point {p}: blocks in path order");
+            assert_eq!(
+                b.first_path, out[p].n_paths,
+                "point {p}: blocks in path order"
+            );
             out[p].n_paths += b.n_paths;
             out[p].values.extend_from_slice(&b.values);
         },

@@ -60,7 +60,10 @@ fn variants(years: f64) -> Vec<FlatModel> {
                 n("options.trn2.spare_nodes", 40.0),
             ],
         ),
-        (&restructured, vec![h(years), n("options.trn2.spare_nodes", 3.0)]),
+        (
+            &restructured,
+            vec![h(years), n("options.trn2.spare_nodes", 3.0)],
+        ),
     ];
     sets.iter()
         .enumerate()
@@ -90,7 +93,9 @@ fn packed_equals_separate(
     n: u32,
 ) {
     let refs: Vec<&FlatModel> = models.iter().collect();
-    let packed = gpu.simulate_points(&refs, first, n).expect("packed GPU run");
+    let packed = gpu
+        .simulate_points(&refs, first, n)
+        .expect("packed GPU run");
     assert_eq!(packed.len(), models.len(), "{what}: one block per point");
     for (p, (m, b)) in models.iter().zip(&packed).enumerate() {
         let single = alone.simulate(m, first, n).expect("single GPU run");
@@ -111,8 +116,14 @@ fn packed_points_equal_separate_runs_bit_for_bit() {
     let nodes: Vec<u32> = ms.iter().map(|m| m.options[1].nodes).collect();
     let classes: Vec<u32> = ms.iter().map(|m| m.options[0].n_classes).collect();
     let tables: Vec<usize> = ms.iter().map(|m| m.table.len()).collect();
-    assert!(nodes.iter().any(|&x| x != nodes[0]), "fleet sizes {nodes:?}");
-    assert!(classes.iter().any(|&x| x != classes[0]), "classes {classes:?}");
+    assert!(
+        nodes.iter().any(|&x| x != nodes[0]),
+        "fleet sizes {nodes:?}"
+    );
+    assert!(
+        classes.iter().any(|&x| x != classes[0]),
+        "classes {classes:?}"
+    );
     assert!(tables.iter().any(|&x| x != tables[0]), "tables {tables:?}");
     // 301 paths x 2 options per point: no dispatch size divides a point's invocations, so
     // dispatches start and end inside points.
@@ -137,7 +148,11 @@ fn odd_shapes_pack_correctly() {
     let empty = gpu.simulate_points(&refs, 9, 0).expect("no paths");
     assert_eq!(empty.len(), ms.len());
     assert!(empty.iter().all(|b| b.n_paths == 0 && b.values.is_empty()));
-    assert!(gpu.simulate_points(&[], 0, 10).expect("no points").is_empty());
+    assert!(
+        gpu.simulate_points(&[], 0, 10)
+            .expect("no points")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -204,6 +219,9 @@ fn points_per_call_fills_a_chunk() {
     assert_eq!(gpu.points_per_call(3, 10), 3);
     let k = gpu.points_per_call(100_000, 1000);
     assert!(k > 1, "1,000-path points are packed ({k} per call)");
-    assert!(k as u64 * 1000 <= chunk as u64, "a call holds at most a chunk");
+    assert!(
+        k as u64 * 1000 <= chunk as u64,
+        "a call holds at most a chunk"
+    );
     assert!(gpu.points_per_call(100_000, 1000 + chunk / 2) == 1);
 }

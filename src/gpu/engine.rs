@@ -130,8 +130,7 @@ fn check_same_shape(models: &[&FlatModel]) -> Result<(), GpuError> {
         return Ok(());
     };
     for (i, m) in models.iter().enumerate() {
-        if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days
-        {
+        if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days {
             return Err(GpuError::Other(format!(
                 "point {i} has {} options over {} days, point 0 {} over {}: the points of one dispatch must be variants of one scenario",
                 m.run.n_options, m.run.horizon_days, first.run.n_options, first.run.horizon_days
@@ -509,15 +508,23 @@ impl GpuEngine {
 /// Widens one dispatch's records (invocations `from ..` of the call, point-major with
 /// `per_point` invocations per point) into the points' blocks.
 fn scatter(vals: &[f32], from: u32, per_point: u32, blocks: &mut [PathBlock]) {
-    let mut g = from as usize;
     let per_point = per_point as usize;
-    for recs in vals.chunks(N_OUT) {
+    let mut g = from as usize;
+    let mut src = vals;
+    while !src.is_empty() {
+        // The rest of point g / per_point's records that this dispatch holds.
         let (p, local) = (g / per_point, g % per_point);
-        let dst = &mut blocks[p].values[local * N_OUT..(local + 1) * N_OUT];
-        for (d, v) in dst.iter_mut().zip(recs) {
+        let take = (per_point - local).min(src.len() / N_OUT);
+        if take == 0 {
+            break;
+        }
+        let (run, rest) = src.split_at(take * N_OUT);
+        let dst = &mut blocks[p].values[local * N_OUT..(local + take) * N_OUT];
+        for (d, v) in dst.iter_mut().zip(run) {
             *d = *v as f64;
         }
-        g += 1;
+        g += take;
+        src = rest;
     }
 }
 
@@ -547,9 +554,9 @@ impl Engine for GpuEngine {
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
         let mut blocks = self.run_points(&[model], first_path, n_paths)?;
-        blocks
-            .pop()
-            .ok_or_else(|| EngineError::Backend("GPU engine returned no block: this is a bug".into()))
+        blocks.pop().ok_or_else(|| {
+            EngineError::Backend("GPU engine returned no block: this is a bug".into())
+        })
     }
 
     /// Enough points that their paths fill one chunk (as counted for `MAX_OPTIONS` options, so
@@ -573,5 +580,37 @@ impl Engine for GpuEngine {
         n_paths: u32,
     ) -> Result<Vec<PathBlock>, EngineError> {
         Ok(self.run_points(models, first_path, n_paths)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scatter_puts_each_record_in_its_point_and_path() {
+        // 3 points x 5 invocations; a dispatch of invocations 3..12 spans all three points.
+        let mut blocks: Vec<PathBlock> = (0..3).map(|_| PathBlock::zeroed(0, 5, 1)).collect();
+        let vals: Vec<f32> = (3..12)
+            .flat_map(|g| (0..N_OUT).map(move |m| (g * 100 + m) as f32))
+            .collect();
+        scatter(&vals, 3, 5, &mut blocks);
+        for g in 0..15usize {
+            let want = if (3..12).contains(&g) {
+                (g * 100) as f64
+            } else {
+                0.0
+            };
+            let r = blocks[g / 5].record(g % 5, 0);
+            assert_eq!(r[0], want, "invocation {g}");
+            assert_eq!(
+                r[N_OUT - 1],
+                if want > 0.0 {
+                    want + (N_OUT - 1) as f64
+                } else {
+                    0.0
+                }
+            );
+        }
     }
 }
