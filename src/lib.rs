@@ -16,4 +16,6 @@ pub mod model;
 pub mod real;
 pub mod rng;
 pub mod sample;
+pub mod sensitivity;
+pub mod spares;
 pub mod stats;
