@@ -181,7 +181,7 @@ pub struct RunArgs {
     /// Run batches of paths until the relative standard error (se / |mean|) of every option's
     /// mean NPV is at most X (0 < X <= 1), or --max-paths; --paths is then the first batch
     /// (default 1,000). The result equals a plain run of the paths it used.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub target_se: Option<f64>,
     /// Most paths a --target-se run may use (default 10,000,000).
     #[arg(long, value_name = "N", requires = "target_se")]

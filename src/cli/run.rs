@@ -487,6 +487,20 @@ pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::next_batch_end;
+
+    #[test]
+    fn batches_grow_towards_the_estimate_within_limits() {
+        // rse 2x the target: 4x the paths (+5 %), capped at 4x.
+        assert_eq!(next_batch_end(1000, 0.02, 0.01, 10_000_000), 4000);
+        // rse 1.1x the target: 1.21 x 1.05 = 1.2705x.
+        assert_eq!(next_batch_end(1000, 0.011, 0.01, 10_000_000), 1271);
+        // Never beyond --max-paths, always at least one more path.
+        assert_eq!(next_batch_end(1000, 0.5, 0.01, 2500), 2500);
+        assert_eq!(next_batch_end(1000, 0.010_000_01, 0.01, 10_000), 1051);
+        assert_eq!(next_batch_end(7, f64::INFINITY, 0.01, 100), 28);
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(super::group_thousands(13_840), "13,840");

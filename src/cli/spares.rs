@@ -28,10 +28,10 @@ pub struct SparesArgs {
     /// Scenario TOML file.
     pub scenario: PathBuf,
     /// Availability a path must reach (fraction, e.g. 0.995).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub availability: f64,
     /// Share of paths that must reach it, shown with 95 % statistical confidence (fraction).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub confidence: f64,
     /// Largest pool to try per option (default: a quarter of the option's nodes).
     #[arg(long, value_name = "N")]
