@@ -53,7 +53,9 @@ fn rse(summary: &Value) -> f64 {
         .as_object()
         .unwrap()
         .values()
-        .map(|m| m["npv_usd"]["se"].as_f64().unwrap() / m["npv_usd"]["mean"].as_f64().unwrap().abs())
+        .map(|m| {
+            m["npv_usd"]["se"].as_f64().unwrap() / m["npv_usd"]["mean"].as_f64().unwrap().abs()
+        })
         .fold(0.0, f64::max)
 }
 
@@ -73,7 +75,11 @@ fn target_se_stops_when_reached_and_equals_a_plain_run_of_its_paths() {
     assert_eq!(a["n_paths"].as_u64().unwrap(), n);
     assert_eq!(ts["reached"], true, "{ts}");
     let achieved = ts["achieved_relative_se"].as_f64().unwrap();
-    assert!((achieved - rse(&a)).abs() <= 1e-12 * achieved, "{achieved} vs {}", rse(&a));
+    assert!(
+        (achieved - rse(&a)).abs() <= 1e-12 * achieved,
+        "{achieved} vs {}",
+        rse(&a)
+    );
     assert!(achieved <= target);
     // It needed more than the first batch, and every earlier batch was above the target.
     let batches = ts["batches"].as_array().unwrap();
@@ -85,7 +91,10 @@ fn target_se_stops_when_reached_and_equals_a_plain_run_of_its_paths() {
     // Not wastefully many: the SE falls as 1/sqrt(n), so the run stops within ~4x of the
     // paths the last batch's estimate needed.
     let prev = &batches[batches.len() - 2];
-    let (pn, pr) = (prev["paths"].as_f64().unwrap(), prev["relative_se"].as_f64().unwrap());
+    let (pn, pr) = (
+        prev["paths"].as_f64().unwrap(),
+        prev["relative_se"].as_f64().unwrap(),
+    );
     assert!((n as f64) <= 4.0 * pn + 1.0 && (n as f64) <= 1.5 * pn * (pr / target).powi(2) + 1.0);
 
     // A plain run of the same number of paths gives the same figures.
@@ -133,7 +142,15 @@ fn bad_target_se_values_exit_2() {
         assert_eq!(o.status.code(), Some(2), "{v}: {}", text(&o));
         assert!(text(&o).contains("--target-se"), "{v}: {}", text(&o));
     }
-    let o = fleetsim(&["run", "--backend", "cpu", "--target-se", "0.1", "--max-paths", "0"]);
+    let o = fleetsim(&[
+        "run",
+        "--backend",
+        "cpu",
+        "--target-se",
+        "0.1",
+        "--max-paths",
+        "0",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     // --max-paths means nothing without --target-se.
     let o = fleetsim(&["run", "--backend", "cpu", "--max-paths", "100"]);

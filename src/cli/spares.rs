@@ -133,7 +133,10 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         info.backend,
         info.adapter
     );
-    let q = format!("avail P{}", (100.0 * (1.0 - goal.confidence)).round());
+    let q = format!(
+        "avail P{} (at conf.)",
+        (100.0 * (1.0 - goal.confidence)).round()
+    );
     let header: Vec<String> = [
         "option",
         "nodes",
