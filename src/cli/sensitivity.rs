@@ -12,7 +12,7 @@ use crate::config;
 use crate::sensitivity::{self, Collector, Target};
 
 /// Paths per point when `--paths` is not given.
-pub const DEFAULT_SENSITIVITY_PATHS: u32 = 4_000;
+pub const DEFAULT_SENSITIVITY_PATHS: u32 = 2_000;
 /// Most paths per point: the run keeps the target metric of every point and every output of
 /// the sampled point per path (exact ranks), about `8 x (2 inputs + 2 + 17 options)` bytes per
 /// path.

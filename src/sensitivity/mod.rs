@@ -219,3 +219,49 @@ pub struct Analysis {
 pub fn metric_index(name: &str) -> Option<usize> {
     SCALAR_METRICS.iter().position(|m| m.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::default_scenario;
+
+    #[test]
+    fn the_tornado_varies_only_inputs_that_can_move_the_target() {
+        let s = default_scenario();
+        let all = uncertain_inputs(&s);
+        let n_env = all
+            .iter()
+            .filter(|i| matches!(i.slot, Slot::Env(_)))
+            .count();
+        let of = |o: usize| {
+            all.iter()
+                .filter(|i| matches!(i.slot, Slot::Opt(p, _) if p == o))
+                .count()
+        };
+        for (target, want) in [
+            (Target::Option(0), n_env + of(0)),
+            (Target::Option(1), n_env + of(1)),
+            (Target::Paired(1, 0), all.len()),
+        ] {
+            let p = plan(&s, 9, target);
+            assert_eq!(p.varied.len(), want, "{target:?}");
+            assert_eq!(p.models.len(), 2 + 2 * want);
+            assert_eq!(p.inputs.len(), all.len());
+        }
+        // The P10 / P90 points differ from the all-median point in that input only.
+        let p = plan(&s, 9, Target::Option(0));
+        let k = p.varied[0];
+        let lo = &p.models[2];
+        let x = crate::model::path::sample_inputs::<f64>(lo, 0);
+        let want = p.inputs[k].dist.quantile(tornado::LOW_Q);
+        assert!((inputs::value_at(&x, p.inputs[k].slot) - want).abs() <= 1e-6 * want.abs());
+        let base = crate::model::path::sample_inputs::<f64>(&p.models[1], 0);
+        for (j, i) in p.inputs.iter().enumerate().filter(|(j, _)| *j != k) {
+            assert_eq!(
+                inputs::value_at(&x, i.slot),
+                inputs::value_at(&base, i.slot),
+                "input {j}"
+            );
+        }
+    }
+}
