@@ -205,8 +205,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                     // A warning, not a note: printed even with --quiet.
                     bar.suspend(|| {
                         eprintln!(
-                            "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {}; summary.json records this",
-                            ev.at_path, ev.reason, ev.at_path
+                            "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {end} paths); summary.json records this",
+                            ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
                         )
                     })
                 },
