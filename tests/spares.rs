@@ -275,3 +275,23 @@ fn bad_spares_arguments_exit_2() {
         assert!(text(&o).contains(want), "{a:?}: {}", text(&o));
     }
 }
+
+#[test]
+fn the_worked_example_is_a_valid_scenario_with_fixed_fleets() {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sweeps/spares-995.toml"
+    );
+    let s =
+        fleetsim::config::load_scenario(std::path::Path::new(p)).unwrap_or_else(|e| panic!("{e}"));
+    let m = flatten(&s, 7);
+    assert_eq!(m.options.len(), 2);
+    for (o, p) in s.options.iter().zip(&m.options) {
+        assert!(
+            !o.accelerators_from_budget,
+            "{}: the example holds fleets fixed",
+            o.name
+        );
+        assert_eq!(p.nodes, 512, "{}", o.name);
+    }
+}
