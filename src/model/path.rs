@@ -180,6 +180,8 @@ struct OptState<F: Real> {
     year_cf: [KSum<F>; MAX_YEARS],
     /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
     job_binom: BinomialCache<F>,
+    /// The class weights, reused on days with the same number of nodes up.
+    weights: ClassWeights<F>,
 }
 
 /// Per-option constants derived once per path from the sampled inputs.
@@ -218,6 +220,13 @@ struct OptConst<F: Real> {
     rate: [F; MAX_CLASSES],
     infant_extra: [F; MAX_CLASSES],
     infant_days: [u32; MAX_CLASSES],
+    /// First day on which class `k` no longer has an infant-mortality uplift: `delay + ramp +
+    /// infant_days[k]` where the uplift applies (`infant_days[k] > 0`, `infant_extra[k] != 0`),
+    /// else 0 (never applies). `t < infant_until[k]` is the daily test.
+    infant_until: [u32; MAX_CLASSES],
+    /// The largest `infant_until`: from this day on the class weights depend only on the
+    /// number of nodes up, so they are reused while that number does not change.
+    infant_end: u32,
 }
 
 fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
@@ -236,12 +245,20 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
     }
     let tau = x[opt_in::CHECKPOINT_INTERVAL_MINUTES].max(F::c(1e-3));
     let u = x[opt_in::UTILIZATION_MEAN];
+    let delay = round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000);
+    let ramp = round_days(x[opt_in::RAMP_DAYS], 100_000);
+    let mut infant_until = [0u32; MAX_CLASSES];
+    for c in 0..(p.n_classes as usize).min(MAX_CLASSES) {
+        if infant_days[c] > 0 && infant_extra[c] != F::c(0.0) {
+            infant_until[c] = delay + ramp + infant_days[c];
+        }
+    }
     OptConst {
         nodes: p.nodes,
         cpn,
         blast_nodes: F::from_u32(p.blast_radius_chips.max(p.chips_per_node)) / cpn,
-        delay: round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000),
-        ramp: round_days(x[opt_in::RAMP_DAYS], 100_000),
+        delay,
+        ramp,
         burn_fail: F::c(1.0) - x[opt_in::BURN_IN_YIELD],
         replacement: round_days(x[opt_in::REPLACEMENT_DAYS], RING_DAYS as u32 - 1),
         swap_h: x[opt_in::SWAP_HOURS],
@@ -283,6 +300,35 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         rate,
         infant_extra,
         infant_days,
+        infant_until,
+        infant_end: infant_until.into_iter().max().unwrap_or(0),
+    }
+}
+
+/// Failure weights of one option's classes on one day, with the count `up` of nodes up they
+/// were computed for (0: not reusable, because an infant uplift applied).
+#[derive(Clone, Copy, Debug)]
+struct ClassWeights<F: Real> {
+    up: u32,
+    /// `w[k]`: expected failures of class `k` today.
+    w: [F; MAX_CLASSES],
+    /// `cum[k] = w[0] + ... + w[k]`, summed in class order (the running `total`).
+    cum: [F; MAX_CLASSES],
+    /// `cum[k]` for `k + 1 < n_classes`, NaN elsewhere (never below a target): the class of a
+    /// failure is the number of entries below its target.
+    below: [F; MAX_CLASSES],
+    total: F,
+}
+
+impl<F: Real> ClassWeights<F> {
+    fn new() -> Self {
+        ClassWeights {
+            up: 0,
+            w: [F::c(0.0); MAX_CLASSES],
+            cum: [F::c(0.0); MAX_CLASSES],
+            below: [F::c(f64::NAN); MAX_CLASSES],
+            total: F::c(0.0),
+        }
     }
 }
 
@@ -423,6 +469,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
             job_binom: BinomialCache::new(),
+            weights: ClassWeights::new(),
         })
         .collect();
 
@@ -518,26 +565,38 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let mut interrupted = 0u32;
             let mut parts_cost = F::c(0.0);
             if up > 0 {
-                let mut w = [F::c(0.0); MAX_CLASSES];
-                // cum[k] = w[0] + ... + w[k], summed in class order (the running `total`).
-                let mut cum = [F::c(0.0); MAX_CLASSES];
-                let mut total = F::c(0.0);
-                for k in 0..p.n_classes as usize {
-                    let mut mult = F::c(1.0);
-                    if c.infant_days[k] > 0
-                        && c.infant_extra[k] != F::c(0.0)
-                        && t < c.delay + c.ramp + c.infant_days[k]
-                    {
-                        let young =
-                            inst - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
-                        mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
-                    }
-                    w[k] = c.rate[k] * mult * up_f;
-                    total += w[k];
-                    cum[k] = total;
-                }
-                let nf = poisson(total, &mut os);
                 let n_classes = p.n_classes as usize;
+                // The weights depend on the day only through the infant uplifts; once those are
+                // over they are a function of `up` alone and are recomputed only when it changes
+                // (same operations, so the same values).
+                if t < c.infant_end || s.weights.up != up {
+                    let cw = &mut s.weights;
+                    let mut total = F::c(0.0);
+                    for k in 0..n_classes {
+                        let mut mult = F::c(1.0);
+                        if t < c.infant_until[k] {
+                            let young = inst
+                                - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
+                            mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
+                        }
+                        cw.w[k] = c.rate[k] * mult * up_f;
+                        total += cw.w[k];
+                        cw.cum[k] = total;
+                        if k + 1 < n_classes {
+                            cw.below[k] = total;
+                        }
+                    }
+                    cw.total = total;
+                    cw.up = if t < c.infant_end { 0 } else { up };
+                }
+                let ClassWeights {
+                    w,
+                    cum,
+                    below,
+                    total,
+                    ..
+                } = s.weights;
+                let nf = poisson(total, &mut os);
                 let hard_mask = p.hard_mask;
                 for _ in 0..nf {
                     // One uniform picks the class over the cumulative weights; its position
@@ -545,11 +604,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     // the class, and drives the repair time (saves a draw per failure).
                     // The class is the first k with cum[k] >= target (the last class if none),
                     // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
-                    // branch-free count (cum is non-decreasing).
+                    // branch-free count (cum is non-decreasing; `below` is NaN past them).
                     let target = os.next_u01::<F>() * total;
                     let mut k = 0usize;
-                    for j in 0..MAX_CLASSES - 1 {
-                        k += (j + 1 < n_classes && cum[j] < target) as usize;
+                    for j in 0..MAX_CLASSES {
+                        k += (below[j] < target) as usize;
                     }
                     let acc = cum[k];
                     let u_rep = if w[k] > F::c(0.0) {
