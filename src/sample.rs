@@ -373,11 +373,26 @@ fn binomial_lpmf<F: Real>(k: F, nf: F, p: F, np: F, nq: F, ln1mp: F) -> F {
 ///   The acceptance test uses Loader's cancellation-free log pmf, so f32 is accurate for
 ///   large means; means are clamped to [`POISSON_MAX_MEAN`].
 pub fn poisson<F: Real>(mean: F, s: &mut DayStream) -> u32 {
+    poisson_with_p0(mean, || poisson_p0(mean), s)
+}
+
+/// `exp(-min(mean, POISSON_MAX_MEAN))`: the `P(K = 0)` that [`poisson`]'s inversion branch
+/// starts from, for a caller that keeps it with a mean it draws with again and again.
+#[inline(always)]
+pub fn poisson_p0<F: Real>(mean: F) -> F {
+    (-mean.min(F::c(POISSON_MAX_MEAN))).exp()
+}
+
+/// [`poisson`] with the inversion branch's `P(K = 0)` supplied by `p0` (called only when that
+/// branch is taken; it must return [`poisson_p0`]`(mean)`, e.g. a value kept from an earlier
+/// day with the same mean): same result and same draws as [`poisson`].
+#[inline(always)]
+pub fn poisson_with_p0<F: Real>(mean: F, p0: impl FnOnce() -> F, s: &mut DayStream) -> u32 {
     let zero = F::c(0.0);
     if mean > zero {
         let mu = mean.min(F::c(POISSON_MAX_MEAN));
         if mu < F::c(POISSON_INV_MAX_MEAN) {
-            poisson_inversion(mu, (-mu).exp(), s)
+            poisson_inversion(mu, p0(), s)
         } else {
             poisson_ptrs(mu, s)
         }

@@ -18,7 +18,7 @@ use crate::real::Real;
 use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::sample::{
     BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
-    poisson, poisson_inversion, sample_dist,
+    poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
 };
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
@@ -180,8 +180,9 @@ struct OptState<F: Real> {
     year_cf: [KSum<F>; MAX_YEARS],
     /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
     job_binom: BinomialCache<F>,
-    /// The class weights, reused on days with the same number of nodes up.
-    weights: ClassWeights<F>,
+    /// The class weights by `up % WEIGHT_SLOTS`, reused on days with the same number of nodes
+    /// up.
+    weights: [ClassWeights<F>; WEIGHT_SLOTS],
 }
 
 /// Per-option constants derived once per path from the sampled inputs.
@@ -305,6 +306,10 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
     }
 }
 
+/// Slots of the per-option cache of class weights, indexed by `up % WEIGHT_SLOTS`: the number
+/// of nodes up moves within a narrow band once the fleet is delivered, so most days hit.
+const WEIGHT_SLOTS: usize = 64;
+
 /// Failure weights of one option's classes on one day, with the count `up` of nodes up they
 /// were computed for (0: not reusable, because an infant uplift applied).
 #[derive(Clone, Copy, Debug)]
@@ -318,6 +323,8 @@ struct ClassWeights<F: Real> {
     /// failure is the number of entries below its target.
     below: [F; MAX_CLASSES],
     total: F,
+    /// [`poisson_p0`]`(total)`.
+    p0: F,
 }
 
 impl<F: Real> ClassWeights<F> {
@@ -328,6 +335,7 @@ impl<F: Real> ClassWeights<F> {
             cum: [F::c(0.0); MAX_CLASSES],
             below: [F::c(f64::NAN); MAX_CLASSES],
             total: F::c(0.0),
+            p0: F::c(1.0),
         }
     }
 }
@@ -469,7 +477,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
             job_binom: BinomialCache::new(),
-            weights: ClassWeights::new(),
+            weights: [ClassWeights::new(); WEIGHT_SLOTS],
         })
         .collect();
 
@@ -569,8 +577,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 // The weights depend on the day only through the infant uplifts; once those are
                 // over they are a function of `up` alone and are recomputed only when it changes
                 // (same operations, so the same values).
-                if t < c.infant_end || s.weights.up != up {
-                    let cw = &mut s.weights;
+                let cw = &mut s.weights[up as usize % WEIGHT_SLOTS];
+                if t < c.infant_end || cw.up != up {
                     let mut total = F::c(0.0);
                     for k in 0..n_classes {
                         let mut mult = F::c(1.0);
@@ -587,6 +595,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                         }
                     }
                     cw.total = total;
+                    cw.p0 = poisson_p0(total);
                     cw.up = if t < c.infant_end { 0 } else { up };
                 }
                 let ClassWeights {
@@ -594,9 +603,10 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     cum,
                     below,
                     total,
+                    p0,
                     ..
-                } = s.weights;
-                let nf = poisson(total, &mut os);
+                } = *cw;
+                let nf = poisson_with_p0(total, || p0, &mut os);
                 let hard_mask = p.hard_mask;
                 for _ in 0..nf {
                     // One uniform picks the class over the cumulative weights; its position
