@@ -228,6 +228,8 @@ struct OptConst<F: Real> {
     /// The largest `infant_until`: from this day on the class weights depend only on the
     /// number of nodes up, so they are reused while that number does not change.
     infant_end: u32,
+    /// The event distributions, indexed by [`opt_ev`].
+    events: [EventDist<F>; opt_ev::COUNT],
 }
 
 fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
@@ -303,6 +305,7 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         infant_days,
         infant_until,
         infant_end: infant_until.into_iter().max().unwrap_or(0),
+        events: std::array::from_fn(|i| EventDist::new(&p.events[i])),
     }
 }
 
@@ -400,27 +403,53 @@ pub fn irr<F: Real>(cf: &[F]) -> F {
     F::c(0.5) * (lo + hi)
 }
 
+/// A per-event distribution with the quantile-table lookup's integer bounds and clamps
+/// converted once per path (the conversions cost more than the lookup itself, and every
+/// failure samples one or two events).
+#[derive(Clone, Copy, Debug)]
+struct EventDist<F: Real> {
+    /// The `TABLE` kind (sampled inline); anything else goes through [`sample_dist`].
+    is_table: bool,
+    /// Table intervals `n = p0 as u32`, as `F`.
+    n_f: F,
+    /// Last interval, `n - 1`.
+    last: u32,
+    aux: u32,
+    lo: F,
+    hi: F,
+    spec: DistSpec,
+}
+
+impl<F: Real> EventDist<F> {
+    fn new(d: &DistSpec) -> Self {
+        let n = d.p[0] as u32;
+        EventDist {
+            is_table: d.kind == crate::model::params::kind::TABLE,
+            n_f: F::from_u32(n),
+            last: n.wrapping_sub(1),
+            aux: d.aux,
+            lo: F::from_f32(d.lo),
+            hi: F::from_f32(d.hi),
+            spec: *d,
+        }
+    }
+}
+
 /// Samples a per-event distribution: the quantile-table lookup (what configs flatten event
 /// distributions into) inline, anything else through [`sample_dist`].
 #[inline(always)]
-fn sample_event<F: Real>(d: &DistSpec, u: F, table: &[f32]) -> F {
-    if d.kind == crate::model::params::kind::TABLE {
-        let n = d.p[0] as u32;
-        let x = u * F::from_u32(n);
-        let i = x.to_u32_sat().min(n - 1);
+fn sample_event<F: Real>(d: &EventDist<F>, u: F, table: &[f32]) -> F {
+    if d.is_table {
+        let x = u * d.n_f;
+        let i = x.to_u32_sat().min(d.last);
         let f = x - F::from_u32(i);
         let base = (d.aux + i) as usize;
         let a = F::from_f32(table[base]);
         let b = F::from_f32(table[base + 1]);
-        (a + f * (b - a)).clamp(F::from_f32(d.lo), F::from_f32(d.hi))
+        (a + f * (b - a)).clamp(d.lo, d.hi)
     } else {
-        sample_dist(d, u, table)
+        sample_dist(&d.spec, u, table)
     }
-}
-
-#[inline(always)]
-fn ev(p: &OptionParams, i: usize) -> &DistSpec {
-    &p.events[i]
 }
 
 /// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major).
@@ -444,6 +473,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
     let vol = e[env_in::DEMAND_VOLATILITY_PER_DAY];
     let kappa = e[env_in::DEMAND_REVERSION_PER_DAY];
     let demand_ramp = e[env_in::DEMAND_RAMP_DAYS];
+    let outage_hours = EventDist::<F>::new(&m.env.outage_hours);
 
     let consts: Vec<OptConst<F>> = (0..n_opt)
         .map(|o| opt_const(&m.options[o], &x.opt[o]))
@@ -493,7 +523,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         };
         for _ in 0..n_out {
             let u = es.next_u01();
-            outage_left += sample_event(&m.env.outage_hours, u, &m.table);
+            outage_left += sample_event(&outage_hours, u, &m.table);
         }
         let out_h = outage_left.min(F::c(24.0));
         outage_left -= out_h;
@@ -626,11 +656,12 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     } else {
                         F::c(0.5)
                     };
-                    let repair_h = sample_event(ev(p, opt_ev::REPAIR_BASE + k), u_rep, &m.table);
+                    let repair_h =
+                        sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
                     if hard_mask & (1 << k) != 0 {
                         s.hard += 1;
                         let rma =
-                            sample_event(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
+                            sample_event(&c.events[opt_ev::RMA_DAYS], os.next_u01::<F>(), &m.table);
                         let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
                         s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
                         if s.spares > 0 {
