@@ -180,6 +180,8 @@ struct OptState<F: Real> {
     year_cf: [KSum<F>; MAX_YEARS],
     /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
     job_binom: BinomialCache<F>,
+    /// The delivered-count constants of the last `inst` seen.
+    inst_const: InstConst<F>,
     /// The class weights by `up % WEIGHT_SLOTS`, reused on days with the same number of nodes
     /// up.
     weights: [ClassWeights<F>; WEIGHT_SLOTS],
@@ -209,8 +211,6 @@ struct OptConst<F: Real> {
     part_cost: F,
     residual_frac: F,
     life_days: F,
-    p_od: F,
-    p_res: F,
     res_frac: F,
     mu_logit: F,
     pflop_per_chip_hour: F,
@@ -230,6 +230,68 @@ struct OptConst<F: Real> {
     infant_end: u32,
     /// The event distributions, indexed by [`opt_ev`].
     events: [EventDist<F>; opt_ev::COUNT],
+    // Factors of the daily revenue and energy formulas that are the same every day (each is
+    // the leading sub-product of its left-to-right expression, so the results are unchanged).
+    /// `res_frac * p_res`.
+    res_price: F,
+    /// `1 - res_frac`.
+    od_frac: F,
+    /// `(1 - res_frac) * p_od`.
+    od_price: F,
+    /// `1 - idle`.
+    busy: F,
+    /// `min(swap_h, 24)`: node-hours lost by a node swapped in from a returned part.
+    swap_day: F,
+}
+
+/// Quantities of one option that depend on the day only through the number of nodes
+/// delivered, `inst`: kept while it does not change (after the ramp, for good).
+#[derive(Clone, Copy, Debug)]
+struct InstConst<F: Real> {
+    /// The `inst` they were computed for.
+    inst: u32,
+    /// Training jobs running.
+    n_jobs: F,
+    /// Share of chips inside jobs.
+    q_job: F,
+    /// Job chip-hours of the day, `n_jobs * job_chips * 24`.
+    job_ch: F,
+    /// `job_ch * (1 - job_ckpt_overhead)`.
+    job_ch_net: F,
+    /// Installed chip-hours of the day, `inst * cpn * 24`.
+    inst_ch: F,
+    /// `ops_per_mw_day * it_mw`.
+    ops: F,
+    /// `colo_per_kw_day * it_mw * 1000`.
+    colo: F,
+}
+
+impl<F: Real> InstConst<F> {
+    fn new(c: &OptConst<F>, inst: u32) -> Self {
+        let inst_f = F::from_u32(inst);
+        let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
+            F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
+        } else {
+            F::c(0.0)
+        };
+        let q_job = if inst > 0 {
+            n_jobs * c.job_chips / (inst_f * c.cpn)
+        } else {
+            F::c(0.0)
+        };
+        let job_ch = n_jobs * c.job_chips * F::c(24.0);
+        let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
+        InstConst {
+            inst,
+            n_jobs,
+            q_job,
+            job_ch,
+            job_ch_net: job_ch * (F::c(1.0) - c.job_ckpt_overhead),
+            inst_ch: inst_f * c.cpn * F::c(24.0),
+            ops: c.ops_per_mw_day * it_mw,
+            colo: c.colo_per_kw_day * it_mw * F::c(1000.0),
+        }
+    }
 }
 
 fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
@@ -286,8 +348,6 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         part_cost: x[opt_in::PART_COST_USD],
         residual_frac: x[opt_in::RESIDUAL_FRACTION],
         life_days: x[opt_in::USEFUL_LIFE_YEARS] * F::c(365.0),
-        p_od: x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
-        p_res: x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
         res_frac: x[opt_in::RESERVED_FRACTION],
         mu_logit: (u / (F::c(1.0) - u)).ln(),
         pflop_per_chip_hour: x[opt_in::PEAK_BF16_PFLOPS] * x[opt_in::MFU],
@@ -306,6 +366,12 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         infant_until,
         infant_end: infant_until.into_iter().max().unwrap_or(0),
         events: std::array::from_fn(|i| EventDist::new(&p.events[i])),
+        res_price: x[opt_in::RESERVED_FRACTION] * x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
+        od_frac: F::c(1.0) - x[opt_in::RESERVED_FRACTION],
+        od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION])
+            * x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
+        busy: F::c(1.0) - x[opt_in::IDLE_POWER_FRACTION],
+        swap_day: x[opt_in::SWAP_HOURS].min(F::c(24.0)),
     }
 }
 
@@ -507,6 +573,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
             job_binom: BinomialCache::new(),
+            inst_const: InstConst::new(&consts[o], 0),
             weights: [ClassWeights::new(); WEIGHT_SLOTS],
         })
         .collect();
@@ -556,7 +623,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let fill = parts.min(s.backorders);
             s.backorders -= fill;
             s.down -= fill.min(s.down);
-            lost_h += F::from_u32(fill) * c.swap_h.min(F::c(24.0));
+            lost_h += F::from_u32(fill) * c.swap_day;
             s.spares += parts - fill;
 
             // ---- deliveries, spares and burn-in ----
@@ -590,16 +657,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let inst_f = F::from_u32(inst);
             let up = inst.saturating_sub(s.down);
             let up_f = F::from_u32(up);
-            let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
-                F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
-            } else {
-                F::c(0.0)
-            };
-            let q_job = if inst > 0 {
-                n_jobs * c.job_chips / (inst_f * c.cpn)
-            } else {
-                F::c(0.0)
-            };
+            if s.inst_const.inst != inst {
+                s.inst_const = InstConst::new(c, inst);
+            }
+            let ic = s.inst_const;
+            let (n_jobs, q_job) = (ic.n_jobs, ic.q_job);
             let mut interrupted = 0u32;
             let mut parts_cost = F::c(0.0);
             if up > 0 {
@@ -691,7 +753,14 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let ramp_frac = if t < c.delay {
                 F::c(0.0)
             } else if demand_ramp > F::c(0.0) {
-                (F::from_u32(t - c.delay + 1) / demand_ramp).min(F::c(1.0))
+                // x / d >= d / d = 1 when x >= d > 0 (division is monotone), so the min is 1
+                // without dividing once the ramp is over.
+                let days = F::from_u32(t - c.delay + 1);
+                if days >= demand_ramp {
+                    F::c(1.0)
+                } else {
+                    (days / demand_ramp).min(F::c(1.0))
+                }
             } else {
                 F::c(1.0)
             };
@@ -705,19 +774,15 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 + F::from_u32(waiting) * F::c(24.0);
             let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
             let avail_ch = healthy_ch * (F::c(1.0) - outage_frac);
-            let sold = c.res_frac + (F::c(1.0) - c.res_frac) * util;
-            let revenue = avail_ch
-                * (c.res_frac * c.p_res + (F::c(1.0) - c.res_frac) * c.p_od * price_mult * util)
-                * credit;
+            let sold = c.res_frac + c.od_frac * util;
+            let revenue = avail_ch * (c.res_price + c.od_price * price_mult * util) * credit;
 
             // ---- costs ----
-            let energy_kwh =
-                avail_ch * c.it_kw_per_chip * (c.idle + (F::c(1.0) - c.idle) * sold) * c.pue;
-            let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
+            let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
             let opex = energy_kwh * kwh_price * elec_mult
                 + c.maint_per_day * s.hw_capex
-                + c.ops_per_mw_day * it_mw
-                + c.colo_per_kw_day * it_mw * F::c(1000.0)
+                + ic.ops
+                + ic.colo
                 + parts_cost;
             let cf = revenue - opex - capex_today;
 
@@ -732,16 +797,13 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             s.energy_kwh.add(energy_kwh);
             s.revenue.add(revenue);
             s.avail_hours.add(avail_ch);
-            s.installed_hours.add(inst_f * c.cpn * F::c(24.0));
+            s.installed_hours.add(ic.inst_ch);
             s.delivered.add(avail_ch * sold);
             s.year_cf[year].add(cf);
             if n_jobs > F::c(0.0) {
-                let job_ch = n_jobs * c.job_chips * F::c(24.0);
-                s.job_den.add(job_ch);
-                s.job_num.add(
-                    job_ch * (F::c(1.0) - c.job_ckpt_overhead)
-                        - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
-                );
+                s.job_den.add(ic.job_ch);
+                s.job_num
+                    .add(ic.job_ch_net - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours);
                 s.job_days.add(n_jobs);
                 s.interruptions += interrupted;
             }
