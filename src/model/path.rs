@@ -510,8 +510,9 @@ fn sample_event<F: Real>(d: &EventDist<F>, u: F, table: &[f32]) -> F {
         let i = x.to_u32_sat().min(d.last);
         let f = x - F::from_u32(i);
         let base = (d.aux + i) as usize;
-        let a = F::from_f32(table[base]);
-        let b = F::from_f32(table[base + 1]);
+        let ab = &table[base..base + 2];
+        let a = F::from_f32(ab[0]);
+        let b = F::from_f32(ab[1]);
         (a + f * (b - a)).clamp(d.lo, d.hi)
     } else {
         sample_dist(&d.spec, u, table)
@@ -660,8 +661,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             if s.inst_const.inst != inst {
                 s.inst_const = InstConst::new(c, inst);
             }
-            let ic = s.inst_const;
-            let (n_jobs, q_job) = (ic.n_jobs, ic.q_job);
+            let (n_jobs, q_job) = (s.inst_const.n_jobs, s.inst_const.q_job);
             let mut interrupted = 0u32;
             let mut parts_cost = F::c(0.0);
             if up > 0 {
@@ -781,8 +781,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
             let opex = energy_kwh * kwh_price * elec_mult
                 + c.maint_per_day * s.hw_capex
-                + ic.ops
-                + ic.colo
+                + s.inst_const.ops
+                + s.inst_const.colo
                 + parts_cost;
             let cf = revenue - opex - capex_today;
 
@@ -797,13 +797,15 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             s.energy_kwh.add(energy_kwh);
             s.revenue.add(revenue);
             s.avail_hours.add(avail_ch);
-            s.installed_hours.add(ic.inst_ch);
+            s.installed_hours.add(s.inst_const.inst_ch);
             s.delivered.add(avail_ch * sold);
             s.year_cf[year].add(cf);
             if n_jobs > F::c(0.0) {
-                s.job_den.add(ic.job_ch);
-                s.job_num
-                    .add(ic.job_ch_net - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours);
+                s.job_den.add(s.inst_const.job_ch);
+                s.job_num.add(
+                    s.inst_const.job_ch_net
+                        - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
+                );
                 s.job_days.add(n_jobs);
                 s.interruptions += interrupted;
             }
