@@ -406,6 +406,7 @@ pub fn poisson_with_p0<F: Real>(mean: F, p0: impl FnOnce() -> F, s: &mut DayStre
 /// Public so that a caller drawing many times with the same small mean (regional outages:
 /// the same rate every day of a path) computes `exp(-mu)` once; with `p0 = exp(-mu)` it
 /// returns exactly what [`poisson`] returns for `mu < POISSON_INV_MAX_MEAN`.
+#[inline(always)]
 pub fn poisson_inversion<F: Real>(mu: F, p0: F, s: &mut DayStream) -> u32 {
     let u = s.next_u01::<F>();
     let mut k = 0u32;
