@@ -3,37 +3,9 @@
 
 mod common;
 
+use common::cli::{fleetsim, fleetsim_env, text};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-/// The binary, with the adapter choice and fault hook of the caller's environment removed.
-fn command() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_fleetsim"));
-    c.env_remove("FLEETSIM_ADAPTER")
-        .env_remove("FLEETSIM_FAULT_GPU_CHUNK");
-    c
-}
-
-fn fleetsim(args: &[&str]) -> Output {
-    command().args(args).output().expect("run fleetsim")
-}
-
-/// Runs fleetsim with extra environment variables.
-fn fleetsim_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    command()
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("run fleetsim")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn repo(p: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

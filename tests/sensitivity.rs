@@ -4,8 +4,11 @@
 //! price at fixed energy); an output that is a monotone function of one input alone has rho = 1;
 //! bad arguments exit 2.
 
+mod common;
+
+use common::cli::{fleetsim, text};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
@@ -33,23 +36,6 @@ server_capex_per_chip_usd = { dist = "uniform", lo = 24000, hi = 26000 }
 reserved_usd_per_chip_hour = 2.0
 on_demand_usd_per_chip_hour = 2.5
 "#;
-
-fn fleetsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
-        .env_remove("FLEETSIM_ADAPTER")
-        .env_remove("FLEETSIM_FAULT_GPU_CHUNK")
-        .args(args)
-        .output()
-        .expect("run fleetsim")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn json(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()

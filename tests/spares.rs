@@ -3,7 +3,9 @@
 //! of every pool size returns; without hard failures spares change nothing; and `fleetsim
 //! spares` reports the smallest pool meeting the goal (one fewer fails), exits 2 on bad input.
 
-use std::process::{Command, Output};
+mod common;
+
+use common::cli::{fleetsim, text};
 
 use fleetsim::config::{flatten, load_scenario_str};
 use fleetsim::engine::cpu::CpuEngine;
@@ -162,23 +164,6 @@ fn without_hard_failures_spares_change_nothing() {
     .unwrap()
     .remove(0);
     assert_eq!(plan.chosen, Some(0));
-}
-
-fn fleetsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
-        .env_remove("FLEETSIM_ADAPTER")
-        .env_remove("FLEETSIM_FAULT_GPU_CHUNK")
-        .args(args)
-        .output()
-        .expect("run fleetsim")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -4,31 +4,17 @@
 //! the Rust parquet reader with the CSV's types and values, and malformed sweep files exit 2
 //! naming the file and the key.
 
+mod common;
+
+use common::cli::{fleetsim, text};
+
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use fleetsim::config::default_scenario;
 use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
-
-fn fleetsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
-        .env_remove("FLEETSIM_ADAPTER")
-        .env_remove("FLEETSIM_FAULT_GPU_CHUNK")
-        .args(args)
-        .output()
-        .expect("run fleetsim")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The default scenario shortened to one year (sweeps cannot change the horizon).
 fn one_year_default(dir: &Path) -> PathBuf {

@@ -2,27 +2,13 @@
 //! mean NPV is at most X (or `--max-paths`), with the same figures as a plain run of the paths
 //! it used; the summary states the achieved error; bad values exit 2.
 
+mod common;
+
+use common::cli::{fleetsim, text};
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn fleetsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
-        .env_remove("FLEETSIM_ADAPTER")
-        .env_remove("FLEETSIM_FAULT_GPU_CHUNK")
-        .args(args)
-        .output()
-        .expect("run fleetsim")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// Two options, two years: quick, and with a mean NPV far from zero.
 const SCENARIO: &str = r#"

@@ -8,27 +8,17 @@ use crate::export::ColumnKind;
 use crate::model::outputs::{SCALAR_METRICS, metrics_for};
 use crate::stats::{MetricStats, PAIRED_METRICS, RunSummary};
 
-/// Statistics of every metric, as column suffixes (definitions as in summary.json).
-pub const STATS: [&str; 18] = [
-    "count",
-    "n_undefined",
-    "mean",
-    "sd",
-    "se",
-    "min",
-    "p1",
-    "p5",
-    "p10",
-    "p25",
-    "p50",
-    "p75",
-    "p90",
-    "p95",
-    "p99",
-    "max",
-    "cvar5",
-    "p_negative",
-];
+/// Statistics of every metric, as column suffixes (definitions as in summary.json): the
+/// statistic columns of summary.csv without its `quantile_method` (the manifest says it).
+pub const STATS: &[&str] = crate::export::STAT_COLUMNS
+    .split_at(STAT_COLUMNS_WITHOUT_METHOD)
+    .0;
+
+const STAT_COLUMNS_WITHOUT_METHOD: usize = crate::export::STAT_COLUMNS.len() - 1;
+const _: () = assert!(matches!(
+    crate::export::STAT_COLUMNS[STAT_COLUMNS_WITHOUT_METHOD].as_bytes(),
+    b"quantile_method"
+));
 
 /// Statistics of the paired difference (first option minus the row's option), as suffixes.
 pub const PAIR_STATS: [&str; 8] = ["mean", "sd", "se", "p5", "p25", "p50", "p75", "p95"];
@@ -47,7 +37,7 @@ pub enum Cell {
 pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
     let mut c = Vec::new();
     for (_, _, m) in metrics_for(n_years) {
-        for s in STATS {
+        for &s in STATS {
             let kind = if s == "count" || s == "n_undefined" {
                 ColumnKind::Int64
             } else {

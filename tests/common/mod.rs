@@ -1,8 +1,9 @@
 //! Builders for hand-made flat models used by the closed-form tests: every input fixed unless a
 //! test says otherwise, so expected values can be computed by hand; [`gpu`] opens the device
-//! for the GPU tests (or skips them).
+//! for the GPU tests (or skips them); [`cli`] runs the real binary.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod gpu;
 
 use fleetsim::model::params::*;
