@@ -2,7 +2,6 @@
 //! of a scenario on the chosen engines with a progress bar and the GPU-to-CPU fallback, and
 //! writing their result files under the overwrite guard.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::Path;
 
@@ -90,15 +89,9 @@ pub(crate) fn write_files(
         .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
     for (name, text) in files {
         let p = dir.join(name);
-        let mut o = OpenOptions::new();
-        o.write(true);
-        if force {
-            o.create(true).truncate(true);
-        } else {
-            o.create_new(true);
-        }
-        o.open(&p)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
+        crate::export::open(&p, force)
+            .map_err(|e| CliError::input(e.to_string()))?
+            .write_all(text.as_bytes())
             .map_err(|e| CliError::runtime(format!("{}: {e}", p.display())))?;
     }
     Ok(())
