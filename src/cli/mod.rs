@@ -3,7 +3,8 @@
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
 mod adapters;
-mod format;
+mod bench;
+pub mod format;
 mod run;
 
 use std::ffi::OsString;
@@ -96,6 +97,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
+    /// files (`bench compare A.json B.json`).
+    Bench(bench::BenchCmd),
 }
 
 /// Which engine simulates.
@@ -212,6 +216,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Validate { scenario }) => run::validate(&scenario),
         Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
         Some(Command::Adapters { json }) => adapters::adapters(json),
+        Some(Command::Bench(b)) => bench::bench(&b),
     }
 }
 

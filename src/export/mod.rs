@@ -125,7 +125,7 @@ fn prepare(dir: &Path, files: &[&str], force: bool) -> Result<Vec<PathBuf>, Expo
 
 /// Opens `path` for writing: truncating with `force`, otherwise only if it does not exist
 /// (atomically, so a file appearing since [`prepare`] is still not overwritten).
-fn open(path: &Path, force: bool) -> Result<File, ExportError> {
+pub fn open(path: &Path, force: bool) -> Result<File, ExportError> {
     let mut o = OpenOptions::new();
     o.write(true);
     if force {

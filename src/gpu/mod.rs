@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod error;
 pub mod rng_check;
+pub mod rng_throughput;
 pub mod shaders;
 
 pub use adapter::AdapterSummary;
