@@ -171,7 +171,8 @@ fn read(p: &Path) -> Value {
 fn the_validator_rejects_what_the_schema_forbids() {
     let good = read(&fixtures().join("b.json"));
     check(&good).expect("fixture b.json is valid");
-    let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let mutations: Vec<(&str, Mutation)> = vec![
         (
             "missing field",
             Box::new(|v| {

@@ -110,9 +110,7 @@ fn gpu_timestamps_time_passes_within_the_wall_time() {
         return;
     };
     let ctx = Arc::new(GpuContext::new_timed(&a).expect("device opens"));
-    let offered = a.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-    assert_eq!(ctx.timestamps(), offered, "timed exactly when offered");
-    if !offered {
+    if !ctx.timestamps() {
         eprintln!(
             "{}: no TIMESTAMP_QUERY, wall time is used",
             ctx.adapter.name

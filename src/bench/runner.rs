@@ -18,7 +18,7 @@ use super::report::{DeviceResult, Host, Spread, TimeSplit, WorkloadResult};
 use super::rng_ceiling::xor_blocks_parallel;
 use super::workload::{RNG_BLOCKS_PER_UNIT, Workload, WorkloadKind, models};
 use crate::engine::cpu::{CpuEngine, cpu_description};
-use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, run_paths};
+use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, run_points};
 use crate::gpu::adapter::{self, AdapterSummary};
 use crate::gpu::rng_throughput::{RngThroughput, ThroughputJob};
 use crate::gpu::{GpuContext, GpuEngine};
@@ -180,6 +180,9 @@ impl Engine for Timed<'_> {
     fn chunk_paths(&self, n_options: u32) -> u32 {
         self.inner.chunk_paths(n_options)
     }
+    fn points_per_call(&self, n_points: usize, n_paths: u32) -> usize {
+        self.inner.points_per_call(n_points, n_paths)
+    }
     fn simulate(&self, m: &FlatModel, first: u32, n: u32) -> Result<PathBlock, EngineError> {
         let t0 = Instant::now();
         let r = self.inner.simulate(m, first, n);
@@ -187,21 +190,18 @@ impl Engine for Timed<'_> {
             .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
         r
     }
-}
-
-/// Runs `paths` paths of every model in `models` on `engine`, each model's blocks to
-/// `on_block(point, block)`: the sweep driver (one `run_paths` per point).
-pub fn run_points_each(
-    engine: &dyn Engine,
-    models: &[FlatModel],
-    paths: u32,
-    mut on_block: impl FnMut(usize, &PathBlock),
-) -> Result<(), EngineError> {
-    for (k, m) in models.iter().enumerate() {
-        let chunk = engine.chunk_paths(m.run.n_options);
-        run_paths(engine, m, paths, chunk, |b| on_block(k, b), |_| {})?;
+    fn simulate_points(
+        &self,
+        models: &[&FlatModel],
+        first: u32,
+        n: u32,
+    ) -> Result<Vec<PathBlock>, EngineError> {
+        let t0 = Instant::now();
+        let r = self.inner.simulate_points(models, first, n);
+        self.ns
+            .fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        r
     }
-    Ok(())
 }
 
 /// One timed run.
@@ -211,7 +211,8 @@ struct Sample {
     split: TimeSplit,
 }
 
-/// Runs `paths` paths of each of `models` with host aggregation, timing every phase.
+/// Runs `paths` paths of each of `models` through `engine::run_points` (the driver of sweeps:
+/// the engine may pack several points per call) with host aggregation, timing every phase.
 fn run_models(target: &Target, models: &[FlatModel], paths: u32) -> Result<Sample, String> {
     let timed = Timed {
         inner: target.engine(),
@@ -224,11 +225,17 @@ fn run_models(target: &Target, models: &[FlatModel], paths: u32) -> Result<Sampl
         .collect();
     let mut agg_time = Duration::ZERO;
     let t0 = Instant::now();
-    run_points_each(&timed, models, paths, |k, b| {
-        let t = Instant::now();
-        aggs[k].add_block(b);
-        agg_time += t.elapsed();
-    })
+    run_points(
+        &timed,
+        models,
+        paths,
+        |k, b| {
+            let t = Instant::now();
+            aggs[k].add_block(b);
+            agg_time += t.elapsed();
+        },
+        |_| {},
+    )
     .map_err(|e| e.to_string())?;
     let t = Instant::now();
     for (a, m) in aggs.iter().zip(models) {

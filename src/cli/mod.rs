@@ -4,6 +4,7 @@
 
 mod adapters;
 mod bench;
+mod engines;
 pub mod format;
 mod run;
 
@@ -125,6 +126,24 @@ pub enum PrecisionArg {
     F64,
 }
 
+/// Which engine runs a command, shared by every command that simulates.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EngineArgs {
+    /// Engine.
+    #[arg(long, value_enum, default_value_t)]
+    pub backend: BackendArg,
+    /// GPU adapter to use: a case-insensitive part of its name or of "name (api)", as listed by
+    /// `fleetsim adapters` (default: $FLEETSIM_ADAPTER, else the best adapter).
+    #[arg(long, value_name = "NAME")]
+    pub adapter: Option<String>,
+    /// Arithmetic precision of the CPU engine.
+    #[arg(long, value_enum, default_value_t)]
+    pub precision: PrecisionArg,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
 /// Options of `fleetsim run`.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -136,16 +155,9 @@ pub struct RunArgs {
     /// Run seed (default: the scenario's `seed`, else 1).
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
-    /// Engine.
-    #[arg(long, value_enum, default_value_t)]
-    pub backend: BackendArg,
-    /// GPU adapter to use: a case-insensitive part of its name or of "name (api)", as listed by
-    /// `fleetsim adapters` (default: $FLEETSIM_ADAPTER, else the best adapter).
-    #[arg(long, value_name = "NAME")]
-    pub adapter: Option<String>,
-    /// Arithmetic precision of the CPU engine.
-    #[arg(long, value_enum, default_value_t)]
-    pub precision: PrecisionArg,
+    /// Engine choice.
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files) here.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
@@ -158,9 +170,6 @@ pub struct RunArgs {
     /// No progress bar or notes; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// CPU threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Paths per engine call (default: what the engine prefers; results do not depend on it).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk: Option<u32>,
@@ -173,14 +182,11 @@ impl Default for RunArgs {
             scenario: None,
             paths: None,
             seed: None,
-            backend: BackendArg::default(),
-            adapter: None,
-            precision: PrecisionArg::default(),
+            engine: EngineArgs::default(),
             out: None,
             per_path: false,
             force: false,
             quiet: false,
-            threads: None,
             chunk: None,
         }
     }

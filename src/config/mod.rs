@@ -78,6 +78,8 @@
 //! - `correlations.rs`: `[[correlations]]`, the correlatable inputs and [`scenario::cholesky`].
 //! - `scenario.rs`: loading a whole scenario file (re-exports the public types and readers).
 //! - `flatten.rs`: a [`Scenario`] into the engines' flat parameters.
+//! - `overrides.rs`: [`BaseScenario`] and [`Override`]: variants of a scenario with values set at
+//!   key paths (sweeps, sensitivity, spares), each validated like a file.
 
 pub mod catalog;
 mod classes;
@@ -87,16 +89,18 @@ mod fields;
 pub mod flatten;
 mod job;
 mod option;
+pub mod overrides;
 pub mod raw;
 pub mod scenario;
 pub mod schema;
 mod types;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use catalog::{Catalog, CatalogEntry, builtin_catalog};
 pub use error::{ConfigError, Issue, IssueKind};
 pub use flatten::flatten;
+pub use overrides::{BaseScenario, Override};
 pub use types::{
     Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
     OptionConfig, Scenario,
@@ -118,41 +122,15 @@ pub fn load_scenario(path: &Path) -> Result<Scenario, ConfigError> {
 /// Validates scenario text; `origin` labels messages and anchors a relative `catalog` path
 /// (its parent directory, or the working directory).
 pub fn load_scenario_str(text: &str, origin: &str) -> Result<Scenario, ConfigError> {
-    let doc = raw::parse(text, origin)?;
-    let catalog = match doc
-        .get("scenario")
-        .and_then(raw::Node::table)
-        .and_then(|t| t.get("catalog"))
-    {
-        None => builtin_catalog(),
-        Some(n) => {
-            let raw::Val::Str(rel) = &n.v else {
-                return Err(ConfigError::Invalid(vec![Issue {
-                    file: origin.to_string(),
-                    line: Some(n.line()),
-                    path: "scenario.catalog".into(),
-                    kind: IssueKind::WrongType,
-                    message: format!("expected a path string, got {}", n.show()),
-                }]));
-            };
-            let dir = Path::new(origin)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let p: PathBuf = dir.join(rel);
-            let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::Io {
-                file: p.display().to_string(),
-                source: e,
-            })?;
-            Catalog::parse(&text, &p.display().to_string())?
-        }
-    };
-    scenario::build(&doc, origin, &catalog)
+    BaseScenario::from_str(text, origin)?.build()
 }
+
+/// How the built-in default scenario is named in messages.
+pub const DEFAULT_ORIGIN: &str = "configs/default.toml (built-in)";
 
 /// The built-in default scenario (Trainium2 vs HGX B200 at equal capital). Panics only if the
 /// shipped file is invalid, which a test rules out.
 pub fn default_scenario() -> Scenario {
-    load_scenario_str(DEFAULT_SCENARIO, "configs/default.toml (built-in)")
+    load_scenario_str(DEFAULT_SCENARIO, DEFAULT_ORIGIN)
         .unwrap_or_else(|e| panic!("built-in default scenario is invalid:\n{e}"))
 }

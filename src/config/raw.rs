@@ -17,6 +17,12 @@ pub struct Source {
 }
 
 impl Source {
+    /// A source with no text (values set from the command line or by a plan): every offset is
+    /// on line 1.
+    pub fn named(name: &str) -> Self {
+        Source::new(name, "")
+    }
+
     fn new(name: &str, text: &str) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));

@@ -38,9 +38,42 @@ impl<E: Engine> FailAtChunk<E> {
     }
 }
 
+impl<E: Engine> FailAtChunk<E> {
+    /// Counts a call; the injected failure when it is call number `fail_at`.
+    fn fail_now(&self, first_path: u32, n_paths: u32) -> Option<EngineError> {
+        (self.calls.fetch_add(1, Ordering::SeqCst) == self.fail_at).then(|| {
+            EngineError::Backend(format!(
+                "GPU device lost: injected fault at chunk {} (paths {first_path}..{}, {FAULT_ENV})",
+                self.fail_at,
+                first_path as u64 + n_paths as u64
+            ))
+        })
+    }
+}
+
 impl<E: Engine> Engine for FailAtChunk<E> {
     fn info(&self) -> EngineInfo {
         self.inner.info()
+    }
+
+    fn chunk_paths(&self, n_options: u32) -> u32 {
+        self.inner.chunk_paths(n_options)
+    }
+
+    fn points_per_call(&self, n_points: usize, n_paths: u32) -> usize {
+        self.inner.points_per_call(n_points, n_paths)
+    }
+
+    fn simulate_points(
+        &self,
+        models: &[&FlatModel],
+        first_path: u32,
+        n_paths: u32,
+    ) -> Result<Vec<PathBlock>, EngineError> {
+        match self.fail_now(first_path, n_paths) {
+            Some(e) => Err(e),
+            None => self.inner.simulate_points(models, first_path, n_paths),
+        }
     }
 
     fn simulate(
@@ -49,13 +82,9 @@ impl<E: Engine> Engine for FailAtChunk<E> {
         first_path: u32,
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
-        if self.calls.fetch_add(1, Ordering::SeqCst) == self.fail_at {
-            return Err(EngineError::Backend(format!(
-                "GPU device lost: injected fault at chunk {} (paths {first_path}..{}, {FAULT_ENV})",
-                self.fail_at,
-                first_path as u64 + n_paths as u64
-            )));
+        match self.fail_now(first_path, n_paths) {
+            Some(e) => Err(e),
+            None => self.inner.simulate(model, first_path, n_paths),
         }
-        self.inner.simulate(model, first_path, n_paths)
     }
 }

@@ -7,6 +7,9 @@
 
 pub mod cpu;
 pub mod fault;
+pub mod points;
+
+pub use points::{run_points, run_points_with_fallback};
 
 use crate::model::outputs::N_OUT;
 use crate::model::params::FlatModel;
@@ -112,6 +115,27 @@ pub trait Engine: Send + Sync {
         first_path: u32,
         n_paths: u32,
     ) -> Result<PathBlock, EngineError>;
+    /// How many points (model variants) of a sweep of `n_points` points with `n_paths` paths
+    /// each this engine simulates per call: 1 unless one point's paths are too few to keep the
+    /// engine busy (a GPU wants ~1e5 invocations per dispatch).
+    fn points_per_call(&self, n_points: usize, n_paths: u32) -> usize {
+        let _ = (n_points, n_paths);
+        1
+    }
+    /// Simulates paths `first_path .. first_path + n_paths` of every model in `models` (variants
+    /// of one scenario: same options and horizon), one block per model in order. The default
+    /// runs the models one after another; the GPU engine packs them into one dispatch.
+    fn simulate_points(
+        &self,
+        models: &[&FlatModel],
+        first_path: u32,
+        n_paths: u32,
+    ) -> Result<Vec<PathBlock>, EngineError> {
+        models
+            .iter()
+            .map(|m| self.simulate(m, first_path, n_paths))
+            .collect()
+    }
 }
 
 /// Checks a block for NaN/inf in metrics that must be finite.
