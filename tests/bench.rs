@@ -411,9 +411,18 @@ fn compare_refuses_different_workload_set_versions_naming_both() {
 }
 
 #[test]
-fn fixtures_validate_against_the_schema() {
+fn fixtures_and_committed_results_validate_against_the_schema() {
     for f in ["a.json", "b.json", "v2.json"] {
         check(&read(&fixtures().join(f))).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    // Measured results files kept in docs/bench/ (README figures) must stay readable.
+    let dir = root().join("docs/bench");
+    for e in std::fs::read_dir(&dir).expect("docs/bench") {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            check(&read(&p)).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            fleetsim::bench::compare::load(&p).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }
 
@@ -429,5 +438,28 @@ fn bad_bench_options_are_bad_input() {
     ] {
         let o = fleetsim_in(dir.path(), args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn readme_documents_every_bench_option_and_the_schema() {
+    use clap::CommandFactory;
+    let r = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let cli = fleetsim::cli::Cli::command();
+    let bench = cli.find_subcommand("bench").expect("a bench subcommand");
+    for arg in bench.get_arguments().filter(|a| !a.is_hide_set()) {
+        if let Some(long) = arg.get_long() {
+            assert!(
+                r.contains(&format!("`--{long}")),
+                "README does not document bench `--{long}`"
+            );
+        }
+    }
+    for needle in [
+        "fleetsim bench compare",
+        "docs/bench.schema.json",
+        "scaled_down",
+    ] {
+        assert!(r.contains(needle), "README does not mention {needle}");
     }
 }
