@@ -90,7 +90,7 @@ pub struct BenchRunArgs {
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// Results files written by `fleetsim bench --out` (the first is the baseline).
-    #[arg(required = true, num_args = 2..)]
+    #[arg(required = true, num_args = 2.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Also write the comparison as CSV here.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -124,6 +124,13 @@ fn compare_files(a: &CompareArgs) -> Result<(), CliError> {
     compare::check_versions(&files).map_err(CliError::input)?;
     let c = compare::compare(&files);
     print!("{}", c.table());
+    for (name, f) in &files {
+        if f.settings.quick {
+            println!(
+                "note: {name} is a --quick run (a smoke test): its figures are not measurements"
+            );
+        }
+    }
     if let Some(out) = &a.out {
         let text = c.csv().map_err(CliError::runtime)?;
         write_new(out, &text, a.force).map_err(CliError::input)?;
