@@ -1,9 +1,16 @@
-// The simulation kernel: one invocation per (path, option) of a chunk. Invocation i simulates
-// days [t0, t1) of path chunk.first_path + i / n_options, option i % n_options; at the
-// horizon it writes its N_OUT outputs at outs[i * N_OUT ..] — the layout of `PathBlock`
-// (src/engine/mod.rs). Rust twin: src/engine/cpu.rs. Dispatches may be 2-D when a chunk needs more than 65,535 workgroups.
+// The simulation kernel: one invocation per (point, path, option) of a call. A call simulates
+// paths [first_path, first_path + n_paths) of every model bound in `models` (the points, each
+// with its own seed key and tables); its invocations are numbered point-major,
+// g = (point * n_paths + path - first_path) * n_options + option, which is the layout of the
+// call's `PathBlock`s (src/engine/mod.rs) one after another. A dispatch runs invocations
+// [first_inv, first_inv + n_inv) of the call: invocation i of the dispatch simulates days
+// [t0, t1) of invocation first_inv + i and, at the horizon, writes its N_OUT outputs at
+// outs[i * N_OUT ..]. Rust twin: src/engine/cpu.rs (one point at a time). Dispatches may be
+// 2-D when they need more than 65,535 workgroups.
 
+// Twin of `ChunkParams` in src/gpu/dispatch.rs (layout checked by tests/gpu_layout.rs).
 struct Chunk {
+    // The call's first path (every point runs the same paths) and paths per point.
     first_path: u32,
     n_paths: u32,
     n_options: u32,
@@ -14,10 +21,17 @@ struct Chunk {
     t1: u32,
     // The bits of 1.0f (see `opaque_one` in fleet_step.wgsl).
     one_bits: u32,
+    // The dispatch's first invocation in the call's numbering, and its invocation count.
+    first_inv: u32,
+    n_inv: u32,
+    _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
-@group(0) @binding(0) var<storage, read> model: Model;
+// The call's points, back to back (see `Model` in params.wgsl).
+@group(0) @binding(0) var<storage, read> models: array<Model>;
+// Their quantile tables, back to back (model k's start at models[k].table_base).
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 // Output records as f32 bit patterns (see `put` in fleet_step.wgsl).
 @group(0) @binding(2) var<storage, read_write> outs: array<u32>;
@@ -30,13 +44,18 @@ struct Chunk {
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * WORKGROUP_SIZE;
-    if (i >= chunk.n_paths * chunk.n_options) {
+    if (i >= chunk.n_inv) {
         return;
     }
     opaque_one = bitcast<f32>(chunk.one_bits);
-    let path = chunk.first_path + i / chunk.n_options;
-    let o = i % chunk.n_options;
-    simulate_option(path, o, i * N_OUT, i, chunk.t0, chunk.t1);
+    let g = chunk.first_inv + i;
+    let per_point = chunk.n_paths * chunk.n_options;
+    let pt = g / per_point;
+    let r = g % per_point;
+    let path = chunk.first_path + r / chunk.n_options;
+    let o = r % chunk.n_options;
+    table_base = models[pt].table_base;
+    simulate_option(pt, path, o, i * N_OUT, i, chunk.t0, chunk.t1);
     // Loop-limit probe: a loop with a runtime trip count of 2 must run twice. Some drivers
     // (llvmpipe) stop every loop of an invocation after a fixed number of iterations in all
     // (65,535); a path that hit that limit was truncated, and the host must not use it.

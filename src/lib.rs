@@ -17,4 +17,7 @@ pub mod model;
 pub mod real;
 pub mod rng;
 pub mod sample;
+pub mod sensitivity;
+pub mod spares;
 pub mod stats;
+pub mod sweep;

@@ -373,11 +373,26 @@ fn binomial_lpmf<F: Real>(k: F, nf: F, p: F, np: F, nq: F, ln1mp: F) -> F {
 ///   The acceptance test uses Loader's cancellation-free log pmf, so f32 is accurate for
 ///   large means; means are clamped to [`POISSON_MAX_MEAN`].
 pub fn poisson<F: Real>(mean: F, s: &mut DayStream) -> u32 {
+    poisson_with_p0(mean, || poisson_p0(mean), s)
+}
+
+/// `exp(-min(mean, POISSON_MAX_MEAN))`: the `P(K = 0)` that [`poisson`]'s inversion branch
+/// starts from, for a caller that keeps it with a mean it draws with again and again.
+#[inline(always)]
+pub fn poisson_p0<F: Real>(mean: F) -> F {
+    (-mean.min(F::c(POISSON_MAX_MEAN))).exp()
+}
+
+/// [`poisson`] with the inversion branch's `P(K = 0)` supplied by `p0` (called only when that
+/// branch is taken; it must return [`poisson_p0`]`(mean)`, e.g. a value kept from an earlier
+/// day with the same mean): same result and same draws as [`poisson`].
+#[inline(always)]
+pub fn poisson_with_p0<F: Real>(mean: F, p0: impl FnOnce() -> F, s: &mut DayStream) -> u32 {
     let zero = F::c(0.0);
     if mean > zero {
         let mu = mean.min(F::c(POISSON_MAX_MEAN));
         if mu < F::c(POISSON_INV_MAX_MEAN) {
-            poisson_inversion(mu, (-mu).exp(), s)
+            poisson_inversion(mu, p0(), s)
         } else {
             poisson_ptrs(mu, s)
         }
@@ -391,6 +406,7 @@ pub fn poisson<F: Real>(mean: F, s: &mut DayStream) -> u32 {
 /// Public so that a caller drawing many times with the same small mean (regional outages:
 /// the same rate every day of a path) computes `exp(-mu)` once; with `p0 = exp(-mu)` it
 /// returns exactly what [`poisson`] returns for `mu < POISSON_INV_MAX_MEAN`.
+#[inline(always)]
 pub fn poisson_inversion<F: Real>(mu: F, p0: F, s: &mut DayStream) -> u32 {
     let u = s.next_u01::<F>();
     let mut k = 0u32;
@@ -471,7 +487,14 @@ pub struct BinomialCache<F: Real> {
     p: F,
     ln1mpp: F,
     ratio: F,
+    /// `P(K = 0) = exp(n ln(1 - pp))` of the inversion branch by trial count `n` (NaN: not
+    /// computed yet for this `p`): the daily job-hit draw sees the same few failure counts
+    /// again and again.
+    p0: [F; BINOMIAL_P0_SLOTS],
 }
+
+/// Trial counts below this have their inversion `P(K = 0)` kept in a [`BinomialCache`].
+const BINOMIAL_P0_SLOTS: usize = 32;
 
 impl<F: Real> BinomialCache<F> {
     /// An empty cache (matches no `p`: NaN compares unequal).
@@ -480,6 +503,7 @@ impl<F: Real> BinomialCache<F> {
             p: F::c(f64::NAN),
             ln1mpp: F::c(0.0),
             ratio: F::c(0.0),
+            p0: [F::c(f64::NAN); BINOMIAL_P0_SLOTS],
         }
     }
 }
@@ -516,8 +540,18 @@ pub fn binomial_cached<F: Real>(
                 cache.p = p;
                 cache.ln1mpp = ln1p(-pp);
                 cache.ratio = pp / (one - pp);
+                cache.p0 = [F::c(f64::NAN); BINOMIAL_P0_SLOTS];
             }
-            binomial_inversion_with(n, cache.ln1mpp, cache.ratio, s)
+            let p0 = match cache.p0.get_mut(n as usize) {
+                Some(slot) => {
+                    if !slot.is_finite() {
+                        *slot = binomial_p0(n, cache.ln1mpp);
+                    }
+                    *slot
+                }
+                None => binomial_p0(n, cache.ln1mpp),
+            };
+            binomial_inversion_with(n, p0, cache.ratio, s)
         } else {
             binomial_btrs(n, pp, s)
         };
@@ -527,13 +561,19 @@ pub fn binomial_cached<F: Real>(
     }
 }
 
-/// Inversion branch of [`binomial`] (one draw, `0 < p <= 0.5`), given `ln1mp = ln(1 - p)`
-/// and `ratio = p / (1 - p)`.
+/// `P(K = 0) = exp(n ln(1 - p))` of [`binomial`]'s inversion branch, given `ln1mp = ln(1 - p)`.
 #[inline(always)]
-fn binomial_inversion_with<F: Real>(n: u32, ln1mp: F, ratio: F, s: &mut DayStream) -> u32 {
+fn binomial_p0<F: Real>(n: u32, ln1mp: F) -> F {
+    (F::from_u32(n) * ln1mp).exp()
+}
+
+/// Inversion branch of [`binomial`] (one draw, `0 < p <= 0.5`), given `p0 = P(K = 0)`
+/// ([`binomial_p0`]) and `ratio = p / (1 - p)`.
+#[inline(always)]
+fn binomial_inversion_with<F: Real>(n: u32, p0: F, ratio: F, s: &mut DayStream) -> u32 {
     let u = s.next_u01::<F>();
     let mut k = 0u32;
-    let mut pk = (F::from_u32(n) * ln1mp).exp();
+    let mut pk = p0;
     let mut cdf = pk;
     for _ in 0..INV_CAP {
         if u <= cdf || k >= n {
@@ -667,6 +707,13 @@ mod tests {
             (3, 0.8),
             (40, 0.5),
             (0, 0.3),
+            // Same p, varying n: the kept P(K = 0) per trial count, past its 32 slots too.
+            (5, 0.3),
+            (2, 0.3),
+            (5, 0.3),
+            (33, 0.3),
+            (31, 0.3),
+            (33, 0.3),
         ]
         .iter()
         .cycle()

@@ -1,16 +1,17 @@
 //! The GPU engine against the CPU engine on the same flattened models: per-path outputs agree
 //! within a stated relative tolerance for at least 99.9% of paths, every aggregate (mean,
 //! sd, quantiles, CVaR, P(< 0), paired P(a better than b)) agrees within its Monte Carlo
-//! standard error, splitting the
-//! horizon into windows changes nothing, and the f32 error of the GPU against the CPU's f64
+//! standard error (also for the points of a sweep, which the GPU packs into shared
+//! dispatches), splitting the horizon into windows changes nothing, and the f32 error of the GPU against the CPU's f64
 //! reference is measured on the default 5-year scenario. Runs on whatever adapter the harness
 //! finds (llvmpipe in CI); skipped, saying why, where there is none.
 
 mod common;
 
-use fleetsim::config::{default_scenario, flatten, load_scenario_str};
+use fleetsim::config::overrides::synthetic_source;
+use fleetsim::config::{BaseScenario, Override, default_scenario, flatten, load_scenario_str};
 use fleetsim::engine::cpu::CpuEngine;
-use fleetsim::engine::{Engine, PathBlock, Precision};
+use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
 use fleetsim::gpu::GpuEngine;
 use fleetsim::model::outputs::{N_OUT, idx, metrics_for};
 use fleetsim::model::params::FlatModel;
@@ -165,7 +166,13 @@ fn compare(test: &str, model: &FlatModel, n_paths: u32) {
     let c = CpuEngine::new(Precision::F32)
         .simulate(model, 0, n_paths)
         .expect("CPU run");
-    let (frac, flipped, tight) = path_agreement(model, &g, &c);
+    compare_blocks(test, model, &g, &c);
+}
+
+/// The per-path and aggregate checks on one model's GPU block `g` against its CPU block `c`.
+fn compare_blocks(test: &str, model: &FlatModel, g: &PathBlock, c: &PathBlock) {
+    let n_paths = c.n_paths;
+    let (frac, flipped, tight) = path_agreement(model, g, c);
     eprintln!(
         "{test}: {:.2}% of {n_paths} paths within {TOL:e}; {:.2}% with a flipped failure \
          count; {:.2}% of the others within {TIGHT_TOL:e}",
@@ -188,7 +195,7 @@ fn compare(test: &str, model: &FlatModel, n_paths: u32) {
         "{test}: only {:.3}% of paths without a flipped count agree within {TIGHT_TOL:e}",
         tight * 100.0
     );
-    aggregates_agree(model, &g, &c);
+    aggregates_agree(model, g, c);
 }
 
 /// The default comparison (Trainium2 vs B200, 5 years, job view, ramps, burn-in, infant
@@ -197,6 +204,70 @@ fn compare(test: &str, model: &FlatModel, n_paths: u32) {
 fn default_scenario_matches_cpu() {
     let m = flatten(&default_scenario(), 42);
     compare("default_scenario_matches_cpu", &m, 1000);
+}
+
+/// Every point's blocks of a `run_points` sweep, in path order, merged into one block.
+fn sweep_blocks(engine: &dyn Engine, models: &[FlatModel], n_paths: u32) -> Vec<PathBlock> {
+    let mut out: Vec<PathBlock> = models
+        .iter()
+        .map(|m| PathBlock {
+            n_options: m.run.n_options,
+            ..PathBlock::default()
+        })
+        .collect();
+    run_points(
+        engine,
+        models,
+        n_paths,
+        |p, b| {
+            assert_eq!(
+                b.first_path, out[p].n_paths,
+                "point {p}: blocks in path order"
+            );
+            out[p].n_paths += b.n_paths;
+            out[p].values.extend_from_slice(&b.values);
+        },
+        |_| {},
+    )
+    .expect("sweep");
+    out
+}
+
+/// A sweep through `run_points` (1-year horizon; prices and spares vary, each point with its
+/// own seed): the GPU packs the points into shared dispatches, the CPU runs them one at a
+/// time, and every point agrees as a single run does.
+#[test]
+fn sweep_points_match_cpu() {
+    let Some(gpu) = gpu_engine("sweep_points_match_cpu") else {
+        return;
+    };
+    let src = synthetic_source("sweep_points_match_cpu");
+    let base = BaseScenario::builtin_default();
+    let models: Vec<FlatModel> = [(0.05, 18.0), (0.1, 0.0), (0.1, 60.0), (0.25, 18.0)]
+        .iter()
+        .enumerate()
+        .map(|(i, &(price, spares))| {
+            let s = base
+                .with(&[
+                    Override::number("scenario.horizon_years", 1.0, &src, 0),
+                    Override::number("environment.usd_per_kwh", price, &src, 0),
+                    Override::number("options.trn2.spare_nodes", spares, &src, 0),
+                ])
+                .expect("valid variant");
+            flatten(&s, 20 + i as u64)
+        })
+        .collect();
+    let n = 400;
+    assert_eq!(
+        gpu.points_per_call(models.len(), n),
+        models.len(),
+        "the GPU packs every point into one call"
+    );
+    let g = sweep_blocks(&gpu, &models, n);
+    let c = sweep_blocks(&CpuEngine::new(Precision::F32), &models, n);
+    for (p, m) in models.iter().enumerate() {
+        compare_blocks(&format!("sweep point {p}"), m, &g[p], &c[p]);
+    }
 }
 
 /// Stress: no hot spares (every hard failure waits for its RMA part: backorders), a regional

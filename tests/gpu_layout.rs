@@ -1,7 +1,8 @@
 //! The bytes the host uploads have the layout the WGSL declares: naga's layout of the kernel's
 //! structs against the Rust `Pod` structs (sizes and field offsets), on any machine, no GPU.
 
-use fleetsim::gpu::engine::model_bytes;
+use fleetsim::gpu::dispatch::ChunkParams;
+use fleetsim::gpu::pack::{MODEL_BYTES, model_bytes, pack};
 use fleetsim::gpu::shaders::Kernel;
 use fleetsim::model::params::{
     CorrParams, DistSpec, EnvParams, MAX_OPTIONS, OptionParams, RunParams,
@@ -89,19 +90,50 @@ fn uploaded_model_bytes_match_the_wgsl_model_struct() {
         offset(&m, "corr"),
         size_of::<RunParams>() + size_of::<EnvParams>()
     );
+    let table_base = offset(&m, "table_base");
+    assert_eq!(table_base, size as usize - 4, "table_base is the last word");
     assert_eq!(
         offset(&m, "options"),
-        size as usize - MAX_OPTIONS * size_of::<OptionParams>()
+        table_base - MAX_OPTIONS * size_of::<OptionParams>()
     );
+    assert_eq!(MODEL_BYTES, size as usize);
     // The first option's bytes sit where the WGSL reads them.
     let o0 = offset(&m, "options");
     assert_eq!(
         &bytes[o0..o0 + size_of::<OptionParams>()],
         bytemuck::bytes_of(&model.options[0])
     );
-    // The per-dispatch uniform is the 8 words the engine writes.
-    let (chunk, _) = l.strukt("Chunk");
-    assert_eq!(chunk, 32);
+    // Models packed back to back sit at the WGSL array stride (a struct of 4-byte words: its
+    // size), each with the offset of its tables.
+    let packed = pack(&[&model, &model]);
+    assert_eq!(packed.models.len(), 2 * size as usize);
+    let base1 = size as usize + table_base;
+    assert_eq!(
+        u32::from_le_bytes(packed.models[base1..base1 + 4].try_into().expect("4 bytes")) as usize,
+        model.table.len()
+    );
+}
+
+#[test]
+fn the_dispatch_uniform_matches_chunk_params() {
+    let l = Layout::new();
+    let (size, m) = l.strukt("Chunk");
+    assert_eq!(size as usize, size_of::<ChunkParams>());
+    // A uniform buffer binding: a multiple of 16 bytes.
+    assert_eq!(size % 16, 0);
+    for (name, off) in [
+        ("first_path", offset_of!(ChunkParams, first_path)),
+        ("n_paths", offset_of!(ChunkParams, n_paths)),
+        ("n_options", offset_of!(ChunkParams, n_options)),
+        ("probe_iters", offset_of!(ChunkParams, probe_iters)),
+        ("t0", offset_of!(ChunkParams, t0)),
+        ("t1", offset_of!(ChunkParams, t1)),
+        ("one_bits", offset_of!(ChunkParams, one_bits)),
+        ("first_inv", offset_of!(ChunkParams, first_inv)),
+        ("n_inv", offset_of!(ChunkParams, n_inv)),
+    ] {
+        assert_eq!(offset(&m, name), off, "Chunk.{name}");
+    }
 }
 
 #[test]

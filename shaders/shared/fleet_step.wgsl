@@ -2,8 +2,8 @@
 // by day, write the option's output record. Rust twin: src/model/path.rs (`simulate_path`),
 // same operation order and the same draws; the environment part of each day (demand shock,
 // outages) is recomputed by every option's invocation from the shared stream 0, exactly as the
-// CPU computes it once for all options. Needs `model`, `table`, `outs` and `state` bound by the
-// kernel.
+// CPU computes it once for all options. Needs `models` (an array of `Model`, one per point of
+// the dispatch), `table`, `outs` and `state` bound by the kernel.
 
 // Compensated (Kahan) running sum, passed by value.
 struct KSum {
@@ -116,7 +116,7 @@ fn sample_event(d: DistSpec, u: f32) -> f32 {
         let x = u * f32(n);
         let i = min(to_u32_sat(x), n - 1u);
         let f = x - f32(i);
-        let base = d.aux + i;
+        let base = table_base + d.aux + i;
         let a = table[base];
         let b = table[base + 1u];
         return clamp(a + f * (b - a), d.lo, d.hi);
@@ -208,15 +208,16 @@ fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32, 
     cum[k] = class_total;
 }
 
-// Simulates days [t0, t1) of option `o` of path `path`. The fleet state is fresh at t0 = 0,
+// Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
+// inputs and sizes; its tables start at `table_base`, set by the kernel). The fleet state is fresh at t0 = 0,
 // else loaded from state[inv * STATE_WORDS ..]; it is stored there again when t1 < horizon,
 // and at the horizon the N_OUT outputs are written at outs[rec..]. Splitting the horizon into
 // windows gives the same numbers as one pass (the day loop is the same, the inputs and
 // constants are recomputed from the same draws).
-fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
-    let key = vec2<u32>(model.run.seed_lo, model.run.seed_hi);
-    let horizon = model.run.horizon_days;
-    let n_years = clamp(model.run.n_years, 1u, MAX_YEARS);
+fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
+    let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
+    let horizon = models[pt].run.horizon_days;
+    let n_years = clamp(models[pt].run.n_years, 1u, MAX_YEARS);
 
     // ---- sampled inputs: environment and this option (copula over any tied inputs) ----
     var ue: array<f32, ENV_IN_COUNT>;
@@ -229,19 +230,19 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     for (var i = 0u; i < OPT_IN_COUNT; i++) {
         uo[i] = ds_next_u01(&s1);
     }
-    let nc = model.run.n_corr;
+    let nc = models[pt].run.n_corr;
     if (nc > 0u) {
         var z: array<f32, MAX_CORR>;
         for (var k = 0u; k < nc; k++) {
-            z[k] = norm_inv_cdf(input_uniform_direct(key, path, model.corr.idx[k]));
+            z[k] = norm_inv_cdf(input_uniform_direct(key, path, models[pt].corr.idx[k]));
         }
         for (var r = 0u; r < nc; r++) {
             var acc = 0.0;
             for (var c = 0u; c <= r; c++) {
-                acc += model.corr.chol[r * MAX_CORR + c] * z[c];
+                acc += models[pt].corr.chol[r * MAX_CORR + c] * z[c];
             }
             let u = clamp(norm_cdf(acc), 1e-7, 1.0 - 1e-7);
-            let g = model.corr.idx[r];
+            let g = models[pt].corr.idx[r];
             if (g < ENV_IN_COUNT) {
                 ue[g] = u;
             } else if ((g - ENV_IN_COUNT) / OPT_IN_COUNT == o) {
@@ -251,11 +252,11 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     }
     var e: array<f32, ENV_IN_COUNT>;
     for (var i = 0u; i < ENV_IN_COUNT; i++) {
-        e[i] = sample_dist(model.env.inputs[i], ue[i]);
+        e[i] = sample_dist(models[pt].env.inputs[i], ue[i]);
     }
     var x: array<f32, OPT_IN_COUNT>;
     for (var i = 0u; i < OPT_IN_COUNT; i++) {
-        x[i] = sample_dist(model.options[o].inputs[i], uo[i]);
+        x[i] = sample_dist(models[pt].options[o].inputs[i], uo[i]);
     }
 
     // ---- environment constants ----
@@ -271,12 +272,12 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     let demand_ramp = e[ENV_DEMAND_RAMP_DAYS];
 
     // ---- option constants (`opt_const` in path.rs) ----
-    let nodes = model.options[o].nodes;
-    let spare_nodes = model.options[o].spare_nodes;
-    let n_classes = model.options[o].n_classes;
-    let hard_mask = model.options[o].hard_mask;
-    let cpn = f32(model.options[o].chips_per_node);
-    let colo = (model.options[o].flags & FLAG_COLO) != 0u;
+    let nodes = models[pt].options[o].nodes;
+    let spare_nodes = models[pt].options[o].spare_nodes;
+    let n_classes = models[pt].options[o].n_classes;
+    let hard_mask = models[pt].options[o].hard_mask;
+    let cpn = f32(models[pt].options[o].chips_per_node);
+    let colo = (models[pt].options[o].flags & FLAG_COLO) != 0u;
     let it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
     let facility_mw = f32(nodes) * cpn * it_kw * 0.001;
     for (var c = 0u; c < MAX_CLASSES; c++) {
@@ -292,7 +293,7 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     }
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
-    let blast_nodes = f32(max(model.options[o].blast_radius_chips, model.options[o].chips_per_node)) / cpn;
+    let blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / cpn;
     let delay = round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u);
     let ramp = round_days(x[OPT_RAMP_DAYS], 100000u);
     let burn_fail = 1.0 - x[OPT_BURN_IN_YIELD];
@@ -315,7 +316,7 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
     let res_frac = x[OPT_RESERVED_FRACTION];
     let mu_logit = log(u_mean / (1.0 - u_mean));
     let pflop_per_chip_hour = x[OPT_PEAK_BF16_PFLOPS] * x[OPT_MFU];
-    let job_chips_u = model.options[o].job_chips;
+    let job_chips_u = models[pt].options[o].job_chips;
     let job_frac = select(0.0, x[OPT_JOB_FRACTION], job_chips_u > 0u);
     let job_chips = f32(job_chips_u);
     let job_loss_hours = (x[OPT_RESTART_MINUTES] + 0.5 * tau) * (1.0 / 60.0);
@@ -403,7 +404,7 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
         }
         for (var i = 0u; i < n_out; i++) {
             let u = ds_next_u01(&es);
-            outage_left += sample_event(model.env.outage_hours, u);
+            outage_left += sample_event(models[pt].env.outage_hours, u);
         }
         let out_h = min(outage_left, 24.0);
         outage_left -= out_h;
@@ -501,10 +502,10 @@ fn simulate_option(path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
                 if (w[k] > 0.0) {
                     u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
                 }
-                let repair_h = sample_event(model.options[o].events[EV_REPAIR_BASE + k], u_rep);
+                let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
                 if ((hard_mask & (1u << k)) != 0u) {
                     hard += 1u;
-                    let rma = sample_event(model.options[o].events[EV_RMA_DAYS], ds_next_u01(&os));
+                    let rma = sample_event(models[pt].options[o].events[EV_RMA_DAYS], ds_next_u01(&os));
                     let rd = max(round_days(rma, RING_DAYS - 1u), 1u);
                     ring_parts[(t + rd) % RING_DAYS] += 1u;
                     if (spares > 0u) {

@@ -47,10 +47,13 @@ struct OptionParams {
     events: array<DistSpec, OPT_EV_COUNT>,
 }
 
-// The whole model as uploaded: `FlatModel` without the table, options padded to MAX_OPTIONS.
+// One model as uploaded: `FlatModel` without the table, options padded to MAX_OPTIONS, then
+// where its tables start in the table buffer (the models of one dispatch lie back to back in
+// the model buffer, their tables back to back in the table buffer; see `src/gpu/pack.rs`).
 struct Model {
     run: RunParams,
     env: EnvParams,
     corr: CorrParams,
     options: array<OptionParams, MAX_OPTIONS>,
+    table_base: u32,
 }

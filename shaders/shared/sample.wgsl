@@ -1,7 +1,12 @@
 // Samplers: inverse normal CDF (AS 241), normal CDF, inverse-CDF sampling of a DistSpec,
 // Poisson (inversion / PTRS) and binomial (inversion / BTRS) counts from a DayStream.
 // Rust twin: src/sample.rs — same formulas, same operation order, same draws in the same
-// order, same loop caps. Needs `table` (the model's quantile tables) bound by the kernel.
+// order, same loop caps. Needs `table` (the quantile tables of every model of the dispatch,
+// back to back) bound by the kernel.
+
+// Where the tables of the model being simulated start in `table` (set once per invocation by
+// the kernel): `table[table_base + aux ..]` is the CPU's `&model.table[aux ..]`.
+var<private> table_base: u32;
 
 const LN_2PI: f32 = 1.8378770664093455;
 const FRAC_1_SQRT_2: f32 = 0.7071067811865476;
@@ -101,19 +106,19 @@ fn sample_dist(d: DistSpec, u_in: f32) -> f32 {
             let t = u * f32(n);
             let i = min(to_u32_sat(t), n - 1u);
             let f = t - f32(i);
-            let a = table[d.aux + i];
-            let b = table[d.aux + i + 1u];
+            let a = table[table_base + d.aux + i];
+            let b = table[table_base + d.aux + i + 1u];
             x = a + f * (b - a);
         }
         case KIND_DISCRETE: {
             let n = clamp(to_u32_sat(p0), 1u, MAX_DISCRETE);
             var j = 0u;
             for (var i = 0u; i < MAX_DISCRETE - 1u; i++) {
-                if (i + 1u < n && table[d.aux + i] <= u) {
+                if (i + 1u < n && table[table_base + d.aux + i] <= u) {
                     j += 1u;
                 }
             }
-            x = table[d.aux + n + j];
+            x = table[table_base + d.aux + n + j];
         }
         default: {}
     }

@@ -1,4 +1,5 @@
-//! The command line: `fleetsim [run] [SCENARIO]`, `validate`, `catalog`, `adapters`. Parses
+//! The command line: `fleetsim [run] [SCENARIO]`, `sweep`, `sensitivity`, `spares`, `validate`,
+//! `catalog`, `adapters`. Parses
 //! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
@@ -6,7 +7,11 @@ mod adapters;
 mod bench;
 mod engines;
 pub mod format;
+mod planning;
 mod run;
+mod sensitivity;
+mod spares;
+mod sweep;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,6 +20,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub use run::run;
+pub use sensitivity::SensitivityArgs;
+pub use spares::SparesArgs;
+pub use sweep::SweepArgs;
 
 /// Exit code for bad input: config errors, refused overwrites, impossible requests (an
 /// adapter name that matches nothing, `--adapter` with `--backend cpu`, f64 on the GPU).
@@ -91,6 +99,15 @@ pub enum Command {
         /// Show every field of this entry.
         entry: Option<String>,
     },
+    /// Run a scenario over a grid or Latin hypercube of inputs (a sweep file) and report
+    /// where the decision between two options flips.
+    Sweep(SweepArgs),
+    /// Which assumption moves the result most: a tornado (each uncertain input at P10 / P90,
+    /// the others at their medians) and Spearman rank correlations over sampled paths.
+    Sensitivity(SensitivityArgs),
+    /// The smallest hot-spare pool per option meeting an availability target at a stated
+    /// confidence, and its cost.
+    Spares(SparesArgs),
     /// List the GPU adapters wgpu finds (API, device type, driver, limits) and say which one
     /// `--backend auto` and `--backend gpu` would use.
     Adapters {
@@ -170,6 +187,14 @@ pub struct RunArgs {
     /// No progress bar or notes; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run batches of paths until the relative standard error (se / |mean|) of every option's
+    /// mean NPV is at most X (0 < X <= 1), or --max-paths; --paths is then the first batch
+    /// (default 1,000). The result equals a plain run of the paths it used.
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
+    pub target_se: Option<f64>,
+    /// Most paths a --target-se run may use (default 10,000,000).
+    #[arg(long, value_name = "N", requires = "target_se")]
+    pub max_paths: Option<u32>,
     /// Paths per engine call (default: what the engine prefers; results do not depend on it).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk: Option<u32>,
@@ -187,6 +212,8 @@ impl Default for RunArgs {
             per_path: false,
             force: false,
             quiet: false,
+            target_se: None,
+            max_paths: None,
             chunk: None,
         }
     }
@@ -221,8 +248,11 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Run(a)) => run(&a),
         Some(Command::Validate { scenario }) => run::validate(&scenario),
         Some(Command::Catalog { entry }) => run::catalog(entry.as_deref()),
+        Some(Command::Sensitivity(a)) => sensitivity::sensitivity(&a),
+        Some(Command::Spares(a)) => spares::spares(&a),
         Some(Command::Adapters { json }) => adapters::adapters(json),
         Some(Command::Bench(b)) => bench::bench(&b),
+        Some(Command::Sweep(a)) => sweep::sweep(&a),
     }
 }
 

@@ -12,15 +12,51 @@ use super::format::{days, group_thousands, pct, qty, table, usd};
 use super::{CliError, RunArgs};
 use crate::config::{self, Scenario};
 use crate::engine::{
-    EngineError, PathBlock, Precision, WithFallback, run_paths, run_paths_with_fallback,
+    EngineError, FallbackEvent, PathBlock, Precision, WithFallback, run_path_range,
+    run_path_range_with_fallback,
 };
 use crate::export::{self, PerPathWriter};
+use crate::model::outputs::idx;
 use crate::stats::{RunAggregate, RunSummary};
 
 /// Paths simulated when neither the command line nor the scenario says.
 pub const DEFAULT_PATHS: u32 = 20_000;
 /// Seed used when neither the command line nor the scenario says.
 pub const DEFAULT_SEED: u64 = 1;
+/// First batch of a `--target-se` run when `--paths` is not given.
+pub const TARGET_SE_FIRST_BATCH: u32 = 1_000;
+/// Default `--max-paths` of a `--target-se` run.
+pub const DEFAULT_MAX_PATHS: u32 = 10_000_000;
+
+/// The headline of `--target-se`: the largest relative standard error (se / |mean|) of the
+/// mean NPV over the options; infinite while some option has fewer than two paths or a zero
+/// mean.
+pub fn headline_relative_se(agg: &RunAggregate) -> f64 {
+    (0..agg.n_options())
+        .map(|o| {
+            agg.summary(o, idx::NPV_USD)
+                .and_then(|s| {
+                    let m = s.moments();
+                    Some(m.se()? / m.mean()?.abs())
+                })
+                .filter(|r| r.is_finite())
+                .unwrap_or(f64::INFINITY)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Paths of the next `--target-se` batch end: enough for `rse` to reach `target` if the
+/// standard error falls as `1 / sqrt(n)` (plus 5 %), at most 4x the paths done, at most `max`.
+pub fn next_batch_end(done: u32, rse: f64, target: f64, max: u32) -> u32 {
+    let need = if rse.is_finite() {
+        (done as f64 * (rse / target).powi(2) * 1.05).ceil()
+    } else {
+        f64::INFINITY
+    };
+    let cap = (done as f64 * 4.0).min(max as f64);
+    need.clamp(done as f64 + 1.0, cap.max(done as f64 + 1.0))
+        .min(max as f64) as u32
+}
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
     match path {
@@ -70,9 +106,24 @@ pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
 /// `fleetsim run` (and `fleetsim` with no arguments).
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let (scenario, origin) = load(args.scenario.as_deref())?;
-    let paths = match args.paths {
-        Some(p) => p,
-        None => scenario
+    let target_se = match args.target_se {
+        None => None,
+        Some(x) if x.is_finite() && x > 0.0 && x <= 1.0 => Some(x),
+        Some(x) => {
+            return Err(CliError::input(format!(
+                "--target-se {x}: must be a relative standard error in (0, 1]"
+            )));
+        }
+    };
+    let max_paths = args.max_paths.unwrap_or(DEFAULT_MAX_PATHS);
+    if max_paths == 0 {
+        return Err(CliError::input("--max-paths must be at least 1"));
+    }
+    let paths = match (args.paths, target_se) {
+        (Some(p), Some(_)) => p.min(max_paths),
+        (None, Some(_)) => TARGET_SE_FIRST_BATCH.min(max_paths),
+        (Some(p), None) => p,
+        (None, None) => scenario
             .paths
             .map(|p| p.min(u32::MAX as u64) as u32)
             .unwrap_or(DEFAULT_PATHS),
@@ -119,51 +170,84 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     };
     let mut write_err = None;
     let start = Instant::now();
-    let sink = |block: &PathBlock| {
-        agg.add_block(block);
-        if let Some(w) = per_path.as_mut()
-            && write_err.is_none()
-            && let Err(e) = w.write_block(block)
-        {
-            write_err = Some(e.to_string());
-        }
-    };
-    let progress = |done| bar.set_position(done as u64);
     // The primary engine's chunk; a fallback keeps the same boundaries.
     let chunk = args
         .chunk
         .unwrap_or_else(|| engines.primary.chunk_paths(model.run.n_options));
-    let outcome = match &engines.fallback {
-        Some(fallback) => run_paths_with_fallback(
-            WithFallback {
-                primary: engines.primary.as_ref(),
-                fallback: fallback.as_ref(),
-            },
-            &model,
-            paths,
-            chunk,
-            sink,
-            progress,
-            |ev| {
-                // A warning, not a note: printed even with --quiet.
-                bar.suspend(|| {
-                    eprintln!(
-                        "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {paths} paths); summary.json records this",
-                        ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
-                    )
-                })
-            },
-        ),
-        None => run_paths(
-            engines.primary.as_ref(),
-            &model,
-            paths,
-            chunk,
-            sink,
-            progress,
-        )
-        .map(|()| None),
+    let mut done = 0u32;
+    let mut end = paths;
+    let mut fallback: Option<FallbackEvent> = None;
+    let mut batches = Vec::new();
+    let outcome = loop {
+        bar.set_length(end as u64);
+        let sink = |block: &PathBlock| {
+            agg.add_block(block);
+            if let Some(w) = per_path.as_mut()
+                && write_err.is_none()
+                && let Err(e) = w.write_block(block)
+            {
+                write_err = Some(e.to_string());
+            }
+        };
+        let progress = |d| bar.set_position(d as u64);
+        let r = match (&engines.fallback, &fallback) {
+            (Some(fb), None) => run_path_range_with_fallback(
+                WithFallback {
+                    primary: engines.primary.as_ref(),
+                    fallback: fb.as_ref(),
+                },
+                &model,
+                done..end,
+                chunk,
+                sink,
+                progress,
+                |ev| {
+                    // A warning, not a note: printed even with --quiet.
+                    bar.suspend(|| {
+                        eprintln!(
+                            "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {end} paths); summary.json records this",
+                            ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
+                        )
+                    })
+                },
+            ),
+            // After a fallback, later batches run on the fallback engine.
+            (Some(fb), Some(_)) => {
+                run_path_range(fb.as_ref(), &model, done..end, chunk, sink, progress).map(|()| None)
+            }
+            (None, _) => run_path_range(
+                engines.primary.as_ref(),
+                &model,
+                done..end,
+                chunk,
+                sink,
+                progress,
+            )
+            .map(|()| None),
+        };
+        match r {
+            Err(e) => break Err(e),
+            Ok(ev) => {
+                if fallback.is_none() {
+                    fallback = ev;
+                }
+            }
+        }
+        done = end;
+        let Some(x) = target_se else {
+            break Ok(());
+        };
+        let rse = headline_relative_se(&agg);
+        batches.push(serde_json::json!({ "paths": done, "relative_se": finite(rse) }));
+        if rse <= x || done >= max_paths || write_err.is_some() {
+            break Ok(());
+        }
+        end = next_batch_end(done, rse, x, max_paths);
     };
+    if let Some(ev) = fallback.as_mut() {
+        ev.paths_on_fallback = done - ev.at_path;
+    }
+    let paths = done;
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let failure = match (outcome, write_err) {
@@ -175,20 +259,29 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             )))
         }
         (Err(e), _) => Err(CliError::runtime(e.to_string())),
-        (Ok(_), Some(e)) => Err(CliError::runtime(e)),
-        (Ok(fb), None) => Ok(fb),
+        (Ok(()), Some(e)) => Err(CliError::runtime(e)),
+        (Ok(()), None) => Ok(()),
     };
-    let fallback = match failure {
-        Ok(fb) => fb,
-        Err(e) => {
-            if let Some(w) = per_path.take()
-                && let Err(d) = w.discard()
-            {
-                eprintln!("fleetsim: error: could not delete partial per-path files: {d}");
-            }
-            return Err(e);
+    if let Err(e) = failure {
+        if let Some(w) = per_path.take()
+            && let Err(d) = w.discard()
+        {
+            eprintln!("fleetsim: error: could not delete partial per-path files: {d}");
         }
-    };
+        return Err(e);
+    }
+    let convergence = target_se.map(|x| {
+        let achieved = headline_relative_se(&agg);
+        serde_json::json!({
+            "headline": "npv_usd: the largest se / |mean| over the options",
+            "target_relative_se": x,
+            "achieved_relative_se": finite(achieved),
+            "reached": achieved <= x,
+            "paths": paths,
+            "max_paths": max_paths,
+            "batches": batches,
+        })
+    });
     let summary = agg.finish(&names);
     let path_days = paths as f64 * horizon_days as f64;
 
@@ -222,6 +315,19 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         println!();
         print!("{}", comparison_table(&summary, &names, horizon_days));
+        if let Some(x) = target_se {
+            let achieved = headline_relative_se(&agg);
+            println!(
+                "\nrelative standard error of mean NPV (largest over the options): {:.3}% after {paths} paths, target {:.3}%{}",
+                100.0 * achieved,
+                100.0 * x,
+                if achieved <= x {
+                    String::new()
+                } else {
+                    format!(" NOT reached (--max-paths {max_paths})")
+                }
+            );
+        }
     }
 
     if let Some(dir) = &args.out {
@@ -239,6 +345,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             "gpu_adapter": engines.gpu,
             "precision": info.precision,
             "fallback": fallback,
+            "target_se": convergence,
             "wall_time_s": wall,
             "path_days_per_s": path_days / wall,
             "fleet_days_per_s": path_days * names.len() as f64 / wall,
@@ -255,6 +362,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// `Some(x)` when finite: summary.json never holds NaN or infinity.
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
 }
 
 /// `f32` / `f64`.
@@ -362,6 +474,20 @@ pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> 
 
 #[cfg(test)]
 mod tests {
+    use super::next_batch_end;
+
+    #[test]
+    fn batches_grow_towards_the_estimate_within_limits() {
+        // rse 2x the target: 4x the paths (+5 %), capped at 4x.
+        assert_eq!(next_batch_end(1000, 0.02, 0.01, 10_000_000), 4000);
+        // rse 1.1x the target: 1.21 x 1.05 = 1.2705x.
+        assert_eq!(next_batch_end(1000, 0.011, 0.01, 10_000_000), 1271);
+        // Never beyond --max-paths, always at least one more path.
+        assert_eq!(next_batch_end(1000, 0.5, 0.01, 2500), 2500);
+        assert_eq!(next_batch_end(1000, 0.010_000_01, 0.01, 10_000), 1051);
+        assert_eq!(next_batch_end(7, f64::INFINITY, 0.01, 100), 28);
+    }
+
     #[test]
     fn thousands_are_grouped() {
         assert_eq!(super::group_thousands(13_840), "13,840");

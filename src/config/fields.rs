@@ -28,7 +28,7 @@ pub(super) fn range_text(s: &FieldSpec) -> String {
 }
 
 /// Reads a plain number or a distribution table, without range checks.
-pub(super) fn parse_dist(node: &Node, path: &str, unit: &str, iss: &mut Issues) -> Option<Dist> {
+pub fn parse_dist(node: &Node, path: &str, unit: &str, iss: &mut Issues) -> Option<Dist> {
     match &node.v {
         Val::Int(i) => Some(Dist::Fixed { value: *i as f64 }),
         Val::Float(x) => {

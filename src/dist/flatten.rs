@@ -2,9 +2,52 @@
 //! ([`Dist::to_spec`]) and per-event durations as mean-preserving quantile tables
 //! ([`Dist::to_event_spec`]).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use super::special::phi;
 use super::{Dist, EVENT_TABLE_INTERVALS, PERT_TABLE_INTERVALS, Z90};
 use crate::model::params::{DistSpec, kind};
+
+/// A flattened distribution with its table (offsets relative to the table's start).
+type Flattened = Arc<(DistSpec, Vec<f32>)>;
+
+/// Tables built so far, keyed by everything that determines them. A PERT input table costs
+/// ~255 beta quantiles and a PERT event table ~1,500 (tens of milliseconds together), and a
+/// sweep or a tornado flattens the same distributions for every point.
+static TABLES: OnceLock<Mutex<HashMap<String, Flattened>>> = OnceLock::new();
+
+/// Entries kept before the cache starts over (a few MB at most).
+const TABLE_CACHE_ENTRIES: usize = 4096;
+
+/// `build` into a fresh table, memoised under `key`; appends the table to `table` and
+/// rebases the spec's table offset. The result is the same as calling `build(table)`.
+fn memoised(
+    key: String,
+    table: &mut Vec<f32>,
+    build: impl FnOnce(&mut Vec<f32>) -> DistSpec,
+) -> DistSpec {
+    let cache = TABLES.get_or_init(Default::default);
+    let hit = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+    let entry = hit.unwrap_or_else(|| {
+        let mut own = Vec::new();
+        let spec = build(&mut own);
+        let e = Arc::new((spec, own));
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= TABLE_CACHE_ENTRIES {
+                c.clear();
+            }
+            c.insert(key, e.clone());
+        }
+        e
+    });
+    let (mut spec, own) = (entry.0, &entry.1);
+    if !own.is_empty() {
+        spec.aux += table.len() as u32;
+        table.extend_from_slice(own);
+    }
+    spec
+}
 
 impl Dist {
     /// Flattens into the [`DistSpec`] the engines sample (see `crate::sample::sample_dist`),
@@ -27,6 +70,14 @@ impl Dist {
     ///   needs), drops zero weights, appends the normalised cumulative weights (last exactly
     ///   1.0) then the values, and emits [`kind::DISCRETE`] with `aux` = offset, `p0` = count.
     pub fn to_spec(&self, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
+        if matches!(self, Dist::Pert { .. }) {
+            let key = format!("input {self:?} {lo:?} {hi:?}");
+            return memoised(key, table, |t| self.to_spec_uncached(lo, hi, t));
+        }
+        self.to_spec_uncached(lo, hi, table)
+    }
+
+    fn to_spec_uncached(&self, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
         let mut spec = DistSpec {
             kind: kind::FIXED,
             aux: 0,
@@ -117,6 +168,17 @@ impl Dist {
     /// the table keeps the distribution's mean (up to the clamp to `[lo, hi]` and the O(1/N^2)
     /// interpolation error inside intervals, bounded by a test).
     pub fn to_event_spec(&self, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
+        if matches!(
+            self,
+            Dist::Normal { .. } | Dist::Lognormal { .. } | Dist::Pert { .. }
+        ) {
+            let key = format!("event {self:?} {lo:?} {hi:?}");
+            return memoised(key, table, |t| self.to_event_spec_uncached(lo, hi, t));
+        }
+        self.to_event_spec_uncached(lo, hi, table)
+    }
+
+    fn to_event_spec_uncached(&self, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
         let n = EVENT_TABLE_INTERVALS;
         let tabulated = matches!(
             self,
@@ -214,4 +276,49 @@ fn f32_up(x: f64) -> f32 {
     let c = x.clamp(f32::MIN as f64, f32::MAX as f64);
     let y = c as f32;
     if (y as f64) < c { y.next_up() } else { y }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memoised_tables_equal_fresh_ones_at_any_offset() {
+        let dists = [
+            Dist::Pert {
+                lo: 1.0,
+                mode: 2.0,
+                hi: 7.0,
+            },
+            Dist::Lognormal {
+                median: 3.0,
+                p90: 9.0,
+            },
+            Dist::Normal {
+                mean: 5.0,
+                sd: 1.0,
+                lo: Some(2.0),
+                hi: None,
+            },
+        ];
+        for d in &dists {
+            for prefix in [0usize, 17] {
+                let mut fresh = vec![-1.0f32; prefix];
+                let want_in = d.to_spec_uncached(0.0, 100.0, &mut fresh);
+                let want_ev = d.to_event_spec_uncached(0.0, 100.0, &mut fresh);
+                // Twice: the first call fills the cache, the second reads it.
+                for _ in 0..2 {
+                    let mut t = vec![-1.0f32; prefix];
+                    let got_in = d.to_spec(0.0, 100.0, &mut t);
+                    let got_ev = d.to_event_spec(0.0, 100.0, &mut t);
+                    assert_eq!((got_in, got_ev), (want_in, want_ev), "{d:?}");
+                    assert_eq!(
+                        t.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        fresh.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                        "{d:?}"
+                    );
+                }
+            }
+        }
+    }
 }

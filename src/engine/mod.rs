@@ -301,17 +301,62 @@ pub fn run_paths_with_fallback(
     model: &FlatModel,
     n_paths: u32,
     chunk: u32,
+    sink: impl FnMut(&PathBlock),
+    progress: impl FnMut(u32),
+    on_fallback: impl FnOnce(&FallbackEvent),
+) -> Result<Option<FallbackEvent>, EngineError> {
+    run_path_range_with_fallback(
+        engines,
+        model,
+        0..n_paths,
+        chunk,
+        sink,
+        progress,
+        on_fallback,
+    )
+}
+
+/// Like [`run_paths`] for paths `paths` only: a run continued in batches (`fleetsim run
+/// --target-se`) feeds the same blocks, in path order, as one run of `0 .. paths.end`.
+pub fn run_path_range(
+    engine: &dyn Engine,
+    model: &FlatModel,
+    paths: std::ops::Range<u32>,
+    chunk: u32,
+    mut sink: impl FnMut(&PathBlock),
+    mut progress: impl FnMut(u32),
+) -> Result<(), EngineError> {
+    run_chunks(
+        engine,
+        model,
+        paths.start,
+        paths.end,
+        chunk,
+        &mut sink,
+        &mut progress,
+    )
+    .map_err(|(_, e)| e)
+}
+
+/// Like [`run_paths_with_fallback`] for paths `paths` only (see [`run_path_range`]); the
+/// event's `paths_on_fallback` counts the paths of this range the fallback ran.
+pub fn run_path_range_with_fallback(
+    engines: WithFallback<'_>,
+    model: &FlatModel,
+    paths: std::ops::Range<u32>,
+    chunk: u32,
     mut sink: impl FnMut(&PathBlock),
     mut progress: impl FnMut(u32),
     on_fallback: impl FnOnce(&FallbackEvent),
 ) -> Result<Option<FallbackEvent>, EngineError> {
     let WithFallback { primary, fallback } = engines;
-    match run_chunks(primary, model, 0, n_paths, chunk, &mut sink, &mut progress) {
+    let (from, to) = (paths.start, paths.end);
+    match run_chunks(primary, model, from, to, chunk, &mut sink, &mut progress) {
         Ok(()) => Ok(None),
         Err((at_path, EngineError::Backend(reason))) => {
             let event = FallbackEvent {
                 at_path,
-                paths_on_fallback: n_paths - at_path,
+                paths_on_fallback: to - at_path,
                 reason,
                 from: primary.info(),
                 to: fallback.info(),
@@ -321,7 +366,7 @@ pub fn run_paths_with_fallback(
                 fallback,
                 model,
                 at_path,
-                n_paths,
+                to,
                 chunk,
                 &mut sink,
                 &mut progress,

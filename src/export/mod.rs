@@ -1,14 +1,15 @@
 //! Writing results for analysts (pandas, DuckDB, spreadsheets): summary.json, summary.csv and
 //! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
-//! ([`PerPathWriter`]). No existing file is overwritten unless `force` is set.
+//! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
+//! per_path.parquet and sweep.parquet. No existing file is overwritten unless `force` is set.
 
 mod per_path;
+pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use per_path::{
-    PARQUET_ROW_GROUP_ROWS, PerPathFormats, PerPathWriter, per_path_parquet_schema,
-};
+pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
+pub use table::{ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -90,7 +91,7 @@ pub enum ExportError {
     },
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_path_buf(),
         source,
@@ -117,7 +118,11 @@ pub fn check_not_existing(dir: &Path, files: &[&str], force: bool) -> Result<(),
 
 /// Creates `dir` if missing and checks that none of `files` exists there (unless `force`),
 /// before anything is written, so a refused export leaves no partial output behind.
-fn prepare(dir: &Path, files: &[&str], force: bool) -> Result<Vec<PathBuf>, ExportError> {
+pub(crate) fn prepare(
+    dir: &Path,
+    files: &[&str],
+    force: bool,
+) -> Result<Vec<PathBuf>, ExportError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     check_not_existing(dir, files, force)?;
     Ok(files.iter().map(|f| dir.join(f)).collect())
@@ -125,7 +130,7 @@ fn prepare(dir: &Path, files: &[&str], force: bool) -> Result<Vec<PathBuf>, Expo
 
 /// Opens `path` for writing: truncating with `force`, otherwise only if it does not exist
 /// (atomically, so a file appearing since [`prepare`] is still not overwritten).
-pub fn open(path: &Path, force: bool) -> Result<File, ExportError> {
+pub(crate) fn open(path: &Path, force: bool) -> Result<File, ExportError> {
     let mut o = OpenOptions::new();
     o.write(true);
     if force {
@@ -162,7 +167,7 @@ pub fn format_f64(x: f64) -> String {
     }
 }
 
-fn opt(x: Option<f64>) -> String {
+pub(crate) fn opt(x: Option<f64>) -> String {
     x.map(format_f64).unwrap_or_default()
 }
 

@@ -3,22 +3,13 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
-use parquet::errors::ParquetError;
-use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::parser::parse_message_type;
-use parquet::schema::types::ColumnPath;
+use parquet::data_type::ByteArray;
 
+use super::table::{ColumnKind, ParquetTable, parquet_schema};
 use super::{ExportError, format_f64, io_err, names, open, prepare};
 use crate::engine::PathBlock;
 use crate::model::outputs::metrics_for;
-
-/// Rows buffered per Parquet row group (the last group may be smaller).
-pub const PARQUET_ROW_GROUP_ROWS: usize = 65_536;
 
 /// Which per-path files to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,66 +34,21 @@ impl Default for PerPathFormats {
 /// syntax: `path` INT64 required, `option` UTF8 string required, then one OPTIONAL DOUBLE per
 /// metric of [`metrics_for`]`(n_years)`, null where the metric is undefined on that path.
 pub fn per_path_parquet_schema(n_years: usize) -> String {
-    let mut s = String::from(
-        "message fleetsim_per_path {\n  REQUIRED INT64 path;\n  REQUIRED BYTE_ARRAY option (STRING);\n",
+    parquet_schema("fleetsim_per_path", &per_path_columns(n_years))
+}
+
+/// The columns of per_path.parquet: `path`, `option`, then one per metric.
+fn per_path_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
+    let mut c = vec![
+        ("path".to_string(), ColumnKind::Int64),
+        ("option".to_string(), ColumnKind::Text),
+    ];
+    c.extend(
+        metrics_for(n_years)
+            .into_iter()
+            .map(|(_, _, n)| (n, ColumnKind::Double)),
     );
-    for (_, _, name) in metrics_for(n_years) {
-        s.push_str(&format!("  OPTIONAL DOUBLE {name};\n"));
-    }
-    s.push('}');
-    s
-}
-
-struct ParquetSink {
-    path: PathBuf,
-    writer: SerializedFileWriter<File>,
-    paths: Vec<i64>,
-    options: Vec<ByteArray>,
-    /// Defined values only, per metric column.
-    values: Vec<Vec<f64>>,
-    /// Definition levels per metric column (1 = defined, 0 = null).
-    defs: Vec<Vec<i16>>,
-}
-
-impl ParquetSink {
-    fn rows(&self) -> usize {
-        self.paths.len()
-    }
-
-    fn flush(&mut self) -> Result<(), ParquetError> {
-        if self.paths.is_empty() {
-            return Ok(());
-        }
-        let mut rg = self.writer.next_row_group()?;
-        let mut k = 0usize;
-        while let Some(mut col) = rg.next_column()? {
-            match k {
-                0 => {
-                    col.typed::<Int64Type>()
-                        .write_batch(&self.paths, None, None)?;
-                }
-                1 => {
-                    col.typed::<ByteArrayType>()
-                        .write_batch(&self.options, None, None)?;
-                }
-                _ => {
-                    col.typed::<DoubleType>().write_batch(
-                        &self.values[k - 2],
-                        Some(&self.defs[k - 2]),
-                        None,
-                    )?;
-                }
-            }
-            col.close()?;
-            k += 1;
-        }
-        rg.close()?;
-        self.paths.clear();
-        self.options.clear();
-        self.values.iter_mut().for_each(Vec::clear);
-        self.defs.iter_mut().for_each(Vec::clear);
-        Ok(())
-    }
+    c
 }
 
 /// Streams per-path outputs to `dir/per_path.csv` and `dir/per_path.parquet`.
@@ -111,7 +57,7 @@ impl ParquetSink {
 /// config order: `path` (integer), `option` (name), then one column per metric of
 /// [`metrics_for`]`(n_years)` (record order, yearly cash flows last). Undefined values are
 /// empty CSV cells and Parquet nulls; CSV numbers are written with round-trip precision
-/// ([`format_f64`]). Parquet row groups hold [`PARQUET_ROW_GROUP_ROWS`] rows, uncompressed.
+/// ([`format_f64`]). Parquet row groups hold [`super::PARQUET_ROW_GROUP_ROWS`] rows, uncompressed.
 /// Call [`finish`](Self::finish): a writer dropped without it leaves an unreadable Parquet
 /// file.
 pub struct PerPathWriter {
@@ -119,7 +65,7 @@ pub struct PerPathWriter {
     option_bytes: Vec<ByteArray>,
     metric_idx: Vec<usize>,
     csv: Option<(PathBuf, csv::Writer<File>)>,
-    parquet: Option<ParquetSink>,
+    parquet: Option<ParquetTable>,
     rows: u64,
 }
 
@@ -171,32 +117,12 @@ impl PerPathWriter {
 
         let parquet = if formats.parquet {
             let p = paths.next().unwrap();
-            let perr = |p: &Path| {
-                let p = p.to_path_buf();
-                move |source| ExportError::Parquet { path: p, source }
-            };
-            let schema =
-                Arc::new(parse_message_type(&per_path_parquet_schema(n_years)).map_err(perr(&p))?);
-            let props = WriterProperties::builder()
-                .set_created_by(format!("fleetsim {}", env!("CARGO_PKG_VERSION")))
-                .set_key_value_metadata(Some(vec![KeyValue::new(
-                    "fleetsim_version".to_string(),
-                    env!("CARGO_PKG_VERSION").to_string(),
-                )]))
-                .set_dictionary_enabled(false)
-                .set_column_dictionary_enabled(ColumnPath::from("option"), true)
-                .build();
-            let file = open(&p, force)?;
-            let writer =
-                SerializedFileWriter::new(file, schema, Arc::new(props)).map_err(perr(&p))?;
-            Some(ParquetSink {
-                path: p,
-                writer,
-                paths: Vec::new(),
-                options: Vec::new(),
-                values: vec![Vec::new(); metrics.len()],
-                defs: vec![Vec::new(); metrics.len()],
-            })
+            Some(ParquetTable::create(
+                &p,
+                "fleetsim_per_path",
+                &per_path_columns(n_years),
+                force,
+            )?)
         } else {
             None
         };
@@ -238,23 +164,12 @@ impl PerPathWriter {
                     })?;
                 }
                 if let Some(pq) = &mut self.parquet {
-                    pq.paths.push(path);
-                    pq.options.push(self.option_bytes[o].clone());
+                    pq.int(0, path);
+                    pq.text(1, self.option_bytes[o].clone());
                     for (k, &m) in self.metric_idx.iter().enumerate() {
-                        let v = rec[m];
-                        if v.is_finite() {
-                            pq.values[k].push(v);
-                            pq.defs[k].push(1);
-                        } else {
-                            pq.defs[k].push(0);
-                        }
+                        pq.double(k + 2, rec[m]);
                     }
-                    if pq.rows() >= PARQUET_ROW_GROUP_ROWS {
-                        pq.flush().map_err(|source| ExportError::Parquet {
-                            path: pq.path.clone(),
-                            source,
-                        })?;
-                    }
+                    pq.end_row()?;
                 }
                 self.rows += 1;
             }
@@ -277,8 +192,7 @@ impl PerPathWriter {
             paths.push(p);
         }
         if let Some(pq) = self.parquet {
-            drop(pq.writer);
-            paths.push(pq.path);
+            paths.push(pq.abandon());
         }
         let mut first_err = None;
         for p in paths {
@@ -298,14 +212,8 @@ impl PerPathWriter {
             w.flush().map_err(io_err(&p))?;
             out.push(p);
         }
-        if let Some(mut pq) = self.parquet {
-            let perr = |p: &Path| {
-                let p = p.to_path_buf();
-                move |source| ExportError::Parquet { path: p, source }
-            };
-            pq.flush().map_err(perr(&pq.path))?;
-            pq.writer.close().map_err(perr(&pq.path))?;
-            out.push(pq.path);
+        if let Some(pq) = self.parquet {
+            out.push(pq.finish()?);
         }
         Ok(out)
     }

@@ -6,6 +6,37 @@ use std::time::Duration;
 
 use super::shaders::WORKGROUP_SIZE;
 
+/// The per-dispatch uniform (`Chunk` in `shaders/simulate.wgsl`, layout checked by
+/// `tests/gpu_layout.rs`): which invocations of a call one dispatch runs, over which days.
+/// A call simulates paths `first_path .. first_path + n_paths` of each of its points; its
+/// invocations are numbered point-major (`(point * n_paths + path - first_path) * n_options +
+/// option`, the layout of the call's blocks one after another) and a dispatch runs
+/// `first_inv .. first_inv + n_inv` of them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ChunkParams {
+    /// The call's first path (the same for every point).
+    pub first_path: u32,
+    /// Paths per point in the call.
+    pub n_paths: u32,
+    /// Options per path.
+    pub n_options: u32,
+    /// Always 2: the runtime trip count of the kernel's loop-limit probe.
+    pub probe_iters: u32,
+    /// First day this dispatch simulates.
+    pub t0: u32,
+    /// Day after the last one this dispatch simulates.
+    pub t1: u32,
+    /// The bits of 1.0f32 (the kernel's opaque 1.0 that keeps Kahan sums from being folded).
+    pub one_bits: u32,
+    /// The dispatch's first invocation in the call's numbering.
+    pub first_inv: u32,
+    /// Invocations in the dispatch.
+    pub n_inv: u32,
+    /// Padding to a multiple of 16 bytes (uniform buffer layout).
+    pub _pad: [u32; 3],
+}
+
 /// Wall time one dispatch aims at: far below any watchdog (Windows TDR fires at about 2 s).
 pub const TARGET_DISPATCH: Duration = Duration::from_millis(200);
 /// Invocations (path x option) of the first dispatch, before the speed is known.

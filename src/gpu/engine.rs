@@ -8,12 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::context::GpuContext;
-use super::dispatch::{FIRST_DISPATCH_INVOCATIONS, dispatch_size, workgroup_grid};
+use super::dispatch::{ChunkParams, FIRST_DISPATCH_INVOCATIONS, dispatch_size, workgroup_grid};
 use super::error::GpuError;
+use super::pack::{MAX_POINTS_PER_GROUP, Packed, groups, pack};
 use super::shaders::{Kernel, STATE_WORDS, WORKGROUP_SIZE};
 use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::N_OUT;
-use crate::model::params::{FlatModel, MAX_OPTIONS, OptionParams};
+use crate::model::params::{FlatModel, MAX_OPTIONS};
+
+pub use super::pack::model_bytes;
 
 /// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 148 B = 74 MiB).
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
@@ -26,7 +29,7 @@ pub const SOFTWARE_WINDOW_DAYS: u32 = 365;
 /// Bytes of one invocation's carried-over state.
 const STATE_BYTES: u64 = STATE_WORDS as u64 * 4;
 /// Bytes of the per-dispatch uniform (`Chunk` in simulate.wgsl).
-const CHUNK_BYTES: u64 = 32;
+const CHUNK_BYTES: u64 = std::mem::size_of::<ChunkParams>() as u64;
 
 /// Most paths per chunk the GPU engine asks the driver for (a chunk's host block is about
 /// 300 B per path and option: 2^17 paths x 2 options = 78 MB).
@@ -53,34 +56,45 @@ pub struct GpuTimings {
     pub invocations: u64,
 }
 
-/// Buffers and the bind group for one uploaded model.
+/// The uploaded models of the current dispatch group and the buffers they are bound with.
 struct Resident {
-    model_bytes: Vec<u8>,
-    table: Vec<f32>,
+    packed: Packed,
     model_buf: wgpu::Buffer,
     table_buf: wgpu::Buffer,
     out_buf: wgpu::Buffer,
     staging: wgpu::Buffer,
     chunk_buf: wgpu::Buffer,
     status_buf: wgpu::Buffer,
-    _state_buf: wgpu::Buffer,
+    state_buf: wgpu::Buffer,
     /// Whether the state buffer can hold every invocation's state (windowed runs).
     windowed: bool,
     bind_group: wgpu::BindGroup,
+}
+
+/// What the measured speed was measured on: models of this shape (options, horizon, windowed)
+/// and at most this fleet size (see [`fleet_size`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Pace {
+    shape: (u32, u32, bool),
+    fleet: f64,
 }
 
 struct State {
     resident: Option<Resident>,
     /// Days per dispatch window (0 = the whole horizon in one dispatch).
     window_days: u32,
-    /// Measured seconds per invocation (path x option) of the current model, if known.
+    /// Measured seconds per invocation (path x option) of the current models, if known.
     secs_per_invocation: Option<f64>,
+    /// What `secs_per_invocation` holds for.
+    pace: Option<Pace>,
     /// Invocations of the last dispatch (the growth limit carries over between blocks).
     last_invocations: u32,
     timings: GpuTimings,
 }
 
 /// Runs the fleet model on a GPU through wgpu (f32, same step function and RNG as the CPU).
+/// Several models (the points of a sweep) can share one dispatch: see
+/// [`Engine::simulate_points`] and `src/gpu/pack.rs`.
 pub struct GpuEngine {
     ctx: Arc<GpuContext>,
     pipeline: wgpu::ComputePipeline,
@@ -98,27 +112,32 @@ impl std::fmt::Debug for GpuEngine {
     }
 }
 
-/// The bytes of the kernel's `Model` struct: `FlatModel` without the table, options padded
-/// with zeros to `MAX_OPTIONS`.
-pub fn model_bytes(m: &FlatModel) -> Vec<u8> {
-    let mut v = Vec::with_capacity(
-        std::mem::size_of_val(&m.run)
-            + std::mem::size_of_val(&m.env)
-            + std::mem::size_of_val(&m.corr)
-            + MAX_OPTIONS * std::mem::size_of::<OptionParams>(),
-    );
-    v.extend_from_slice(bytemuck::bytes_of(&m.run));
-    v.extend_from_slice(bytemuck::bytes_of(&m.env));
-    v.extend_from_slice(bytemuck::bytes_of(&m.corr));
-    for o in 0..MAX_OPTIONS {
-        let p = m
-            .options
-            .get(o)
-            .copied()
-            .unwrap_or_else(bytemuck::Zeroable::zeroed);
-        v.extend_from_slice(bytemuck::bytes_of(&p));
+/// The largest fleet (nodes plus spares of one option) among `models`: the work of one
+/// invocation grows at most in proportion to it (failures per day), which is how a speed
+/// measured on some points is carried over to the next ones.
+fn fleet_size(models: &[&FlatModel]) -> f64 {
+    models
+        .iter()
+        .flat_map(|m| m.options.iter())
+        .map(|o| o.nodes as f64 + o.spare_nodes as f64)
+        .fold(1.0, f64::max)
+}
+
+/// Fails unless every model has the options and horizon of the first (the kernel numbers the
+/// invocations of a call with one option count and runs one day range per dispatch).
+fn check_same_shape(models: &[&FlatModel]) -> Result<(), GpuError> {
+    let Some(first) = models.first() else {
+        return Ok(());
+    };
+    for (i, m) in models.iter().enumerate() {
+        if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days {
+            return Err(GpuError::Other(format!(
+                "point {i} has {} options over {} days, point 0 {} over {}: the points of one dispatch must be variants of one scenario",
+                m.run.n_options, m.run.horizon_days, first.run.n_options, first.run.horizon_days
+            )));
+        }
     }
-    v
+    Ok(())
 }
 
 impl GpuEngine {
@@ -159,6 +178,7 @@ impl GpuEngine {
                 resident: None,
                 window_days,
                 secs_per_invocation: None,
+                pace: None,
                 last_invocations: FIRST_DISPATCH_INVOCATIONS,
                 timings: GpuTimings::default(),
             }),
@@ -195,63 +215,96 @@ impl GpuEngine {
         self.state.lock().map(|s| s.timings).unwrap_or_default()
     }
 
-    /// Uploads `m` unless it is already resident.
-    fn ensure_resident(&self, st: &mut State, m: &FlatModel) -> Result<(), GpuError> {
-        let bytes = model_bytes(m);
-        let windowed = st.window_days > 0 && st.window_days < m.run.horizon_days;
+    /// Bytes the model and table buffers may hold on this device.
+    fn max_model_bytes(&self) -> u64 {
+        let l = &self.ctx.limits;
+        l.max_storage_buffer_binding_size.min(l.max_buffer_size)
+    }
+
+    /// Uploads `models` (one dispatch group, variants of one scenario) unless they are
+    /// already resident. The output, status and state buffers are kept between groups; the
+    /// model and table buffers too when the new group fits in them.
+    fn ensure_resident(&self, st: &mut State, models: &[&FlatModel]) -> Result<(), GpuError> {
+        let first = models[0];
+        let windowed = st.window_days > 0 && st.window_days < first.run.horizon_days;
+        let packed = pack(models);
         if let Some(r) = &st.resident
-            && r.model_bytes == bytes
-            && r.table == m.table
+            && r.packed == packed
             && r.windowed == windowed
         {
             return Ok(());
         }
         let t0 = Instant::now();
-        st.secs_per_invocation = None;
-        st.last_invocations = FIRST_DISPATCH_INVOCATIONS;
-        // Another model of the same shape (a sweep's next point): rewrite the model and table
-        // in place and keep the output, staging and state buffers, whose allocation and
-        // zeroing cost far more than a point's simulation on small runs.
-        if let Some(r) = st.resident.as_mut()
-            && r.model_bytes.len() == bytes.len()
-            && r.table.len() == m.table.len()
-            && r.windowed == windowed
-        {
-            self.ctx.queue.write_buffer(&r.model_buf, 0, &bytes);
-            if !m.table.is_empty() {
-                self.ctx
-                    .queue
-                    .write_buffer(&r.table_buf, 0, bytemuck::cast_slice(&m.table));
+        // The measured speed holds for variants of the same shape, scaled up when the new
+        // points have a larger fleet (never down: a smaller fleet is no slower).
+        let pace = Pace {
+            shape: (first.run.n_options, first.run.horizon_days, windowed),
+            fleet: fleet_size(models),
+        };
+        match st.pace {
+            Some(p) if p.shape == pace.shape => {
+                if let Some(s) = st.secs_per_invocation.as_mut() {
+                    *s *= (pace.fleet / p.fleet).max(1.0);
+                }
             }
-            r.model_bytes = bytes;
-            r.table.clone_from(&m.table);
+            _ => {
+                st.secs_per_invocation = None;
+                st.last_invocations = FIRST_DISPATCH_INVOCATIONS;
+            }
+        }
+        st.pace = Some(pace);
+        let ctx = &self.ctx;
+        let model_len = packed.models.len() as u64;
+        let table_len = packed.table.len() as u64 * 4;
+        // Reuse the previous group's buffers when they hold the new models.
+        if let Some(r) = st.resident.as_mut()
+            && r.windowed == windowed
+            && r.model_buf.size() >= model_len
+            && r.table_buf.size() >= table_len
+        {
+            ctx.queue.write_buffer(&r.model_buf, 0, &packed.models);
+            if table_len > 0 {
+                ctx.queue
+                    .write_buffer(&r.table_buf, 0, bytemuck::cast_slice(&packed.table));
+            }
+            r.packed = packed;
+            ctx.check_health()?;
             st.timings.upload += t0.elapsed();
             return Ok(());
         }
-        st.resident = None;
-        let ctx = &self.ctx;
-        let model_buf = ctx.storage_init("fleetsim model", &bytes);
-        let table_buf = ctx.storage_init("fleetsim tables", bytemuck::cast_slice(&m.table));
-        let out_size = self.max_invocations as u64 * RECORD_BYTES;
-        let (out_buf, staging) = ctx.output_buffers("fleetsim records", out_size, STATUS_BYTES)?;
-        let chunk_buf = ctx.buffer(
-            "fleetsim chunk",
-            CHUNK_BYTES,
-            wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        )?;
-        let status_buf = ctx.buffer(
-            "fleetsim status",
-            STATUS_BYTES,
-            wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_SRC
-                | wgpu::BufferUsages::COPY_DST,
-        )?;
-        let state_size = if windowed {
-            self.max_windowed_invocations as u64 * STATE_BYTES
-        } else {
-            16
+        let old = st.resident.take();
+        let model_buf = ctx.storage_init("fleetsim models", &packed.models);
+        let table_buf = ctx.storage_init("fleetsim tables", bytemuck::cast_slice(&packed.table));
+        let (out_buf, staging, chunk_buf, status_buf, state_buf) = match old {
+            Some(r) if r.windowed == windowed => {
+                (r.out_buf, r.staging, r.chunk_buf, r.status_buf, r.state_buf)
+            }
+            _ => {
+                let out_size = self.max_invocations as u64 * RECORD_BYTES;
+                let (out_buf, staging) =
+                    ctx.output_buffers("fleetsim records", out_size, STATUS_BYTES)?;
+                let chunk_buf = ctx.buffer(
+                    "fleetsim chunk",
+                    CHUNK_BYTES,
+                    wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                )?;
+                let status_buf = ctx.buffer(
+                    "fleetsim status",
+                    STATUS_BYTES,
+                    wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_SRC
+                        | wgpu::BufferUsages::COPY_DST,
+                )?;
+                let state_size = if windowed {
+                    self.max_windowed_invocations as u64 * STATE_BYTES
+                } else {
+                    16
+                };
+                let state_buf =
+                    ctx.buffer("fleetsim state", state_size, wgpu::BufferUsages::STORAGE)?;
+                (out_buf, staging, chunk_buf, status_buf, state_buf)
+            }
         };
-        let state_buf = ctx.buffer("fleetsim state", state_size, wgpu::BufferUsages::STORAGE)?;
         let bind_group = ctx.bind_buffers(
             "fleetsim simulate",
             &self.pipeline,
@@ -266,15 +319,14 @@ impl GpuEngine {
         );
         ctx.check_health()?;
         st.resident = Some(Resident {
-            model_bytes: bytes,
-            table: m.table.clone(),
+            packed,
             model_buf,
             table_buf,
             out_buf,
             staging,
             chunk_buf,
             status_buf,
-            _state_buf: state_buf,
+            state_buf,
             windowed,
             bind_group,
         });
@@ -299,45 +351,85 @@ impl GpuEngine {
         )
     }
 
-    fn run_block(&self, m: &FlatModel, first: u32, n_paths: u32) -> Result<PathBlock, GpuError> {
+    /// Paths `first .. first + n_paths` of every model, one block per model: the models are
+    /// cut into groups that fit the device's buffers ([`groups`]), each group packed into
+    /// one upload and run in shared dispatches. A single model is the one-point case.
+    fn run_points(
+        &self,
+        models: &[&FlatModel],
+        first: u32,
+        n_paths: u32,
+    ) -> Result<Vec<PathBlock>, GpuError> {
+        check_same_shape(models)?;
+        let Some(m0) = models.first() else {
+            return Ok(Vec::new());
+        };
         let mut st = self
             .state
             .lock()
             .map_err(|_| GpuError::Other("GPU engine state poisoned by an earlier panic".into()))?;
-        loop {
-            match self.try_block(&mut st, m, first, n_paths) {
-                Err(GpuError::LoopLimit { .. }) if st.window_days != 1 => {
-                    // The driver cut loops short: rerun the block with half the window (the
-                    // results do not depend on the window, so nothing is lost but time).
-                    let w = if st.window_days == 0 || st.window_days >= m.run.horizon_days {
-                        m.run.horizon_days
-                    } else {
-                        st.window_days
-                    };
-                    st.window_days = (w / 2).max(1);
+        let n_opt = m0.run.n_options;
+        let horizon = m0.run.horizon_days;
+        let mut blocks = Vec::with_capacity(models.len());
+        let cut = groups(
+            models,
+            n_paths,
+            n_opt,
+            MAX_POINTS_PER_GROUP,
+            self.max_model_bytes(),
+        );
+        for g in cut {
+            let group = &models[g];
+            loop {
+                match self.try_group(&mut st, group, first, n_paths) {
+                    Err(GpuError::LoopLimit { .. }) if st.window_days != 1 => {
+                        // The driver cut loops short: rerun the group with half the window
+                        // (the results do not depend on the window: nothing is lost but time).
+                        let w = if st.window_days == 0 || st.window_days >= horizon {
+                            horizon
+                        } else {
+                            st.window_days
+                        };
+                        st.window_days = (w / 2).max(1);
+                    }
+                    Err(e) => return Err(e),
+                    Ok(b) => {
+                        blocks.extend(b);
+                        break;
+                    }
                 }
-                other => return other,
             }
         }
+        Ok(blocks)
     }
 
-    fn try_block(
+    /// One group of models in shared dispatches: invocations numbered point-major (see
+    /// [`ChunkParams`]), each dispatch's records scattered into the points' blocks.
+    fn try_group(
         &self,
         st: &mut State,
-        m: &FlatModel,
+        models: &[&FlatModel],
         first: u32,
         n_paths: u32,
-    ) -> Result<PathBlock, GpuError> {
-        let n_opt = m.run.n_options;
-        let horizon = m.run.horizon_days;
-        let mut block = PathBlock::zeroed(first, n_paths, n_opt);
-        self.ensure_resident(st, m)?;
+    ) -> Result<Vec<PathBlock>, GpuError> {
+        let n_opt = models[0].run.n_options;
+        let horizon = models[0].run.horizon_days;
+        let mut blocks: Vec<PathBlock> = models
+            .iter()
+            .map(|_| PathBlock::zeroed(first, n_paths, n_opt))
+            .collect();
+        // `groups` keeps a group's invocations within MAX_GROUP_INVOCATIONS (< 2^32).
+        let per_point = n_paths * n_opt;
+        let total = models.len() as u32 * per_point;
+        if total == 0 {
+            return Ok(blocks);
+        }
+        self.ensure_resident(st, models)?;
         let window = if st.window_days == 0 {
             horizon.max(1)
         } else {
             st.window_days
         };
-        let total = n_paths * n_opt;
         let mut done = 0u32;
         while done < total {
             let n = self.next_dispatch(st, total - done, n_opt);
@@ -354,19 +446,21 @@ impl GpuEngine {
             let mut day = 0u32;
             loop {
                 let end = day.saturating_add(window).min(horizon);
-                let chunk: [u32; 8] = [
-                    first + done / n_opt,
-                    n / n_opt,
-                    n_opt,
-                    2,
-                    day,
-                    end,
-                    1f32.to_bits(),
-                    0,
-                ];
+                let chunk = ChunkParams {
+                    first_path: first,
+                    n_paths,
+                    n_options: n_opt,
+                    probe_iters: 2,
+                    t0: day,
+                    t1: end,
+                    one_bits: 1f32.to_bits(),
+                    first_inv: done,
+                    n_inv: n,
+                    _pad: [0; 3],
+                };
                 self.ctx
                     .queue
-                    .write_buffer(&r.chunk_buf, 0, bytemuck::cast_slice(&chunk));
+                    .write_buffer(&r.chunk_buf, 0, bytemuck::bytes_of(&chunk));
                 let last = end >= horizon;
                 let copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64, u64)] = if last {
                     &[
@@ -393,11 +487,7 @@ impl GpuEngine {
                     invocations: truncated,
                 });
             }
-            let vals: &[f32] = bytemuck::cast_slice(rec);
-            let dst = &mut block.values[done as usize * N_OUT..(done + n) as usize * N_OUT];
-            for (d, v) in dst.iter_mut().zip(vals) {
-                *d = *v as f64;
-            }
+            scatter(bytemuck::cast_slice(rec), done, per_point, &mut blocks);
             let t2 = Instant::now();
             st.timings.kernel += t1 - t0;
             st.timings.readback += t2 - t1;
@@ -411,7 +501,30 @@ impl GpuEngine {
             }
             done += n;
         }
-        Ok(block)
+        Ok(blocks)
+    }
+}
+
+/// Widens one dispatch's records (invocations `from ..` of the call, point-major with
+/// `per_point` invocations per point) into the points' blocks.
+fn scatter(vals: &[f32], from: u32, per_point: u32, blocks: &mut [PathBlock]) {
+    let per_point = per_point as usize;
+    let mut g = from as usize;
+    let mut src = vals;
+    while !src.is_empty() {
+        // The rest of point g / per_point's records that this dispatch holds.
+        let (p, local) = (g / per_point, g % per_point);
+        let take = (per_point - local).min(src.len() / N_OUT);
+        if take == 0 {
+            break;
+        }
+        let (run, rest) = src.split_at(take * N_OUT);
+        let dst = &mut blocks[p].values[local * N_OUT..(local + take) * N_OUT];
+        for (d, v) in dst.iter_mut().zip(run) {
+            *d = *v as f64;
+        }
+        g += take;
+        src = rest;
     }
 }
 
@@ -440,6 +553,64 @@ impl Engine for GpuEngine {
         first_path: u32,
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
-        Ok(self.run_block(model, first_path, n_paths)?)
+        let mut blocks = self.run_points(&[model], first_path, n_paths)?;
+        blocks.pop().ok_or_else(|| {
+            EngineError::Backend("GPU engine returned no block: this is a bug".into())
+        })
+    }
+
+    /// Enough points that their paths fill one chunk (as counted for `MAX_OPTIONS` options, so
+    /// a call never holds more than a chunk), at most [`MAX_POINTS_PER_GROUP`]; 1 when one
+    /// point's paths already fill a chunk.
+    fn points_per_call(&self, n_points: usize, n_paths: u32) -> usize {
+        let fit = self.chunk_paths(MAX_OPTIONS as u32) / n_paths.max(1);
+        (fit as usize)
+            .clamp(1, MAX_POINTS_PER_GROUP)
+            .min(n_points.max(1))
+    }
+
+    /// All of `models` in shared dispatches (one upload per group of up to
+    /// [`MAX_POINTS_PER_GROUP`] points): a sweep of many points with few paths each keeps the
+    /// device as busy as one large run. Each point's block equals its own `simulate`, bit for
+    /// bit.
+    fn simulate_points(
+        &self,
+        models: &[&FlatModel],
+        first_path: u32,
+        n_paths: u32,
+    ) -> Result<Vec<PathBlock>, EngineError> {
+        Ok(self.run_points(models, first_path, n_paths)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scatter_puts_each_record_in_its_point_and_path() {
+        // 3 points x 5 invocations; a dispatch of invocations 3..12 spans all three points.
+        let mut blocks: Vec<PathBlock> = (0..3).map(|_| PathBlock::zeroed(0, 5, 1)).collect();
+        let vals: Vec<f32> = (3..12)
+            .flat_map(|g| (0..N_OUT).map(move |m| (g * 100 + m) as f32))
+            .collect();
+        scatter(&vals, 3, 5, &mut blocks);
+        for g in 0..15usize {
+            let want = if (3..12).contains(&g) {
+                (g * 100) as f64
+            } else {
+                0.0
+            };
+            let r = blocks[g / 5].record(g % 5, 0);
+            assert_eq!(r[0], want, "invocation {g}");
+            assert_eq!(
+                r[N_OUT - 1],
+                if want > 0.0 {
+                    want + (N_OUT - 1) as f64
+                } else {
+                    0.0
+                }
+            );
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::real::Real;
 use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::sample::{
     BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
-    poisson, poisson_inversion, sample_dist,
+    poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
 };
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
@@ -180,6 +180,11 @@ struct OptState<F: Real> {
     year_cf: [KSum<F>; MAX_YEARS],
     /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
     job_binom: BinomialCache<F>,
+    /// The delivered-count constants of the last `inst` seen.
+    inst_const: InstConst<F>,
+    /// The class weights by `up % WEIGHT_SLOTS`, reused on days with the same number of nodes
+    /// up.
+    weights: [ClassWeights<F>; WEIGHT_SLOTS],
 }
 
 /// Per-option constants derived once per path from the sampled inputs.
@@ -206,8 +211,6 @@ struct OptConst<F: Real> {
     part_cost: F,
     residual_frac: F,
     life_days: F,
-    p_od: F,
-    p_res: F,
     res_frac: F,
     mu_logit: F,
     pflop_per_chip_hour: F,
@@ -218,6 +221,77 @@ struct OptConst<F: Real> {
     rate: [F; MAX_CLASSES],
     infant_extra: [F; MAX_CLASSES],
     infant_days: [u32; MAX_CLASSES],
+    /// First day on which class `k` no longer has an infant-mortality uplift: `delay + ramp +
+    /// infant_days[k]` where the uplift applies (`infant_days[k] > 0`, `infant_extra[k] != 0`),
+    /// else 0 (never applies). `t < infant_until[k]` is the daily test.
+    infant_until: [u32; MAX_CLASSES],
+    /// The largest `infant_until`: from this day on the class weights depend only on the
+    /// number of nodes up, so they are reused while that number does not change.
+    infant_end: u32,
+    /// The event distributions, indexed by [`opt_ev`].
+    events: [EventDist<F>; opt_ev::COUNT],
+    // Factors of the daily revenue and energy formulas that are the same every day (each is
+    // the leading sub-product of its left-to-right expression, so the results are unchanged).
+    /// `res_frac * p_res`.
+    res_price: F,
+    /// `1 - res_frac`.
+    od_frac: F,
+    /// `(1 - res_frac) * p_od`.
+    od_price: F,
+    /// `1 - idle`.
+    busy: F,
+    /// `min(swap_h, 24)`: node-hours lost by a node swapped in from a returned part.
+    swap_day: F,
+}
+
+/// Quantities of one option that depend on the day only through the number of nodes
+/// delivered, `inst`: kept while it does not change (after the ramp, for good).
+#[derive(Clone, Copy, Debug)]
+struct InstConst<F: Real> {
+    /// The `inst` they were computed for.
+    inst: u32,
+    /// Training jobs running.
+    n_jobs: F,
+    /// Share of chips inside jobs.
+    q_job: F,
+    /// Job chip-hours of the day, `n_jobs * job_chips * 24`.
+    job_ch: F,
+    /// `job_ch * (1 - job_ckpt_overhead)`.
+    job_ch_net: F,
+    /// Installed chip-hours of the day, `inst * cpn * 24`.
+    inst_ch: F,
+    /// `ops_per_mw_day * it_mw`.
+    ops: F,
+    /// `colo_per_kw_day * it_mw * 1000`.
+    colo: F,
+}
+
+impl<F: Real> InstConst<F> {
+    fn new(c: &OptConst<F>, inst: u32) -> Self {
+        let inst_f = F::from_u32(inst);
+        let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
+            F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
+        } else {
+            F::c(0.0)
+        };
+        let q_job = if inst > 0 {
+            n_jobs * c.job_chips / (inst_f * c.cpn)
+        } else {
+            F::c(0.0)
+        };
+        let job_ch = n_jobs * c.job_chips * F::c(24.0);
+        let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
+        InstConst {
+            inst,
+            n_jobs,
+            q_job,
+            job_ch,
+            job_ch_net: job_ch * (F::c(1.0) - c.job_ckpt_overhead),
+            inst_ch: inst_f * c.cpn * F::c(24.0),
+            ops: c.ops_per_mw_day * it_mw,
+            colo: c.colo_per_kw_day * it_mw * F::c(1000.0),
+        }
+    }
 }
 
 fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
@@ -236,12 +310,20 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
     }
     let tau = x[opt_in::CHECKPOINT_INTERVAL_MINUTES].max(F::c(1e-3));
     let u = x[opt_in::UTILIZATION_MEAN];
+    let delay = round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000);
+    let ramp = round_days(x[opt_in::RAMP_DAYS], 100_000);
+    let mut infant_until = [0u32; MAX_CLASSES];
+    for c in 0..(p.n_classes as usize).min(MAX_CLASSES) {
+        if infant_days[c] > 0 && infant_extra[c] != F::c(0.0) {
+            infant_until[c] = delay + ramp + infant_days[c];
+        }
+    }
     OptConst {
         nodes: p.nodes,
         cpn,
         blast_nodes: F::from_u32(p.blast_radius_chips.max(p.chips_per_node)) / cpn,
-        delay: round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000),
-        ramp: round_days(x[opt_in::RAMP_DAYS], 100_000),
+        delay,
+        ramp,
         burn_fail: F::c(1.0) - x[opt_in::BURN_IN_YIELD],
         replacement: round_days(x[opt_in::REPLACEMENT_DAYS], RING_DAYS as u32 - 1),
         swap_h: x[opt_in::SWAP_HOURS],
@@ -266,8 +348,6 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         part_cost: x[opt_in::PART_COST_USD],
         residual_frac: x[opt_in::RESIDUAL_FRACTION],
         life_days: x[opt_in::USEFUL_LIFE_YEARS] * F::c(365.0),
-        p_od: x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
-        p_res: x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
         res_frac: x[opt_in::RESERVED_FRACTION],
         mu_logit: (u / (F::c(1.0) - u)).ln(),
         pflop_per_chip_hour: x[opt_in::PEAK_BF16_PFLOPS] * x[opt_in::MFU],
@@ -283,6 +363,49 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
         rate,
         infant_extra,
         infant_days,
+        infant_until,
+        infant_end: infant_until.into_iter().max().unwrap_or(0),
+        events: std::array::from_fn(|i| EventDist::new(&p.events[i])),
+        res_price: x[opt_in::RESERVED_FRACTION] * x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
+        od_frac: F::c(1.0) - x[opt_in::RESERVED_FRACTION],
+        od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION])
+            * x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
+        busy: F::c(1.0) - x[opt_in::IDLE_POWER_FRACTION],
+        swap_day: x[opt_in::SWAP_HOURS].min(F::c(24.0)),
+    }
+}
+
+/// Slots of the per-option cache of class weights, indexed by `up % WEIGHT_SLOTS`: the number
+/// of nodes up moves within a narrow band once the fleet is delivered, so most days hit.
+const WEIGHT_SLOTS: usize = 64;
+
+/// Failure weights of one option's classes on one day, with the count `up` of nodes up they
+/// were computed for (0: not reusable, because an infant uplift applied).
+#[derive(Clone, Copy, Debug)]
+struct ClassWeights<F: Real> {
+    up: u32,
+    /// `w[k]`: expected failures of class `k` today.
+    w: [F; MAX_CLASSES],
+    /// `cum[k] = w[0] + ... + w[k]`, summed in class order (the running `total`).
+    cum: [F; MAX_CLASSES],
+    /// `cum[k]` for `k + 1 < n_classes`, NaN elsewhere (never below a target): the class of a
+    /// failure is the number of entries below its target.
+    below: [F; MAX_CLASSES],
+    total: F,
+    /// [`poisson_p0`]`(total)`.
+    p0: F,
+}
+
+impl<F: Real> ClassWeights<F> {
+    fn new() -> Self {
+        ClassWeights {
+            up: 0,
+            w: [F::c(0.0); MAX_CLASSES],
+            cum: [F::c(0.0); MAX_CLASSES],
+            below: [F::c(f64::NAN); MAX_CLASSES],
+            total: F::c(0.0),
+            p0: F::c(1.0),
+        }
     }
 }
 
@@ -346,27 +469,54 @@ pub fn irr<F: Real>(cf: &[F]) -> F {
     F::c(0.5) * (lo + hi)
 }
 
-/// Samples a per-event distribution: the quantile-table lookup (what configs flatten event
-/// distributions into) inline, anything else through [`sample_dist`].
-#[inline(always)]
-fn sample_event<F: Real>(d: &DistSpec, u: F, table: &[f32]) -> F {
-    if d.kind == crate::model::params::kind::TABLE {
+/// A per-event distribution with the quantile-table lookup's integer bounds and clamps
+/// converted once per path (the conversions cost more than the lookup itself, and every
+/// failure samples one or two events).
+#[derive(Clone, Copy, Debug)]
+struct EventDist<F: Real> {
+    /// The `TABLE` kind (sampled inline); anything else goes through [`sample_dist`].
+    is_table: bool,
+    /// Table intervals `n = p0 as u32`, as `F`.
+    n_f: F,
+    /// Last interval, `n - 1`.
+    last: u32,
+    aux: u32,
+    lo: F,
+    hi: F,
+    spec: DistSpec,
+}
+
+impl<F: Real> EventDist<F> {
+    fn new(d: &DistSpec) -> Self {
         let n = d.p[0] as u32;
-        let x = u * F::from_u32(n);
-        let i = x.to_u32_sat().min(n - 1);
-        let f = x - F::from_u32(i);
-        let base = (d.aux + i) as usize;
-        let a = F::from_f32(table[base]);
-        let b = F::from_f32(table[base + 1]);
-        (a + f * (b - a)).clamp(F::from_f32(d.lo), F::from_f32(d.hi))
-    } else {
-        sample_dist(d, u, table)
+        EventDist {
+            is_table: d.kind == crate::model::params::kind::TABLE,
+            n_f: F::from_u32(n),
+            last: n.wrapping_sub(1),
+            aux: d.aux,
+            lo: F::from_f32(d.lo),
+            hi: F::from_f32(d.hi),
+            spec: *d,
+        }
     }
 }
 
+/// Samples a per-event distribution: the quantile-table lookup (what configs flatten event
+/// distributions into) inline, anything else through [`sample_dist`].
 #[inline(always)]
-fn ev(p: &OptionParams, i: usize) -> &DistSpec {
-    &p.events[i]
+fn sample_event<F: Real>(d: &EventDist<F>, u: F, table: &[f32]) -> F {
+    if d.is_table {
+        let x = u * d.n_f;
+        let i = x.to_u32_sat().min(d.last);
+        let f = x - F::from_u32(i);
+        let base = (d.aux + i) as usize;
+        let ab = &table[base..base + 2];
+        let a = F::from_f32(ab[0]);
+        let b = F::from_f32(ab[1]);
+        (a + f * (b - a)).clamp(d.lo, d.hi)
+    } else {
+        sample_dist(&d.spec, u, table)
+    }
 }
 
 /// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major).
@@ -390,6 +540,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
     let vol = e[env_in::DEMAND_VOLATILITY_PER_DAY];
     let kappa = e[env_in::DEMAND_REVERSION_PER_DAY];
     let demand_ramp = e[env_in::DEMAND_RAMP_DAYS];
+    let outage_hours = EventDist::<F>::new(&m.env.outage_hours);
 
     let consts: Vec<OptConst<F>> = (0..n_opt)
         .map(|o| opt_const(&m.options[o], &x.opt[o]))
@@ -423,6 +574,8 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
             job_binom: BinomialCache::new(),
+            inst_const: InstConst::new(&consts[o], 0),
+            weights: [ClassWeights::new(); WEIGHT_SLOTS],
         })
         .collect();
 
@@ -438,7 +591,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         };
         for _ in 0..n_out {
             let u = es.next_u01();
-            outage_left += sample_event(&m.env.outage_hours, u, &m.table);
+            outage_left += sample_event(&outage_hours, u, &m.table);
         }
         let out_h = outage_left.min(F::c(24.0));
         outage_left -= out_h;
@@ -471,7 +624,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let fill = parts.min(s.backorders);
             s.backorders -= fill;
             s.down -= fill.min(s.down);
-            lost_h += F::from_u32(fill) * c.swap_h.min(F::c(24.0));
+            lost_h += F::from_u32(fill) * c.swap_day;
             s.spares += parts - fill;
 
             // ---- deliveries, spares and burn-in ----
@@ -505,39 +658,47 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let inst_f = F::from_u32(inst);
             let up = inst.saturating_sub(s.down);
             let up_f = F::from_u32(up);
-            let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
-                F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
-            } else {
-                F::c(0.0)
-            };
-            let q_job = if inst > 0 {
-                n_jobs * c.job_chips / (inst_f * c.cpn)
-            } else {
-                F::c(0.0)
-            };
+            if s.inst_const.inst != inst {
+                s.inst_const = InstConst::new(c, inst);
+            }
+            let (n_jobs, q_job) = (s.inst_const.n_jobs, s.inst_const.q_job);
             let mut interrupted = 0u32;
             let mut parts_cost = F::c(0.0);
             if up > 0 {
-                let mut w = [F::c(0.0); MAX_CLASSES];
-                // cum[k] = w[0] + ... + w[k], summed in class order (the running `total`).
-                let mut cum = [F::c(0.0); MAX_CLASSES];
-                let mut total = F::c(0.0);
-                for k in 0..p.n_classes as usize {
-                    let mut mult = F::c(1.0);
-                    if c.infant_days[k] > 0
-                        && c.infant_extra[k] != F::c(0.0)
-                        && t < c.delay + c.ramp + c.infant_days[k]
-                    {
-                        let young =
-                            inst - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
-                        mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
-                    }
-                    w[k] = c.rate[k] * mult * up_f;
-                    total += w[k];
-                    cum[k] = total;
-                }
-                let nf = poisson(total, &mut os);
                 let n_classes = p.n_classes as usize;
+                // The weights depend on the day only through the infant uplifts; once those are
+                // over they are a function of `up` alone and are recomputed only when it changes
+                // (same operations, so the same values).
+                let cw = &mut s.weights[up as usize % WEIGHT_SLOTS];
+                if t < c.infant_end || cw.up != up {
+                    let mut total = F::c(0.0);
+                    for k in 0..n_classes {
+                        let mut mult = F::c(1.0);
+                        if t < c.infant_until[k] {
+                            let young = inst
+                                - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
+                            mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
+                        }
+                        cw.w[k] = c.rate[k] * mult * up_f;
+                        total += cw.w[k];
+                        cw.cum[k] = total;
+                        if k + 1 < n_classes {
+                            cw.below[k] = total;
+                        }
+                    }
+                    cw.total = total;
+                    cw.p0 = poisson_p0(total);
+                    cw.up = if t < c.infant_end { 0 } else { up };
+                }
+                let ClassWeights {
+                    w,
+                    cum,
+                    below,
+                    total,
+                    p0,
+                    ..
+                } = *cw;
+                let nf = poisson_with_p0(total, || p0, &mut os);
                 let hard_mask = p.hard_mask;
                 for _ in 0..nf {
                     // One uniform picks the class over the cumulative weights; its position
@@ -545,11 +706,11 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     // the class, and drives the repair time (saves a draw per failure).
                     // The class is the first k with cum[k] >= target (the last class if none),
                     // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
-                    // branch-free count (cum is non-decreasing).
+                    // branch-free count (cum is non-decreasing; `below` is NaN past them).
                     let target = os.next_u01::<F>() * total;
                     let mut k = 0usize;
-                    for j in 0..MAX_CLASSES - 1 {
-                        k += (j + 1 < n_classes && cum[j] < target) as usize;
+                    for j in 0..MAX_CLASSES {
+                        k += (below[j] < target) as usize;
                     }
                     let acc = cum[k];
                     let u_rep = if w[k] > F::c(0.0) {
@@ -557,11 +718,12 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                     } else {
                         F::c(0.5)
                     };
-                    let repair_h = sample_event(ev(p, opt_ev::REPAIR_BASE + k), u_rep, &m.table);
+                    let repair_h =
+                        sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
                     if hard_mask & (1 << k) != 0 {
                         s.hard += 1;
                         let rma =
-                            sample_event(ev(p, opt_ev::RMA_DAYS), os.next_u01::<F>(), &m.table);
+                            sample_event(&c.events[opt_ev::RMA_DAYS], os.next_u01::<F>(), &m.table);
                         let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
                         s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
                         if s.spares > 0 {
@@ -591,7 +753,14 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             let ramp_frac = if t < c.delay {
                 F::c(0.0)
             } else if demand_ramp > F::c(0.0) {
-                (F::from_u32(t - c.delay + 1) / demand_ramp).min(F::c(1.0))
+                // x / d >= d / d = 1 when x >= d > 0 (division is monotone), so the min is 1
+                // without dividing once the ramp is over.
+                let days = F::from_u32(t - c.delay + 1);
+                if days >= demand_ramp {
+                    F::c(1.0)
+                } else {
+                    (days / demand_ramp).min(F::c(1.0))
+                }
             } else {
                 F::c(1.0)
             };
@@ -605,19 +774,15 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 + F::from_u32(waiting) * F::c(24.0);
             let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
             let avail_ch = healthy_ch * (F::c(1.0) - outage_frac);
-            let sold = c.res_frac + (F::c(1.0) - c.res_frac) * util;
-            let revenue = avail_ch
-                * (c.res_frac * c.p_res + (F::c(1.0) - c.res_frac) * c.p_od * price_mult * util)
-                * credit;
+            let sold = c.res_frac + c.od_frac * util;
+            let revenue = avail_ch * (c.res_price + c.od_price * price_mult * util) * credit;
 
             // ---- costs ----
-            let energy_kwh =
-                avail_ch * c.it_kw_per_chip * (c.idle + (F::c(1.0) - c.idle) * sold) * c.pue;
-            let it_mw = inst_f * c.cpn * c.it_kw_per_chip * F::c(0.001);
+            let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
             let opex = energy_kwh * kwh_price * elec_mult
                 + c.maint_per_day * s.hw_capex
-                + c.ops_per_mw_day * it_mw
-                + c.colo_per_kw_day * it_mw * F::c(1000.0)
+                + s.inst_const.ops
+                + s.inst_const.colo
                 + parts_cost;
             let cf = revenue - opex - capex_today;
 
@@ -632,14 +797,13 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             s.energy_kwh.add(energy_kwh);
             s.revenue.add(revenue);
             s.avail_hours.add(avail_ch);
-            s.installed_hours.add(inst_f * c.cpn * F::c(24.0));
+            s.installed_hours.add(s.inst_const.inst_ch);
             s.delivered.add(avail_ch * sold);
             s.year_cf[year].add(cf);
             if n_jobs > F::c(0.0) {
-                let job_ch = n_jobs * c.job_chips * F::c(24.0);
-                s.job_den.add(job_ch);
+                s.job_den.add(s.inst_const.job_ch);
                 s.job_num.add(
-                    job_ch * (F::c(1.0) - c.job_ckpt_overhead)
+                    s.inst_const.job_ch_net
                         - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
                 );
                 s.job_days.add(n_jobs);

@@ -1,0 +1,124 @@
+//! Shared plumbing of the planning commands (`sensitivity`, `spares`): running many variants
+//! of a scenario on the chosen engines with a progress bar and the GPU-to-CPU fallback, and
+//! writing their result files under the overwrite guard.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::CliError;
+use super::engines::Engines;
+use crate::engine::{EngineError, PathBlock, WithFallback, run_points, run_points_with_fallback};
+use crate::export;
+use crate::model::params::FlatModel;
+
+/// Runs paths `0..n_paths` of every model on `engines` (falling back to the CPU engine if the
+/// GPU fails under `--backend auto`), feeding blocks to `sink(point, block)`.
+pub(crate) fn run_models(
+    engines: &Engines,
+    models: &[FlatModel],
+    n_paths: u32,
+    quiet: bool,
+    what: &str,
+    sink: impl FnMut(usize, &PathBlock),
+) -> Result<(), CliError> {
+    let total = models.len() as u64 * n_paths as u64;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{spinner}} {what}: {{bar:30}} {{human_pos}}/{{human_len}} point-paths  eta {{eta}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    };
+    let progress = |done: u64| bar.set_position(done);
+    let outcome = match &engines.fallback {
+        Some(fb) => run_points_with_fallback(
+            WithFallback {
+                primary: engines.primary.as_ref(),
+                fallback: fb.as_ref(),
+            },
+            models,
+            n_paths,
+            sink,
+            progress,
+            |ev| {
+                bar.suspend(|| {
+                    eprintln!(
+                        "fleetsim: warning: the GPU engine failed: {}; continuing on the CPU engine",
+                        ev.reason
+                    )
+                })
+            },
+        )
+        .map(|_| ()),
+        None => run_points(engines.primary.as_ref(), models, n_paths, sink, progress),
+    };
+    bar.finish_and_clear();
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(EngineError::Backend(e)) if engines.gpu.is_some() && engines.fallback.is_none() => {
+            Err(CliError::no_device(format!(
+                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
+            )))
+        }
+        Err(e) => Err(CliError::runtime(e.to_string())),
+    }
+}
+
+/// Refuses (exit 2) before any work if one of `files` exists in `dir` and `force` is off.
+pub(crate) fn check_files(dir: &Path, files: &[&str], force: bool) -> Result<(), CliError> {
+    export::check_not_existing(dir, files, force).map_err(|e| CliError::input(e.to_string()))
+}
+
+/// Writes `(name, contents)` into `dir` (created if missing); an existing file is only
+/// replaced with `force`.
+pub(crate) fn write_files(
+    dir: &Path,
+    files: &[(&str, String)],
+    force: bool,
+) -> Result<(), CliError> {
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
+    check_files(dir, &names, force)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
+    for (name, text) in files {
+        let p = dir.join(name);
+        let mut o = OpenOptions::new();
+        o.write(true);
+        if force {
+            o.create(true).truncate(true);
+        } else {
+            o.create_new(true);
+        }
+        o.open(&p)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| CliError::runtime(format!("{}: {e}", p.display())))?;
+    }
+    Ok(())
+}
+
+/// A CSV text from a header and rows of cells (cells quoted when they need it).
+pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> Result<String, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let err = |e: csv::Error| CliError::runtime(e.to_string());
+    w.write_record(header).map_err(err)?;
+    for r in rows {
+        w.write_record(r).map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| CliError::runtime(e.to_string()))
+}
+
+/// An optional number as a CSV cell: shortest round-trip digits, empty when undefined.
+pub(crate) fn cell(x: Option<f64>) -> String {
+    x.map(export::format_f64).unwrap_or_default()
+}

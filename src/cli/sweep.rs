@@ -1,0 +1,377 @@
+//! `fleetsim sweep SWEEP.toml`: read and validate the sweep file and its base scenario, build
+//! every point (refusing designs over `--max-points`), run them on the chosen engines with a
+//! progress bar, print the decision table and the break-evens, and write sweep.csv,
+//! sweep.parquet and sweep.json.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::engines::{adapter_words, pick_engines};
+use super::format::{pct, qty, table, usd};
+use super::{CliError, EngineArgs};
+use crate::config::error::num;
+use crate::config::{BaseScenario, ConfigError};
+use crate::engine::{EngineError, Precision};
+use crate::export;
+use crate::sweep::breakeven::{Slice, slices};
+use crate::sweep::output::{self, SWEEP_FILES, SWEEP_SCHEMA_VERSION};
+use crate::sweep::run::{PointResult, higher_is_better};
+use crate::sweep::table::all_columns;
+use crate::sweep::{self, AxisValues, DEFAULT_MAX_POINTS, DEFAULT_SWEEP_PATHS, Plan};
+
+/// Rows of the decision table printed (the files hold every point).
+const PRINTED_ROWS: usize = 40;
+
+/// Options of `fleetsim sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Sweep TOML file (`[sweep]` and `[[axis]]` tables; see README "Planning with sweeps").
+    pub sweep: PathBuf,
+    /// Paths per point (default: the sweep file's `paths`, else 2,000).
+    #[arg(long, short = 'n')]
+    pub paths: Option<u32>,
+    /// Seed of every point (default: the sweep file's, else the scenario's, else 1).
+    #[arg(long, short = 's')]
+    pub seed: Option<u64>,
+    /// Engine choice.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Write sweep.csv, sweep.parquet and sweep.json here.
+    #[arg(long, short = 'o')]
+    pub out: Option<PathBuf>,
+    /// Overwrite existing result files.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar or notes; errors still go to stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Refuse designs with more points than this (before running anything).
+    #[arg(long, default_value_t = DEFAULT_MAX_POINTS)]
+    pub max_points: u64,
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::input(e.to_string())
+}
+
+/// Runs `fleetsim sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
+    let t0 = Instant::now();
+    let spec = sweep::spec::load(&args.sweep).map_err(input)?;
+    let base = match &spec.scenario {
+        Some(p) => BaseScenario::load(p).map_err(|e| match e {
+            ConfigError::Io { .. } => CliError::input(format!(
+                "{}: sweep.scenario: {e} (the path is relative to the sweep file)",
+                spec.file
+            )),
+            e => input(e),
+        })?,
+        None => BaseScenario::builtin_default(),
+    };
+    let resolved = base.build().map_err(input)?;
+    let paths = args.paths.or(spec.paths).unwrap_or(DEFAULT_SWEEP_PATHS);
+    if paths == 0 {
+        return Err(CliError::input("--paths must be at least 1"));
+    }
+    let seed = args
+        .seed
+        .or(spec.seed)
+        .or(resolved.seed)
+        .unwrap_or(super::run::DEFAULT_SEED);
+    if let Some(dir) = &args.out {
+        export::check_not_existing(dir, &SWEEP_FILES, args.force).map_err(input)?;
+    }
+    let quiet = args.quiet;
+    let plan = sweep::plan(spec, &base, paths, seed, args.max_points).map_err(input)?;
+    let plan_s = t0.elapsed().as_secs_f64();
+    if !quiet {
+        for n in &plan.notes {
+            eprintln!("fleetsim: note: {n}");
+        }
+    }
+    let engines = pick_engines(&args.engine, quiet)?;
+    let info = engines.primary.info();
+    let n_points = plan.points.len() as u64;
+    let total = n_points * paths as u64;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {bar:30} {msg}  eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b.set_message(format!("0/{n_points} points"));
+        b
+    };
+    let start = Instant::now();
+    let outcome = sweep::run::run(
+        &plan,
+        engines.primary.as_ref(),
+        engines.fallback.as_deref(),
+        |done| {
+            bar.set_position(done);
+            bar.set_message(format!("{}/{n_points} points", done / paths as u64));
+        },
+        |ev| {
+            bar.suspend(|| {
+                eprintln!(
+                    "fleetsim: warning: the GPU engine failed: {}\nfleetsim: continuing on the CPU engine from path {} of that call; sweep.json records this",
+                    ev.reason, ev.at_path
+                )
+            })
+        },
+    );
+    let simulate_s = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let (results, fallback) = match outcome {
+        Ok(r) => r,
+        Err(EngineError::Backend(e)) if engines.gpu.is_some() && engines.fallback.is_none() => {
+            return Err(CliError::no_device(format!(
+                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
+            )));
+        }
+        Err(e) => return Err(CliError::runtime(e.to_string())),
+    };
+
+    let (a, b) = plan.pair;
+    let metric = plan.spec.metric.clone();
+    let hib = higher_is_better(&metric);
+    let (name_a, name_b) = (&plan.option_names[a], &plan.option_names[b]);
+    let breakevens: Option<Vec<Slice>> = match (&plan.grid, a != b) {
+        (Some(grid), true) => {
+            let keys: Vec<String> = plan.spec.axes.iter().map(|x| x.key.clone()).collect();
+            let y: Vec<Option<f64>> = results.iter().map(|r| r.diff_p50).collect();
+            Some(slices(
+                &keys,
+                &grid.values,
+                &grid.indices,
+                &y,
+                hib,
+                name_a,
+                name_b,
+            ))
+        }
+        _ => None,
+    };
+    let path_days = total as f64 * plan.base.horizon_days() as f64;
+    let engine_words = match (&engines.gpu, &fallback) {
+        (Some(g), None) => format!("gpu {}", adapter_words(g)),
+        (Some(g), Some(_)) => format!("gpu {} then cpu (fallback)", adapter_words(g)),
+        (None, _) => format!(
+            "{} {} ({})",
+            info.backend,
+            info.adapter,
+            match info.precision {
+                Precision::F32 => "f32",
+                Precision::F64 => "f64",
+            }
+        ),
+    };
+
+    if !quiet || args.out.is_none() {
+        println!(
+            "{}: {} points x {} paths x {} days, seed {seed}, {engine_words} in {:.2} s ({} path-days/s)\n",
+            plan.spec.file,
+            n_points,
+            paths,
+            plan.base.horizon_days(),
+            simulate_s,
+            qty(path_days / simulate_s.max(1e-9)),
+        );
+        print!("{}", decision_table(&plan, &results));
+        println!();
+        print!("{}", breakeven_text(&plan, breakevens.as_deref()));
+    }
+
+    if let Some(dir) = &args.out {
+        let axes: Vec<serde_json::Value> = plan
+            .spec
+            .axes
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                let spec = match &x.values {
+                    AxisValues::Values(_) => serde_json::json!({"values": "listed"}),
+                    AxisValues::Range { lo, hi, steps, log } => serde_json::json!({
+                        "range": {"lo": lo, "hi": hi, "steps": steps, "scale": if *log { "log" } else { "linear" }}
+                    }),
+                    AxisValues::Dist(d) => serde_json::json!({ "dist": d }),
+                };
+                serde_json::json!({
+                    "key": x.key,
+                    "column": x.column(),
+                    "unit": x.unit,
+                    "integer": x.integer,
+                    "given": spec,
+                    "values": plan.grid.as_ref().map(|g| g.values[i].clone()),
+                })
+            })
+            .collect();
+        let break_even = match &breakevens {
+            Some(s) => serde_json::json!({
+                "metric": metric,
+                "a": name_a,
+                "b": name_b,
+                "higher_is_better": hib,
+                "statistic": "P50 over paths of (a - b) of the metric; a break-even is an axis value where it changes sign, linearly interpolated between the bracketing grid values, along 1-D slices of the grid (the other axes fixed at each combination of their values)",
+                "slices": s,
+            }),
+            None => serde_json::json!({
+                "metric": metric,
+                "a": name_a,
+                "b": name_b,
+                "note": if a == b { "the scenario has one option: nothing to compare" } else { "break-evens need a grid design: Latin-hypercube points form no lines along an axis" },
+                "slices": [],
+            }),
+        };
+        let columns: Vec<String> = all_columns(
+            &output::axis_columns(&plan),
+            plan.base.horizon_years as usize,
+        )
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+        let manifest = serde_json::json!({
+            "schema_version": SWEEP_SCHEMA_VERSION,
+            "fleetsim_version": env!("CARGO_PKG_VERSION"),
+            "sweep_file": plan.spec.file,
+            "scenario_file": base.origin(),
+            "scenario": plan.base,
+            "design": plan.spec.design,
+            "axes": axes,
+            "n_points": n_points,
+            "paths_per_point": paths,
+            "seed": seed,
+            "common_random_numbers": "every point runs paths 0..paths_per_point with the same seed",
+            "options": plan.option_names,
+            "horizon_days": plan.base.horizon_days(),
+            "columns": columns,
+            "backend": info.backend,
+            "adapter": info.adapter,
+            "driver": info.driver,
+            "precision": info.precision,
+            "gpu_adapter": engines.gpu,
+            "fallback": fallback,
+            "timings": {
+                "plan_s": plan_s,
+                "simulate_s": simulate_s,
+                "path_days_per_s": path_days / simulate_s.max(1e-9),
+            },
+            "break_even": break_even,
+            "notes": plan.notes,
+        });
+        output::write(dir, &plan, &results, &manifest, args.force)
+            .map_err(|e| CliError::runtime(e.to_string()))?;
+        if !quiet {
+            eprintln!(
+                "fleetsim: wrote sweep.csv, sweep.parquet and sweep.json to {}",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Formats a value of `metric` for the table.
+fn fmt_metric(metric: &str, x: Option<f64>) -> String {
+    match x {
+        None => "n/a".into(),
+        Some(x) if metric.contains("usd") => usd(x),
+        Some(x) if metric == "availability" || metric == "goodput" => pct(x),
+        Some(x) => qty(x),
+    }
+}
+
+/// The decision table: per point, the axis values, P50 of the metric per option, P50 of the
+/// paired difference and P(a better).
+fn decision_table(plan: &Plan, results: &[PointResult]) -> String {
+    let metric = &plan.spec.metric;
+    let (a, b) = plan.pair;
+    let mut header = vec!["point".to_string()];
+    header.extend(plan.spec.axes.iter().map(|x| x.key.clone()));
+    header.extend(
+        plan.option_names
+            .iter()
+            .map(|o| format!("P50 {metric} {o}")),
+    );
+    if a != b {
+        let (na, nb) = (&plan.option_names[a], &plan.option_names[b]);
+        header.push(format!("P50 {na} - {nb}"));
+        header.push(format!("P({na} better)"));
+    }
+    let mut rows = Vec::new();
+    for (p, (vals, r)) in plan
+        .points
+        .iter()
+        .zip(results)
+        .enumerate()
+        .take(PRINTED_ROWS)
+    {
+        let mut row = vec![p.to_string()];
+        row.extend(vals.iter().map(|v| num(*v)));
+        row.extend(r.p50.iter().map(|x| fmt_metric(metric, *x)));
+        if a != b {
+            row.push(fmt_metric(metric, r.diff_p50));
+            row.push(r.p_a_better.map(pct).unwrap_or_else(|| "n/a".into()));
+        }
+        rows.push(row);
+    }
+    let mut out = table(&header, &rows);
+    if results.len() > PRINTED_ROWS {
+        out.push_str(&format!(
+            "... {} more points in sweep.csv (--out)\n",
+            results.len() - PRINTED_ROWS
+        ));
+    }
+    out
+}
+
+/// The break-even lines.
+fn breakeven_text(plan: &Plan, slices: Option<&[Slice]>) -> String {
+    let (a, b) = plan.pair;
+    if a == b {
+        return "break-even: the scenario has one option; nothing to compare\n".into();
+    }
+    let (na, nb) = (&plan.option_names[a], &plan.option_names[b]);
+    let metric = &plan.spec.metric;
+    let Some(slices) = slices else {
+        return format!(
+            "break-even ({na} vs {nb}, P50 of {metric} difference): needs a grid axis; a Latin-hypercube design reports none\n"
+        );
+    };
+    let mut out = format!(
+        "break-even of {na} vs {nb} (where the P50 of the per-path {metric} difference changes sign):\n"
+    );
+    for s in slices {
+        let at = if s.others.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " at {}",
+                s.others
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {}", num(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let what = if s.break_evens.is_empty() {
+            match (&s.better_at_lo, &s.better_at_hi) {
+                (Some(x), Some(y)) if x == y => format!("none in range: {x} better throughout"),
+                _ => "none in range".to_string(),
+            }
+        } else {
+            let vals: Vec<String> = s.break_evens.iter().map(|v| num(*v)).collect();
+            let dir = match (&s.better_at_lo, &s.better_at_hi) {
+                (Some(x), Some(y)) if x != y => format!(" ({x} better below, {y} above)"),
+                _ => String::new(),
+            };
+            format!("{}{dir}", vals.join(", "))
+        };
+        out.push_str(&format!("  {}{at}: {what}\n", s.axis));
+    }
+    out
+}

@@ -1,0 +1,100 @@
+//! Writing a sweep's results: sweep.csv and sweep.parquet (one row per point and option, same
+//! columns, same values) and the sweep.json manifest; nothing is overwritten without `force`.
+
+use std::path::{Path, PathBuf};
+
+use parquet::data_type::ByteArray;
+
+use super::plan::Plan;
+use super::run::PointResult;
+use super::table::{Cell, all_columns};
+use crate::export::{ExportError, ParquetTable, format_f64, io_err, open, prepare};
+
+/// sweep.csv: one row per (point, option).
+pub const SWEEP_CSV: &str = "sweep.csv";
+/// sweep.parquet: the same table as sweep.csv.
+pub const SWEEP_PARQUET: &str = "sweep.parquet";
+/// sweep.json: the manifest.
+pub const SWEEP_JSON: &str = "sweep.json";
+/// Version of the sweep.json layout (raised when a key changes meaning or disappears).
+pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+
+/// The files a sweep writes.
+pub const SWEEP_FILES: [&str; 3] = [SWEEP_CSV, SWEEP_PARQUET, SWEEP_JSON];
+
+/// The axis column names of a plan, in axis order.
+pub fn axis_columns(plan: &Plan) -> Vec<String> {
+    plan.spec.axes.iter().map(|a| a.column()).collect()
+}
+
+/// Writes sweep.csv, sweep.parquet and sweep.json (the `manifest` object, pretty-printed)
+/// into `dir`, creating it; refuses (writing nothing) if any exists and `force` is false.
+pub fn write(
+    dir: &Path,
+    plan: &Plan,
+    results: &[PointResult],
+    manifest: &serde_json::Value,
+    force: bool,
+) -> Result<Vec<PathBuf>, ExportError> {
+    let paths = prepare(dir, &SWEEP_FILES, force)?;
+    let n_years = plan.base.horizon_years as usize;
+    let columns = all_columns(&axis_columns(plan), n_years);
+    let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
+
+    let csv_path = &paths[0];
+    let csv_err = |source| ExportError::Csv {
+        path: csv_path.clone(),
+        source,
+    };
+    let mut w = csv::Writer::from_writer(open(csv_path, force)?);
+    w.write_record(&names).map_err(csv_err)?;
+    let mut pq = ParquetTable::create(&paths[1], "fleetsim_sweep", &columns, force)?;
+    let option_bytes: Vec<ByteArray> = plan
+        .option_names
+        .iter()
+        .map(|n| ByteArray::from(n.as_str()))
+        .collect();
+    let n_axes = plan.spec.axes.len();
+    let mut row: Vec<String> = Vec::with_capacity(columns.len());
+    for (p, (vals, res)) in plan.points.iter().zip(results).enumerate() {
+        for (o, cells) in res.rows.iter().enumerate() {
+            row.clear();
+            row.push(p.to_string());
+            pq.int(0, p as i64);
+            for (a, v) in vals.iter().enumerate() {
+                row.push(format_f64(*v));
+                pq.double(1 + a, *v);
+            }
+            row.push(plan.option_names[o].clone());
+            pq.text(1 + n_axes, option_bytes[o].clone());
+            for (k, c) in cells.iter().enumerate() {
+                let col = 2 + n_axes + k;
+                match c {
+                    Cell::Int(i) => {
+                        row.push(i.to_string());
+                        pq.int(col, *i);
+                    }
+                    Cell::Num(x) => {
+                        row.push(x.map(format_f64).unwrap_or_default());
+                        pq.double(col, x.unwrap_or(f64::NAN));
+                    }
+                }
+            }
+            w.write_record(&row).map_err(csv_err)?;
+            pq.end_row()?;
+        }
+    }
+    w.flush().map_err(io_err(csv_path))?;
+    pq.finish()?;
+
+    let json_path = &paths[2];
+    let mut f = std::io::BufWriter::new(open(json_path, force)?);
+    serde_json::to_writer_pretty(&mut f, manifest).map_err(|source| ExportError::Json {
+        path: json_path.clone(),
+        source,
+    })?;
+    use std::io::Write;
+    f.write_all(b"\n").map_err(io_err(json_path))?;
+    f.flush().map_err(io_err(json_path))?;
+    Ok(paths)
+}

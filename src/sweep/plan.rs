@@ -1,0 +1,325 @@
+//! From a validated sweep file and its base scenario to the points to run: the design's axis
+//! values per point, every point built as a scenario variant (re-validated in full, errors
+//! citing the sweep file's line) and flattened, and the refusal of designs larger than
+//! `--max-points` before anything is built.
+
+use rayon::prelude::*;
+
+use super::design::{grid_indices, grid_size, grid_values, lhs_uniforms, lhs_value};
+use super::spec::{Design, SweepSpec};
+use crate::config::error::{ConfigError, Issue, IssueKind};
+use crate::config::{BaseScenario, Override, Scenario, flatten};
+use crate::model::params::FlatModel;
+
+/// Default of `--max-points`.
+pub const DEFAULT_MAX_POINTS: u64 = 10_000;
+
+/// The lines of a grid design.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    /// The values of every axis, in the order points index them.
+    pub values: Vec<Vec<f64>>,
+    /// Each point's value index on every axis.
+    pub indices: Vec<Vec<usize>>,
+}
+
+/// What to run: the points of the design, built and flattened.
+pub struct Plan {
+    /// The validated sweep file.
+    pub spec: SweepSpec,
+    /// The base scenario, resolved (for the manifest).
+    pub base: Scenario,
+    /// Option names in order.
+    pub option_names: Vec<String>,
+    /// Axis values of every point (one per axis, axis order).
+    pub points: Vec<Vec<f64>>,
+    /// Grid designs: the values of every axis and each point's value index per axis (for
+    /// break-evens); `None` for LHS.
+    pub grid: Option<Grid>,
+    /// One flattened model per point.
+    pub models: Vec<FlatModel>,
+    /// Paths per point.
+    pub paths: u32,
+    /// Seed of every point.
+    pub seed: u64,
+    /// Indices of the compared options (a, b).
+    pub pair: (usize, usize),
+    /// Notes for the user (rounded integer axes).
+    pub notes: Vec<String>,
+}
+
+fn issue(
+    spec: &SweepSpec,
+    line: Option<usize>,
+    path: &str,
+    kind: IssueKind,
+    msg: String,
+) -> ConfigError {
+    ConfigError::Invalid(vec![Issue {
+        file: spec.file.clone(),
+        line,
+        path: path.to_string(),
+        kind,
+        message: msg,
+    }])
+}
+
+/// Builds the plan. `paths` and `seed` are the values to use (command line, else the sweep
+/// file, else the scenario, else the defaults: decided by the caller). Errors: a design of
+/// more than `max_points` points (before building anything), an axis value the scenario
+/// rejects (naming the sweep file, the axis line and the key path), options named by
+/// `compare` that the scenario lacks.
+pub fn plan(
+    spec: SweepSpec,
+    base: &BaseScenario,
+    paths: u32,
+    seed: u64,
+    max_points: u64,
+) -> Result<Plan, ConfigError> {
+    let resolved = base.build()?;
+    let option_names: Vec<String> = resolved
+        .option_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let pair = match &spec.compare {
+        None => (0, 1.min(option_names.len() - 1)),
+        Some((a, b)) => {
+            let find = |n: &str| option_names.iter().position(|o| o == n);
+            match (find(a), find(b)) {
+                (Some(i), Some(j)) => (i, j),
+                _ => {
+                    return Err(issue(
+                        &spec,
+                        spec.compare_line,
+                        "sweep.compare",
+                        IssueKind::OutOfRange,
+                        format!(
+                            "names an option the scenario does not have; its options: {}",
+                            option_names.join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    for (i, axis) in spec.axes.iter().enumerate() {
+        let mut parts = axis.key.split('.');
+        if parts.next() == Some("options")
+            && let Some(o) = parts.next()
+            && !option_names.iter().any(|n| n == o)
+        {
+            return Err(issue(
+                &spec,
+                Some(axis.line),
+                &format!("axis[{i}].key"),
+                IssueKind::UnknownKey,
+                format!(
+                    "`{}`: the scenario has no option `{o}` (its options: {}); an axis sets inputs of existing options",
+                    axis.key,
+                    option_names.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut notes = Vec::new();
+    let (points, grid) = match spec.design {
+        Design::Grid => {
+            let values: Vec<Vec<(f64, usize)>> = spec.axes.iter().map(grid_values).collect();
+            let counts: Vec<usize> = values.iter().map(Vec::len).collect();
+            let n = grid_size(&counts);
+            if n > max_points {
+                return Err(issue(
+                    &spec,
+                    None,
+                    "axis",
+                    IssueKind::TooMany,
+                    format!(
+                        "the grid has {n} points ({}), more than --max-points {max_points}; use fewer values or raise --max-points",
+                        counts
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" x ")
+                    ),
+                ));
+            }
+            for (a, axis) in spec.axes.iter().enumerate() {
+                if axis.integer
+                    && let super::spec::AxisValues::Range { steps: Some(s), .. } = axis.values
+                {
+                    notes.push(format!(
+                        "axis `{}` is an integer field: its range steps were rounded to {} integer value(s) (of {s} steps)",
+                        axis.key,
+                        values[a].len()
+                    ));
+                }
+            }
+            // Each axis value alone, so a bad value is reported once, against its own line
+            // (the first bad value of each axis). A 1-D grid's points are its values: the
+            // point builds below report them.
+            let singles: Vec<(usize, f64, usize)> = values
+                .iter()
+                .enumerate()
+                .filter(|_| spec.axes.len() > 1)
+                .flat_map(|(a, v)| v.iter().map(move |&(x, off)| (a, x, off)))
+                .collect();
+            let failed: Vec<(usize, ConfigError)> = singles
+                .par_iter()
+                .filter_map(|&(a, x, off)| {
+                    let axis = &spec.axes[a];
+                    base.with(&[Override::number(&axis.key, x, &axis.src, off)])
+                        .err()
+                        .map(|e| (a, e))
+                })
+                .collect();
+            let mut errs = Vec::new();
+            let mut seen = vec![false; spec.axes.len()];
+            for (a, e) in failed {
+                if !std::mem::replace(&mut seen[a], true) {
+                    errs.push(e);
+                }
+            }
+            if let Some(e) = merge(errs) {
+                return Err(e);
+            }
+            let idx = grid_indices(&counts);
+            let pts: Vec<Vec<f64>> = idx
+                .iter()
+                .map(|i| i.iter().enumerate().map(|(a, &k)| values[a][k].0).collect())
+                .collect();
+            let vals = values
+                .iter()
+                .map(|v| v.iter().map(|x| x.0).collect())
+                .collect();
+            (
+                pts,
+                Some(Grid {
+                    values: vals,
+                    indices: idx,
+                }),
+            )
+        }
+        Design::Lhs { points } => {
+            if points > max_points {
+                return Err(issue(
+                    &spec,
+                    None,
+                    "sweep.points",
+                    IssueKind::TooMany,
+                    format!(
+                        "{points} points is more than --max-points {max_points}; use fewer or raise --max-points"
+                    ),
+                ));
+            }
+            if spec.axes.iter().any(|a| a.integer) {
+                notes.push("integer axes take the rounded Latin-hypercube values".into());
+            }
+            let u = lhs_uniforms(points as usize, spec.axes.len(), seed);
+            let pts: Vec<Vec<f64>> = u
+                .iter()
+                .map(|row| {
+                    spec.axes
+                        .iter()
+                        .zip(row)
+                        .map(|(a, &x)| lhs_value(a, x))
+                        .collect()
+                })
+                .collect();
+            (pts, None)
+        }
+    };
+    let built: Vec<Result<(Scenario, FlatModel), ConfigError>> = points
+        .par_iter()
+        .map(|vals: &Vec<f64>| {
+            let sets: Vec<Override> = spec
+                .axes
+                .iter()
+                .zip(vals)
+                .map(|(a, &v)| {
+                    let off = match &a.values {
+                        super::spec::AxisValues::Values(vs) => {
+                            vs.iter().find(|x| x.0 == v).map_or(a.offset, |x| x.1)
+                        }
+                        _ => a.offset,
+                    };
+                    Override::number(&a.key, v, &a.src, off)
+                })
+                .collect();
+            let s = base.with(&sets)?;
+            let m = flatten(&s, seed);
+            Ok((s, m))
+        })
+        .collect();
+    let mut models = Vec::with_capacity(built.len());
+    for (p, r) in built.into_iter().enumerate() {
+        let (s, m) = r.map_err(|e| point_error(&spec, p, &points[p], e))?;
+        let names: Vec<&str> = s.option_names();
+        if names != option_names.iter().map(String::as_str).collect::<Vec<_>>()
+            || s.horizon_years != resolved.horizon_years
+        {
+            return Err(issue(
+                &spec,
+                None,
+                "axis",
+                IssueKind::Conflict,
+                format!(
+                    "point {p} has options {} over {} years, the base scenario {} over {}: an axis may change inputs, not which options exist",
+                    names.join(", "),
+                    s.horizon_years,
+                    option_names.join(", "),
+                    resolved.horizon_years
+                ),
+            ));
+        }
+        models.push(m);
+    }
+    Ok(Plan {
+        spec,
+        base: resolved,
+        option_names,
+        points,
+        grid,
+        models,
+        paths,
+        seed,
+        pair,
+        notes,
+    })
+}
+
+/// All issues of several errors as one (I/O and syntax errors cannot occur here).
+fn merge(errs: Vec<ConfigError>) -> Option<ConfigError> {
+    if errs.is_empty() {
+        return None;
+    }
+    let mut list = Vec::new();
+    for e in errs {
+        match e {
+            ConfigError::Invalid(v) => list.extend(v),
+            other => return Some(other),
+        }
+    }
+    Some(ConfigError::Invalid(list))
+}
+
+/// A point's validation error, with the point's axis values added to each message.
+fn point_error(spec: &SweepSpec, p: usize, vals: &[f64], e: ConfigError) -> ConfigError {
+    let at: Vec<String> = spec
+        .axes
+        .iter()
+        .zip(vals)
+        .map(|(a, v)| format!("{} = {}", a.key, crate::config::error::num(*v)))
+        .collect();
+    match e {
+        ConfigError::Invalid(list) => ConfigError::Invalid(
+            list.into_iter()
+                .map(|mut i| {
+                    i.message = format!("{} (at sweep point {p}: {})", i.message, at.join(", "));
+                    i
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}

@@ -1,0 +1,129 @@
+//! Running a [`Plan`]: every point's paths `0..paths` through the generic points driver (so
+//! the GPU engine may pack points into one dispatch, with CPU fallback), one [`RunAggregate`]
+//! per point in flight, finished into table cells as soon as the point's last path arrives.
+
+use std::collections::HashMap;
+
+use super::plan::Plan;
+use super::table::{Cell, value_cells};
+use crate::engine::{
+    Engine, EngineError, FallbackEvent, PathBlock, WithFallback, run_points,
+    run_points_with_fallback,
+};
+use crate::model::outputs::SCALAR_METRICS;
+use crate::stats::RunAggregate;
+
+/// The results of one point.
+#[derive(Clone, Debug)]
+pub struct PointResult {
+    /// The value cells of every option's row (see [`super::table::value_columns`]).
+    pub rows: Vec<Vec<Cell>>,
+    /// P50 of the decision metric per option.
+    pub p50: Vec<Option<f64>>,
+    /// P50 of the paired difference a - b of the decision metric (the compared pair).
+    pub diff_p50: Option<f64>,
+    /// P(a better than b) on the decision metric.
+    pub p_a_better: Option<f64>,
+}
+
+/// Runs every point of `plan` on `primary` (with `fallback` taking over a failed call, if
+/// given); `progress` gets the (point, path) pairs done. Returns the point results in point
+/// order and the fallback event, if any.
+pub fn run(
+    plan: &Plan,
+    primary: &dyn Engine,
+    fallback: Option<&dyn Engine>,
+    progress: impl FnMut(u64),
+    on_fallback: impl FnOnce(&FallbackEvent),
+) -> Result<(Vec<PointResult>, Option<FallbackEvent>), EngineError> {
+    let n_opt = plan.option_names.len();
+    let n_years = plan.base.horizon_years as usize;
+    let paths = plan.paths as u64;
+    let mut live: HashMap<usize, RunAggregate> = HashMap::new();
+    let mut done: Vec<Option<PointResult>> = vec![None; plan.models.len()];
+    let sink = |p: usize, block: &PathBlock| {
+        let agg = live
+            .entry(p)
+            .or_insert_with(|| RunAggregate::new(n_opt, n_years));
+        agg.add_block(block);
+        if agg.n_paths() >= paths {
+            let agg = live.remove(&p).expect("present");
+            done[p] = Some(finish(plan, &agg));
+        }
+    };
+    let event = match fallback {
+        Some(fb) => run_points_with_fallback(
+            WithFallback {
+                primary,
+                fallback: fb,
+            },
+            &plan.models,
+            plan.paths,
+            sink,
+            progress,
+            on_fallback,
+        )?,
+        None => {
+            run_points(primary, &plan.models, plan.paths, sink, progress)?;
+            None
+        }
+    };
+    let results = done
+        .into_iter()
+        .enumerate()
+        .map(|(p, r)| {
+            r.ok_or_else(|| {
+                EngineError::Backend(format!(
+                    "point {p} received fewer paths than asked: this is a bug"
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((results, event))
+}
+
+fn finish(plan: &Plan, agg: &RunAggregate) -> PointResult {
+    let s = agg.finish(&plan.option_names);
+    let metric = plan.spec.metric.as_str();
+    let (a, b) = plan.pair;
+    let p50 = plan
+        .option_names
+        .iter()
+        .map(|o| {
+            s.options
+                .get(o)
+                .and_then(|m| m.get(metric))
+                .and_then(|st| st.p50)
+        })
+        .collect();
+    let (diff_p50, p_a_better) = if a == b {
+        (None, None)
+    } else {
+        // Pairs are stored for (lower index, higher index); a reversed pair negates the
+        // difference (type-7 medians are symmetric) and complements P(a better).
+        let (lo, hi) = (a.min(b), a.max(b));
+        let key = format!("{} vs {}", plan.option_names[lo], plan.option_names[hi]);
+        let ps = s.pairs.get(&key).and_then(|p| p.metrics.get(metric));
+        let d = ps.and_then(|p| p.difference.p50);
+        let pb = ps.and_then(|p| p.p_a_better);
+        if a < b {
+            (d, pb)
+        } else {
+            (d.map(|x| -x), pb.map(|x| 1.0 - x))
+        }
+    };
+    PointResult {
+        rows: value_cells(&s, &plan.option_names),
+        p50,
+        diff_p50,
+        p_a_better,
+    }
+}
+
+/// Whether larger values of the decision metric are better.
+pub fn higher_is_better(metric: &str) -> bool {
+    SCALAR_METRICS
+        .iter()
+        .find(|m| m.name == metric)
+        .is_none_or(|m| m.higher_is_better)
+}

@@ -1,0 +1,184 @@
+//! The columns of sweep.csv / sweep.parquet and the cells of one (point, option) row, derived
+//! from the metric list so names are stable: `point`, the axis columns, `option`, then
+//! `{metric}_{stat}` for every metric and [`STATS`] entry, then the paired columns against the
+//! first option (`first_minus_this_{metric}_{stat}`, `p_first_better_{metric}`,
+//! `p_first_better_{metric}_se`) for every paired metric.
+
+use crate::export::ColumnKind;
+use crate::model::outputs::{SCALAR_METRICS, metrics_for};
+use crate::stats::{MetricStats, PAIRED_METRICS, RunSummary};
+
+/// Statistics of every metric, as column suffixes (definitions as in summary.json).
+pub const STATS: [&str; 18] = [
+    "count",
+    "n_undefined",
+    "mean",
+    "sd",
+    "se",
+    "min",
+    "p1",
+    "p5",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "p95",
+    "p99",
+    "max",
+    "cvar5",
+    "p_negative",
+];
+
+/// Statistics of the paired difference (first option minus the row's option), as suffixes.
+pub const PAIR_STATS: [&str; 8] = ["mean", "sd", "se", "p5", "p25", "p50", "p75", "p95"];
+
+/// One cell: an integer (point index, counts) or a number that may be undefined (empty CSV
+/// cell, Parquet null).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// An integer.
+    Int(i64),
+    /// A number; `None` = undefined.
+    Num(Option<f64>),
+}
+
+/// The value columns (after `point`, the axes and `option`) for a run of `n_years` years.
+pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
+    let mut c = Vec::new();
+    for (_, _, m) in metrics_for(n_years) {
+        for s in STATS {
+            let kind = if s == "count" || s == "n_undefined" {
+                ColumnKind::Int64
+            } else {
+                ColumnKind::Double
+            };
+            c.push((format!("{m}_{s}"), kind));
+        }
+    }
+    for &p in &PAIRED_METRICS {
+        let m = SCALAR_METRICS[p].name;
+        for s in PAIR_STATS {
+            c.push((format!("first_minus_this_{m}_{s}"), ColumnKind::Double));
+        }
+        c.push((format!("p_first_better_{m}"), ColumnKind::Double));
+        c.push((format!("p_first_better_{m}_se"), ColumnKind::Double));
+    }
+    c
+}
+
+/// Every column of the sweep table: `point` (INT64), one DOUBLE per axis, `option` (string),
+/// then [`value_columns`].
+pub fn all_columns(axis_columns: &[String], n_years: usize) -> Vec<(String, ColumnKind)> {
+    let mut c = vec![("point".to_string(), ColumnKind::Int64)];
+    c.extend(axis_columns.iter().map(|a| (a.clone(), ColumnKind::Double)));
+    c.push(("option".to_string(), ColumnKind::Text));
+    c.extend(value_columns(n_years));
+    c
+}
+
+fn stat_cells(s: &MetricStats) -> Vec<Cell> {
+    let mut v = vec![
+        Cell::Int(s.count as i64),
+        Cell::Int(s.n_undefined as i64),
+        Cell::Num(s.mean),
+        Cell::Num(s.sd),
+        Cell::Num(s.se),
+        Cell::Num(s.min),
+    ];
+    v.extend(s.quantiles().iter().map(|(_, q)| Cell::Num(*q)));
+    v.extend([
+        Cell::Num(s.max),
+        Cell::Num(s.cvar5),
+        Cell::Num(s.p_negative),
+    ]);
+    v
+}
+
+fn pair_cells(s: &MetricStats) -> [Option<f64>; 8] {
+    [s.mean, s.sd, s.se, s.p5, s.p25, s.p50, s.p75, s.p95]
+}
+
+/// The value cells of every option of one point, in option order, matching
+/// [`value_columns`]. The paired cells of option `o > 0` compare the first option with it
+/// (`first - this` per path); they are undefined on the first option's row.
+pub fn value_cells(summary: &RunSummary, option_names: &[String]) -> Vec<Vec<Cell>> {
+    let first = &option_names[0];
+    option_names
+        .iter()
+        .map(|o| {
+            let mut row = Vec::new();
+            let metrics = summary.options.get(o);
+            for (m, _) in summary.metrics.iter() {
+                match metrics.and_then(|ms| ms.get(m)) {
+                    Some(s) => row.extend(stat_cells(s)),
+                    None => row.extend((0..STATS.len()).map(|_| Cell::Num(None))),
+                }
+            }
+            let pair = (o != first)
+                .then(|| summary.pairs.get(&format!("{first} vs {o}")))
+                .flatten();
+            for &p in &PAIRED_METRICS {
+                let m = SCALAR_METRICS[p].name;
+                match pair.and_then(|ps| ps.metrics.get(m)) {
+                    Some(ps) => {
+                        row.extend(pair_cells(&ps.difference).map(Cell::Num));
+                        row.push(Cell::Num(ps.p_a_better));
+                        row.push(Cell::Num(ps.p_a_better_se));
+                    }
+                    None => row.extend((0..PAIR_STATS.len() + 2).map(|_| Cell::Num(None))),
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::PathBlock;
+    use crate::model::outputs::{N_OUT, idx};
+    use crate::stats::RunAggregate;
+
+    #[test]
+    fn cells_match_columns_and_name_units() {
+        let names = vec!["a".to_string(), "b".to_string()];
+        let mut agg = RunAggregate::new(2, 2);
+        let mut b = PathBlock::zeroed(0, 5, 2);
+        for i in 0..5 {
+            for o in 0..2 {
+                let r = (i * 2 + o) * N_OUT;
+                b.values[r + idx::NPV_USD] = (10 * i + o) as f64;
+                b.values[r + idx::IRR] = f64::NAN;
+            }
+        }
+        agg.add_block(&b);
+        let s = agg.finish(&names);
+        let cols = value_columns(2);
+        let cells = value_cells(&s, &names);
+        assert_eq!(cells.len(), 2);
+        for row in &cells {
+            assert_eq!(row.len(), cols.len());
+            for (c, (name, kind)) in row.iter().zip(&cols) {
+                match (c, kind) {
+                    (Cell::Int(_), ColumnKind::Int64) | (Cell::Num(_), ColumnKind::Double) => {}
+                    _ => panic!("{name}: {c:?} in a {kind:?} column"),
+                }
+            }
+        }
+        let at = |row: usize, col: &str| {
+            let k = cols.iter().position(|c| c.0 == col).expect(col);
+            cells[row][k].clone()
+        };
+        assert_eq!(at(0, "npv_usd_mean"), Cell::Num(Some(20.0)));
+        assert_eq!(at(1, "npv_usd_p50"), Cell::Num(Some(21.0)));
+        assert_eq!(at(0, "irr_count"), Cell::Int(0));
+        assert_eq!(at(0, "irr_mean"), Cell::Num(None));
+        // Paired: first minus this = -1 on every path; empty on the first option's row.
+        assert_eq!(at(1, "first_minus_this_npv_usd_p50"), Cell::Num(Some(-1.0)));
+        assert_eq!(at(0, "first_minus_this_npv_usd_p50"), Cell::Num(None));
+        assert_eq!(at(1, "p_first_better_npv_usd"), Cell::Num(Some(0.0)));
+        assert!(cols.iter().any(|c| c.0 == "cash_flow_y2_usd_mean"));
+    }
+}

@@ -1,0 +1,297 @@
+//! Spares planning on the real model: with common random numbers a larger spare pool never
+//! lowers a path's availability; the galloping + bisection search returns exactly what a scan
+//! of every pool size returns; without hard failures spares change nothing; and `fleetsim
+//! spares` reports the smallest pool meeting the goal (one fewer fails), exits 2 on bad input.
+
+use std::process::{Command, Output};
+
+use fleetsim::config::{flatten, load_scenario_str};
+use fleetsim::engine::cpu::CpuEngine;
+use fleetsim::engine::{PathBlock, Precision, run_points};
+use fleetsim::model::params::FlatModel;
+use fleetsim::spares::{self, Goal, OptionFacts, PoolPaths, Z95, wilson_lower};
+
+/// 64 Trainium2 nodes for a year, all delivered on day 0, catalog failure rates.
+const SCENARIO: &str = r#"
+[scenario]
+name = "spares test"
+horizon_years = 1
+seed = 11
+
+[options.t]
+hardware = "trn2"
+accelerators = 1024
+delivery_delay_days = 0
+ramp_days = 0
+"#;
+
+/// The same fleet without hard failures (every hard class of the catalog entry disabled).
+const NO_HARD: &str = r#"
+[options.t.failures.gpu_hard]
+enabled = false
+[options.t.failures.hbm]
+enabled = false
+[options.t.failures.sdc]
+enabled = false
+[options.t.failures.network]
+enabled = false
+[options.t.failures.host]
+enabled = false
+"#;
+
+fn model(text: &str) -> FlatModel {
+    let s = load_scenario_str(text, "spares test").expect("valid scenario");
+    flatten(&s, 11)
+}
+
+fn eval(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
+    let cpu = CpuEngine::new(Precision::F32);
+    spares::evaluate(base, points, n, |models, sink| {
+        run_points(&cpu, models, n, |p, b: &PathBlock| sink(p, b), |_| {})
+    })
+    .expect("run")
+}
+
+fn facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
+    vec![OptionFacts {
+        name: "t".into(),
+        nodes: m.options[0].nodes,
+        chips_per_node: m.options[0].chips_per_node,
+        scenario_spares: 0,
+        server_capex_per_chip_usd: 25_000.0,
+        max_spares: max,
+    }]
+}
+
+/// With common random numbers a larger pool lowers a path's availability only rarely and
+/// slightly: a spare keeps a node up, and an up node can fail again (more failure draws shift
+/// that day's later draws), so path-by-path monotonicity is not exact. What the search relies
+/// on, the share of paths meeting a target, rises with the pool.
+#[test]
+fn more_spares_raise_availability_path_by_path_up_to_rare_small_reversals() {
+    let m = model(SCENARIO);
+    let pools: Vec<u32> = vec![0, 1, 2, 3, 5, 8, 13, 21, 34];
+    let points: Vec<Vec<u32>> = pools.iter().map(|s| vec![*s]).collect();
+    let n = 200;
+    let r = eval(&m, &points, n);
+    let (mut up, mut down, mut worst) = (0u32, 0u32, 0.0f64);
+    for path in 0..n as usize {
+        for k in 1..pools.len() {
+            let (a, b) = (r[k - 1][0].availability[path], r[k][0].availability[path]);
+            if b > a {
+                up += 1;
+            } else if b < a {
+                down += 1;
+                worst = worst.max(a - b);
+            }
+        }
+    }
+    eprintln!("pairs: {up} up, {down} down, largest drop {worst}");
+    // Spares matter in this fleet (the test would be vacuous otherwise).
+    assert!(up > 200, "{up}");
+    assert!(down * 100 < up, "{down} reversals vs {up} gains");
+    assert!(worst < 2e-3, "largest drop {worst}");
+    // The share of paths reaching any target never falls as the pool grows.
+    for target in [0.95, 0.97, 0.98, 0.99, 0.995] {
+        let share: Vec<usize> = r
+            .iter()
+            .map(|p| p[0].availability.iter().filter(|a| **a >= target).count())
+            .collect();
+        assert!(
+            share.windows(2).all(|w| w[1] >= w[0]),
+            "target {target}: {share:?}"
+        );
+    }
+}
+
+#[test]
+fn search_equals_a_scan_of_every_pool() {
+    let m = model(SCENARIO);
+    let n = 150;
+    let max = 40;
+    let all: Vec<Vec<u32>> = (0..=max).map(|s| vec![s]).collect();
+    let scan = eval(&m, &all, n);
+    let p_meet = |s: usize, target: f64| {
+        let a = &scan[s][0].availability;
+        a.iter().filter(|x| **x >= target).count() as u64
+    };
+    for (target, conf) in [(0.97, 0.9), (0.98, 0.5), (0.985, 0.75)] {
+        let goal = Goal {
+            availability: target,
+            confidence: conf,
+        };
+        let want = (0..=max as usize)
+            .find(|&s| wilson_lower(p_meet(s, target), n as u64, Z95) >= conf)
+            .map(|s| s as u32);
+        let mut runs = 0;
+        let plan = spares::search(&facts(&m, max), goal, |pts| {
+            runs += pts.len();
+            Ok::<_, ()>(eval(&m, pts, n))
+        })
+        .unwrap()
+        .remove(0);
+        assert_eq!(plan.chosen, want, "target {target} at {conf}");
+        assert!(
+            want.is_some_and(|s| s > 2),
+            "goal {target} should need spares"
+        );
+        assert!(plan.monotone);
+        assert!(runs < all.len(), "{runs} points: no better than a scan");
+        let c = plan.candidate(want.unwrap()).unwrap();
+        assert_eq!(c.n_meeting, p_meet(want.unwrap() as usize, target));
+    }
+}
+
+#[test]
+fn without_hard_failures_spares_change_nothing() {
+    let m = model(&format!("{SCENARIO}{NO_HARD}"));
+    let r = eval(&m, &[vec![0], vec![7], vec![30]], 100);
+    for k in 1..3 {
+        assert_eq!(r[k][0].availability, r[0][0].availability);
+    }
+    let worst = r[0][0].availability.iter().copied().fold(1.0, f64::min);
+    // Met by every path without spares: 0 is the answer.
+    let plan = spares::search(
+        &facts(&m, 16),
+        Goal {
+            availability: worst,
+            confidence: 0.9,
+        },
+        |pts| Ok::<_, ()>(eval(&m, pts, 100)),
+    )
+    .unwrap()
+    .remove(0);
+    assert_eq!(plan.chosen, Some(0));
+}
+
+fn fleetsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
+        .env_remove("FLEETSIM_ADAPTER")
+        .env_remove("FLEETSIM_FAULT_GPU_CHUNK")
+        .args(args)
+        .output()
+        .expect("run fleetsim")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn cli_reports_the_smallest_pool_and_one_fewer_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "spares",
+        &scenario.display().to_string(),
+        "--availability",
+        "0.98",
+        "--confidence",
+        "0.8",
+        "--paths",
+        "200",
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--out",
+        &out.display().to_string(),
+    ];
+    let o = fleetsim(&args);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("one fewer"), "{t}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spares.json")).unwrap()).unwrap();
+    let opt = &v["options"][0];
+    let chosen = opt["chosen"].as_u64().expect("a pool meets 98 %") as u32;
+    assert!(chosen > 0);
+    let cands = opt["candidates"].as_array().unwrap();
+    let get = |s: u32| cands.iter().find(|c| c["spares"] == s).unwrap();
+    assert_eq!(get(chosen)["meets"], true);
+    assert_eq!(get(chosen - 1)["meets"], false);
+    // Meeting is monotone over the pools tried and follows the Wilson rule.
+    let mut seen_meet = false;
+    for c in cands {
+        let (k, n) = (
+            c["n_meeting"].as_u64().unwrap(),
+            c["n_paths"].as_u64().unwrap(),
+        );
+        let meets = wilson_lower(k, n, Z95) >= 0.8;
+        assert_eq!(c["meets"], meets);
+        assert!(!seen_meet || meets, "not monotone: {c}");
+        seen_meet |= meets;
+    }
+    let cost = get(chosen)["spare_capex_usd"].as_f64().unwrap();
+    assert!(cost > 0.0);
+    let csv = std::fs::read_to_string(out.join("spares.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("t,64,16,{chosen},")),
+        "{csv}"
+    );
+    // The result files are not overwritten without --force.
+    let o = fleetsim(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn bad_spares_arguments_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let s = scenario.display().to_string();
+    for (extra, want) in [
+        (vec!["--availability", "1.5"], "--availability"),
+        (vec!["--availability", "0"], "--availability"),
+        (vec!["--availability", "NaN"], "--availability"),
+        (
+            vec!["--availability", "0.99", "--confidence", "1"],
+            "--confidence",
+        ),
+        (
+            vec![
+                "--availability",
+                "0.99",
+                "--confidence",
+                "0.999",
+                "--paths",
+                "100",
+            ],
+            "--paths",
+        ),
+    ] {
+        let mut a = vec!["spares", s.as_str(), "--backend", "cpu", "--quiet"];
+        a.extend(extra);
+        let o = fleetsim(&a);
+        assert_eq!(o.status.code(), Some(2), "{a:?}: {}", text(&o));
+        assert!(text(&o).contains(want), "{a:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn the_worked_example_is_a_valid_scenario_with_fixed_fleets() {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sweeps/spares-995.toml"
+    );
+    let s =
+        fleetsim::config::load_scenario(std::path::Path::new(p)).unwrap_or_else(|e| panic!("{e}"));
+    let m = flatten(&s, 7);
+    assert_eq!(m.options.len(), 2);
+    for (o, p) in s.options.iter().zip(&m.options) {
+        assert!(
+            !o.accelerators_from_budget,
+            "{}: the example holds fleets fixed",
+            o.name
+        );
+        assert_eq!(p.nodes, 512, "{}", o.name);
+    }
+}
