@@ -5,6 +5,10 @@
 //! would take minutes per sample. `FLEETSIM_BENCH_GPU_PATHS=100000,1000000` overrides.
 //! Without any adapter the bench says so and measures nothing.
 //!
+//! Ablation (what limits the kernel): the same scenario without failure classes (the fixed
+//! per-day work only) and without the training-job view, at the first path count, so the
+//! difference to the full scenario is the cost of the part removed.
+//!
 //! A sweep-shaped case runs many points with few paths each through `run_points`, twice: with
 //! the points packed into shared dispatches (`simulate_points`) and one point per call (each
 //! point's few paths its own small dispatches). Shape: 100 points x 1,000 paths, 5 years on a
@@ -114,6 +118,36 @@ fn gpu_engine(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group("gpu_engine_default_scenario");
     g.sample_size(10);
+    let mut no_failures = model.clone();
+    let mut no_job = model.clone();
+    for o in no_failures.options.iter_mut() {
+        o.n_classes = 0;
+    }
+    for o in no_job.options.iter_mut() {
+        o.job_chips = 0;
+    }
+    let n = sizes[0];
+    g.throughput(Throughput::Elements(n as u64 * days));
+    for (label, m) in [
+        ("f32_no_failures", &no_failures),
+        ("f32_no_job_view", &no_job),
+    ] {
+        g.bench_with_input(BenchmarkId::new(label, n), &n, |b, &n| {
+            b.iter(|| {
+                let mut agg = RunAggregate::new(m.run.n_options as usize, m.run.n_years as usize);
+                run_paths(
+                    &engine,
+                    m,
+                    n,
+                    engine.chunk_paths(m.run.n_options),
+                    |blk| agg.add_block(blk),
+                    |_| {},
+                )
+                .expect("GPU run");
+                agg.n_paths()
+            })
+        });
+    }
     for paths in sizes {
         g.throughput(Throughput::Elements(paths as u64 * days));
         g.bench_with_input(

@@ -6,6 +6,7 @@
 //! aggregated by [`stats`] and written by [`export`].
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dist;

@@ -80,6 +80,7 @@ impl DayStream {
     #[inline(always)]
     pub fn next_u32(&mut self) -> u32 {
         if self.lane == 4 {
+            count_block();
             self.buf = philox4x32_10(self.ctr, self.key);
             self.ctr[2] = self.ctr[2].wrapping_add(1);
             self.lane = 0;
@@ -94,6 +95,24 @@ impl DayStream {
     pub fn next_u01<F: crate::real::Real>(&mut self) -> F {
         u01(self.next_u32())
     }
+}
+
+thread_local! {
+    /// Philox blocks generated through [`DayStream`] on this thread since it started.
+    static BLOCKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one block on this thread: a thread-local add (no atomics, no branch), so the
+/// count is always on; `fleetsim bench` reads it to know how many blocks a path-day consumes.
+#[inline(always)]
+fn count_block() {
+    BLOCKS.with(|b| b.set(b.get().wrapping_add(1)));
+}
+
+/// Philox blocks [`DayStream`]s have generated on the calling thread so far (the difference
+/// around a single-threaded `simulate_path` call is what that path consumed).
+pub fn blocks_on_this_thread() -> u64 {
+    BLOCKS.with(|b| b.get())
 }
 
 /// Maps a u32 to a uniform in the open interval (0, 1): `((x >> 9) + 0.5) * 2^-23`, i.e. the
@@ -139,6 +158,18 @@ mod tests {
         let b1 = philox4x32_10([7, 3, 1, 1], key);
         assert_eq!(&got[..4], &b0);
         assert_eq!(&got[4..], &b1);
+    }
+
+    #[test]
+    fn block_counter_counts_refills_only() {
+        let key = seed_key(9);
+        let mut s = DayStream::new(key, 1, 2, 3);
+        let before = blocks_on_this_thread();
+        for _ in 0..9 {
+            s.next_u32();
+        }
+        // Nine draws: lanes 0-3 of block 0, 0-3 of block 1, lane 0 of block 2.
+        assert_eq!(blocks_on_this_thread() - before, 3);
     }
 
     #[test]

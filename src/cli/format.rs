@@ -64,6 +64,19 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// Writes an integer with thousands separators: `13,840`.
+pub fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Lays out rows of cells as an aligned text table (first column left, others right).
 pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
     let ncol = header.len();

@@ -4,8 +4,9 @@
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
 mod adapters;
+mod bench;
 mod engines;
-mod format;
+pub mod format;
 mod planning;
 mod run;
 mod sensitivity;
@@ -114,6 +115,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
+    /// files (`bench compare A.json B.json`).
+    Bench(bench::BenchCmd),
 }
 
 /// Which engine simulates.
@@ -247,6 +251,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sensitivity(a)) => sensitivity::sensitivity(&a),
         Some(Command::Spares(a)) => spares::spares(&a),
         Some(Command::Adapters { json }) => adapters::adapters(json),
+        Some(Command::Bench(b)) => bench::bench(&b),
         Some(Command::Sweep(a)) => sweep::sweep(&a),
     }
 }

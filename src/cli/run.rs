@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::pick_engines;
-use super::format::{days, pct, qty, table, usd};
+use super::format::{days, group_thousands, pct, qty, table, usd};
 use super::{CliError, RunArgs};
 use crate::config::{self, Scenario};
 use crate::engine::{
@@ -394,19 +394,6 @@ fn option_line(o: &config::OptionConfig) -> String {
             ""
         }
     )
-}
-
-/// Writes an integer with thousands separators: `13,840`.
-fn group_thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The headline rows: label, metric name, formatter.

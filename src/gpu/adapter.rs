@@ -15,7 +15,7 @@ use super::error::GpuError;
 pub const ADAPTER_ENV: &str = "FLEETSIM_ADAPTER";
 
 /// The adapter limits fleetsim sizes its dispatches and buffers from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AdapterLimits {
     /// Largest buffer, bytes.
     pub max_buffer_size: u64,

@@ -1,6 +1,7 @@
 //! An open device: wgpu device and queue for one adapter, the limits granted, and the plumbing
 //! every kernel runner needs (pipelines, buffers, bounded waits, readback, device-loss checks).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +26,23 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// GPU timestamp queries around every compute pass, when asked for and supported.
+    timer: Option<Mutex<PassTimer>>,
+    /// Nanoseconds of compute passes measured by `timer` since the device was opened.
+    pass_ns: AtomicU64,
 }
+
+/// The query set and buffers that time each compute pass with GPU timestamps.
+struct PassTimer {
+    queries: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    /// Nanoseconds per timestamp tick.
+    period_ns: f64,
+}
+
+/// Bytes of the two resolved timestamps (start and end of a pass).
+const TIMESTAMP_BYTES: u64 = 2 * wgpu::QUERY_SIZE as u64;
 
 impl std::fmt::Debug for GpuContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,12 +55,29 @@ impl std::fmt::Debug for GpuContext {
 impl GpuContext {
     /// Opens a device on `adapter` with only the limits fleetsim needs ([`needed_limits`]).
     pub fn new(adapter: &wgpu::Adapter) -> Result<Self, GpuError> {
+        Self::open(adapter, false)
+    }
+
+    /// Like [`new`](Self::new), and when the adapter offers `TIMESTAMP_QUERY`, every compute
+    /// pass is timed on the GPU ([`pass_time`](Self::pass_time)); for `fleetsim bench`, since
+    /// reading the timestamps back costs a map per dispatch.
+    pub fn new_timed(adapter: &wgpu::Adapter) -> Result<Self, GpuError> {
+        Self::open(adapter, true)
+    }
+
+    fn open(adapter: &wgpu::Adapter, timed: bool) -> Result<Self, GpuError> {
         let summary = AdapterSummary::from_adapter(adapter);
         let offered = adapter.limits();
         let limits = needed_limits(&offered);
+        let timed = timed && adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let features = if timed {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("fleetsim"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -65,14 +99,57 @@ impl GpuContext {
                 u.get_or_insert_with(|| e.to_string());
             }
         }));
-        Ok(GpuContext {
+        let mut ctx = GpuContext {
             device,
             queue,
             adapter: summary,
             limits,
             lost,
             uncaptured,
+            timer: None,
+            pass_ns: AtomicU64::new(0),
+        };
+        if timed {
+            ctx.timer = Some(Mutex::new(ctx.pass_timer()?));
+        }
+        Ok(ctx)
+    }
+
+    fn pass_timer(&self) -> Result<PassTimer, GpuError> {
+        let queries = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("fleetsim pass timestamps"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let resolve = self.buffer(
+            "fleetsim timestamps",
+            TIMESTAMP_BYTES,
+            wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+        )?;
+        let staging = self.buffer(
+            "fleetsim timestamps staging",
+            TIMESTAMP_BYTES,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        Ok(PassTimer {
+            queries,
+            resolve,
+            staging,
+            period_ns: self.queue.get_timestamp_period() as f64,
         })
+    }
+
+    /// Whether compute passes are timed with GPU timestamps (see [`new_timed`](Self::new_timed)).
+    pub fn timestamps(&self) -> bool {
+        self.timer.is_some()
+    }
+
+    /// Total GPU time of the compute passes run through [`dispatch`](Self::dispatch) since the
+    /// device was opened, from timestamp queries; `None` when passes are not timed.
+    pub fn pass_time(&self) -> Option<Duration> {
+        self.timer
+            .as_ref()
+            .map(|_| Duration::from_nanos(self.pass_ns.load(Ordering::Relaxed)))
     }
 
     /// Fails if the device was lost or an error escaped an error scope since the last check.
@@ -209,23 +286,45 @@ impl GpuContext {
         grid: (u32, u32),
         copies: &[(&wgpu::Buffer, &wgpu::Buffer, u64, u64)],
     ) -> Result<(), GpuError> {
+        let timer = match &self.timer {
+            Some(t) => Some(
+                t.lock()
+                    .map_err(|_| GpuError::Other("pass timer poisoned by a panic".into()))?,
+            ),
+            None => None,
+        };
         let mut enc = self
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(label),
-                timestamp_writes: None,
+                timestamp_writes: timer.as_ref().map(|t| wgpu::ComputePassTimestampWrites {
+                    query_set: &t.queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                }),
             });
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, bind_group, &[]);
             pass.dispatch_workgroups(grid.0, grid.1, 1);
         }
+        if let Some(t) = &timer {
+            enc.resolve_query_set(&t.queries, 0..2, &t.resolve, 0);
+            enc.copy_buffer_to_buffer(&t.resolve, 0, &t.staging, 0, TIMESTAMP_BYTES);
+        }
         for &(from, to, to_offset, bytes) in copies {
             enc.copy_buffer_to_buffer(from, 0, to, to_offset, bytes);
         }
         let submission = self.queue.submit([enc.finish()]);
-        self.wait(submission)
+        self.wait(submission)?;
+        if let Some(t) = &timer {
+            let raw = self.read_mapped(&t.staging, TIMESTAMP_BYTES)?;
+            let ticks: Vec<u64> = bytemuck::pod_collect_to_vec(&raw);
+            let ns = ticks[1].saturating_sub(ticks[0]) as f64 * t.period_ns;
+            self.pass_ns.fetch_add(ns.round() as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Waits for `submission` with a timeout, then checks the device is still healthy.

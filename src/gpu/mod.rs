@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod pack;
 pub mod rng_check;
+pub mod rng_throughput;
 pub mod shaders;
 
 pub use adapter::AdapterSummary;

@@ -23,6 +23,8 @@ pub const FLEET_STEP: &str = include_str!("../../shaders/shared/fleet_step.wgsl"
 pub const SIMULATE: &str = include_str!("../../shaders/simulate.wgsl");
 /// `shaders/rng_check.wgsl`: raw Philox blocks, for equivalence tests and the RNG ceiling.
 pub const RNG_CHECK: &str = include_str!("../../shaders/rng_check.wgsl");
+/// `shaders/rng_throughput.wgsl`: XOR-reduced Philox blocks, the RNG-only throughput ceiling.
+pub const RNG_THROUGHPUT: &str = include_str!("../../shaders/rng_throughput.wgsl");
 
 /// Workgroup size of every kernel (invocations along x).
 pub const WORKGROUP_SIZE: u32 = 64;
@@ -39,17 +41,20 @@ pub enum Kernel {
     Simulate,
     /// Raw Philox blocks (`rng_check.wgsl`).
     RngCheck,
+    /// XOR-reduced Philox blocks for the RNG ceiling (`rng_throughput.wgsl`).
+    RngThroughput,
 }
 
 impl Kernel {
     /// Every kernel, for validation.
-    pub const ALL: [Kernel; 2] = [Kernel::Simulate, Kernel::RngCheck];
+    pub const ALL: [Kernel; 3] = [Kernel::Simulate, Kernel::RngCheck, Kernel::RngThroughput];
 
     /// A short name (labels, error messages).
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Simulate => "simulate",
             Kernel::RngCheck => "rng_check",
+            Kernel::RngThroughput => "rng_throughput",
         }
     }
 
@@ -66,6 +71,10 @@ impl Kernel {
             Kernel::RngCheck => &[
                 ("shaders/shared/philox.wgsl", PHILOX),
                 ("shaders/rng_check.wgsl", RNG_CHECK),
+            ],
+            Kernel::RngThroughput => &[
+                ("shaders/shared/philox.wgsl", PHILOX),
+                ("shaders/rng_throughput.wgsl", RNG_THROUGHPUT),
             ],
         }
     }
