@@ -469,3 +469,26 @@ fn a_gpu_run_matches_the_cpu_run_and_a_mid_run_fallback_completes_it() {
         "paths 0..40 come from the GPU"
     );
 }
+
+#[test]
+fn a_closed_stdout_pipe_neither_panics_nor_stops_the_files() {
+    // `fleetsim run --out DIR | head -0`: the reader is gone before the table is printed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let mut child = common::cli::command()
+        .args(["run", "--backend", "cpu", "--paths", "50", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn fleetsim");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "exit {:?}: {err}", o.status.code());
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        out.join("summary.json").exists(),
+        "files still written: {err}"
+    );
+}

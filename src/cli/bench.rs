@@ -123,12 +123,10 @@ fn compare_files(a: &CompareArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     compare::check_versions(&files).map_err(CliError::input)?;
     let c = compare::compare(&files);
-    print!("{}", c.table());
+    say_raw!("{}", c.table());
     for (name, f) in &files {
         if f.settings.quick {
-            println!(
-                "note: {name} is a --quick run (a smoke test): its figures are not measurements"
-            );
+            say!("note: {name} is a --quick run (a smoke test): its figures are not measurements");
         }
     }
     if let Some(out) = &a.out {
@@ -257,7 +255,7 @@ fn run_bench(a: &BenchRunArgs) -> Result<(), CliError> {
         rng_consumption: consumption,
         devices,
     };
-    print!("{}", results_table(&file));
+    say_raw!("{}", results_table(&file));
     if let Some(out) = &a.out {
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| CliError::runtime(format!("bench results as JSON: {e}")))?;

@@ -3,6 +3,23 @@
 //! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
+/// `println!` for command output that never panics: output to a closed pipe (`fleetsim run |
+/// head`) is dropped, so the command still finishes its work and writes its result files.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` for command output that never panics (see `say!`).
+macro_rules! say_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod adapters;
 mod bench;
 mod engines;

@@ -73,14 +73,14 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
 /// `fleetsim validate`: loads the scenario and prints what it resolves to; errors exit 2.
 pub fn validate(path: &Path) -> Result<(), CliError> {
     let (s, origin) = load(Some(path))?;
-    println!(
+    say!(
         "{origin}: valid: \"{}\", {} option(s), {} years",
         s.name,
         s.options.len(),
         s.horizon_years
     );
     for o in &s.options {
-        println!("{}", option_line(o));
+        say!("{}", option_line(o));
     }
     Ok(())
 }
@@ -89,9 +89,9 @@ pub fn validate(path: &Path) -> Result<(), CliError> {
 pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
     let cat = config::builtin_catalog();
     match entry {
-        None => print!("{}", cat.summary()),
+        None => say_raw!("{}", cat.summary()),
         Some(name) => match cat.entry_listing(name) {
-            Some(text) => print!("{text}"),
+            Some(text) => say_raw!("{text}"),
             None => {
                 return Err(CliError::input(format!(
                     "no catalog entry `{name}`; known entries: {}",
@@ -301,7 +301,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 precision_word(info.precision)
             ),
         };
-        println!(
+        say!(
             "{}\n{} paths x {} days, seed {seed}, {engine} in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
             scenario.name,
             paths,
@@ -311,13 +311,13 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             qty(path_days * names.len() as f64 / wall),
         );
         for o in &scenario.options {
-            println!("{}", option_line(o));
+            say!("{}", option_line(o));
         }
-        println!();
-        print!("{}", comparison_table(&summary, &names, horizon_days));
+        say!();
+        say_raw!("{}", comparison_table(&summary, &names, horizon_days));
         if let Some(x) = target_se {
             let achieved = headline_relative_se(&agg);
-            println!(
+            say!(
                 "\nrelative standard error of mean NPV (largest over the options): {:.3}% after {paths} paths, target {:.3}%{}",
                 100.0 * achieved,
                 100.0 * x,

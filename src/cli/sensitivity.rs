@@ -174,7 +174,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let a = col.finish(&plan, &names);
 
     let mname = a.metric;
-    println!(
+    say!(
         "{}: sensitivity of mean {mname} ({}), {} uncertain inputs ({} can move it), {} points x {} paths, seed {seed}, {} {} in {wall:.1} s\n",
         scenario.name,
         a.target,
@@ -190,7 +190,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .base_mean
         .map(|m| metric_value(mname, m))
         .unwrap_or_else(|| "n/a".into());
-    println!(
+    say!(
         "Tornado: one input at its P10 / P90, every other uncertain input at its median (mean {mname} there: {base}); largest swing first"
     );
     let header: Vec<String> = [
@@ -228,9 +228,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    print!("{}", table(&header, &rows));
+    say_raw!("{}", table(&header, &rows));
     let label = a.target.clone();
-    println!(
+    say!(
         "\nSpearman rank correlation with {mname} of {label} over the scenario's {} paths (all inputs sampled); largest |rho| first",
         args.paths
     );
@@ -252,7 +252,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             ]
         })
         .collect();
-    print!("{}", table(&header, &rows));
+    say_raw!("{}", table(&header, &rows));
 
     if let Some(dir) = &args.out {
         let meta = serde_json::json!({

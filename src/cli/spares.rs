@@ -124,7 +124,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     })?;
     let wall = start.elapsed().as_secs_f64();
 
-    println!(
+    say!(
         "{}: smallest hot-spare pool with availability >= {} on >= {} of paths (95 % lower bound), fleet size held fixed\n{points_run} candidate points x {} paths, seed {seed}, {} {} in {wall:.1} s\n",
         scenario.name,
         pct(goal.availability),
@@ -182,7 +182,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
             )),
         }
     }
-    print!("{}", table(&header, &rows));
+    say_raw!("{}", table(&header, &rows));
     for p in &plans {
         if !p.monotone {
             eprintln!(

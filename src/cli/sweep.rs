@@ -172,7 +172,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     };
 
     if !quiet || args.out.is_none() {
-        println!(
+        say!(
             "{}: {} points x {} paths x {} days, seed {seed}, {engine_words} in {:.2} s ({} path-days/s)\n",
             plan.spec.file,
             n_points,
@@ -181,9 +181,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             simulate_s,
             qty(path_days / simulate_s.max(1e-9)),
         );
-        print!("{}", decision_table(&plan, &results));
-        println!();
-        print!("{}", breakeven_text(&plan, breakevens.as_deref()));
+        say_raw!("{}", decision_table(&plan, &results));
+        say!();
+        say_raw!("{}", breakeven_text(&plan, breakevens.as_deref()));
     }
 
     if let Some(dir) = &args.out {
