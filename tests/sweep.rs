@@ -445,3 +445,46 @@ fn the_shipped_examples_are_valid_sweeps() {
         assert!(t.contains("more than --max-points 1"), "{f}: {t}");
     }
 }
+
+#[test]
+fn points_beyond_one_block_equal_the_same_points_run_alone() {
+    // Sweeps build and run their points a block at a time (memory); the points of a later
+    // block, and those on either side of a block boundary, must be exactly what they are
+    // in a sweep of their own.
+    let dir = tempfile::tempdir().unwrap();
+    let base = one_year_default(dir.path());
+    let n = fleetsim::sweep::run::POINTS_PER_BLOCK + 3;
+    let price = |i: usize| format!("{:.5}", 0.05 + i as f64 * 1e-5);
+    let file = |name: &str, idx: &[usize]| {
+        let values: Vec<String> = idx.iter().map(|&i| price(i)).collect();
+        sweep_file(
+            dir.path(),
+            name,
+            &format!(
+                "[sweep]\nscenario = {:?}\npaths = 3\nseed = 5\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nvalues = [{}]\n",
+                base.to_str().unwrap(),
+                values.join(", ")
+            ),
+        )
+    };
+    let all: Vec<usize> = (0..n).collect();
+    let few = [0, n - 4, n - 3, n - 1];
+    let (big, small) = (dir.path().join("big"), dir.path().join("small"));
+    run_ok(&file("big.toml", &all), &big, &["--max-points", "5000"]);
+    run_ok(&file("small.toml", &few), &small, &[]);
+    let (hb, rows_big) = read_csv(&big.join("sweep.csv"));
+    let (hs, rows_small) = read_csv(&small.join("sweep.csv"));
+    assert_eq!(hb, hs);
+    let n_opt = rows_small.len() / few.len();
+    assert_eq!(rows_big.len(), n * n_opt);
+    for (k, &i) in few.iter().enumerate() {
+        for o in 0..n_opt {
+            // Every cell but the point index.
+            assert_eq!(
+                rows_big[i * n_opt + o][1..],
+                rows_small[k * n_opt + o][1..],
+                "point {i}, option {o}"
+            );
+        }
+    }
+}

@@ -36,8 +36,8 @@ pub struct Plan {
     /// Grid designs: the values of every axis and each point's value index per axis (for
     /// break-evens); `None` for LHS.
     pub grid: Option<Grid>,
-    /// One flattened model per point.
-    pub models: Vec<FlatModel>,
+    /// The base scenario as parsed, which every point's model is built from.
+    base_doc: BaseScenario,
     /// Paths per point.
     pub paths: u32,
     /// Seed of every point.
@@ -229,31 +229,15 @@ pub fn plan(
             (pts, None)
         }
     };
-    let built: Vec<Result<(Scenario, FlatModel), ConfigError>> = points
+    // Every point is validated now (errors before anything runs); models are built again,
+    // a block at a time, when the run needs them (`Plan::models`), so memory does not grow
+    // with the number of points (~130 KB of tables per point on the default scenario).
+    let built: Vec<Result<Scenario, ConfigError>> = points
         .par_iter()
-        .map(|vals: &Vec<f64>| {
-            let sets: Vec<Override> = spec
-                .axes
-                .iter()
-                .zip(vals)
-                .map(|(a, &v)| {
-                    let off = match &a.values {
-                        super::spec::AxisValues::Values(vs) => {
-                            vs.iter().find(|x| x.0 == v).map_or(a.offset, |x| x.1)
-                        }
-                        _ => a.offset,
-                    };
-                    Override::number(&a.key, v, &a.src, off)
-                })
-                .collect();
-            let s = base.with(&sets)?;
-            let m = flatten(&s, seed);
-            Ok((s, m))
-        })
+        .map(|vals: &Vec<f64>| base.with(&point_overrides(&spec, vals)))
         .collect();
-    let mut models = Vec::with_capacity(built.len());
     for (p, r) in built.into_iter().enumerate() {
-        let (s, m) = r.map_err(|e| point_error(&spec, p, &points[p], e))?;
+        let s = r.map_err(|e| point_error(&spec, p, &points[p], e))?;
         let names: Vec<&str> = s.option_names();
         if names != option_names.iter().map(String::as_str).collect::<Vec<_>>()
             || s.horizon_years != resolved.horizon_years
@@ -272,20 +256,55 @@ pub fn plan(
                 ),
             ));
         }
-        models.push(m);
     }
     Ok(Plan {
         spec,
         base: resolved,
+        base_doc: base.clone(),
         option_names,
         points,
         grid,
-        models,
         paths,
         seed,
         pair,
         notes,
     })
+}
+
+/// The overrides that make point `vals` of the design (axis order), each citing its axis.
+fn point_overrides(spec: &SweepSpec, vals: &[f64]) -> Vec<Override> {
+    spec.axes
+        .iter()
+        .zip(vals)
+        .map(|(a, &v)| {
+            let off = match &a.values {
+                super::spec::AxisValues::Values(vs) => {
+                    vs.iter().find(|x| x.0 == v).map_or(a.offset, |x| x.1)
+                }
+                _ => a.offset,
+            };
+            Override::number(&a.key, v, &a.src, off)
+        })
+        .collect()
+}
+
+impl Plan {
+    /// Number of points.
+    pub fn n_points(&self) -> usize {
+        self.points.len()
+    }
+
+    /// The flattened models of points `range` (built in parallel; every point was validated
+    /// when the plan was made, so this cannot fail unless the base changed underneath).
+    pub fn models(&self, range: std::ops::Range<usize>) -> Result<Vec<FlatModel>, ConfigError> {
+        self.points[range]
+            .par_iter()
+            .map(|vals| {
+                let s = self.base_doc.with(&point_overrides(&self.spec, vals))?;
+                Ok(flatten(&s, self.seed))
+            })
+            .collect()
+    }
 }
 
 /// All issues of several errors as one (I/O and syntax errors cannot occur here).

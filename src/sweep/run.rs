@@ -26,48 +26,80 @@ pub struct PointResult {
     pub p_a_better: Option<f64>,
 }
 
+/// Points built and run at a time: bounds memory (a point's flattened model is ~130 KB on the
+/// default scenario) and equals the GPU engine's largest packed group, so packing is unchanged.
+pub const POINTS_PER_BLOCK: usize = 1024;
+
 /// Runs every point of `plan` on `primary` (with `fallback` taking over a failed call, if
-/// given); `progress` gets the (point, path) pairs done. Returns the point results in point
-/// order and the fallback event, if any.
+/// given, and then running every later point); `progress` gets the (point, path) pairs done.
+/// Returns the point results in point order and the fallback event, if any. Points are built
+/// and run [`POINTS_PER_BLOCK`] at a time; results do not depend on it (every point runs
+/// paths `0..paths` with the plan's seed).
 pub fn run(
     plan: &Plan,
     primary: &dyn Engine,
     fallback: Option<&dyn Engine>,
-    progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64),
     on_fallback: impl FnOnce(&FallbackEvent),
 ) -> Result<(Vec<PointResult>, Option<FallbackEvent>), EngineError> {
     let n_opt = plan.option_names.len();
     let n_years = plan.base.horizon_years as usize;
     let paths = plan.paths as u64;
+    let n_points = plan.n_points();
     let mut live: HashMap<usize, RunAggregate> = HashMap::new();
-    let mut done: Vec<Option<PointResult>> = vec![None; plan.models.len()];
-    let sink = |p: usize, block: &PathBlock| {
-        let agg = live
-            .entry(p)
-            .or_insert_with(|| RunAggregate::new(n_opt, n_years));
-        agg.add_block(block);
-        if agg.n_paths() >= paths {
-            let agg = live.remove(&p).expect("present");
-            done[p] = Some(finish(plan, &agg));
+    let mut done: Vec<Option<PointResult>> = vec![None; n_points];
+    let mut event: Option<FallbackEvent> = None;
+    let mut on_fallback = Some(on_fallback);
+    for start in (0..n_points).step_by(POINTS_PER_BLOCK) {
+        let end = (start + POINTS_PER_BLOCK).min(n_points);
+        let models = plan.models(start..end).map_err(|e| {
+            EngineError::Backend(format!(
+                "building sweep points {start}..{end} failed after they were validated: {e}"
+            ))
+        })?;
+        let before = start as u64 * paths;
+        let prog = |d: u64| progress(before + d);
+        let sink = |p: usize, block: &PathBlock| {
+            let p = start + p;
+            let agg = live
+                .entry(p)
+                .or_insert_with(|| RunAggregate::new(n_opt, n_years));
+            agg.add_block(block);
+            if agg.n_paths() >= paths {
+                let agg = live.remove(&p).expect("present");
+                done[p] = Some(finish(plan, &agg));
+            }
+        };
+        let in_block = |e: &FallbackEvent| {
+            let mut e = e.clone();
+            e.reason
+                .push_str(&format!(" of sweep points {start}..{end}"));
+            e
+        };
+        match (fallback, &event) {
+            (Some(fb), None) => {
+                let ev = run_points_with_fallback(
+                    WithFallback {
+                        primary,
+                        fallback: fb,
+                    },
+                    &models,
+                    plan.paths,
+                    sink,
+                    prog,
+                    |e| {
+                        if let Some(f) = on_fallback.take() {
+                            f(&in_block(e))
+                        }
+                    },
+                )?;
+                event = ev.as_ref().map(in_block);
+            }
+            // After a fallback the rest of the sweep runs on the fallback engine.
+            (Some(fb), Some(_)) => run_points(fb, &models, plan.paths, sink, prog)?,
+            (None, _) => run_points(primary, &models, plan.paths, sink, prog)?,
         }
-    };
-    let event = match fallback {
-        Some(fb) => run_points_with_fallback(
-            WithFallback {
-                primary,
-                fallback: fb,
-            },
-            &plan.models,
-            plan.paths,
-            sink,
-            progress,
-            on_fallback,
-        )?,
-        None => {
-            run_points(primary, &plan.models, plan.paths, sink, progress)?;
-            None
-        }
-    };
+    }
     let results = done
         .into_iter()
         .enumerate()
