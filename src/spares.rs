@@ -155,10 +155,7 @@ fn lower_quantile(v: &[f64], p: f64) -> f64 {
         return 0.0;
     }
     s.sort_by(f64::total_cmp);
-    let h = (s.len() - 1) as f64 * p;
-    let i = h.floor() as usize;
-    let j = (i + 1).min(s.len() - 1);
-    s[i] + (h - i as f64) * (s[j] - s[i])
+    crate::stats::quantile_of_sorted(&s, p)
 }
 
 fn summarize(

@@ -12,7 +12,6 @@ use fleetsim::config::overrides::synthetic_source;
 use fleetsim::config::{BaseScenario, Override, default_scenario, flatten, load_scenario_str};
 use fleetsim::engine::cpu::CpuEngine;
 use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
-use fleetsim::gpu::GpuEngine;
 use fleetsim::model::outputs::{N_OUT, idx, metrics_for};
 use fleetsim::model::params::FlatModel;
 use fleetsim::stats::RunAggregate;
@@ -30,13 +29,7 @@ const TOL: f64 = 1e-2;
 /// engines) fails here even when it is small.
 const TIGHT_TOL: f64 = 1e-4;
 
-fn gpu_engine(test: &str) -> Option<GpuEngine> {
-    let Some(ctx) = common::gpu::context() else {
-        eprintln!("{test}: skipped (no GPU adapter)");
-        return None;
-    };
-    Some(GpuEngine::new(ctx).expect("the simulate kernel compiles on the test adapter"))
-}
+use common::gpu::engine as gpu_engine;
 
 /// Per-path agreement: returns the fraction of paths whose every output (all options) is
 /// within [`TOL`], the fraction of paths with a flipped decision (a failure count differs),

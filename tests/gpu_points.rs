@@ -14,13 +14,7 @@ use fleetsim::gpu::GpuEngine;
 use fleetsim::gpu::engine::MAX_CHUNK_PATHS;
 use fleetsim::model::params::FlatModel;
 
-fn gpu_engine(test: &str) -> Option<GpuEngine> {
-    let Some(ctx) = common::gpu::context() else {
-        eprintln!("{test}: skipped (no GPU adapter)");
-        return None;
-    };
-    Some(GpuEngine::new(ctx).expect("the simulate kernel compiles on the test adapter"))
-}
+use common::gpu::engine as gpu_engine;
 
 /// The default scenario with structural changes: two of trn2's failure classes disabled (fewer
 /// classes, fewer tables) and the B200 option replaced by H100 servers (other tables, other

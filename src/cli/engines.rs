@@ -5,7 +5,7 @@
 use super::{BackendArg, CliError, EngineArgs, PrecisionArg};
 use crate::engine::cpu::CpuEngine;
 use crate::engine::fault::{FAULT_ENV, FailAtChunk};
-use crate::engine::{Engine, Precision};
+use crate::engine::{Engine, EngineError, Precision};
 use crate::gpu::adapter::{self, ADAPTER_ENV, AdapterRequest, AdapterSummary};
 use crate::gpu::{GpuEngine, GpuError};
 
@@ -17,6 +17,21 @@ pub(crate) struct Engines {
     pub fallback: Option<Box<dyn Engine>>,
     /// The GPU adapter, when the primary engine is the GPU engine.
     pub gpu: Option<AdapterSummary>,
+}
+
+impl Engines {
+    /// A failed run as the command's error: a GPU failure under `--backend gpu` (no fallback)
+    /// exits 3 with nothing written; anything else exits 1.
+    pub(crate) fn error(&self, e: EngineError) -> CliError {
+        match e {
+            EngineError::Backend(e) if self.gpu.is_some() && self.fallback.is_none() => {
+                CliError::no_device(format!(
+                    "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
+                ))
+            }
+            e => CliError::runtime(e.to_string()),
+        }
+    }
 }
 
 /// `--adapter NAME` matched nothing: bad input, naming where the name came from.

@@ -174,7 +174,7 @@ pub struct EngineArgs {
     #[arg(long, value_enum, default_value_t)]
     pub precision: PrecisionArg,
     /// CPU threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub threads: Option<usize>,
 }
 

@@ -8,20 +8,22 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::CliError;
-use super::engines::Engines;
-use crate::engine::{EngineError, PathBlock, WithFallback, run_points, run_points_with_fallback};
+use crate::engine::{EngineError, PathBlock, Sticky};
 use crate::export;
 use crate::model::params::FlatModel;
 
-/// Runs paths `0..n_paths` of every model on `engines` (falling back to the CPU engine if the
-/// GPU fails under `--backend auto`), feeding blocks to `sink(point, block)`.
+/// Runs paths `0..n_paths` of every model on `engines` (the CPU engine taking over for good
+/// if the GPU fails under `--backend auto`: pass the same `engines` to every round of a
+/// command), feeding blocks to `sink(point, block)`. `on_error` maps a failure to the
+/// command's error (see `Engines::error`).
 pub(crate) fn run_models(
-    engines: &Engines,
+    engines: &mut Sticky<'_>,
     models: &[FlatModel],
     n_paths: u32,
     quiet: bool,
     what: &str,
     sink: impl FnMut(usize, &PathBlock),
+    on_error: impl FnOnce(EngineError) -> CliError,
 ) -> Result<(), CliError> {
     let total = models.len() as u64 * n_paths as u64;
     let bar = if quiet {
@@ -37,38 +39,16 @@ pub(crate) fn run_models(
         b
     };
     let progress = |done: u64| bar.set_position(done);
-    let outcome = match &engines.fallback {
-        Some(fb) => run_points_with_fallback(
-            WithFallback {
-                primary: engines.primary.as_ref(),
-                fallback: fb.as_ref(),
-            },
-            models,
-            n_paths,
-            sink,
-            progress,
-            |ev| {
-                bar.suspend(|| {
-                    eprintln!(
-                        "fleetsim: warning: the GPU engine failed: {}; continuing on the CPU engine",
-                        ev.reason
-                    )
-                })
-            },
-        )
-        .map(|_| ()),
-        None => run_points(engines.primary.as_ref(), models, n_paths, sink, progress),
-    };
+    let outcome = engines.run_points(models, n_paths, sink, progress, |ev| {
+        bar.suspend(|| {
+            eprintln!(
+                "fleetsim: warning: the GPU engine failed: {}; continuing on the CPU engine",
+                ev.reason
+            )
+        })
+    });
     bar.finish_and_clear();
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(EngineError::Backend(e)) if engines.gpu.is_some() && engines.fallback.is_none() => {
-            Err(CliError::no_device(format!(
-                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
-            )))
-        }
-        Err(e) => Err(CliError::runtime(e.to_string())),
-    }
+    outcome.map_err(on_error)
 }
 
 /// Refuses (exit 2) before any work if one of `files` exists in `dir` and `force` is off.
@@ -109,9 +89,4 @@ pub(crate) fn csv_text(header: &[&str], rows: &[Vec<String>]) -> Result<String, 
         .into_inner()
         .map_err(|e| CliError::runtime(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| CliError::runtime(e.to_string()))
-}
-
-/// An optional number as a CSV cell: shortest round-trip digits, empty when undefined.
-pub(crate) fn cell(x: Option<f64>) -> String {
-    x.map(export::format_f64).unwrap_or_default()
 }

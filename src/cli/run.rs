@@ -11,10 +11,7 @@ use super::engines::pick_engines;
 use super::format::{days, group_thousands, pct, qty, table, usd};
 use super::{CliError, RunArgs};
 use crate::config::{self, Scenario};
-use crate::engine::{
-    EngineError, FallbackEvent, PathBlock, Precision, WithFallback, run_path_range,
-    run_path_range_with_fallback,
-};
+use crate::engine::{PathBlock, Precision, Sticky};
 use crate::export::{self, PerPathWriter};
 use crate::model::outputs::idx;
 use crate::stats::{RunAggregate, RunSummary};
@@ -176,7 +173,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| engines.primary.chunk_paths(model.run.n_options));
     let mut done = 0u32;
     let mut end = paths;
-    let mut fallback: Option<FallbackEvent> = None;
+    let mut engine_run = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     let mut batches = Vec::new();
     let outcome = loop {
         bar.set_length(end as u64);
@@ -190,48 +187,24 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             }
         };
         let progress = |d| bar.set_position(d as u64);
-        let r = match (&engines.fallback, &fallback) {
-            (Some(fb), None) => run_path_range_with_fallback(
-                WithFallback {
-                    primary: engines.primary.as_ref(),
-                    fallback: fb.as_ref(),
-                },
-                &model,
-                done..end,
-                chunk,
-                sink,
-                progress,
-                |ev| {
-                    // A warning, not a note: printed even with --quiet.
-                    bar.suspend(|| {
-                        eprintln!(
-                            "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {end} paths); summary.json records this",
-                            ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
-                        )
-                    })
-                },
-            ),
-            // After a fallback, later batches run on the fallback engine.
-            (Some(fb), Some(_)) => {
-                run_path_range(fb.as_ref(), &model, done..end, chunk, sink, progress).map(|()| None)
-            }
-            (None, _) => run_path_range(
-                engines.primary.as_ref(),
-                &model,
-                done..end,
-                chunk,
-                sink,
-                progress,
-            )
-            .map(|()| None),
-        };
-        match r {
-            Err(e) => break Err(e),
-            Ok(ev) => {
-                if fallback.is_none() {
-                    fallback = ev;
-                }
-            }
+        let r = engine_run.run_path_range(
+            &model,
+            done..end,
+            chunk,
+            sink,
+            progress,
+            |ev| {
+                // A warning, not a note: printed even with --quiet.
+                bar.suspend(|| {
+                    eprintln!(
+                        "fleetsim: warning: the GPU engine failed at path {}: {}\nfleetsim: continuing on the CPU engine from path {} ({} of {end} paths); summary.json records this",
+                        ev.at_path, ev.reason, ev.at_path, ev.paths_on_fallback
+                    )
+                })
+            },
+        );
+        if let Err(e) = r {
+            break Err(e);
         }
         done = end;
         let Some(x) = target_se else {
@@ -244,6 +217,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         end = next_batch_end(done, rse, x, max_paths);
     };
+    let mut fallback = engine_run.take_event();
     if let Some(ev) = fallback.as_mut() {
         ev.paths_on_fallback = done - ev.at_path;
     }
@@ -251,14 +225,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let failure = match (outcome, write_err) {
-        (Err(EngineError::Backend(e)), _)
-            if engines.gpu.is_some() && engines.fallback.is_none() =>
-        {
-            Err(CliError::no_device(format!(
-                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
-            )))
-        }
-        (Err(e), _) => Err(CliError::runtime(e.to_string())),
+        (Err(e), _) => Err(engines.error(e)),
         (Ok(()), Some(e)) => Err(CliError::runtime(e)),
         (Ok(()), None) => Ok(()),
     };
@@ -270,8 +237,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         return Err(e);
     }
-    let convergence = target_se.map(|x| {
-        let achieved = headline_relative_se(&agg);
+    // The last batch's relative SE (the aggregate has not changed since).
+    let achieved = target_se.map(|_| headline_relative_se(&agg));
+    let convergence = target_se.zip(achieved).map(|(x, achieved)| {
         serde_json::json!({
             "headline": "npv_usd: the largest se / |mean| over the options",
             "target_relative_se": x,
@@ -315,8 +283,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         say!();
         say_raw!("{}", comparison_table(&summary, &names, horizon_days));
-        if let Some(x) = target_se {
-            let achieved = headline_relative_se(&agg);
+        if let (Some(x), Some(achieved)) = (target_se, achieved) {
             say!(
                 "\nrelative standard error of mean NPV (largest over the options): {:.3}% after {paths} paths, target {:.3}%{}",
                 100.0 * achieved,

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use super::engines::pick_engines;
 use super::format::{pct, qty, table, usd};
-use super::planning::{cell, check_files, csv_text, run_models, write_files};
+use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;
+use crate::engine::Sticky;
+use crate::export::opt;
 use crate::sensitivity::{self, Collector, Target};
 
 /// Paths per point when `--paths` is not given.
@@ -57,7 +59,7 @@ pub struct SensitivityArgs {
     #[arg(long)]
     pub force: bool,
     /// Rows of each printed table (the files hold all).
-    #[arg(long, default_value_t = 15)]
+    #[arg(long, default_value_t = 15, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub top: usize,
     /// No progress bar or notes.
     #[arg(long, short = 'q')]
@@ -162,13 +164,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let info = engines.primary.info();
     let mut col = Collector::new(&plan, args.paths, metric, target);
     let start = Instant::now();
+    let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     run_models(
-        &engines,
+        &mut runner,
         &plan.models,
         args.paths,
         args.quiet,
         "sensitivity",
         |p, b| col.add(p, b),
+        |e| engines.error(e),
     )?;
     let wall = start.elapsed().as_secs_f64();
     let a = col.finish(&plan, &names);
@@ -264,6 +268,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             "backend": info.backend,
             "adapter": info.adapter,
             "precision": info.precision,
+            "fallback": runner.event(),
             "wall_time_s": wall,
             "metric": mname,
             "target": a.target,
@@ -302,14 +307,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                         r.rank.to_string(),
                         r.input.clone(),
                         r.input_unit.to_string(),
-                        cell(Some(r.input_p10)),
-                        cell(Some(r.input_p90)),
+                        opt(Some(r.input_p10)),
+                        opt(Some(r.input_p90)),
                         a.target.clone(),
                         mname.to_string(),
-                        cell(r.mean_at_p10),
-                        cell(r.mean_at_p90),
-                        cell(r.swing),
-                        cell(r.swing_se),
+                        opt(r.mean_at_p10),
+                        opt(r.mean_at_p90),
+                        opt(r.swing),
+                        opt(r.swing_se),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -324,8 +329,8 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                         r.metric.to_string(),
                         r.rank.to_string(),
                         r.input.clone(),
-                        cell(r.rho),
-                        cell(r.rho_se),
+                        opt(r.rho),
+                        opt(r.rho_se),
                         r.n.to_string(),
                     ]
                 })

@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use super::engines::pick_engines;
 use super::format::{pct, table, usd};
-use super::planning::{cell, check_files, csv_text, run_models, write_files};
+use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;
+use crate::engine::Sticky;
+use crate::export::opt;
 use crate::spares::{self, Goal, OptionFacts};
 
 /// Paths per candidate pool when `--paths` is not given.
@@ -116,10 +118,20 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     let info = engines.primary.info();
     let start = Instant::now();
     let mut points_run = 0usize;
+    // One runner for every round: once the CPU engine has taken over, it runs the rest.
+    let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     let plans = spares::search(&facts, goal, |points| {
         points_run += points.len();
         spares::evaluate(&base, points, args.paths, |models, sink| {
-            run_models(&engines, models, args.paths, args.quiet, "spares", sink)
+            run_models(
+                &mut runner,
+                models,
+                args.paths,
+                args.quiet,
+                "spares",
+                sink,
+                |e| engines.error(e),
+            )
         })
     })?;
     let wall = start.elapsed().as_secs_f64();
@@ -202,6 +214,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
             "backend": info.backend,
             "adapter": info.adapter,
             "precision": info.precision,
+            "fallback": runner.event(),
             "wall_time_s": wall,
             "goal": goal,
             "definition": "a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x chips_per_node x mean server capex per chip; npv_vs_no_spares = mean per-path NPV change against no spares on the same paths",
@@ -231,13 +244,13 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                         p.nodes.to_string(),
                         p.max_spares.to_string(),
                         p.chosen.map(|s| s.to_string()).unwrap_or_default(),
-                        cell(c.map(|c| c.p_meeting)),
-                        cell(c.map(|c| c.p_meeting_lo95)),
-                        cell(c.map(|c| c.availability_at_confidence)),
-                        cell(c.and_then(|c| c.availability.p50)),
-                        cell(c.and_then(|c| c.availability.mean)),
-                        cell(c.map(|c| c.spare_capex_usd)),
-                        cell(c.and_then(|c| c.npv_vs_no_spares_usd)),
+                        opt(c.map(|c| c.p_meeting)),
+                        opt(c.map(|c| c.p_meeting_lo95)),
+                        opt(c.map(|c| c.availability_at_confidence)),
+                        opt(c.and_then(|c| c.availability.p50)),
+                        opt(c.and_then(|c| c.availability.mean)),
+                        opt(c.map(|c| c.spare_capex_usd)),
+                        opt(c.and_then(|c| c.npv_vs_no_spares_usd)),
                         p.monotone.to_string(),
                     ]
                 })
@@ -269,16 +282,16 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                             c.spares.to_string(),
                             c.n_paths.to_string(),
                             c.n_meeting.to_string(),
-                            cell(Some(c.p_meeting)),
-                            cell(Some(c.p_meeting_lo95)),
+                            opt(Some(c.p_meeting)),
+                            opt(Some(c.p_meeting_lo95)),
                             c.meets.to_string(),
-                            cell(Some(c.availability_at_confidence)),
-                            cell(c.availability.p50),
-                            cell(c.availability.mean),
-                            cell(c.npv_mean_usd),
-                            cell(c.npv_vs_no_spares_usd),
-                            cell(c.npv_vs_no_spares_se_usd),
-                            cell(Some(c.spare_capex_usd)),
+                            opt(Some(c.availability_at_confidence)),
+                            opt(c.availability.p50),
+                            opt(c.availability.mean),
+                            opt(c.npv_mean_usd),
+                            opt(c.npv_vs_no_spares_usd),
+                            opt(c.npv_vs_no_spares_se_usd),
+                            opt(Some(c.spare_capex_usd)),
                         ]
                     })
                 })

@@ -13,7 +13,7 @@ use super::format::{pct, qty, table, usd};
 use super::{CliError, EngineArgs};
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};
-use crate::engine::{EngineError, Precision};
+use crate::engine::Precision;
 use crate::export;
 use crate::sweep::breakeven::{Slice, slices};
 use crate::sweep::output::{self, SWEEP_FILES, SWEEP_SCHEMA_VERSION};
@@ -126,15 +126,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     );
     let simulate_s = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
-    let (results, fallback) = match outcome {
-        Ok(r) => r,
-        Err(EngineError::Backend(e)) if engines.gpu.is_some() && engines.fallback.is_none() => {
-            return Err(CliError::no_device(format!(
-                "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
-            )));
-        }
-        Err(e) => return Err(CliError::runtime(e.to_string())),
-    };
+    let (results, fallback) = outcome.map_err(|e| engines.error(e))?;
 
     let (a, b) = plan.pair;
     let metric = plan.spec.metric.clone();

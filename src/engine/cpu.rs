@@ -58,6 +58,22 @@ impl CpuEngine {
             });
     }
 
+    /// Runs `f` on this engine's threads (its own pool under `--threads`, else rayon's global
+    /// pool), so work measured beside the engine (the bench's RNG ceiling) uses the same cores.
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        match &self.pool {
+            None => f(),
+            Some(pool) => pool.install(f),
+        }
+    }
+
+    /// Worker threads this engine runs on.
+    pub fn threads(&self) -> usize {
+        self.pool
+            .as_ref()
+            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads())
+    }
+
     fn run(&self, model: &FlatModel, block: &mut PathBlock) {
         match self.precision {
             Precision::F32 => Self::fill::<f32>(model, block),
@@ -85,10 +101,7 @@ pub fn cpu_description() -> String {
 
 impl Engine for CpuEngine {
     fn info(&self) -> EngineInfo {
-        let threads = self
-            .pool
-            .as_ref()
-            .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+        let threads = self.threads();
         EngineInfo {
             backend: "cpu".into(),
             adapter: cpu_description(),
@@ -104,10 +117,7 @@ impl Engine for CpuEngine {
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
         let mut block = PathBlock::zeroed(first_path, n_paths, model.run.n_options);
-        match &self.pool {
-            None => self.run(model, &mut block),
-            Some(pool) => pool.install(|| self.run(model, &mut block)),
-        }
+        self.install(|| self.run(model, &mut block));
         Ok(block)
     }
 }

@@ -8,8 +8,10 @@
 pub mod cpu;
 pub mod fault;
 pub mod points;
+pub mod sticky;
 
 pub use points::{run_points, run_points_with_fallback};
+pub use sticky::Sticky;
 
 use crate::model::outputs::N_OUT;
 use crate::model::params::FlatModel;
@@ -181,10 +183,10 @@ pub fn run_paths(
     model: &FlatModel,
     n_paths: u32,
     chunk: u32,
-    mut sink: impl FnMut(&PathBlock),
-    mut progress: impl FnMut(u32),
+    sink: impl FnMut(&PathBlock),
+    progress: impl FnMut(u32),
 ) -> Result<(), EngineError> {
-    run_chunks(engine, model, 0, n_paths, chunk, &mut sink, &mut progress).map_err(|(_, e)| e)
+    run_path_range(engine, model, 0..n_paths, chunk, sink, progress)
 }
 
 /// Simulates paths `from .. n_paths` chunk by chunk; on failure returns the first path of the

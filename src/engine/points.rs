@@ -94,11 +94,16 @@ pub fn run_points_with_fallback(
     }
 }
 
-fn check_models(models: &[FlatModel]) -> Result<(), EngineError> {
-    let Some(first) = models.first() else {
+/// Fails unless every model has the options and horizon of the first: the points of one run
+/// (or one packed GPU dispatch) must be variants of one scenario.
+pub(crate) fn check_models<'a>(
+    models: impl IntoIterator<Item = &'a FlatModel>,
+) -> Result<(), EngineError> {
+    let mut models = models.into_iter();
+    let Some(first) = models.next() else {
         return Ok(());
     };
-    for (i, m) in models.iter().enumerate() {
+    for (i, m) in models.enumerate().map(|(i, m)| (i + 1, m)) {
         if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days {
             return Err(EngineError::Backend(format!(
                 "point {i} has {} options over {} days, point 0 {} over {}: the points of one run must be variants of one scenario",

@@ -167,6 +167,7 @@ pub fn format_f64(x: f64) -> String {
     }
 }
 
+/// An optional number as a CSV cell: shortest round-trip digits, empty when undefined.
 pub(crate) fn opt(x: Option<f64>) -> String {
     x.map(format_f64).unwrap_or_default()
 }

@@ -16,8 +16,6 @@ use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
 
-pub use super::pack::model_bytes;
-
 /// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 148 B = 74 MiB).
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
 
@@ -121,23 +119,6 @@ fn fleet_size(models: &[&FlatModel]) -> f64 {
         .flat_map(|m| m.options.iter())
         .map(|o| o.nodes as f64 + o.spare_nodes as f64)
         .fold(1.0, f64::max)
-}
-
-/// Fails unless every model has the options and horizon of the first (the kernel numbers the
-/// invocations of a call with one option count and runs one day range per dispatch).
-fn check_same_shape(models: &[&FlatModel]) -> Result<(), GpuError> {
-    let Some(first) = models.first() else {
-        return Ok(());
-    };
-    for (i, m) in models.iter().enumerate() {
-        if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days {
-            return Err(GpuError::Other(format!(
-                "point {i} has {} options over {} days, point 0 {} over {}: the points of one dispatch must be variants of one scenario",
-                m.run.n_options, m.run.horizon_days, first.run.n_options, first.run.horizon_days
-            )));
-        }
-    }
-    Ok(())
 }
 
 impl GpuEngine {
@@ -360,7 +341,6 @@ impl GpuEngine {
         first: u32,
         n_paths: u32,
     ) -> Result<Vec<PathBlock>, GpuError> {
-        check_same_shape(models)?;
         let Some(m0) = models.first() else {
             return Ok(Vec::new());
         };
@@ -579,6 +559,7 @@ impl Engine for GpuEngine {
         first_path: u32,
         n_paths: u32,
     ) -> Result<Vec<PathBlock>, EngineError> {
+        crate::engine::points::check_models(models.iter().copied())?;
         Ok(self.run_points(models, first_path, n_paths)?)
     }
 }

@@ -687,7 +687,12 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                         }
                     }
                     cw.total = total;
-                    cw.p0 = poisson_p0(total);
+                    // Read only by the inversion branch (mean < POISSON_INV_MAX_MEAN).
+                    cw.p0 = if total < F::c(POISSON_INV_MAX_MEAN) {
+                        poisson_p0(total)
+                    } else {
+                        F::c(f64::NAN)
+                    };
                     cw.up = if t < c.infant_end { 0 } else { up };
                 }
                 let ClassWeights {

@@ -6,6 +6,7 @@
 mod moments;
 mod sketch;
 mod summary;
+pub(crate) use summary::quantile_of_sorted;
 #[cfg(test)]
 mod tests;
 

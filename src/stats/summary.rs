@@ -301,6 +301,12 @@ impl Sorted<'_> {
 
 /// Type 7 quantile (Hyndman and Fan 1996; R's default, numpy's `linear`) of `n` sorted values
 /// given by `x(k)`, 0-based: h = (n - 1) p, j = floor(h), Q = x(j) + (h - j)(x(j + 1) - x(j)).
+/// The type-7 quantile `p` of ascending `sorted` values (not empty): the definition every
+/// quantile fleetsim reports uses.
+pub(crate) fn quantile_of_sorted(sorted: &[f64], p: f64) -> f64 {
+    type7(sorted.len() as u64, p, |k| sorted[k as usize])
+}
+
 fn type7(n: u64, p: f64, x: impl Fn(u64) -> f64) -> f64 {
     let h = (n - 1) as f64 * p;
     let j = (h.floor() as u64).min(n - 1);

@@ -75,7 +75,7 @@ pub fn write(
                         pq.int(col, *i);
                     }
                     Cell::Num(x) => {
-                        row.push(x.map(format_f64).unwrap_or_default());
+                        row.push(crate::export::opt(*x));
                         pq.double(col, x.unwrap_or(f64::NAN));
                     }
                 }

@@ -36,8 +36,9 @@ pub struct Plan {
     /// Grid designs: the values of every axis and each point's value index per axis (for
     /// break-evens); `None` for LHS.
     pub grid: Option<Grid>,
-    /// The base scenario as parsed, which every point's model is built from.
-    base_doc: BaseScenario,
+    /// Every point's validated scenario (small; their flattened models, ~130 KB each, are
+    /// built a block at a time by [`Plan::models`]).
+    scenarios: Vec<Scenario>,
     /// Paths per point.
     pub paths: u32,
     /// Seed of every point.
@@ -229,38 +230,22 @@ pub fn plan(
             (pts, None)
         }
     };
-    // Every point is validated now (errors before anything runs); models are built again,
-    // a block at a time, when the run needs them (`Plan::models`), so memory does not grow
+    // Every point is validated now (errors before anything runs); models are flattened a
+    // block at a time when the run needs them (`Plan::models`), so memory does not grow
     // with the number of points (~130 KB of tables per point on the default scenario).
     let built: Vec<Result<Scenario, ConfigError>> = points
         .par_iter()
         .map(|vals: &Vec<f64>| base.with(&point_overrides(&spec, vals)))
         .collect();
+    let mut scenarios = Vec::with_capacity(built.len());
     for (p, r) in built.into_iter().enumerate() {
         let s = r.map_err(|e| point_error(&spec, p, &points[p], e))?;
-        let names: Vec<&str> = s.option_names();
-        if names != option_names.iter().map(String::as_str).collect::<Vec<_>>()
-            || s.horizon_years != resolved.horizon_years
-        {
-            return Err(issue(
-                &spec,
-                None,
-                "axis",
-                IssueKind::Conflict,
-                format!(
-                    "point {p} has options {} over {} years, the base scenario {} over {}: an axis may change inputs, not which options exist",
-                    names.join(", "),
-                    s.horizon_years,
-                    option_names.join(", "),
-                    resolved.horizon_years
-                ),
-            ));
-        }
+        scenarios.push(s);
     }
     Ok(Plan {
         spec,
         base: resolved,
-        base_doc: base.clone(),
+        scenarios,
         option_names,
         points,
         grid,
@@ -294,15 +279,11 @@ impl Plan {
         self.points.len()
     }
 
-    /// The flattened models of points `range` (built in parallel; every point was validated
-    /// when the plan was made, so this cannot fail unless the base changed underneath).
-    pub fn models(&self, range: std::ops::Range<usize>) -> Result<Vec<FlatModel>, ConfigError> {
-        self.points[range]
+    /// The flattened models of points `range`, built in parallel.
+    pub fn models(&self, range: std::ops::Range<usize>) -> Vec<FlatModel> {
+        self.scenarios[range]
             .par_iter()
-            .map(|vals| {
-                let s = self.base_doc.with(&point_overrides(&self.spec, vals))?;
-                Ok(flatten(&s, self.seed))
-            })
+            .map(|s| flatten(s, self.seed))
             .collect()
     }
 }

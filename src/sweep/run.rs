@@ -6,10 +6,7 @@ use std::collections::HashMap;
 
 use super::plan::Plan;
 use super::table::{Cell, value_cells};
-use crate::engine::{
-    Engine, EngineError, FallbackEvent, PathBlock, WithFallback, run_points,
-    run_points_with_fallback,
-};
+use crate::engine::{Engine, EngineError, FallbackEvent, PathBlock, Sticky};
 use crate::model::outputs::SCALAR_METRICS;
 use crate::stats::RunAggregate;
 
@@ -48,15 +45,12 @@ pub fn run(
     let n_points = plan.n_points();
     let mut live: HashMap<usize, RunAggregate> = HashMap::new();
     let mut done: Vec<Option<PointResult>> = vec![None; n_points];
+    let mut engines = Sticky::new(primary, fallback);
     let mut event: Option<FallbackEvent> = None;
     let mut on_fallback = Some(on_fallback);
     for start in (0..n_points).step_by(POINTS_PER_BLOCK) {
         let end = (start + POINTS_PER_BLOCK).min(n_points);
-        let models = plan.models(start..end).map_err(|e| {
-            EngineError::Backend(format!(
-                "building sweep points {start}..{end} failed after they were validated: {e}"
-            ))
-        })?;
+        let models = plan.models(start..end);
         let before = start as u64 * paths;
         let prog = |d: u64| progress(before + d);
         let sink = |p: usize, block: &PathBlock| {
@@ -76,28 +70,13 @@ pub fn run(
                 .push_str(&format!(" of sweep points {start}..{end}"));
             e
         };
-        match (fallback, &event) {
-            (Some(fb), None) => {
-                let ev = run_points_with_fallback(
-                    WithFallback {
-                        primary,
-                        fallback: fb,
-                    },
-                    &models,
-                    plan.paths,
-                    sink,
-                    prog,
-                    |e| {
-                        if let Some(f) = on_fallback.take() {
-                            f(&in_block(e))
-                        }
-                    },
-                )?;
-                event = ev.as_ref().map(in_block);
+        engines.run_points(&models, plan.paths, sink, prog, |e| {
+            if let Some(f) = on_fallback.take() {
+                f(&in_block(e))
             }
-            // After a fallback the rest of the sweep runs on the fallback engine.
-            (Some(fb), Some(_)) => run_points(fb, &models, plan.paths, sink, prog)?,
-            (None, _) => run_points(primary, &models, plan.paths, sink, prog)?,
+        })?;
+        if event.is_none() {
+            event = engines.event().map(in_block);
         }
     }
     let results = done

@@ -256,9 +256,16 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
             )
         })
         .map(|p| p as u32);
-    let seed = sweep
-        .get("seed")
-        .and_then(|n| int(n, "sweep.seed", 0, i64::MAX as u64, "", &mut iss));
+    let seed = sweep.get("seed").and_then(|n| {
+        int(
+            n,
+            "sweep.seed",
+            0,
+            i64::MAX as u64,
+            "for the seed",
+            &mut iss,
+        )
+    });
     let known = paired_metric_names();
     let metric = match sweep.get("metric") {
         None => "npv_usd".to_string(),

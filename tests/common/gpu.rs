@@ -50,3 +50,16 @@ pub fn context() -> Option<Arc<GpuContext>> {
         }
     }
 }
+
+/// The GPU engine on the test device, or `None` (after saying `test` was skipped) when there
+/// is no adapter.
+pub fn engine(test: &str) -> Option<fleetsim::gpu::GpuEngine> {
+    let Some(ctx) = context() else {
+        eprintln!("{test}: skipped (no GPU adapter)");
+        return None;
+    };
+    Some(
+        fleetsim::gpu::GpuEngine::new(ctx)
+            .expect("the simulate kernel compiles on the test adapter"),
+    )
+}
