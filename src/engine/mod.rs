@@ -189,13 +189,10 @@ pub fn run_paths(
     run_path_range(engine, model, 0..n_paths, chunk, sink, progress)
 }
 
-/// Simulates paths `from .. n_paths` chunk by chunk; on failure returns the first path of the
-/// chunk that failed (nothing of that chunk reached `sink`) with the error.
-///
-/// The engine runs on its own thread one chunk ahead of `sink`, so aggregating chunk k
-/// overlaps simulating chunk k + 1 (on a GPU the host would otherwise wait idle); blocks still
-/// reach `sink` one at a time, in path order, on the calling thread, and at most two finished
-/// blocks exist at once.
+/// Simulates paths `from .. n_paths` in chunks of `chunk` paths; on failure returns the first
+/// path of the chunk that failed (nothing of that chunk reached `sink`) with the error. The
+/// one-point case of the points driver ([`points::run_range`]), which runs the engine on its
+/// own thread one call ahead of `sink`.
 fn run_chunks(
     engine: &dyn Engine,
     model: &FlatModel,
@@ -205,36 +202,20 @@ fn run_chunks(
     sink: &mut dyn FnMut(&PathBlock),
     progress: &mut dyn FnMut(u32),
 ) -> Result<(), (u32, EngineError)> {
-    let chunk = chunk.max(1);
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<PathBlock, (u32, EngineError)>>(1);
-        scope.spawn(move || {
-            let mut done = from;
-            while done < n_paths {
-                let n = chunk.min(n_paths - done);
-                let r = engine
-                    .simulate(model, done, n)
-                    .and_then(|b| {
-                        check_shape(&b, model, done, n)?;
-                        check_finite(&b)?;
-                        Ok(b)
-                    })
-                    .map_err(|e| (done, e));
-                let failed = r.is_err();
-                // A closed channel means the caller stopped (it saw an error): stop too.
-                if tx.send(r).is_err() || failed {
-                    return;
-                }
-                done += n;
-            }
-        });
-        for r in rx {
-            let block = r?;
-            sink(&block);
+    points::run_range(
+        engine,
+        std::slice::from_ref(model),
+        0..1,
+        from,
+        n_paths,
+        Some(chunk),
+        &mut |_, block| {
+            sink(block);
             progress(block.first_path + block.n_paths);
-        }
-        Ok(())
-    })
+        },
+        &mut |_| {},
+    )
+    .map_err(|(_, path, e)| (path, e))
 }
 
 /// Fails unless `block` holds exactly paths `first .. first + n` of every option of `model`

@@ -37,6 +37,7 @@ pub fn run_points(
         0..models.len(),
         0,
         n_paths,
+        None,
         &mut sink,
         &mut |n| {
             done += n;
@@ -67,7 +68,7 @@ pub fn run_points_with_fallback(
         progress(done)
     };
     let all = 0..models.len();
-    match run_range(primary, models, all, 0, n_paths, &mut sink, &mut prog) {
+    match run_range(primary, models, all, 0, n_paths, None, &mut sink, &mut prog) {
         Ok(()) => Ok(None),
         Err((point, at_path, EngineError::Backend(reason))) => {
             let batch_end =
@@ -83,11 +84,13 @@ pub fn run_points_with_fallback(
             let failed = point..batch_end;
             let rest = batch_end..models.len();
             run_range(
-                fallback, models, failed, at_path, n_paths, &mut sink, &mut prog,
+                fallback, models, failed, at_path, n_paths, None, &mut sink, &mut prog,
             )
             .map_err(|(_, _, e)| e)?;
-            run_range(fallback, models, rest, 0, n_paths, &mut sink, &mut prog)
-                .map_err(|(_, _, e)| e)?;
+            run_range(
+                fallback, models, rest, 0, n_paths, None, &mut sink, &mut prog,
+            )
+            .map_err(|(_, _, e)| e)?;
             Ok(Some(event))
         }
         Err((_, _, e)) => Err(e),
@@ -115,14 +118,19 @@ pub(crate) fn check_models<'a>(
 }
 
 /// Runs `points` (batched by the engine's `points_per_call`) from path `from_path` to
-/// `n_paths`, the engine one call ahead of `sink` on its own thread. On failure returns the
-/// failed call's first point and first path.
-fn run_range(
+/// `n_paths`, `chunk` paths per point and call (default: the engine's chunk shared by the
+/// batch). The engine runs on its own thread one call ahead of `sink`, so aggregating one
+/// call's blocks overlaps simulating the next (on a GPU the host would otherwise wait idle);
+/// blocks reach `sink` on the calling thread, and at most two calls' blocks exist at once. On
+/// failure returns the failed call's first point and first path (nothing of it reached `sink`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_range(
     engine: &dyn Engine,
     models: &[FlatModel],
     points: Range<usize>,
     from_path: u32,
     n_paths: u32,
+    chunk: Option<u32>,
     sink: &mut dyn FnMut(usize, &PathBlock),
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), (usize, u32, EngineError)> {
@@ -133,7 +141,9 @@ fn run_range(
     let per_call = engine
         .points_per_call(models.len(), n_paths)
         .clamp(1, points.len());
-    let chunk = (engine.chunk_paths(n_options) / per_call as u32).max(1);
+    let chunk = chunk
+        .unwrap_or_else(|| engine.chunk_paths(n_options) / per_call as u32)
+        .max(1);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<CallResult>(1);
         let work = points.clone();
