@@ -9,7 +9,7 @@ pub mod table;
 mod tests;
 
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
-pub use table::{ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
+pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -263,23 +263,32 @@ pub const STAT_COLUMNS: [&str; 19] = [
     "quantile_method",
 ];
 
-fn stat_cells(s: &MetricStats) -> Vec<String> {
+/// The cells of [`STAT_COLUMNS`] but the last (`quantile_method`, text) for one statistic:
+/// summary.csv, pairs.csv and sweep.csv/.parquet all lay them out this way.
+pub(crate) fn stat_cells(s: &MetricStats) -> Vec<Cell> {
     let mut v = vec![
-        s.count.to_string(),
-        s.n_undefined.to_string(),
-        opt(s.mean),
-        opt(s.sd),
-        opt(s.se),
-        opt(s.min),
+        Cell::Int(s.count as i64),
+        Cell::Int(s.n_undefined as i64),
+        Cell::Num(s.mean),
+        Cell::Num(s.sd),
+        Cell::Num(s.se),
+        Cell::Num(s.min),
     ];
-    v.extend(s.quantiles().iter().map(|(_, q)| opt(*q)));
+    v.extend(s.quantiles().iter().map(|(_, q)| Cell::Num(*q)));
     v.extend([
-        opt(s.max),
-        opt(s.cvar5),
-        opt(s.p_negative),
-        s.quantile_method.as_str().to_string(),
+        Cell::Num(s.max),
+        Cell::Num(s.cvar5),
+        Cell::Num(s.p_negative),
     ]);
     v
+}
+
+/// [`stat_cells`] as CSV text, with the quantile method: a row's [`STAT_COLUMNS`].
+fn stat_texts(s: &MetricStats) -> impl Iterator<Item = String> {
+    stat_cells(s)
+        .into_iter()
+        .map(|c| c.csv_text())
+        .chain([s.quantile_method.as_str().to_string()])
 }
 
 /// Writes `dir/summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`]) and
@@ -306,7 +315,7 @@ pub fn write_summary_csv(
     for (o, metrics) in summary.options.iter() {
         for (m, s) in metrics.iter() {
             let mut row = vec![o.to_string(), m.to_string(), unit(m).to_string()];
-            row.extend(stat_cells(s));
+            row.extend(stat_texts(s));
             w.write_record(&row).map_err(csv_err(p))?;
         }
     }
@@ -331,7 +340,7 @@ pub fn write_summary_csv(
                     kind.to_string(),
                     u.to_string(),
                 ];
-                row.extend(stat_cells(s));
+                row.extend(stat_texts(s));
                 row.extend([
                     ps.n_compared.to_string(),
                     opt(ps.p_a_better),

@@ -30,6 +30,26 @@ pub enum ColumnKind {
     Double,
 }
 
+/// One typed cell of a result table: an integer (indices, counts) or a number that may be
+/// undefined (empty CSV cell, Parquet null).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// An integer.
+    Int(i64),
+    /// A number; `None` = undefined.
+    Num(Option<f64>),
+}
+
+impl Cell {
+    /// The CSV text: shortest round-trip digits, empty when undefined.
+    pub fn csv_text(&self) -> String {
+        match self {
+            Cell::Int(i) => i.to_string(),
+            Cell::Num(x) => super::opt(*x),
+        }
+    }
+}
+
 /// The Parquet message text of a table named `message` with `columns` in order.
 pub fn parquet_schema(message: &str, columns: &[(String, ColumnKind)]) -> String {
     let mut s = format!("message {message} {{\n");

@@ -69,15 +69,10 @@ pub fn write(
             pq.text(1 + n_axes, option_bytes[o].clone());
             for (k, c) in cells.iter().enumerate() {
                 let col = 2 + n_axes + k;
+                row.push(c.csv_text());
                 match c {
-                    Cell::Int(i) => {
-                        row.push(i.to_string());
-                        pq.int(col, *i);
-                    }
-                    Cell::Num(x) => {
-                        row.push(crate::export::opt(*x));
-                        pq.double(col, x.unwrap_or(f64::NAN));
-                    }
+                    Cell::Int(i) => pq.int(col, *i),
+                    Cell::Num(x) => pq.double(col, x.unwrap_or(f64::NAN)),
                 }
             }
             w.write_record(&row).map_err(csv_err)?;

@@ -23,15 +23,7 @@ const _: () = assert!(matches!(
 /// Statistics of the paired difference (first option minus the row's option), as suffixes.
 pub const PAIR_STATS: [&str; 8] = ["mean", "sd", "se", "p5", "p25", "p50", "p75", "p95"];
 
-/// One cell: an integer (point index, counts) or a number that may be undefined (empty CSV
-/// cell, Parquet null).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Cell {
-    /// An integer.
-    Int(i64),
-    /// A number; `None` = undefined.
-    Num(Option<f64>),
-}
+pub use crate::export::Cell;
 
 /// The value columns (after `point`, the axes and `option`) for a run of `n_years` years.
 pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
@@ -67,24 +59,6 @@ pub fn all_columns(axis_columns: &[String], n_years: usize) -> Vec<(String, Colu
     c
 }
 
-fn stat_cells(s: &MetricStats) -> Vec<Cell> {
-    let mut v = vec![
-        Cell::Int(s.count as i64),
-        Cell::Int(s.n_undefined as i64),
-        Cell::Num(s.mean),
-        Cell::Num(s.sd),
-        Cell::Num(s.se),
-        Cell::Num(s.min),
-    ];
-    v.extend(s.quantiles().iter().map(|(_, q)| Cell::Num(*q)));
-    v.extend([
-        Cell::Num(s.max),
-        Cell::Num(s.cvar5),
-        Cell::Num(s.p_negative),
-    ]);
-    v
-}
-
 fn pair_cells(s: &MetricStats) -> [Option<f64>; 8] {
     [s.mean, s.sd, s.se, s.p5, s.p25, s.p50, s.p75, s.p95]
 }
@@ -101,7 +75,7 @@ pub fn value_cells(summary: &RunSummary, option_names: &[String]) -> Vec<Vec<Cel
             let metrics = summary.options.get(o);
             for (m, _) in summary.metrics.iter() {
                 match metrics.and_then(|ms| ms.get(m)) {
-                    Some(s) => row.extend(stat_cells(s)),
+                    Some(s) => row.extend(crate::export::stat_cells(s)),
                     None => row.extend((0..STATS.len()).map(|_| Cell::Num(None))),
                 }
             }
