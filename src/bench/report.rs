@@ -3,9 +3,6 @@
 //! `docs/bench.schema.json` (the tests validate written files against it). Fields are only
 //! ever added within a [`SCHEMA_VERSION`].
 
-use std::io::Write;
-use std::path::Path;
-
 use serde::{Deserialize, Serialize};
 
 use super::consumption::BlocksPerPathDay;
@@ -239,23 +236,6 @@ pub struct BenchFile {
     pub rng_consumption: Vec<(String, BlocksPerPathDay)>,
     /// Every device benchmarked.
     pub devices: Vec<DeviceResult>,
-}
-
-/// Writes `text` to `path`, refusing to replace an existing file unless `force` (the same rule
-/// as every result file: `export::check_not_existing`).
-pub fn write_new(path: &Path, text: &str, force: bool) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
-    crate::export::check_not_existing(dir, &[name], force).map_err(|e| e.to_string())?;
-    let mut f = crate::export::open(path, force).map_err(|e| e.to_string())?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

@@ -8,9 +8,10 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::CliError;
 use super::format::{group_thousands, qty, table};
+use super::planning::{check_files, write_files};
 use crate::bench::compare;
 use crate::bench::consumption::blocks_per_path_day;
-use crate::bench::report::{BenchFile, Host, Settings, git_commit, write_new};
+use crate::bench::report::{BenchFile, Host, Settings, git_commit};
 use crate::bench::runner::{
     BenchOptions, DEFAULT_BUDGET_SECONDS, DEFAULT_REPS, Target, bench_target, gpu_targets,
 };
@@ -131,20 +132,34 @@ fn compare_files(a: &CompareArgs) -> Result<(), CliError> {
     }
     if let Some(out) = &a.out {
         let text = c.csv().map_err(CliError::runtime)?;
-        write_new(out, &text, a.force).map_err(CliError::input)?;
+        write_new(out, text, a.force)?;
     }
     Ok(())
 }
 
+/// `--out FILE` as the folder and file name the result-file helpers take.
+fn dir_and_name(path: &std::path::Path) -> Result<(&std::path::Path, &str), CliError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| CliError::input(format!("{}: not a file name", path.display())))?;
+    Ok((dir, name))
+}
+
 /// Refuses early (before minutes of benchmarking) to overwrite a file without `--force`.
 fn write_new_check(path: &std::path::Path, force: bool) -> Result<(), CliError> {
-    if !force && path.exists() {
-        return Err(CliError::input(format!(
-            "{} already exists; pass --force to overwrite",
-            path.display()
-        )));
-    }
-    Ok(())
+    let (dir, name) = dir_and_name(path)?;
+    check_files(dir, &[name], force)
+}
+
+/// Writes `text` to `path` under the result-file overwrite rule (`--force`).
+fn write_new(path: &std::path::Path, text: String, force: bool) -> Result<(), CliError> {
+    let (dir, name) = dir_and_name(path)?;
+    write_files(dir, &[(name, text)], force)
 }
 
 fn run_bench(a: &BenchRunArgs) -> Result<(), CliError> {
@@ -259,7 +274,7 @@ fn run_bench(a: &BenchRunArgs) -> Result<(), CliError> {
     if let Some(out) = &a.out {
         let text = serde_json::to_string_pretty(&file)
             .map_err(|e| CliError::runtime(format!("bench results as JSON: {e}")))?;
-        write_new(out, &format!("{text}\n"), a.force).map_err(CliError::input)?;
+        write_new(out, format!("{text}\n"), a.force)?;
         log(&format!("wrote {}", out.display()));
     }
     if file.devices.iter().any(|d| d.error.is_some()) {

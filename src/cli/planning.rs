@@ -70,7 +70,11 @@ pub(crate) fn write_files(
     for (name, text) in files {
         let p = dir.join(name);
         crate::export::open(&p, force)
-            .map_err(|e| CliError::input(e.to_string()))?
+            .map_err(|e| match e {
+                // A file that appeared since the check: refused like any overwrite (exit 2).
+                e @ export::ExportError::Exists { .. } => CliError::input(e.to_string()),
+                e => CliError::runtime(e.to_string()),
+            })?
             .write_all(text.as_bytes())
             .map_err(|e| CliError::runtime(format!("{}: {e}", p.display())))?;
     }
