@@ -169,22 +169,12 @@ pub struct Host {
 impl Host {
     /// This machine.
     pub fn this() -> Host {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let field = |name: &str| {
-            cpuinfo
-                .lines()
-                .find(|l| l.starts_with(name))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        };
         let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| format!(" {}", s.trim()))
             .unwrap_or_default();
         Host {
-            cpu_model: field("model name").unwrap_or_else(|| std::env::consts::ARCH.into()),
-            cpu_cores: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            cpu_model: crate::engine::cpu::cpu_model(),
+            cpu_cores: crate::engine::cpu::logical_cores(),
             os: format!("{}{release}", std::env::consts::OS),
             arch: std::env::consts::ARCH.into(),
         }
@@ -192,14 +182,7 @@ impl Host {
 
     /// The CPU vendor string (`GenuineIntel`, `AuthenticAMD`), or the architecture.
     pub fn cpu_vendor() -> String {
-        std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("vendor_id"))
-                    .and_then(|l| l.split(':').nth(1))
-                    .map(|v| v.trim().to_string())
-            })
+        crate::engine::cpu::cpuinfo_field("vendor_id")
             .unwrap_or_else(|| std::env::consts::ARCH.into())
     }
 }

@@ -112,6 +112,18 @@ pub fn table(header: &[String], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A value of the output metric `name` for tables: money in USD, availability and goodput as
+/// percentages, anything else as a short number.
+pub fn metric_value(name: &str, x: f64) -> String {
+    if name.contains("usd") {
+        usd(x)
+    } else if name == "availability" || name == "goodput" {
+        pct(x)
+    } else {
+        qty(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use super::format::{pct, qty, table, usd};
+use super::format::{metric_value, qty, table};
 use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;
@@ -105,17 +105,6 @@ pub(crate) fn num(x: f64) -> String {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{x:.3e}")
-    }
-}
-
-/// A metric value in its natural format.
-fn metric_value(metric: &str, x: f64) -> String {
-    if metric.ends_with("_usd") {
-        usd(x)
-    } else if metric == "availability" || metric == "goodput" {
-        pct(x)
-    } else {
-        num(x)
     }
 }
 

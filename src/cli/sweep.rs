@@ -9,7 +9,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::{adapter_words, pick_engines};
-use super::format::{pct, qty, table, usd};
+use super::format::{metric_value, pct, qty, table};
 use super::{CliError, EngineArgs};
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};
@@ -269,12 +269,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
 
 /// Formats a value of `metric` for the table.
 fn fmt_metric(metric: &str, x: Option<f64>) -> String {
-    match x {
-        None => "n/a".into(),
-        Some(x) if metric.contains("usd") => usd(x),
-        Some(x) if metric == "availability" || metric == "goodput" => pct(x),
-        Some(x) => qty(x),
-    }
+    x.map_or_else(|| "n/a".into(), |x| metric_value(metric, x))
 }
 
 /// The decision table: per point, the axis values, P50 of the metric per option, P50 of the

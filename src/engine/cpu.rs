@@ -82,21 +82,32 @@ impl CpuEngine {
     }
 }
 
-/// Logical cores rayon will use, for the summary.
-pub fn cpu_description() -> String {
-    let cores = std::thread::available_parallelism()
+/// A field of `/proc/cpuinfo` (first CPU), e.g. `model name`, `vendor_id`; `None` elsewhere
+/// than Linux.
+pub fn cpuinfo_field(name: &str) -> Option<String> {
+    std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+    })
+}
+
+/// The CPU model name, or the architecture where the OS does not say.
+pub fn cpu_model() -> String {
+    cpuinfo_field("model name").unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Logical cores of this machine.
+pub fn logical_cores() -> usize {
+    std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1);
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
-    format!("{model} ({cores} logical cores)")
+        .unwrap_or(1)
+}
+
+/// The CPU model and the logical cores rayon will use, for the summary.
+pub fn cpu_description() -> String {
+    format!("{} ({} logical cores)", cpu_model(), logical_cores())
 }
 
 impl Engine for CpuEngine {

@@ -61,6 +61,11 @@ pub mod idx {
     pub const CASH_FLOW_Y1: usize = 17;
 }
 
+/// Record index of the scalar metric named `name` (as in exports), if there is one.
+pub fn metric_index(name: &str) -> Option<usize> {
+    SCALAR_METRICS.iter().position(|m| m.name == name)
+}
+
 /// The scalar metrics, in record order.
 pub const SCALAR_METRICS: [MetricInfo; idx::CASH_FLOW_Y1] = [
     m(

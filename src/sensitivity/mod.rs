@@ -215,10 +215,7 @@ pub struct Analysis {
     pub spearman: Vec<SpearmanRow>,
 }
 
-/// The scalar metric called `name`, as its record index.
-pub fn metric_index(name: &str) -> Option<usize> {
-    SCALAR_METRICS.iter().position(|m| m.name == name)
-}
+pub use crate::model::outputs::metric_index;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::plan::Plan;
 use super::table::{Cell, value_cells};
 use crate::engine::{Engine, EngineError, FallbackEvent, PathBlock, Sticky};
-use crate::model::outputs::SCALAR_METRICS;
+use crate::model::outputs::{SCALAR_METRICS, metric_index};
 use crate::stats::RunAggregate;
 
 /// The results of one point.
@@ -133,8 +133,5 @@ fn finish(plan: &Plan, agg: &RunAggregate) -> PointResult {
 
 /// Whether larger values of the decision metric are better.
 pub fn higher_is_better(metric: &str) -> bool {
-    SCALAR_METRICS
-        .iter()
-        .find(|m| m.name == metric)
-        .is_none_or(|m| m.higher_is_better)
+    metric_index(metric).is_none_or(|i| SCALAR_METRICS[i].higher_is_better)
 }
