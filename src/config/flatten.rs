@@ -52,12 +52,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         }
         for spec in schema::JOB_INPUTS {
             let d = match &o.job {
-                Some(j) => match spec.name {
-                    "fraction" => j.fraction.clone(),
-                    "restart_minutes" => j.restart_minutes.clone(),
-                    "checkpoint_interval_minutes" => j.checkpoint_interval_minutes.clone(),
-                    _ => j.checkpoint_cost_seconds.clone(),
-                },
+                Some(j) => j.input(spec.name).clone(),
                 // No job view: job_chips = 0 disables it; inputs sit at the range floor.
                 None => Dist::Fixed { value: spec.lo },
             };

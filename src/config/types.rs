@@ -86,6 +86,20 @@ pub struct JobConfig {
     pub checkpoint_cost_seconds: Dist,
 }
 
+impl JobConfig {
+    /// The sampled job input named as in [`schema::JOB_INPUTS`](super::schema::JOB_INPUTS).
+    /// Panics on another name (a bug: the schema lists every job input).
+    pub fn input(&self, name: &str) -> &Dist {
+        match name {
+            "fraction" => &self.fraction,
+            "restart_minutes" => &self.restart_minutes,
+            "checkpoint_interval_minutes" => &self.checkpoint_interval_minutes,
+            "checkpoint_cost_seconds" => &self.checkpoint_cost_seconds,
+            other => panic!("no job input named {other}"),
+        }
+    }
+}
+
 /// One accelerator option, fully resolved (catalog defaults merged with scenario overrides).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct OptionConfig {

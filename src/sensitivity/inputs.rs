@@ -68,12 +68,7 @@ pub fn uncertain_inputs(s: &Scenario) -> Vec<UncertainInput> {
         }
         if let Some(j) = &opt.job {
             for spec in schema::JOB_INPUTS {
-                let d = match spec.name {
-                    "fraction" => &j.fraction,
-                    "restart_minutes" => &j.restart_minutes,
-                    "checkpoint_interval_minutes" => &j.checkpoint_interval_minutes,
-                    _ => &j.checkpoint_cost_seconds,
-                };
+                let d = j.input(spec.name);
                 push(
                     format!("{pre}.job.{}", spec.name),
                     spec.unit,
