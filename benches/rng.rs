@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use fleetsim::bench::rng_ceiling::{xor_blocks, xor_blocks_parallel};
 use fleetsim::gpu::adapter::{self, AdapterRequest};
 use fleetsim::gpu::rng_throughput::{RngThroughput, ThroughputJob};
-use fleetsim::rng::DayStream;
+use fleetsim::model::philox::DayStream;
 use std::hint::black_box;
 
 fn cpu(c: &mut Criterion) {

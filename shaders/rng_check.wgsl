@@ -1,5 +1,5 @@
 // Philox check kernel: one Philox4x32-10 block per invocation, for the bit-for-bit comparison
-// of the GPU stream with src/rng.rs (tests/gpu_rng.rs).
+// of the GPU stream with src/model/philox.rs (tests/gpu_rng.rs).
 // Input i: counter words 4i..4i+3 and key words 2i..2i+1; output i: the four result words.
 
 @group(0) @binding(0) var<storage, read> ctrs: array<vec4<u32>>;

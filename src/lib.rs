@@ -1,6 +1,6 @@
 //! fleetsim: Monte Carlo economics of AI accelerator fleets (Trainium2, Blackwell, H100).
 //!
-//! One model (`../shared/MODEL.md`, summarised in `docs/MODEL-NOTES.md`), two engines: the CPU
+//! One model (specified in `docs/MODEL.md`), two engines: the CPU
 //! engine here and the WGSL kernel in `shaders/`, over the same flat parameter structs and the
 //! same counter-based RNG. Configs are validated in [`config`], simulated by an [`engine`],
 //! aggregated by [`stats`] and written by [`export`].
@@ -9,14 +9,11 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
-pub mod dist;
+pub mod distributions;
 pub mod engine;
 pub mod export;
 pub mod gpu;
 pub mod model;
-pub mod real;
-pub mod rng;
-pub mod sample;
 pub mod sensitivity;
 pub mod spares;
 pub mod stats;

@@ -649,8 +649,8 @@ fn next_platform_is_deterministic_and_matches_the_ratio() {
     let s = load_scenario(&root.join("configs/scenarios/next_platform.toml")).unwrap();
     let o = &s.options[0];
     assert!(o.classes.is_empty());
-    let fixed = |d: &fleetsim::dist::Dist| match d {
-        fleetsim::dist::Dist::Fixed { value } => *value,
+    let fixed = |d: &fleetsim::distributions::Dist| match d {
+        fleetsim::distributions::Dist::Fixed { value } => *value,
         other => panic!("not fixed: {other:?}"),
     };
     for (name, d) in &o.inputs.0 {
@@ -760,7 +760,7 @@ fn young_daly_arithmetic() {
     assert!(j.young_daly);
     assert!((j.job_mtbf_minutes - 1440.0).abs() < 1e-9);
     match j.checkpoint_interval_minutes {
-        fleetsim::dist::Dist::Fixed { value } => {
+        fleetsim::distributions::Dist::Fixed { value } => {
             assert!((value - (2.0f64 * 1440.0).sqrt()).abs() < 1e-9, "{value}")
         }
         ref d => panic!("{d:?}"),

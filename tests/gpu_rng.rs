@@ -6,7 +6,7 @@
 mod common;
 
 use fleetsim::gpu::rng_check::{philox_blocks, philox_blocks_split};
-use fleetsim::rng::{DAY_INIT, DayStream, philox4x32_10, seed_key};
+use fleetsim::model::philox::{DAY_INIT, DayStream, philox4x32_10, seed_key};
 
 /// Random123 kat_vectors for philox4x32_10: (counter, key, expected).
 const KATS: [([u32; 4], [u32; 2], [u32; 4]); 3] = [

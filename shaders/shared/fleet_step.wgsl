@@ -1,5 +1,5 @@
 // One path of one option: sample the inputs at day 0, step the fleet through the horizon day
-// by day, write the option's output record. Rust twin: src/model/path.rs (`simulate_path`),
+// by day, write the option's output record. Rust twin: src/model/fleet_step.rs (`simulate_path`),
 // same operation order and the same draws; the environment part of each day (demand shock,
 // outages) is recomputed by every option's invocation from the shared stream 0, exactly as the
 // CPU computes it once for all options. Needs `models` (an array of `Model`, one per point of
@@ -72,7 +72,7 @@ var<private> class_rate: array<f32, MAX_CLASSES>;
 var<private> class_infant_extra: array<f32, MAX_CLASSES>;
 var<private> class_infant_days: array<u32, MAX_CLASSES>;
 
-// Nodes delivered by the end of day t (exact integer ramp; see `arrived` in path.rs).
+// Nodes delivered by the end of day t (exact integer ramp; see `arrived` in fleet_step.rs).
 fn arrived(nodes: u32, delay: u32, ramp: u32, t: i32) -> u32 {
     if (t < i32(delay)) {
         return 0u;
@@ -160,7 +160,7 @@ fn npv_at(cfy: array<f32, MAX_YEARS>, n: u32, r: f32) -> f32 {
     return v;
 }
 
-// Yearly IRR by bisection on [-0.99, 10]; .y = 0 when undefined (see `irr` in path.rs).
+// Yearly IRR by bisection on [-0.99, 10]; .y = 0 when undefined (see `irr` in fleet_step.rs).
 fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
     var has_pos = false;
     var has_neg = false;
@@ -190,7 +190,7 @@ fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
     return vec2<f32>(0.5 * (lo + hi), 1.0);
 }
 
-// Today's failure weight of each class (`w` in path.rs), their running sum (`cum`) and total.
+// Today's failure weight of each class (`w` in fleet_step.rs), their running sum (`cum`) and total.
 var<private> w: array<f32, MAX_CLASSES>;
 var<private> cum: array<f32, MAX_CLASSES>;
 var<private> class_total: f32;
@@ -271,7 +271,7 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
     let kappa = e[ENV_DEMAND_REVERSION_PER_DAY];
     let demand_ramp = e[ENV_DEMAND_RAMP_DAYS];
 
-    // ---- option constants (`opt_const` in path.rs) ----
+    // ---- option constants (`opt_const` in fleet_step.rs) ----
     let nodes = models[pt].options[o].nodes;
     let spare_nodes = models[pt].options[o].spare_nodes;
     let n_classes = models[pt].options[o].n_classes;

@@ -1,4 +1,4 @@
-// Philox4x32-10 and the per-(path, day, stream) draw sequence. Rust twin: src/rng.rs.
+// Philox4x32-10 and the per-(path, day, stream) draw sequence. Rust twin: src/model/philox.rs.
 // WGSL has no 64-bit integers: the high word of the 32x32 product is built from 16-bit limbs
 // (exact); the low word is the wrapping u32 product.
 
@@ -43,7 +43,7 @@ fn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 }
 
 // Draws of one (path, day, stream): block b has counter [path, day, b, stream], its four
-// lanes are handed out in order (same as `DayStream` in src/rng.rs).
+// lanes are handed out in order (same as `DayStream` in src/model/philox.rs).
 struct DayStream {
     key: vec2<u32>,
     ctr: vec4<u32>,
@@ -66,7 +66,7 @@ fn ds_next_u32(s: ptr<function, DayStream>) -> u32 {
     return x;
 }
 
-// Uniform in (0, 1): midpoints of 2^23 cells, exact in f32 (see `u01` in src/rng.rs).
+// Uniform in (0, 1): midpoints of 2^23 cells, exact in f32 (see `u01` in src/model/philox.rs).
 fn u01(x: u32) -> f32 {
     return (f32(x >> 9u) + 0.5) * (1.0 / 8388608.0);
 }

@@ -1,6 +1,6 @@
 // Samplers: inverse normal CDF (AS 241), normal CDF, inverse-CDF sampling of a DistSpec,
 // Poisson (inversion / PTRS) and binomial (inversion / BTRS) counts from a DayStream.
-// Rust twin: src/sample.rs — same formulas, same operation order, same draws in the same
+// Rust twin: src/model/sample.rs — same formulas, same operation order, same draws in the same
 // order, same loop caps. Needs `table` (the quantile tables of every model of the dispatch,
 // back to back) bound by the kernel.
 
@@ -195,7 +195,7 @@ fn binomial_lpmf(k: f32, nf: f32, p: f32, np: f32, nq: f32, ln1mp: f32) -> f32 {
     return general;
 }
 
-// Poisson count with mean `mean` (see `poisson` in src/sample.rs for the draws consumed).
+// Poisson count with mean `mean` (see `poisson` in src/model/sample.rs for the draws consumed).
 fn poisson(mean: f32, s: ptr<function, DayStream>) -> u32 {
     if (mean > 0.0) {
         let mu = min(mean, POISSON_MAX_MEAN);
@@ -266,7 +266,7 @@ fn binomial_cache_new() -> BinomialCache {
     return BinomialCache(-1.0, 0.0, 0.0);
 }
 
-// Binomial(n, p) count (see `binomial` in src/sample.rs for the draws consumed).
+// Binomial(n, p) count (see `binomial` in src/model/sample.rs for the draws consumed).
 fn binomial(n: u32, p: f32, s: ptr<function, DayStream>) -> u32 {
     var cache = binomial_cache_new();
     return binomial_cached(n, p, &cache, s);

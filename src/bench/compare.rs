@@ -165,16 +165,16 @@ impl Comparison {
                 for i in 0..r.values.len() {
                     cells.push(match (r.values[i], r.speedup(i)) {
                         (Some(v), Some(s)) => {
-                            format!("{} ({s:.2}x)", crate::cli::format::qty(v))
+                            format!("{} ({s:.2}x)", crate::export::format::qty(v))
                         }
-                        (Some(v), None) => crate::cli::format::qty(v),
+                        (Some(v), None) => crate::export::format::qty(v),
                         _ => "-".into(),
                     });
                 }
                 cells
             })
             .collect();
-        crate::cli::format::table(&header, &rows)
+        crate::export::format::table(&header, &rows)
     }
 
     /// The comparison as CSV, one line per workload and column: `workload, unit, file,

@@ -1,5 +1,5 @@
 //! How many Philox blocks a workload consumes per path-day, counted (not estimated) with the
-//! RNG's thread-local block counter (`crate::rng::blocks_on_this_thread`) around single-threaded
+//! RNG's thread-local block counter (`crate::model::philox::blocks_on_this_thread`) around single-threaded
 //! runs of a sample of paths. The count depends on the draws (Poisson and binomial samplers loop
 //! a random number of times), so it is a sample mean, exact for the paths counted.
 //!
@@ -9,8 +9,8 @@
 
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
-use crate::model::path::simulate_path;
-use crate::rng::blocks_on_this_thread;
+use crate::model::fleet_step::simulate_path;
+use crate::model::philox::blocks_on_this_thread;
 
 /// Blocks consumed per path-day, per engine.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use crate::rng::philox4x32_10;
+use crate::model::philox::philox4x32_10;
 
 /// XOR of the words of blocks `[inv, day, b, stream]`, `b` in `0 .. blocks`, under `key`:
 /// what invocation `inv` of the throughput kernel writes.

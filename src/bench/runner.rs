@@ -397,8 +397,8 @@ pub fn bench_target(
 
 /// One line per finished workload for the progress log.
 pub fn summary_line(r: &WorkloadResult) -> String {
-    let q = crate::cli::format::qty;
-    let n = crate::cli::format::group_thousands;
+    let q = crate::export::format::qty;
+    let n = crate::export::format::group_thousands;
     let size = match (r.paths_run, r.paths_nominal, r.blocks_run, r.blocks_nominal) {
         (Some(a), Some(b), _, _) => format!("{} of {} paths", n(a), n(b)),
         (_, _, Some(a), Some(b)) => format!("{} of {} blocks", n(a), n(b)),

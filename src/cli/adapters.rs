@@ -2,7 +2,7 @@
 //! limits, and which one `--backend auto` and `--backend gpu` would use.
 
 use super::CliError;
-use super::format::bytes;
+use crate::export::format::bytes;
 use crate::gpu::GpuError;
 use crate::gpu::adapter::{self, ADAPTER_ENV, AdapterRequest, AdapterSummary};
 

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::CliError;
-use super::format::{group_thousands, qty, table};
+use crate::export::format::{group_thousands, qty, table};
 use super::planning::{check_files, write_files};
 use crate::bench::compare;
 use crate::bench::consumption::blocks_per_path_day;

@@ -23,7 +23,6 @@ macro_rules! say_raw {
 mod adapters;
 mod bench;
 mod engines;
-pub mod format;
 mod planning;
 mod run;
 mod sensitivity;

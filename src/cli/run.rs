@@ -8,7 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::pick_engines;
-use super::format::{days, group_thousands, pct, qty, table, usd};
+use crate::export::format::{days, group_thousands, pct, qty, table, usd};
 use super::{CliError, RunArgs};
 use crate::config::{self, Scenario};
 use crate::engine::{PathBlock, Precision, Sticky};

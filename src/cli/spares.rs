@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use super::format::{pct, table, usd};
+use crate::export::format::{pct, table, usd};
 use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::{adapter_words, pick_engines};
-use super::format::{metric_value, pct, qty, table};
+use crate::export::format::{metric_value, pct, qty, table};
 use super::{CliError, EngineArgs};
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};

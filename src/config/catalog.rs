@@ -203,7 +203,7 @@ impl Catalog {
     }
 }
 
-fn dist_text(d: &crate::dist::Dist) -> String {
+fn dist_text(d: &crate::distributions::Dist) -> String {
     serde_json::to_string(d).unwrap_or_default()
 }
 

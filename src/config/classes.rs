@@ -6,7 +6,7 @@ use super::fields::{check_range, dist_field, parse_dist, range_text, str_field, 
 use super::raw::{Issues, Table, Val, join};
 use super::schema;
 use super::types::{FailureClass, FailureKind};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::params::MAX_CLASSES;
 
 /// Reads the `failures` table of option `t`; `cpn` converts per-chip rates (none: skipped).

@@ -4,7 +4,7 @@
 use super::error::{IssueKind, num};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema::{self, FieldSpec};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 
 /// Distribution kinds: name, required parameters, optional parameters.
 pub const DIST_KINDS: &[(&str, &[&str], &[&str])] = &[

@@ -7,7 +7,7 @@ use bytemuck::Zeroable;
 use super::correlations::cholesky;
 use super::schema;
 use super::types::{Facility, FailureKind, Scenario};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags,
     opt_ev, opt_in,

@@ -6,7 +6,7 @@ use super::fields::{dist_field, int_field, units};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema::{self, FieldSpec};
 use super::types::{FailureClass, JobConfig};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 
 /// Result of reading a catalog job table: displayable defaults.
 pub(crate) type JobDefaults = Vec<(String, String)>;

@@ -224,7 +224,7 @@ pub fn synthetic_source(name: &str) -> Arc<Source> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::Dist;
+    use crate::distributions::Dist;
 
     fn sweep_src() -> Arc<Source> {
         synthetic_source("sweep.toml")

@@ -10,7 +10,7 @@ use super::fields::{dist_field, int_field, str_field, sub_table, units};
 use super::option::{Mode, merge_option, read_option};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::params::{MAX_OPTIONS, MAX_YEARS};
 
 pub use super::correlations::{cholesky, correlatable_inputs};

@@ -2,7 +2,7 @@
 //! lands in the flat parameters. One table drives validation, flattening, `fleetsim catalog` and
 //! the built-in environment defaults, so the three cannot drift apart.
 
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::params::{env_in, opt_ev, opt_in};
 
 /// A numeric input: sampled per path (or per event) from a [`Dist`] and clamped into `[lo, hi]`.

@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::dist::Dist;
+use crate::distributions::Dist;
 
 /// Where an option's facility comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -1,4 +1,4 @@
-//! The CPU engine: runs `model::path::simulate_path` for every path of a block, in parallel
+//! The CPU engine: runs `model::fleet_step::simulate_path` for every path of a block, in parallel
 //! over all cores (rayon), in f32 (the GPU's precision and operation order) or f64 (reference).
 //! Each path writes only its own slice of the block, so the result is the same for any thread
 //! count.
@@ -8,8 +8,8 @@ use rayon::prelude::*;
 use super::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
-use crate::model::path::simulate_path;
-use crate::real::Real;
+use crate::model::fleet_step::simulate_path;
+use crate::model::real::Real;
 
 /// The CPU engine: all cores through rayon's global pool, or its own pool of `threads`.
 #[derive(Debug, Default)]

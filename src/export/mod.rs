@@ -3,6 +3,7 @@
 //! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
 //! per_path.parquet and sweep.parquet. No existing file is overwritten unless `force` is set.
 
+pub mod format;
 mod per_path;
 pub mod table;
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Raw Philox blocks on the GPU (`shaders/rng_check.wgsl`): the input of the bit-for-bit
-//! comparison with `crate::rng` (the throughput ceiling is `rng_throughput`).
+//! comparison with `crate::model::philox` (the throughput ceiling is `rng_throughput`).
 
 use std::ops::Range;
 

@@ -6,18 +6,18 @@ use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
     MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
 };
-use crate::sample::{
+use crate::model::sample::{
     BINOMIAL_INV_MAX_MEAN, INV_CAP, MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN,
     REJECT_CAP, U_HI, U_LO,
 };
 
-/// `shaders/shared/philox.wgsl`: Philox4x32-10 and the day stream (twin of `src/rng.rs`).
+/// `shaders/shared/philox.wgsl`: Philox4x32-10 and the day stream (twin of `src/model/philox.rs`).
 pub const PHILOX: &str = include_str!("../../shaders/shared/philox.wgsl");
 /// `shaders/shared/params.wgsl`: the flat parameter structs (twin of `src/model/params.rs`).
 pub const PARAMS: &str = include_str!("../../shaders/shared/params.wgsl");
-/// `shaders/shared/sample.wgsl`: the samplers (twin of `src/sample.rs`).
+/// `shaders/shared/sample.wgsl`: the samplers (twin of `src/model/sample.rs`).
 pub const SAMPLE: &str = include_str!("../../shaders/shared/sample.wgsl");
-/// `shaders/shared/fleet_step.wgsl`: one path's daily step (twin of `src/model/path.rs`).
+/// `shaders/shared/fleet_step.wgsl`: one path's daily step (twin of `src/model/fleet_step.rs`).
 pub const FLEET_STEP: &str = include_str!("../../shaders/shared/fleet_step.wgsl");
 /// `shaders/simulate.wgsl`: the simulation kernel (one invocation per path and option).
 pub const SIMULATE: &str = include_str!("../../shaders/simulate.wgsl");

@@ -1,5 +1,8 @@
 //! The fleet model of MODEL.md: flat parameters, the per-path daily step, and the outputs.
 
+pub mod fleet_step;
 pub mod outputs;
 pub mod params;
-pub mod path;
+pub mod philox;
+pub mod real;
+pub mod sample;

@@ -4,7 +4,7 @@
 //!
 //! A *sampled input* is a [`DistSpec`] drawn once per path at day 0 (one draw lane each, in
 //! index order). An *event distribution* is a [`DistSpec`] drawn once per event (a repair, an
-//! RMA, an outage). Both use the same inverse-CDF sampler (`crate::sample::sample_dist`).
+//! RMA, an outage). Both use the same inverse-CDF sampler (`crate::model::sample::sample_dist`).
 
 use bytemuck::{Pod, Zeroable};
 

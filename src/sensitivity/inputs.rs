@@ -4,9 +4,9 @@
 //! and read back from a path's sampled inputs.
 
 use crate::config::{Scenario, schema};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::params::{FlatModel, kind, opt_in};
-use crate::model::path::PathInputs;
+use crate::model::fleet_step::PathInputs;
 
 /// Where a sampled input lives in the flat model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub fn at_medians(model: &FlatModel, inputs: &[UncertainInput]) -> FlatModel {
 mod tests {
     use super::*;
     use crate::config::{default_scenario, flatten};
-    use crate::model::path::sample_inputs;
+    use crate::model::fleet_step::sample_inputs;
 
     #[test]
     fn lists_only_uncertain_inputs_and_pins_them() {

@@ -249,10 +249,10 @@ mod tests {
         let p = plan(&s, 9, Target::Option(0));
         let k = p.varied[0];
         let lo = &p.models[2];
-        let x = crate::model::path::sample_inputs::<f64>(lo, 0);
+        let x = crate::model::fleet_step::sample_inputs::<f64>(lo, 0);
         let want = p.inputs[k].dist.quantile(tornado::LOW_Q);
         assert!((inputs::value_at(&x, p.inputs[k].slot) - want).abs() <= 1e-6 * want.abs());
-        let base = crate::model::path::sample_inputs::<f64>(&p.models[1], 0);
+        let base = crate::model::fleet_step::sample_inputs::<f64>(&p.models[1], 0);
         for (j, i) in p.inputs.iter().enumerate().filter(|(j, _)| *j != k) {
             assert_eq!(
                 inputs::value_at(&x, i.slot),

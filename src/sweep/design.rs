@@ -3,7 +3,7 @@
 //! axis with the sweep's seed).
 
 use super::spec::{Axis, AxisValues};
-use crate::rng::{DayStream, seed_key};
+use crate::model::philox::{DayStream, seed_key};
 
 /// The Philox "day" word of the design's draws (outside any simulated day).
 const DESIGN_DAY: u32 = 0xFFFF_FFFE;
@@ -123,7 +123,7 @@ pub fn lhs_value(axis: &Axis, u: f64) -> f64 {
 mod tests {
     use super::*;
     use crate::config::overrides::synthetic_source;
-    use crate::dist::Dist;
+    use crate::distributions::Dist;
 
     fn axis(values: AxisValues, integer: bool) -> Axis {
         Axis {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::error::{ConfigError, IssueKind, num};
 use crate::config::raw::{self, Issues, Node, Source, Table, Val, join};
 use crate::config::{parse_dist, schema};
-use crate::dist::Dist;
+use crate::distributions::Dist;
 use crate::model::outputs::SCALAR_METRICS;
 use crate::stats::PAIRED_METRICS;
 

@@ -14,8 +14,8 @@
 //! it).
 
 use crate::model::params::{DistSpec, kind};
-use crate::real::Real;
-use crate::rng::DayStream;
+use crate::model::real::Real;
+use crate::model::philox::DayStream;
 
 /// Smallest uniform the inverse normal CDF is evaluated at (`1e-30`, a normal f32): lower
 /// inputs are clamped to it, so `norm_inv_cdf` stays finite (about -11.46) even at `u = 0`.
@@ -164,7 +164,7 @@ fn horner<F: Real>(x: F, c: &[f64]) -> F {
 /// division, a single select for the sign), whose fractional error is below 1.2e-7 everywhere,
 /// so the absolute error of `Phi` is below 1.2e-7 and tail values keep their relative
 /// accuracy. Used by the Gaussian copula (`Phi(L Phi^-1(u))`); host-side analytics use the
-/// more accurate `crate::dist::phi`.
+/// more accurate `crate::distributions::phi`.
 /// The result lies in `[0, 1]`; extreme `x` gives exactly 0 or 1.
 pub fn norm_cdf<F: Real>(x: F) -> F {
     const P: [f64; 10] = [
@@ -647,9 +647,9 @@ pub fn bernoulli_threshold(p: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::Dist;
-    use crate::dist::ln_gamma;
-    use crate::rng::{seed_key, u01};
+    use crate::distributions::Dist;
+    use crate::distributions::ln_gamma;
+    use crate::model::philox::{seed_key, u01};
 
     /// A test stream: fixed key, path `path`.
     fn stream(path: u32) -> DayStream {

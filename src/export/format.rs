@@ -1,4 +1,5 @@
-//! Human-readable numbers and the comparison table printed after a run.
+//! Human-readable numbers and the text tables the commands print (used by the CLI and by
+//! `bench`, which is why they live here and not in `cli/`).
 
 /// Formats money with a magnitude suffix: `$1.23B`, `$456.7M`, `$12.3k`, `$2.35`.
 pub fn usd(x: f64) -> String {

@@ -14,9 +14,9 @@ use crate::model::params::{
     DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, OptionParams, RING_DAYS,
     env_in, flags, opt_ev, opt_in,
 };
-use crate::real::Real;
-use crate::rng::{DAY_INIT, DayStream, STREAM_ENV};
-use crate::sample::{
+use crate::model::real::Real;
+use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
+use crate::model::sample::{
     BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
     poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
 };

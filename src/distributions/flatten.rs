@@ -50,7 +50,7 @@ fn memoised(
 }
 
 impl Dist {
-    /// Flattens into the [`DistSpec`] the engines sample (see `crate::sample::sample_dist`),
+    /// Flattens into the [`DistSpec`] the engines sample (see `crate::model::sample::sample_dist`),
     /// appending any table it needs to `table` (`FlatModel::table`). `lo`/`hi` are the
     /// field's allowed range, written into `DistSpec::lo/hi` as the clamp (rounded outward
     /// to f32, infinities mapped to the f32 extremes). Assumes [`Dist::check`] passed.

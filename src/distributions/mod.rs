@@ -5,7 +5,7 @@
 mod flatten;
 mod special;
 
-use crate::sample::{MAX_DISCRETE, ppnd16};
+use crate::model::sample::{MAX_DISCRETE, ppnd16};
 #[cfg(test)]
 pub(crate) use special::ln_gamma;
 pub use special::phi;
@@ -456,7 +456,7 @@ impl Dist {
 mod tests {
     use super::*;
     use crate::model::params::kind;
-    use crate::sample::sample_dist;
+    use crate::model::sample::sample_dist;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * b.abs().max(1.0)
@@ -1060,7 +1060,7 @@ mod tests {
                 d.mean()
             );
             for u in [0.01, 0.25, 0.5, 0.9, 0.99] {
-                let x = crate::sample::sample_dist::<f64>(&spec, u, &table);
+                let x = crate::model::sample::sample_dist::<f64>(&spec, u, &table);
                 let q = d.quantile(u);
                 assert!(((x - q) / q).abs() < 2e-3, "{d:?} at {u}: {x} vs {q}");
             }

@@ -5,7 +5,7 @@
 /// `x^2 2e-16` relative in the tails (rounding of `x^2 / 2` inside `exp`):
 /// `erfc(|x| / sqrt 2) / 2` through the regularized incomplete gamma `Q(1/2, x^2 / 2)` (series
 /// below 1.5, Lentz continued fraction above; both capped at 300 terms). The engines' cheaper
-/// `crate::sample::norm_cdf` (1.2e-7) is what the kernel uses; this one sets table and
+/// `crate::model::sample::norm_cdf` (1.2e-7) is what the kernel uses; this one sets table and
 /// truncation parameters and answers `cdf`/`fraction_outside`.
 pub fn phi(x: f64) -> f64 {
     if x.is_nan() {

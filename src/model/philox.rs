@@ -92,7 +92,7 @@ impl DayStream {
 
     /// The next draw as a uniform in the open interval (0, 1); see [`u01`].
     #[inline(always)]
-    pub fn next_u01<F: crate::real::Real>(&mut self) -> F {
+    pub fn next_u01<F: crate::model::real::Real>(&mut self) -> F {
         u01(self.next_u32())
     }
 }
@@ -120,7 +120,7 @@ pub fn blocks_on_this_thread() -> u64 {
 /// significant bits, so it is exact in f32 and f64 alike (both precisions and the GPU see the
 /// same number), and it is never 0 or 1, so `ln(u)` and the inverse normal CDF stay finite.
 #[inline(always)]
-pub fn u01<F: crate::real::Real>(x: u32) -> F {
+pub fn u01<F: crate::model::real::Real>(x: u32) -> F {
     // Every step is exact in f32 (x >> 9 < 2^23), so computing in F gives the same value.
     (F::from_u32(x >> 9) + F::c(0.5)) * F::c(1.0 / 8_388_608.0)
 }
