@@ -27,7 +27,7 @@ fn files_named_in_the_readme_exist() {
         "configs/default.toml",
         "configs/catalog.toml",
         "configs/scenarios/gb200.toml",
-        "docs/MODEL-NOTES.md",
+        "docs/MODEL.md",
         "benches/cpu_engine.rs",
         "tests/model_closed_forms.rs",
         "tests/published.rs",

@@ -337,7 +337,7 @@ fn windows_do_not_change_results() {
 /// The f32 GPU against the CPU's f64 reference on the default 5-year scenario: relative NPV
 /// error median below 1e-5 and 99th percentile below 1e-4 over paths whose failure counts
 /// agree (the accumulation error; count differences are model-level divergence, bounded by the
-/// per-path test above). The measured figures are printed and quoted in docs/MODEL-NOTES.md.
+/// per-path test above). The measured figures are printed and quoted in docs/MODEL.md (section 7).
 #[test]
 fn gpu_f32_error_against_f64_reference() {
     let Some(gpu) = gpu_engine("gpu_f32_error_against_f64_reference") else {

@@ -56,7 +56,7 @@ fn f32_error_against_f64_reference_on_a_5_year_horizon() {
         q(&cost, 0.99)
     );
     assert!(same_failures > 0.99, "{same_failures}");
-    // Stated bounds (docs/MODEL-NOTES.md; measured 2.9e-7 and 1.3e-5): median relative NPV
+    // Stated bounds (docs/MODEL.md section 7; measured 2.9e-7 and 1.3e-5): median relative NPV
     // error below 1e-5, 99% of paths below 1e-4 (NPV is a difference of large sums, so
     // paths with NPV near zero have the largest relative error).
     assert!(q(&npv, 0.5) < 1e-5, "median NPV error {}", q(&npv, 0.5));

@@ -499,7 +499,7 @@ pub fn unit_of(key: &str) -> Option<String> {
 
 /// Built-in environment default for `name` (used when `[environment]` omits it).
 ///
-/// Sources (see `shared/reference-data.md`):
+/// Sources (see `docs/reference-data.md`):
 /// - `usd_per_kwh`: EIA industrial average revenue per kWh, 2023 by state 5.9-8.9 c in data-centre
 ///   states (VA 8.92, TX 6.60, GA 6.88, OH 7.03), April 2025 7.9-9.8 c (PA, OH, IL, IN):
 ///   lognormal median 0.08, p90 0.105 (H for the inputs; the spread is ours).

@@ -4,7 +4,7 @@
 //! kernel's precision and operation order) and in f64 (the reference).
 //!
 //! The semantics (what a day does, in what order draws are consumed) are documented in
-//! `docs/MODEL-NOTES.md`; keep that file, this one and the WGSL in step.
+//! `docs/MODEL.md` (section 6); keep that file, this one and the WGSL in step.
 
 // Index loops are kept on purpose: they read like the WGSL kernel this file is the twin of.
 #![allow(clippy::needless_range_loop)]
