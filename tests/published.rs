@@ -61,7 +61,10 @@ fn h100_catalog_reproduces_llama3_interruptions() {
     let mut s = load_scenario_str(toml, "llama3.toml").unwrap();
     for o in &mut s.options {
         for c in &mut o.classes {
-            c.infant_multiplier = fleetsim::distributions::Dist::Fixed { value: 1.0 };
+            c.inputs.set(
+                "infant_multiplier",
+                fleetsim::distributions::Dist::Fixed { value: 1.0 },
+            );
         }
     }
     let m = flatten(&s, 3);

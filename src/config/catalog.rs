@@ -190,10 +190,10 @@ impl Catalog {
                 "  failures.{:<23} {:?}: rate {} per node-day, repair {} h, infant x{} for {} d",
                 c.name,
                 c.kind,
-                dist_text(&c.rate_per_node_day),
+                dist_text(c.rate_per_node_day()),
                 dist_text(&c.repair_hours),
-                dist_text(&c.infant_multiplier),
-                dist_text(&c.infant_days)
+                dist_text(c.inputs.get("infant_multiplier")),
+                dist_text(c.inputs.get("infant_days"))
             );
         }
         for (k, v) in &e.job_defaults {

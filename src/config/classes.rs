@@ -5,9 +5,9 @@ use super::error::{IssueKind, num};
 use super::fields::{check_range, dist_field, parse_dist, range_text, str_field, sub_table, units};
 use super::raw::{Issues, Table, Val, join};
 use super::schema;
-use super::types::{FailureClass, FailureKind};
+use super::types::{FailureClass, FailureKind, Inputs};
 use crate::distributions::Dist;
-use crate::model::params::MAX_CLASSES;
+use crate::model::params::{MAX_CLASSES, opt_in};
 
 /// Reads the `failures` table of option `t`; `cpn` converts per-chip rates (none: skipped).
 pub(super) fn read_classes(
@@ -70,7 +70,7 @@ pub(super) fn read_classes(
                 None => None,
             },
         };
-        let spec = &schema::CLASS_INPUTS[0];
+        let spec = &schema::CLASS_INPUTS[opt_in::CLASS_RATE];
         let rate = match (
             ct.get("rate_per_chip_day"),
             ct.get("rate_per_node_day"),
@@ -120,18 +120,16 @@ pub(super) fn read_classes(
             }
             (Some(_), None, None) => None,
         };
-        let im = &schema::CLASS_INPUTS[1];
-        let infant_multiplier = if ct.has(im.name) {
-            dist_field(ct, im.name, &cp, im, true, iss, "")
-        } else {
-            Some(Dist::Fixed { value: 1.0 })
-        };
-        let idays = &schema::CLASS_INPUTS[2];
-        let infant_days = if ct.has(idays.name) {
-            dist_field(ct, idays.name, &cp, idays, true, iss, "")
-        } else {
-            Some(Dist::Fixed { value: 0.0 })
-        };
+        // The other class inputs: as written, else their built-in default.
+        let mut inputs = vec![(spec.name, rate)];
+        for s in &schema::CLASS_INPUTS[opt_in::CLASS_RATE + 1..] {
+            let d = if ct.has(s.name) {
+                dist_field(ct, s.name, &cp, s, true, iss, "")
+            } else {
+                s.default.dist()
+            };
+            inputs.push((s.name, d));
+        }
         let repair = match ct.get("repair_hours") {
             Some(_) => dist_field(
                 ct,
@@ -153,15 +151,13 @@ pub(super) fn read_classes(
                 None
             }
         };
-        if let (Some(kind), Some(rate), Some(im), Some(id), Some(rep)) =
-            (kind, rate, infant_multiplier, infant_days, repair)
-        {
+        let inputs: Option<Vec<(&'static str, Dist)>> =
+            inputs.into_iter().map(|(k, d)| d.map(|d| (k, d))).collect();
+        if let (Some(kind), Some(inputs), Some(rep)) = (kind, inputs, repair) {
             out.push(FailureClass {
                 name: cname.clone(),
                 kind,
-                rate_per_node_day: rate,
-                infant_multiplier: im,
-                infant_days: id,
+                inputs: Inputs(inputs),
                 repair_hours: rep,
             });
         }

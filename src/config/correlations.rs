@@ -51,13 +51,11 @@ pub fn correlatable_inputs(options: &[OptionConfig]) -> Vec<(String, usize)> {
         for (c, cl) in opt.classes.iter().enumerate() {
             let cb = base + opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
             let p = format!("options.{}.failures.{}", opt.name, cl.name);
+            // The rate may also be written per chip-day (same slot).
             v.push((format!("{p}.rate_per_chip_day"), cb + opt_in::CLASS_RATE));
-            v.push((format!("{p}.rate_per_node_day"), cb + opt_in::CLASS_RATE));
-            v.push((
-                format!("{p}.infant_multiplier"),
-                cb + opt_in::CLASS_INFANT_MULT,
-            ));
-            v.push((format!("{p}.infant_days"), cb + opt_in::CLASS_INFANT_DAYS));
+            for s in schema::CLASS_INPUTS {
+                v.push((format!("{p}.{}", s.name), cb + s.index));
+            }
         }
     }
     v

@@ -66,12 +66,11 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 p.hard_mask |= 1 << c;
             }
             let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
-            for (spec, d) in schema::CLASS_INPUTS.iter().zip([
-                &cl.rate_per_node_day,
-                &cl.infant_multiplier,
-                &cl.infant_days,
-            ]) {
-                p.inputs[base + spec.index] = d.to_spec(spec.lo, spec.hi, &mut table);
+            for spec in schema::CLASS_INPUTS {
+                p.inputs[base + spec.index] = cl
+                    .inputs
+                    .get(spec.name)
+                    .to_spec(spec.lo, spec.hi, &mut table);
             }
             let r = &schema::REPAIR_HOURS;
             p.events[opt_ev::REPAIR_BASE + c] =

@@ -86,7 +86,7 @@ pub(super) fn read_job(
     let fraction = if jt.has("fraction") {
         dist_field(jt, "fraction", jp, job_spec("fraction"), true, iss, "")
     } else {
-        Some(Dist::Fixed { value: 1.0 })
+        job_spec("fraction").default.dist()
     };
     let restart = dist_field(
         jt,
@@ -148,7 +148,7 @@ pub(super) fn read_job(
         return None;
     }
     let (job_chips, cost) = (job_chips?, cost?);
-    let node_rate: f64 = classes.iter().map(|c| c.rate_per_node_day.mean()).sum();
+    let node_rate: f64 = classes.iter().map(|c| c.rate_per_node_day().mean()).sum();
     let job_nodes = job_chips as f64 / cpn as f64;
     let mtbf_min = if node_rate * job_nodes > 0.0 {
         1440.0 / (node_rate * job_nodes)

@@ -50,7 +50,7 @@
 //! number, a distribution or `"young_daly"`), `checkpoint_cost_seconds`).
 //!
 //! Environment fields are those of [`schema::ENV_INPUTS`] plus `outage_hours` (per event);
-//! their built-in defaults and sources are documented at [`schema::env_default`].
+//! their built-in defaults and sources are the `default` of their rows in `model::tables` (sources there).
 //!
 //! # Resolution rules
 //! - Scenario options merge over their catalog entry: plain keys replace, `failures.CLASS` and

@@ -274,7 +274,7 @@ mod tests {
         let path = format!("options.trn2.failures.{class}.rate_per_chip_day");
         let s = base.with(&[set(&path, 1e-3)]).expect("variant");
         assert_eq!(
-            s.options[0].classes[0].rate_per_node_day,
+            *s.options[0].classes[0].rate_per_node_day(),
             Dist::Fixed {
                 value: 1e-3 * chips
             }
@@ -284,7 +284,7 @@ mod tests {
             .with(&[set(&path.replace("node", "chip"), 1e-3), set(&path, 5e-3)])
             .expect("the node rate replaces the chip rate");
         assert_eq!(
-            s2.options[0].classes[0].rate_per_node_day,
+            *s2.options[0].classes[0].rate_per_node_day(),
             Dist::Fixed { value: 5e-3 }
         );
     }

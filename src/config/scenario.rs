@@ -139,7 +139,7 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         let d = if et.has(s.name) {
             dist_field(et, s.name, "environment", s, true, &mut iss, "")
         } else {
-            Some(schema::env_default(s.name))
+            s.default.dist()
         };
         env.push((s.name, d.unwrap_or(Dist::Fixed { value: 0.0 })));
     }
@@ -154,7 +154,7 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
             "",
         )
     } else {
-        Some(schema::env_default("outage_hours"))
+        schema::OUTAGE_HOURS.default.dist()
     }
     .unwrap_or(Dist::Fixed { value: 0.0 });
 

@@ -38,6 +38,12 @@ impl Inputs {
             .map(|e| &e.1)
             .unwrap_or_else(|| panic!("no input named {name}"))
     }
+
+    /// Replaces the distribution of `name`. Panics on a name the schema does not define (a bug).
+    pub fn set(&mut self, name: &str, d: Dist) {
+        let e = self.0.iter_mut().find(|e| e.0 == name);
+        e.unwrap_or_else(|| panic!("no input named {name}")).1 = d;
+    }
 }
 
 impl Serialize for Inputs {
@@ -57,14 +63,20 @@ pub struct FailureClass {
     pub name: String,
     /// Hard (part) or soft (reset).
     pub kind: FailureKind,
-    /// Failures per node per day (a `rate_per_chip_day` is multiplied by `chips_per_node`).
-    pub rate_per_node_day: Dist,
-    /// Rate multiplier during the infant period (default 1).
-    pub infant_multiplier: Dist,
-    /// Length of the infant period in days (default 0).
-    pub infant_days: Dist,
+    /// Sampled inputs, in [`schema::CLASS_INPUTS`](super::schema::CLASS_INPUTS) order
+    /// (`rate_per_node_day`, `infant_multiplier`, `infant_days`; a `rate_per_chip_day` is
+    /// stored multiplied by `chips_per_node`).
+    #[serde(flatten)]
+    pub inputs: Inputs,
     /// Repair time per event, hours.
     pub repair_hours: Dist,
+}
+
+impl FailureClass {
+    /// Failures per node per day.
+    pub fn rate_per_node_day(&self) -> &Dist {
+        &self.inputs.0[crate::model::params::opt_in::CLASS_RATE].1
+    }
 }
 
 /// The optional training-job view of an option.

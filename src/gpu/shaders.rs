@@ -118,8 +118,8 @@ pub fn prelude() -> String {
     ] {
         s.push_str(&u(n, v));
     }
-    for (n, v) in INDEX_CONSTANTS {
-        s.push_str(&u(n, *v));
+    for (n, v) in index_constants() {
+        s.push_str(&u(n, v));
     }
     for (n, v) in [
         ("U_LO", U_LO),
@@ -133,111 +133,28 @@ pub fn prelude() -> String {
     s
 }
 
-/// The index constants of `src/model/params.rs` under their WGSL names (distribution kinds,
-/// environment and option inputs, event distributions, flags), emitted into the prelude.
-const INDEX_CONSTANTS: &[(&str, usize)] = &[
-    ("KIND_FIXED", kind::FIXED as usize),
-    ("KIND_UNIFORM", kind::UNIFORM as usize),
-    ("KIND_NORMAL", kind::NORMAL as usize),
-    ("KIND_LOGNORMAL", kind::LOGNORMAL as usize),
-    ("KIND_TRIANGULAR", kind::TRIANGULAR as usize),
-    ("KIND_TABLE", kind::TABLE as usize),
-    ("KIND_DISCRETE", kind::DISCRETE as usize),
-    ("ENV_USD_PER_KWH", env_in::USD_PER_KWH),
-    (
-        "ENV_ELECTRICITY_ESCALATION_PER_YEAR",
-        env_in::ELECTRICITY_ESCALATION_PER_YEAR,
-    ),
-    ("ENV_DISCOUNT_RATE_PER_YEAR", env_in::DISCOUNT_RATE_PER_YEAR),
-    ("ENV_PRICE_DECLINE_PER_YEAR", env_in::PRICE_DECLINE_PER_YEAR),
-    ("ENV_OUTAGE_RATE_PER_YEAR", env_in::OUTAGE_RATE_PER_YEAR),
-    ("ENV_SLA_CREDIT_FRACTION", env_in::SLA_CREDIT_FRACTION),
-    (
-        "ENV_DEMAND_VOLATILITY_PER_DAY",
-        env_in::DEMAND_VOLATILITY_PER_DAY,
-    ),
-    (
-        "ENV_DEMAND_REVERSION_PER_DAY",
-        env_in::DEMAND_REVERSION_PER_DAY,
-    ),
-    ("ENV_DEMAND_RAMP_DAYS", env_in::DEMAND_RAMP_DAYS),
-    ("OPT_DELIVERY_DELAY_DAYS", opt_in::DELIVERY_DELAY_DAYS),
-    ("OPT_RAMP_DAYS", opt_in::RAMP_DAYS),
-    ("OPT_BURN_IN_YIELD", opt_in::BURN_IN_YIELD),
-    ("OPT_REPLACEMENT_DAYS", opt_in::REPLACEMENT_DAYS),
-    ("OPT_SWAP_HOURS", opt_in::SWAP_HOURS),
-    (
-        "OPT_SERVER_CAPEX_PER_CHIP_USD",
-        opt_in::SERVER_CAPEX_PER_CHIP_USD,
-    ),
-    ("OPT_CHIP_W", opt_in::CHIP_W),
-    ("OPT_HOST_W_PER_CHIP", opt_in::HOST_W_PER_CHIP),
-    ("OPT_IDLE_POWER_FRACTION", opt_in::IDLE_POWER_FRACTION),
-    ("OPT_PUE", opt_in::PUE),
-    ("OPT_DC_CAPEX_PER_MW_USD", opt_in::DC_CAPEX_PER_MW_USD),
-    ("OPT_DC_LIFE_YEARS", opt_in::DC_LIFE_YEARS),
-    ("OPT_COLO_USD_PER_KW_MONTH", opt_in::COLO_USD_PER_KW_MONTH),
-    (
-        "OPT_MAINTENANCE_FRACTION_PER_YEAR",
-        opt_in::MAINTENANCE_FRACTION_PER_YEAR,
-    ),
-    ("OPT_OPS_USD_PER_MW_YEAR", opt_in::OPS_USD_PER_MW_YEAR),
-    ("OPT_WARRANTY_YEARS", opt_in::WARRANTY_YEARS),
-    ("OPT_PART_COST_USD", opt_in::PART_COST_USD),
-    ("OPT_RESIDUAL_FRACTION", opt_in::RESIDUAL_FRACTION),
-    ("OPT_USEFUL_LIFE_YEARS", opt_in::USEFUL_LIFE_YEARS),
-    (
-        "OPT_ON_DEMAND_USD_PER_CHIP_HOUR",
-        opt_in::ON_DEMAND_USD_PER_CHIP_HOUR,
-    ),
-    (
-        "OPT_RESERVED_USD_PER_CHIP_HOUR",
-        opt_in::RESERVED_USD_PER_CHIP_HOUR,
-    ),
-    ("OPT_RESERVED_FRACTION", opt_in::RESERVED_FRACTION),
-    ("OPT_UTILIZATION_MEAN", opt_in::UTILIZATION_MEAN),
-    ("OPT_MFU", opt_in::MFU),
-    ("OPT_PEAK_BF16_PFLOPS", opt_in::PEAK_BF16_PFLOPS),
-    ("OPT_JOB_FRACTION", opt_in::JOB_FRACTION),
-    ("OPT_RESTART_MINUTES", opt_in::RESTART_MINUTES),
-    (
-        "OPT_CHECKPOINT_INTERVAL_MINUTES",
-        opt_in::CHECKPOINT_INTERVAL_MINUTES,
-    ),
-    (
-        "OPT_CHECKPOINT_COST_SECONDS",
-        opt_in::CHECKPOINT_COST_SECONDS,
-    ),
-    ("OPT_CLASS_BASE", opt_in::CLASS_BASE),
-    ("OPT_CLASS_RATE", opt_in::CLASS_RATE),
-    ("OPT_CLASS_INFANT_MULT", opt_in::CLASS_INFANT_MULT),
-    ("OPT_CLASS_INFANT_DAYS", opt_in::CLASS_INFANT_DAYS),
-    ("OPT_PER_CLASS", opt_in::PER_CLASS),
-    ("EV_RMA_DAYS", opt_ev::RMA_DAYS),
-    ("EV_REPAIR_BASE", opt_ev::REPAIR_BASE),
-    ("FLAG_COLO", flags::COLO as usize),
-    ("OUT_NPV_USD", idx::NPV_USD),
-    ("OUT_PAYBACK_DAYS", idx::PAYBACK_DAYS),
-    ("OUT_IRR", idx::IRR),
-    ("OUT_CAPEX_USD", idx::CAPEX_USD),
-    ("OUT_OPEX_USD", idx::OPEX_USD),
-    ("OUT_ENERGY_MWH", idx::ENERGY_MWH),
-    ("OUT_REVENUE_USD", idx::REVENUE_USD),
-    ("OUT_OPERATING_INCOME_USD", idx::OPERATING_INCOME_USD),
-    ("OUT_AVAILABILITY", idx::AVAILABILITY),
-    ("OUT_GOODPUT", idx::GOODPUT),
-    ("OUT_HARD_FAILURES", idx::HARD_FAILURES),
-    ("OUT_SOFT_FAILURES", idx::SOFT_FAILURES),
-    (
-        "OUT_INTERRUPTIONS_PER_JOB_DAY",
-        idx::INTERRUPTIONS_PER_JOB_DAY,
-    ),
-    ("OUT_CHIP_HOURS_DELIVERED", idx::CHIP_HOURS_DELIVERED),
-    ("OUT_EFFECTIVE_PFLOP_HOURS", idx::EFFECTIVE_PFLOP_HOURS),
-    ("OUT_USD_PER_CHIP_HOUR", idx::USD_PER_CHIP_HOUR),
-    (
-        "OUT_USD_PER_EFFECTIVE_PFLOP_HOUR",
-        idx::USD_PER_EFFECTIVE_PFLOP_HOUR,
-    ),
-    ("OUT_CASH_FLOW_Y1", idx::CASH_FLOW_Y1),
-];
+/// The index constants under their WGSL names, each generated from its table in
+/// `model::tables` (inputs, metrics) or `model::params` (kinds, flags, event slots).
+fn index_constants() -> Vec<(&'static str, usize)> {
+    use crate::model::tables::{
+        class_inputs, environment_inputs, job_inputs, option_inputs, scalar_metrics, wgsl_names,
+        wgsl_names_metrics,
+    };
+    let tables: [&[(&str, usize)]; 8] = [
+        kind::WGSL,
+        environment_inputs!(wgsl_names!("ENV_", env_in)),
+        option_inputs!(wgsl_names!("OPT_", opt_in)),
+        job_inputs!(wgsl_names!("OPT_", opt_in)),
+        class_inputs!(wgsl_names!("OPT_", opt_in)),
+        opt_ev::WGSL,
+        flags::WGSL,
+        scalar_metrics!(wgsl_names_metrics!("OUT_", idx)),
+    ];
+    let mut v: Vec<(&'static str, usize)> = tables.concat();
+    v.extend([
+        ("OPT_CLASS_BASE", opt_in::CLASS_BASE),
+        ("OPT_PER_CLASS", opt_in::PER_CLASS),
+        ("OUT_CASH_FLOW_Y1", idx::CASH_FLOW_Y1),
+    ]);
+    v
+}

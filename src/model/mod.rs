@@ -6,3 +6,4 @@ pub mod params;
 pub mod philox;
 pub mod real;
 pub mod sample;
+pub mod tables;

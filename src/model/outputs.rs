@@ -37,28 +37,11 @@ const fn m(
     }
 }
 
-/// Index of each scalar metric in a path's output record.
-#[allow(missing_docs)]
+/// Index of each scalar metric in a path's output record (the row's position in the table
+/// `model::tables::scalar_metrics`), then the yearly cash flows.
 pub mod idx {
-    pub const NPV_USD: usize = 0;
-    pub const PAYBACK_DAYS: usize = 1;
-    pub const IRR: usize = 2;
-    pub const CAPEX_USD: usize = 3;
-    pub const OPEX_USD: usize = 4;
-    pub const ENERGY_MWH: usize = 5;
-    pub const REVENUE_USD: usize = 6;
-    pub const OPERATING_INCOME_USD: usize = 7;
-    pub const AVAILABILITY: usize = 8;
-    pub const GOODPUT: usize = 9;
-    pub const HARD_FAILURES: usize = 10;
-    pub const SOFT_FAILURES: usize = 11;
-    pub const INTERRUPTIONS_PER_JOB_DAY: usize = 12;
-    pub const CHIP_HOURS_DELIVERED: usize = 13;
-    pub const EFFECTIVE_PFLOP_HOURS: usize = 14;
-    pub const USD_PER_CHIP_HOUR: usize = 15;
-    pub const USD_PER_EFFECTIVE_PFLOP_HOUR: usize = 16;
-    /// First of the yearly cash flows (`CASH_FLOW_Y1 + y` for year `y + 1`).
-    pub const CASH_FLOW_Y1: usize = 17;
+    use crate::model::tables::{index_consts_metrics, scalar_metrics};
+    scalar_metrics!(index_consts_metrics!(0, CASH_FLOW_Y1));
 }
 
 /// Record index of the scalar metric named `name` (as in exports), if there is one.
@@ -66,128 +49,42 @@ pub fn metric_index(name: &str) -> Option<usize> {
     SCALAR_METRICS.iter().position(|m| m.name == name)
 }
 
+/// [`MetricInfo`] rows from the metric table.
+macro_rules! metric_infos {
+    (() $($id:ident = $name:literal, $unit:literal, $dir:ident, $def:ident, $doc:literal;)*) => {
+        [$(m($name, $unit, Direction::$dir.higher_is_better(), Defined::$def.may_be_undefined(), $doc)),*]
+    };
+}
+
+/// Which way a metric is better, as written in the table.
+#[allow(non_camel_case_types)]
+enum Direction {
+    higher,
+    lower,
+}
+
+impl Direction {
+    const fn higher_is_better(self) -> bool {
+        matches!(self, Direction::higher)
+    }
+}
+
+/// Whether a metric may be undefined on a path, as written in the table.
+#[allow(non_camel_case_types)]
+enum Defined {
+    always_defined,
+    may_be_undefined,
+}
+
+impl Defined {
+    const fn may_be_undefined(self) -> bool {
+        matches!(self, Defined::may_be_undefined)
+    }
+}
+
 /// The scalar metrics, in record order.
-pub const SCALAR_METRICS: [MetricInfo; idx::CASH_FLOW_Y1] = [
-    m(
-        "npv_usd",
-        "USD",
-        true,
-        false,
-        "net present value of all cash flows, discounted daily, residual value included",
-    ),
-    m(
-        "payback_days",
-        "days",
-        false,
-        false,
-        "first day the undiscounted cumulative cash flow is back to zero; horizon + 1 = never",
-    ),
-    m(
-        "irr",
-        "per year",
-        true,
-        true,
-        "internal rate of return of the yearly cash flows; empty when they do not change sign",
-    ),
-    m(
-        "capex_usd",
-        "USD",
-        false,
-        false,
-        "servers, spares and data-centre build (zero when colocated)",
-    ),
-    m(
-        "opex_usd",
-        "USD",
-        false,
-        false,
-        "energy, maintenance, operations, colocation lease and out-of-warranty parts",
-    ),
-    m(
-        "energy_mwh",
-        "MWh",
-        false,
-        false,
-        "facility energy (IT load x PUE)",
-    ),
-    m(
-        "revenue_usd",
-        "USD",
-        true,
-        false,
-        "reserved plus on-demand rental revenue, net of SLA credits",
-    ),
-    m(
-        "operating_income_usd",
-        "USD",
-        true,
-        false,
-        "revenue - opex - depreciation over the horizon (accounting view)",
-    ),
-    m(
-        "availability",
-        "fraction",
-        true,
-        false,
-        "available chip-hours / installed chip-hours (failures, repairs and outages)",
-    ),
-    m(
-        "goodput",
-        "fraction",
-        true,
-        true,
-        "effective training time / job chip-time (job view only)",
-    ),
-    m(
-        "hard_failures",
-        "count",
-        false,
-        false,
-        "hard failures (part swaps) over the horizon",
-    ),
-    m(
-        "soft_failures",
-        "count",
-        false,
-        false,
-        "soft failures (resets) over the horizon",
-    ),
-    m(
-        "interruptions_per_job_day",
-        "per job-day",
-        false,
-        true,
-        "training-job interruptions per job per day (job view only)",
-    ),
-    m(
-        "chip_hours_delivered",
-        "chip-hours",
-        true,
-        false,
-        "sold chip-hours delivered (reserved + on-demand used)",
-    ),
-    m(
-        "effective_pflop_hours",
-        "PFLOP-hours",
-        true,
-        false,
-        "delivered chip-hours x peak dense BF16 x MFU",
-    ),
-    m(
-        "usd_per_chip_hour",
-        "USD/chip-hour",
-        false,
-        true,
-        "(capex + opex - residual) / chip-hours delivered",
-    ),
-    m(
-        "usd_per_effective_pflop_hour",
-        "USD/PFLOP-hour",
-        false,
-        true,
-        "(capex + opex - residual) / effective PFLOP-hours",
-    ),
-];
+pub const SCALAR_METRICS: [MetricInfo; idx::CASH_FLOW_Y1] =
+    crate::model::tables::scalar_metrics!(metric_infos!());
 
 /// Values per option in a path's output record: the scalars, then `MAX_YEARS` yearly cash
 /// flows (only the first `n_years` are meaningful).

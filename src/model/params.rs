@@ -22,23 +22,25 @@ pub const RING_DAYS: usize = 128;
 
 /// Distribution kinds understood by `sample_dist` (the `kind` word of [`DistSpec`]).
 pub mod kind {
-    /// `p0`.
-    pub const FIXED: u32 = 0;
-    /// `p0 + u (p1 - p0)`.
-    pub const UNIFORM: u32 = 1;
-    /// Mean `p0`, sd `p1`, drawn with `u` mapped into `[p2, p3]` (the CDF of the truncation
-    /// bounds; `[0, 1]` when untruncated).
-    pub const NORMAL: u32 = 2;
-    /// `exp(p0 + p1 z)`: `p0 = ln(median)`, `p1 = ln(p90 / median) / z90`.
-    pub const LOGNORMAL: u32 = 3;
-    /// Triangular `(lo = p0, mode = p1, hi = p2)`, `p3 = (mode - lo) / (hi - lo)`.
-    pub const TRIANGULAR: u32 = 4;
-    /// A quantile table in `FlatModel::table`: `aux` = offset, `p0` = number of intervals;
-    /// linear interpolation between `table[aux + i]`. Used for PERT.
-    pub const TABLE: u32 = 5;
-    /// Discrete: `aux` = offset of `p0 as u32` cumulative weights (last = 1) followed by as many
-    /// values.
-    pub const DISCRETE: u32 = 6;
+    crate::model::tables::wgsl_consts! { "KIND_", u32;
+        /// `p0`.
+        FIXED = 0;
+        /// `p0 + u (p1 - p0)`.
+        UNIFORM = 1;
+        /// Mean `p0`, sd `p1`, drawn with `u` mapped into `[p2, p3]` (the CDF of the truncation
+        /// bounds; `[0, 1]` when untruncated).
+        NORMAL = 2;
+        /// `exp(p0 + p1 z)`: `p0 = ln(median)`, `p1 = ln(p90 / median) / z90`.
+        LOGNORMAL = 3;
+        /// Triangular `(lo = p0, mode = p1, hi = p2)`, `p3 = (mode - lo) / (hi - lo)`.
+        TRIANGULAR = 4;
+        /// A quantile table in `FlatModel::table`: `aux` = offset, `p0` = number of intervals;
+        /// linear interpolation between `table[aux + i]`. Used for PERT.
+        TABLE = 5;
+        /// Discrete: `aux` = offset of `p0 as u32` cumulative weights (last = 1) followed by as
+        /// many values.
+        DISCRETE = 6;
+    }
 }
 
 /// One distribution, flattened: kind, auxiliary word, four parameters and the clamp range of
@@ -71,76 +73,35 @@ impl DistSpec {
     }
 }
 
-/// Names the per-path sampled inputs of the environment (shared by all options).
-#[allow(missing_docs)]
+/// Indices of the per-path sampled inputs of the environment (shared by all options), from
+/// the table `model::tables::environment_inputs`.
 pub mod env_in {
-    pub const USD_PER_KWH: usize = 0;
-    pub const ELECTRICITY_ESCALATION_PER_YEAR: usize = 1;
-    pub const DISCOUNT_RATE_PER_YEAR: usize = 2;
-    pub const PRICE_DECLINE_PER_YEAR: usize = 3;
-    pub const OUTAGE_RATE_PER_YEAR: usize = 4;
-    pub const SLA_CREDIT_FRACTION: usize = 5;
-    pub const DEMAND_VOLATILITY_PER_DAY: usize = 6;
-    pub const DEMAND_REVERSION_PER_DAY: usize = 7;
-    pub const DEMAND_RAMP_DAYS: usize = 8;
-    /// Number of environment inputs.
-    pub const COUNT: usize = 9;
+    use crate::model::tables::{environment_inputs, index_consts};
+    environment_inputs!(index_consts!(0, COUNT));
 }
 
-/// Names the per-path sampled inputs of one option. Failure class `c` owns the three inputs
-/// starting at `CLASS_BASE + 3 c`: rate per node-day, infant multiplier, infant days.
-#[allow(missing_docs)]
+/// Indices of the per-path sampled inputs of one option, from the tables
+/// `model::tables::{option_inputs, job_inputs, class_inputs}`: the option inputs, then the job
+/// inputs, then from `CLASS_BASE` one group of `PER_CLASS` inputs per failure class (class `c`
+/// at `CLASS_BASE + PER_CLASS * c`; `CLASS_RATE`, ... are offsets within the group).
 pub mod opt_in {
-    pub const DELIVERY_DELAY_DAYS: usize = 0;
-    pub const RAMP_DAYS: usize = 1;
-    pub const BURN_IN_YIELD: usize = 2;
-    pub const REPLACEMENT_DAYS: usize = 3;
-    pub const SWAP_HOURS: usize = 4;
-    pub const SERVER_CAPEX_PER_CHIP_USD: usize = 5;
-    pub const CHIP_W: usize = 6;
-    pub const HOST_W_PER_CHIP: usize = 7;
-    pub const IDLE_POWER_FRACTION: usize = 8;
-    pub const PUE: usize = 9;
-    pub const DC_CAPEX_PER_MW_USD: usize = 10;
-    pub const DC_LIFE_YEARS: usize = 11;
-    pub const COLO_USD_PER_KW_MONTH: usize = 12;
-    pub const MAINTENANCE_FRACTION_PER_YEAR: usize = 13;
-    pub const OPS_USD_PER_MW_YEAR: usize = 14;
-    pub const WARRANTY_YEARS: usize = 15;
-    pub const PART_COST_USD: usize = 16;
-    pub const RESIDUAL_FRACTION: usize = 17;
-    pub const USEFUL_LIFE_YEARS: usize = 18;
-    pub const ON_DEMAND_USD_PER_CHIP_HOUR: usize = 19;
-    pub const RESERVED_USD_PER_CHIP_HOUR: usize = 20;
-    pub const RESERVED_FRACTION: usize = 21;
-    pub const UTILIZATION_MEAN: usize = 22;
-    pub const MFU: usize = 23;
-    pub const PEAK_BF16_PFLOPS: usize = 24;
-    pub const JOB_FRACTION: usize = 25;
-    pub const RESTART_MINUTES: usize = 26;
-    pub const CHECKPOINT_INTERVAL_MINUTES: usize = 27;
-    pub const CHECKPOINT_COST_SECONDS: usize = 28;
-    /// First failure-class input.
-    pub const CLASS_BASE: usize = 29;
-    /// Offset of a class's rate per node-day within its three inputs.
-    pub const CLASS_RATE: usize = 0;
-    /// Offset of a class's infant multiplier.
-    pub const CLASS_INFANT_MULT: usize = 1;
-    /// Offset of a class's infant period in days.
-    pub const CLASS_INFANT_DAYS: usize = 2;
-    /// Inputs per failure class.
-    pub const PER_CLASS: usize = 3;
+    use crate::model::tables::{class_inputs, index_consts, job_inputs, option_inputs};
+    option_inputs!(index_consts!(0, OPTION_END));
+    job_inputs!(index_consts!(OPTION_END, CLASS_BASE));
+    class_inputs!(index_consts!(0, PER_CLASS));
     /// Number of option inputs.
     pub const COUNT: usize = CLASS_BASE + PER_CLASS * super::MAX_CLASSES;
 }
 
-/// Names the per-event distributions of one option.
-#[allow(missing_docs)]
+/// Indices of the per-event distributions of one option.
 pub mod opt_ev {
-    /// RMA turnaround of a failed part, days.
-    pub const RMA_DAYS: usize = 0;
-    /// Repair (reset, or diagnose-and-pull) time of class `c` is at `REPAIR_BASE + c`, hours.
-    pub const REPAIR_BASE: usize = 1;
+    crate::model::tables::wgsl_consts! { "EV_", usize;
+        /// RMA turnaround of a failed part, days.
+        RMA_DAYS = 0;
+        /// Repair (reset, or diagnose-and-pull) time of class `c` is at `REPAIR_BASE + c`,
+        /// hours.
+        REPAIR_BASE = 1;
+    }
     /// Number of event distributions.
     pub const COUNT: usize = REPAIR_BASE + super::MAX_CLASSES;
 }
@@ -191,8 +152,10 @@ pub struct CorrParams {
 
 /// Flag bits of [`OptionParams::flags`].
 pub mod flags {
-    /// Facility is leased (colocation, `colo_usd_per_kw_month`) instead of built (capex).
-    pub const COLO: u32 = 1;
+    crate::model::tables::wgsl_consts! { "FLAG_", u32;
+        /// Facility is leased (colocation, `colo_usd_per_kw_month`) instead of built (capex).
+        COLO = 1;
+    }
 }
 
 /// One accelerator option: integer sizing, sampled inputs and event distributions.

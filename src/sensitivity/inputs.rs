@@ -5,8 +5,8 @@
 
 use crate::config::{Scenario, schema};
 use crate::distributions::Dist;
-use crate::model::params::{FlatModel, kind, opt_in};
 use crate::model::fleet_step::PathInputs;
+use crate::model::params::{FlatModel, kind, opt_in};
 
 /// Where a sampled input lives in the flat model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,11 +79,8 @@ pub fn uncertain_inputs(s: &Scenario) -> Vec<UncertainInput> {
         }
         for (c, cl) in opt.classes.iter().enumerate() {
             let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
-            for (spec, d) in schema::CLASS_INPUTS.iter().zip([
-                &cl.rate_per_node_day,
-                &cl.infant_multiplier,
-                &cl.infant_days,
-            ]) {
+            for spec in schema::CLASS_INPUTS {
+                let d = cl.inputs.get(spec.name);
                 push(
                     format!("{pre}.failures.{}.{}", cl.name, spec.name),
                     spec.unit,
