@@ -145,9 +145,10 @@ pub fn arrived(nodes: u32, delay: u32, ramp: u32, t: i64) -> u32 {
     q * k + (r * k) / ramp
 }
 
-/// Per-option state carried from day to day.
+/// Per-option state carried from day to day (WGSL twin `OptionState`, which the kernel also
+/// carries between windows of days).
 #[derive(Clone, Debug)]
-struct OptState<F: Real> {
+struct OptionState<F: Real> {
     // fleet
     /// Nodes delivered by the end of yesterday.
     installed: u32,
@@ -178,18 +179,13 @@ struct OptState<F: Real> {
     payback: u32,
     went_negative: bool,
     year_cf: [KSum<F>; MAX_YEARS],
-    /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
-    job_binom: BinomialCache<F>,
-    /// The delivered-count constants of the last `inst` seen.
-    inst_const: InstConst<F>,
-    /// The class weights by `up % WEIGHT_SLOTS`, reused on days with the same number of nodes
-    /// up.
-    weights: [ClassWeights<F>; WEIGHT_SLOTS],
 }
 
-/// Per-option constants derived once per path from the sampled inputs.
+/// Per-option constants derived once per path from the sampled inputs (stage `option_consts`;
+/// WGSL twin `OptionConsts`). Fields marked CPU-only are precomputed factors or converted
+/// tables that the kernel computes inline (same operations, so the same values).
 #[derive(Clone, Debug)]
-struct OptConst<F: Real> {
+struct OptionConsts<F: Real> {
     nodes: u32,
     cpn: F,
     blast_nodes: F,
@@ -221,17 +217,18 @@ struct OptConst<F: Real> {
     rate: [F; MAX_CLASSES],
     infant_extra: [F; MAX_CLASSES],
     infant_days: [u32; MAX_CLASSES],
-    /// First day on which class `k` no longer has an infant-mortality uplift: `delay + ramp +
+    /// CPU-only: first day on which class `k` no longer has an infant-mortality uplift: `delay + ramp +
     /// infant_days[k]` where the uplift applies (`infant_days[k] > 0`, `infant_extra[k] != 0`),
     /// else 0 (never applies). `t < infant_until[k]` is the daily test.
     infant_until: [u32; MAX_CLASSES],
-    /// The largest `infant_until`: from this day on the class weights depend only on the
+    /// CPU-only: the largest `infant_until`: from this day on the class weights depend only on the
     /// number of nodes up, so they are reused while that number does not change.
     infant_end: u32,
-    /// The event distributions, indexed by [`opt_ev`].
+    /// CPU-only: the event distributions with their table bounds converted, by [`opt_ev`].
     events: [EventDist<F>; opt_ev::COUNT],
-    // Factors of the daily revenue and energy formulas that are the same every day (each is
-    // the leading sub-product of its left-to-right expression, so the results are unchanged).
+    // CPU-only: factors of the daily revenue and energy formulas that are the same every day
+    // (each is the leading sub-product of its left-to-right expression, so the results are
+    // unchanged).
     /// `res_frac * p_res`.
     res_price: F,
     /// `1 - res_frac`.
@@ -267,7 +264,7 @@ struct InstConst<F: Real> {
 }
 
 impl<F: Real> InstConst<F> {
-    fn new(c: &OptConst<F>, inst: u32) -> Self {
+    fn new(c: &OptionConsts<F>, inst: u32) -> Self {
         let inst_f = F::from_u32(inst);
         let n_jobs = if c.job_frac > F::c(0.0) && inst > 0 {
             F::from_u32((c.job_frac * inst_f * c.cpn / c.job_chips).to_u32_sat())
@@ -294,7 +291,8 @@ impl<F: Real> InstConst<F> {
     }
 }
 
-fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
+/// Stage `option_consts`: the constants of one option for one path.
+fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionConsts<F> {
     let cpn = F::from_u32(p.chips_per_node);
     let colo = p.flags & flags::COLO != 0;
     let it_kw = (x[opt_in::CHIP_W] + x[opt_in::HOST_W_PER_CHIP]) * F::c(0.001);
@@ -318,7 +316,7 @@ fn opt_const<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptConst<F> {
             infant_until[c] = delay + ramp + infant_days[c];
         }
     }
-    OptConst {
+    OptionConsts {
         nodes: p.nodes,
         cpn,
         blast_nodes: F::from_u32(p.blast_radius_chips.max(p.chips_per_node)) / cpn,
@@ -420,7 +418,7 @@ fn round_days<F: Real>(x: F, cap: u32) -> u32 {
 /// repairs keep the node down for whole days and return it on day `t + floor(h/24)`, charging
 /// the remainder there. Repairs are capped at `RING_DAYS - 1` days.
 #[inline(always)]
-fn schedule_down<F: Real>(st: &mut OptState<F>, lost_today: &mut F, t: u32, hours: F) {
+fn schedule_down<F: Real>(st: &mut OptionState<F>, lost_today: &mut F, t: u32, hours: F) {
     let full = (hours * F::c(1.0 / 24.0)).to_u32_sat();
     if full == 0 {
         *lost_today += hours;
@@ -520,33 +518,124 @@ fn sample_event<F: Real>(d: &EventDist<F>, u: F, table: &[f32]) -> F {
 }
 
 /// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major).
-pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
-    let key = [m.run.seed_lo, m.run.seed_hi];
-    let n_opt = m.run.n_options as usize;
-    let horizon = m.run.horizon_days;
-    let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
-    let x = sample_inputs::<F>(m, path);
-    let e = &x.env;
+/// Environment constants of one path, derived once from its sampled environment inputs
+/// (stage `env_consts`; WGSL twin `env_consts`).
+#[derive(Clone, Copy, Debug)]
+pub struct EnvConsts<F: Real> {
+    /// `ln(1 + discount rate) / 365`: the daily discount log-rate.
+    pub lr_disc: F,
+    /// `ln(1 + electricity escalation) / 365`.
+    pub lr_elec: F,
+    /// `ln(1 - price decline) / 365`.
+    pub lr_price: F,
+    /// Electricity price at day 0, USD/kWh.
+    pub kwh_price: F,
+    /// Regional outages per day (clamped to half the Poisson inversion limit).
+    pub outage_per_day: F,
+    /// `exp(-outage_per_day)`.
+    pub outage_p0: F,
+    /// Share of revenue refunded on an outage day.
+    pub sla: F,
+    /// Demand volatility per day (logit space).
+    pub vol: F,
+    /// Demand mean-reversion speed per day.
+    pub kappa: F,
+    /// Demand ramp after delivery, days.
+    pub demand_ramp: F,
+}
 
-    // Environment constants.
-    let lr_disc = (F::c(1.0) + e[env_in::DISCOUNT_RATE_PER_YEAR]).ln() * F::c(1.0 / 365.0);
-    let lr_elec = (F::c(1.0) + e[env_in::ELECTRICITY_ESCALATION_PER_YEAR]).ln() * F::c(1.0 / 365.0);
-    let lr_price = (F::c(1.0) - e[env_in::PRICE_DECLINE_PER_YEAR]).ln() * F::c(1.0 / 365.0);
-    let kwh_price = e[env_in::USD_PER_KWH];
+/// Stage `env_consts`: the environment's per-path constants.
+pub fn env_consts<F: Real>(e: &[F; env_in::COUNT]) -> EnvConsts<F> {
     let outage_per_day =
         (e[env_in::OUTAGE_RATE_PER_YEAR] * F::c(1.0 / 365.0)).min(F::c(POISSON_INV_MAX_MEAN * 0.5));
-    let outage_p0 = (-outage_per_day).exp();
-    let sla = e[env_in::SLA_CREDIT_FRACTION];
-    let vol = e[env_in::DEMAND_VOLATILITY_PER_DAY];
-    let kappa = e[env_in::DEMAND_REVERSION_PER_DAY];
-    let demand_ramp = e[env_in::DEMAND_RAMP_DAYS];
-    let outage_hours = EventDist::<F>::new(&m.env.outage_hours);
+    EnvConsts {
+        lr_disc: (F::c(1.0) + e[env_in::DISCOUNT_RATE_PER_YEAR]).ln() * F::c(1.0 / 365.0),
+        lr_elec: (F::c(1.0) + e[env_in::ELECTRICITY_ESCALATION_PER_YEAR]).ln() * F::c(1.0 / 365.0),
+        lr_price: (F::c(1.0) - e[env_in::PRICE_DECLINE_PER_YEAR]).ln() * F::c(1.0 / 365.0),
+        kwh_price: e[env_in::USD_PER_KWH],
+        outage_per_day,
+        outage_p0: (-outage_per_day).exp(),
+        sla: e[env_in::SLA_CREDIT_FRACTION],
+        vol: e[env_in::DEMAND_VOLATILITY_PER_DAY],
+        kappa: e[env_in::DEMAND_REVERSION_PER_DAY],
+        demand_ramp: e[env_in::DEMAND_RAMP_DAYS],
+    }
+}
 
-    let consts: Vec<OptConst<F>> = (0..n_opt)
-        .map(|o| opt_const(&m.options[o], &x.opt[o]))
-        .collect();
-    let mut st: Vec<OptState<F>> = (0..n_opt)
-        .map(|o| OptState {
+/// The environment's state carried from day to day (WGSL twin `EnvState`).
+#[derive(Clone, Copy, Debug)]
+pub struct EnvState<F: Real> {
+    /// Outage hours still to come (outages longer than a day carry over).
+    pub outage_left: F,
+}
+
+/// What the environment does on one day, shared by every option (WGSL twin `EnvDay`).
+#[derive(Clone, Copy, Debug)]
+pub struct EnvDay<F: Real> {
+    /// The demand shock (standard normal).
+    pub eps: F,
+    /// Share of the day lost to regional outages.
+    pub outage_frac: F,
+    /// Revenue multiplier: `1 - sla` on an outage day, else 1.
+    pub credit: F,
+    /// Discount factor of the day, `exp(-lr_disc t)`.
+    pub df: F,
+    /// Electricity price multiplier, `exp(lr_elec t)`.
+    pub elec_mult: F,
+    /// Rental price multiplier, `exp(lr_price t)`.
+    pub price_mult: F,
+    /// Cash-flow year of the day (the last year takes any remainder).
+    pub year: usize,
+}
+
+/// Stage `env_day`: day `t`'s demand shock and outages from the environment stream
+/// (path, t, 0), and the day's discount and price multipliers.
+#[inline(always)]
+fn env_day<F: Real>(
+    m: &FlatModel,
+    env: &EnvConsts<F>,
+    es_state: &mut EnvState<F>,
+    outage_hours: &EventDist<F>,
+    path: u32,
+    t: u32,
+) -> EnvDay<F> {
+    let key = [m.run.seed_lo, m.run.seed_hi];
+    let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
+    let mut es = DayStream::new(key, path, t, STREAM_ENV);
+    let eps = norm_inv_cdf::<F>(es.next_u01());
+    let n_out = if env.outage_per_day > F::c(0.0) {
+        poisson_inversion(env.outage_per_day, env.outage_p0, &mut es)
+    } else {
+        0
+    };
+    for _ in 0..n_out {
+        let u = es.next_u01();
+        es_state.outage_left += sample_event(outage_hours, u, &m.table);
+    }
+    let out_h = es_state.outage_left.min(F::c(24.0));
+    es_state.outage_left -= out_h;
+    let outage_frac = out_h * F::c(1.0 / 24.0);
+    let credit = if out_h > F::c(0.0) {
+        F::c(1.0) - env.sla
+    } else {
+        F::c(1.0)
+    };
+    let tf = F::from_u32(t);
+    EnvDay {
+        eps,
+        outage_frac,
+        credit,
+        df: (-(env.lr_disc * tf)).exp(),
+        elec_mult: (env.lr_elec * tf).exp(),
+        price_mult: (env.lr_price * tf).exp(),
+        year: ((t / 365) as usize).min(n_years - 1),
+    }
+}
+
+impl<F: Real> OptionState<F> {
+    /// The state at day 0: nothing delivered, nothing down, every sum empty.
+    fn new(c: &OptionConsts<F>, horizon: u32) -> Self {
+        OptionState {
             installed: 0,
             down: 0,
             spares: 0,
@@ -554,7 +643,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             ring_units: [0; RING_DAYS],
             ring_parts: [0; RING_DAYS],
             ring_hours: [F::c(0.0); RING_DAYS],
-            demand_x: consts[o].mu_logit,
+            demand_x: c.mu_logit,
             npv: KSum::zero(),
             cum_cf: KSum::zero(),
             hw_capex: F::c(0.0),
@@ -573,311 +662,370 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
             payback: horizon + 1,
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
-            job_binom: BinomialCache::new(),
-            inst_const: InstConst::new(&consts[o], 0),
-            weights: [ClassWeights::new(); WEIGHT_SLOTS],
-        })
-        .collect();
-
-    let mut outage_left = F::c(0.0);
-    for t in 0..horizon {
-        // ---- environment: demand shock, outages (shared by all options) ----
-        let mut es = DayStream::new(key, path, t, STREAM_ENV);
-        let eps = norm_inv_cdf::<F>(es.next_u01());
-        let n_out = if outage_per_day > F::c(0.0) {
-            poisson_inversion(outage_per_day, outage_p0, &mut es)
-        } else {
-            0
-        };
-        for _ in 0..n_out {
-            let u = es.next_u01();
-            outage_left += sample_event(&outage_hours, u, &m.table);
         }
-        let out_h = outage_left.min(F::c(24.0));
-        outage_left -= out_h;
-        let outage_frac = out_h * F::c(1.0 / 24.0);
-        let credit = if out_h > F::c(0.0) {
-            F::c(1.0) - sla
-        } else {
-            F::c(1.0)
-        };
-        let tf = F::from_u32(t);
-        let df = (-(lr_disc * tf)).exp();
-        let elec_mult = (lr_elec * tf).exp();
-        let price_mult = (lr_price * tf).exp();
-        let year = ((t / 365) as usize).min(n_years - 1);
+    }
+}
 
-        for o in 0..n_opt {
-            let c = &consts[o];
-            let p = &m.options[o];
-            let s = &mut st[o];
-            let mut os = DayStream::new(key, path, t, 1 + o as u32);
+/// CPU-only caches of one option, kept beside its [`OptionState`] (the kernel recomputes these
+/// values every day instead; same operations, so the same values).
+#[derive(Clone, Debug)]
+struct DayCache<F: Real> {
+    /// Inversion constants of the daily job-hit binomial (its `p` rarely changes).
+    job_binom: BinomialCache<F>,
+    /// The delivered-count constants of the last `inst` seen.
+    inst_const: InstConst<F>,
+    /// The class weights by `up % WEIGHT_SLOTS`, reused on days with the same number of nodes
+    /// up.
+    weights: [ClassWeights<F>; WEIGHT_SLOTS],
+}
 
-            // ---- returns from repair and RMA scheduled for today ----
-            let slot = (t as usize) % RING_DAYS;
-            let mut lost_h = s.ring_hours[slot];
-            s.down -= s.ring_units[slot].min(s.down);
-            let parts = s.ring_parts[slot];
-            s.ring_units[slot] = 0;
-            s.ring_parts[slot] = 0;
-            s.ring_hours[slot] = F::c(0.0);
-            let fill = parts.min(s.backorders);
-            s.backorders -= fill;
-            s.down -= fill.min(s.down);
-            lost_h += F::from_u32(fill) * c.swap_day;
-            s.spares += parts - fill;
+impl<F: Real> DayCache<F> {
+    fn new(c: &OptionConsts<F>) -> Self {
+        DayCache {
+            job_binom: BinomialCache::new(),
+            inst_const: InstConst::new(c, 0),
+            weights: [ClassWeights::new(); WEIGHT_SLOTS],
+        }
+    }
+}
 
-            // ---- deliveries, spares and burn-in ----
-            let ti = t as i64;
-            let inst = arrived(c.nodes, c.delay, c.ramp, ti);
-            let new_nodes = inst - s.installed;
-            s.installed = inst;
-            let mut capex_today = F::c(0.0);
-            if t == 0 {
-                capex_today += c.dc_capex;
-            }
-            if t == c.delay {
-                s.spares += p.spare_nodes;
-                let spare_capex = F::from_u32(p.spare_nodes) * c.capex_per_node;
-                capex_today += spare_capex;
-                s.hw_capex += spare_capex;
-            }
-            if new_nodes > 0 {
-                let hw = F::from_u32(new_nodes) * c.capex_per_node;
-                capex_today += hw;
-                s.hw_capex += hw;
-                let bad = binomial(new_nodes, c.burn_fail, &mut os);
-                if bad > 0 && c.replacement > 0 {
-                    let slot = ((t + c.replacement) as usize) % RING_DAYS;
-                    s.down += bad;
-                    s.ring_units[slot] += bad;
-                }
-            }
+/// Stage `day_step`: day `t` of option `o` (stream (path, t, 1 + o)): returns from repair and
+/// RMA, deliveries and burn-in, failures, demand, revenue, costs and the day's sums.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn day_step<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    cache: &mut DayCache<F>,
+    env: &EnvConsts<F>,
+    d: &EnvDay<F>,
+    path: u32,
+    o: u32,
+    t: u32,
+) {
+    let key = [m.run.seed_lo, m.run.seed_hi];
+    let horizon = m.run.horizon_days;
+    let tf = F::from_u32(t);
+    let mut os = DayStream::new(key, path, t, 1 + o);
 
-            // ---- failures ----
-            let inst_f = F::from_u32(inst);
-            let up = inst.saturating_sub(s.down);
-            let up_f = F::from_u32(up);
-            if s.inst_const.inst != inst {
-                s.inst_const = InstConst::new(c, inst);
-            }
-            let (n_jobs, q_job) = (s.inst_const.n_jobs, s.inst_const.q_job);
-            let mut interrupted = 0u32;
-            let mut parts_cost = F::c(0.0);
-            if up > 0 {
-                let n_classes = p.n_classes as usize;
-                // The weights depend on the day only through the infant uplifts; once those are
-                // over they are a function of `up` alone and are recomputed only when it changes
-                // (same operations, so the same values).
-                let cw = &mut s.weights[up as usize % WEIGHT_SLOTS];
-                if t < c.infant_end || cw.up != up {
-                    let mut total = F::c(0.0);
-                    for k in 0..n_classes {
-                        let mut mult = F::c(1.0);
-                        if t < c.infant_until[k] {
-                            let young = inst
-                                - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
-                            mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
-                        }
-                        cw.w[k] = c.rate[k] * mult * up_f;
-                        total += cw.w[k];
-                        cw.cum[k] = total;
-                        if k + 1 < n_classes {
-                            cw.below[k] = total;
-                        }
-                    }
-                    cw.total = total;
-                    // Read only by the inversion branch (mean < POISSON_INV_MAX_MEAN).
-                    cw.p0 = if total < F::c(POISSON_INV_MAX_MEAN) {
-                        poisson_p0(total)
-                    } else {
-                        F::c(f64::NAN)
-                    };
-                    cw.up = if t < c.infant_end { 0 } else { up };
-                }
-                let ClassWeights {
-                    w,
-                    cum,
-                    below,
-                    total,
-                    p0,
-                    ..
-                } = *cw;
-                let nf = poisson_with_p0(total, || p0, &mut os);
-                let hard_mask = p.hard_mask;
-                for _ in 0..nf {
-                    // One uniform picks the class over the cumulative weights; its position
-                    // inside the chosen class's interval is again uniform and independent of
-                    // the class, and drives the repair time (saves a draw per failure).
-                    // The class is the first k with cum[k] >= target (the last class if none),
-                    // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
-                    // branch-free count (cum is non-decreasing; `below` is NaN past them).
-                    let target = os.next_u01::<F>() * total;
-                    let mut k = 0usize;
-                    for j in 0..MAX_CLASSES {
-                        k += (below[j] < target) as usize;
-                    }
-                    let acc = cum[k];
-                    let u_rep = if w[k] > F::c(0.0) {
-                        ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
-                    } else {
-                        F::c(0.5)
-                    };
-                    let repair_h =
-                        sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
-                    if hard_mask & (1 << k) != 0 {
-                        s.hard += 1;
-                        let rma =
-                            sample_event(&c.events[opt_ev::RMA_DAYS], os.next_u01::<F>(), &m.table);
-                        let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
-                        s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
-                        if s.spares > 0 {
-                            s.spares -= 1;
-                            schedule_down(s, &mut lost_h, t, repair_h + c.swap_h);
-                        } else {
-                            s.backorders += 1;
-                            s.down += 1;
-                        }
-                        if tf >= c.warranty_day {
-                            parts_cost += c.part_cost;
-                        }
-                    } else {
-                        s.soft += 1;
-                        schedule_down(s, &mut lost_h, t, repair_h);
-                    }
-                }
-                // Which failures land inside a training job only matters through their number:
-                // Binomial(failures, share of chips in jobs), one draw a day.
-                if nf > 0 && q_job > F::c(0.0) {
-                    interrupted = binomial_cached(nf, q_job, &mut s.job_binom, &mut os);
-                }
-            }
+    // ---- returns from repair and RMA scheduled for today ----
+    let slot = (t as usize) % RING_DAYS;
+    let mut lost_h = s.ring_hours[slot];
+    s.down -= s.ring_units[slot].min(s.down);
+    let parts = s.ring_parts[slot];
+    s.ring_units[slot] = 0;
+    s.ring_parts[slot] = 0;
+    s.ring_hours[slot] = F::c(0.0);
+    let fill = parts.min(s.backorders);
+    s.backorders -= fill;
+    s.down -= fill.min(s.down);
+    lost_h += F::from_u32(fill) * c.swap_day;
+    s.spares += parts - fill;
 
-            // ---- demand and revenue ----
-            s.demand_x += kappa * (c.mu_logit - s.demand_x) + vol * eps;
-            let ramp_frac = if t < c.delay {
-                F::c(0.0)
-            } else if demand_ramp > F::c(0.0) {
-                // x / d >= d / d = 1 when x >= d > 0 (division is monotone), so the min is 1
-                // without dividing once the ramp is over.
-                let days = F::from_u32(t - c.delay + 1);
-                if days >= demand_ramp {
-                    F::c(1.0)
-                } else {
-                    (days / demand_ramp).min(F::c(1.0))
-                }
-            } else {
-                F::c(1.0)
-            };
-            let util = ramp_frac / (F::c(1.0) + (-s.demand_x).exp());
-            // A node being repaired or swapped stops its whole blast radius; a node waiting
-            // for a part (backorder) has been isolated and stops only its own chips.
-            let down_all = s.down.min(inst);
-            let waiting = s.backorders.min(down_all);
-            let down_node_h = (F::from_u32(down_all - waiting) * F::c(24.0) + lost_h)
-                * c.blast_nodes
-                + F::from_u32(waiting) * F::c(24.0);
-            let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
-            let avail_ch = healthy_ch * (F::c(1.0) - outage_frac);
-            let sold = c.res_frac + c.od_frac * util;
-            let revenue = avail_ch * (c.res_price + c.od_price * price_mult * util) * credit;
-
-            // ---- costs ----
-            let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
-            let opex = energy_kwh * kwh_price * elec_mult
-                + c.maint_per_day * s.hw_capex
-                + s.inst_const.ops
-                + s.inst_const.colo
-                + parts_cost;
-            let cf = revenue - opex - capex_today;
-
-            s.npv.add(cf * df);
-            s.cum_cf.add(cf);
-            if s.cum_cf.get() < F::c(0.0) {
-                s.went_negative = true;
-            } else if s.went_negative && s.payback > horizon {
-                s.payback = t;
-            }
-            s.opex.add(opex);
-            s.energy_kwh.add(energy_kwh);
-            s.revenue.add(revenue);
-            s.avail_hours.add(avail_ch);
-            s.installed_hours.add(s.inst_const.inst_ch);
-            s.delivered.add(avail_ch * sold);
-            s.year_cf[year].add(cf);
-            if n_jobs > F::c(0.0) {
-                s.job_den.add(s.inst_const.job_ch);
-                s.job_num.add(
-                    s.inst_const.job_ch_net
-                        - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
-                );
-                s.job_days.add(n_jobs);
-                s.interruptions += interrupted;
-            }
+    // ---- deliveries, spares and burn-in ----
+    let ti = t as i64;
+    let inst = arrived(c.nodes, c.delay, c.ramp, ti);
+    let new_nodes = inst - s.installed;
+    s.installed = inst;
+    let mut capex_today = F::c(0.0);
+    if t == 0 {
+        capex_today += c.dc_capex;
+    }
+    if t == c.delay {
+        s.spares += p.spare_nodes;
+        let spare_capex = F::from_u32(p.spare_nodes) * c.capex_per_node;
+        capex_today += spare_capex;
+        s.hw_capex += spare_capex;
+    }
+    if new_nodes > 0 {
+        let hw = F::from_u32(new_nodes) * c.capex_per_node;
+        capex_today += hw;
+        s.hw_capex += hw;
+        let bad = binomial(new_nodes, c.burn_fail, &mut os);
+        if bad > 0 && c.replacement > 0 {
+            let slot = ((t + c.replacement) as usize) % RING_DAYS;
+            s.down += bad;
+            s.ring_units[slot] += bad;
         }
     }
 
-    // ---- end of horizon: residual value, depreciation, outputs ----
-    let hf = F::from_u32(horizon);
-    let df_end = (-(lr_disc * hf)).exp();
-    for o in 0..n_opt {
-        let c = &consts[o];
-        let s = &mut st[o];
-        let dc_left = (F::c(1.0) - hf / c.dc_life_days).max(F::c(0.0));
-        let residual = c.residual_frac * s.hw_capex + c.dc_capex * dc_left;
-        s.npv.add(residual * df_end);
-        s.year_cf[n_years - 1].add(residual);
-        let hw_dep_frac =
-            ((hf - F::from_u32(c.delay.min(horizon))) / c.life_days).clamp(F::c(0.0), F::c(1.0));
-        let dep = s.hw_capex * hw_dep_frac + c.dc_capex * (F::c(1.0) - dc_left);
-        let r = &mut out[o * N_OUT..(o + 1) * N_OUT];
-        let capex = c.dc_capex + s.hw_capex;
-        let opex = s.opex.get();
-        let delivered = s.delivered.get();
-        // Peak x MFU is fixed for the path, so PFLOP-hours follow from delivered chip-hours.
-        let pflop = delivered * c.pflop_per_chip_hour;
-        let cost = capex + opex - residual;
-        let mut cfy = [F::c(0.0); MAX_YEARS];
-        for y in 0..n_years {
-            cfy[y] = s.year_cf[y].get();
+    // ---- failures ----
+    let inst_f = F::from_u32(inst);
+    let up = inst.saturating_sub(s.down);
+    let up_f = F::from_u32(up);
+    if cache.inst_const.inst != inst {
+        cache.inst_const = InstConst::new(c, inst);
+    }
+    let (n_jobs, q_job) = (cache.inst_const.n_jobs, cache.inst_const.q_job);
+    let mut interrupted = 0u32;
+    let mut parts_cost = F::c(0.0);
+    if up > 0 {
+        let n_classes = p.n_classes as usize;
+        // The weights depend on the day only through the infant uplifts; once those are
+        // over they are a function of `up` alone and are recomputed only when it changes
+        // (same operations, so the same values).
+        let cw = &mut cache.weights[up as usize % WEIGHT_SLOTS];
+        if t < c.infant_end || cw.up != up {
+            let mut total = F::c(0.0);
+            for k in 0..n_classes {
+                let mut mult = F::c(1.0);
+                if t < c.infant_until[k] {
+                    let young =
+                        inst - arrived(c.nodes, c.delay, c.ramp, ti - c.infant_days[k] as i64);
+                    mult += c.infant_extra[k] * F::from_u32(young) / inst_f;
+                }
+                cw.w[k] = c.rate[k] * mult * up_f;
+                total += cw.w[k];
+                cw.cum[k] = total;
+                if k + 1 < n_classes {
+                    cw.below[k] = total;
+                }
+            }
+            cw.total = total;
+            // Read only by the inversion branch (mean < POISSON_INV_MAX_MEAN).
+            cw.p0 = if total < F::c(POISSON_INV_MAX_MEAN) {
+                poisson_p0(total)
+            } else {
+                F::c(f64::NAN)
+            };
+            cw.up = if t < c.infant_end { 0 } else { up };
         }
-        let nan = F::c(f64::NAN);
-        r[idx::NPV_USD] = s.npv.get();
-        r[idx::PAYBACK_DAYS] = F::from_u32(if s.went_negative { s.payback } else { 0 });
-        r[idx::IRR] = irr(&cfy[..n_years]);
-        r[idx::CAPEX_USD] = capex;
-        r[idx::OPEX_USD] = opex;
-        r[idx::ENERGY_MWH] = s.energy_kwh.get() * F::c(0.001);
-        r[idx::REVENUE_USD] = s.revenue.get();
-        r[idx::OPERATING_INCOME_USD] = s.revenue.get() - opex - dep;
-        let inst_h = s.installed_hours.get();
-        r[idx::AVAILABILITY] = if inst_h > F::c(0.0) {
-            s.avail_hours.get() / inst_h
+        let ClassWeights {
+            w,
+            cum,
+            below,
+            total,
+            p0,
+            ..
+        } = *cw;
+        let nf = poisson_with_p0(total, || p0, &mut os);
+        let hard_mask = p.hard_mask;
+        for _ in 0..nf {
+            // One uniform picks the class over the cumulative weights; its position
+            // inside the chosen class's interval is again uniform and independent of
+            // the class, and drives the repair time (saves a draw per failure).
+            // The class is the first k with cum[k] >= target (the last class if none),
+            // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
+            // branch-free count (cum is non-decreasing; `below` is NaN past them).
+            let target = os.next_u01::<F>() * total;
+            let mut k = 0usize;
+            for j in 0..MAX_CLASSES {
+                k += (below[j] < target) as usize;
+            }
+            let acc = cum[k];
+            let u_rep = if w[k] > F::c(0.0) {
+                ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
+            } else {
+                F::c(0.5)
+            };
+            let repair_h = sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
+            if hard_mask & (1 << k) != 0 {
+                s.hard += 1;
+                let rma = sample_event(&c.events[opt_ev::RMA_DAYS], os.next_u01::<F>(), &m.table);
+                let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
+                s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
+                if s.spares > 0 {
+                    s.spares -= 1;
+                    schedule_down(s, &mut lost_h, t, repair_h + c.swap_h);
+                } else {
+                    s.backorders += 1;
+                    s.down += 1;
+                }
+                if tf >= c.warranty_day {
+                    parts_cost += c.part_cost;
+                }
+            } else {
+                s.soft += 1;
+                schedule_down(s, &mut lost_h, t, repair_h);
+            }
+        }
+        // Which failures land inside a training job only matters through their number:
+        // Binomial(failures, share of chips in jobs), one draw a day.
+        if nf > 0 && q_job > F::c(0.0) {
+            interrupted = binomial_cached(nf, q_job, &mut cache.job_binom, &mut os);
+        }
+    }
+
+    // ---- demand and revenue ----
+    s.demand_x += env.kappa * (c.mu_logit - s.demand_x) + env.vol * d.eps;
+    let ramp_frac = if t < c.delay {
+        F::c(0.0)
+    } else if env.demand_ramp > F::c(0.0) {
+        // x / d >= d / d = 1 when x >= d > 0 (division is monotone), so the min is 1
+        // without dividing once the ramp is over.
+        let days = F::from_u32(t - c.delay + 1);
+        if days >= env.demand_ramp {
+            F::c(1.0)
         } else {
-            F::c(0.0)
-        };
-        let jd = s.job_den.get();
-        r[idx::GOODPUT] = if jd > F::c(0.0) {
-            (s.job_num.get() / jd).clamp(F::c(0.0), F::c(1.0))
-        } else {
-            nan
-        };
-        r[idx::HARD_FAILURES] = F::from_u32(s.hard);
-        r[idx::SOFT_FAILURES] = F::from_u32(s.soft);
-        let jdays = s.job_days.get();
-        r[idx::INTERRUPTIONS_PER_JOB_DAY] = if jdays > F::c(0.0) {
-            F::from_u32(s.interruptions) / jdays
-        } else {
-            nan
-        };
-        r[idx::CHIP_HOURS_DELIVERED] = delivered;
-        r[idx::EFFECTIVE_PFLOP_HOURS] = pflop;
-        r[idx::USD_PER_CHIP_HOUR] = if delivered > F::c(0.0) {
-            cost / delivered
-        } else {
-            nan
-        };
-        r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
-        r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
+            (days / env.demand_ramp).min(F::c(1.0))
+        }
+    } else {
+        F::c(1.0)
+    };
+    let util = ramp_frac / (F::c(1.0) + (-s.demand_x).exp());
+    // A node being repaired or swapped stops its whole blast radius; a node waiting
+    // for a part (backorder) has been isolated and stops only its own chips.
+    let down_all = s.down.min(inst);
+    let waiting = s.backorders.min(down_all);
+    let down_node_h = (F::from_u32(down_all - waiting) * F::c(24.0) + lost_h) * c.blast_nodes
+        + F::from_u32(waiting) * F::c(24.0);
+    let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
+    let avail_ch = healthy_ch * (F::c(1.0) - d.outage_frac);
+    let sold = c.res_frac + c.od_frac * util;
+    let revenue = avail_ch * (c.res_price + c.od_price * d.price_mult * util) * d.credit;
+
+    // ---- costs ----
+    let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
+    let opex = energy_kwh * env.kwh_price * d.elec_mult
+        + c.maint_per_day * s.hw_capex
+        + cache.inst_const.ops
+        + cache.inst_const.colo
+        + parts_cost;
+    let cf = revenue - opex - capex_today;
+
+    // ---- the day's sums ----
+    s.npv.add(cf * d.df);
+    s.cum_cf.add(cf);
+    if s.cum_cf.get() < F::c(0.0) {
+        s.went_negative = true;
+    } else if s.went_negative && s.payback > horizon {
+        s.payback = t;
+    }
+    s.opex.add(opex);
+    s.energy_kwh.add(energy_kwh);
+    s.revenue.add(revenue);
+    s.avail_hours.add(avail_ch);
+    s.installed_hours.add(cache.inst_const.inst_ch);
+    s.delivered.add(avail_ch * sold);
+    s.year_cf[d.year].add(cf);
+    if n_jobs > F::c(0.0) {
+        s.job_den.add(cache.inst_const.job_ch);
+        s.job_num.add(
+            cache.inst_const.job_ch_net - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
+        );
+        s.job_days.add(n_jobs);
+        s.interruptions += interrupted;
+    }
+}
+
+/// Stage `finish`: at the horizon, the residual value (discounted into NPV, added to the last
+/// year's cash flow), depreciation from delivery, and the option's output record `r`.
+fn finish<F: Real>(
+    m: &FlatModel,
+    env: &EnvConsts<F>,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    r: &mut [F],
+) {
+    let horizon = m.run.horizon_days;
+    let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
+    let hf = F::from_u32(horizon);
+    let df_end = (-(env.lr_disc * hf)).exp();
+    let dc_left = (F::c(1.0) - hf / c.dc_life_days).max(F::c(0.0));
+    let residual = c.residual_frac * s.hw_capex + c.dc_capex * dc_left;
+    s.npv.add(residual * df_end);
+    s.year_cf[n_years - 1].add(residual);
+    let hw_dep_frac =
+        ((hf - F::from_u32(c.delay.min(horizon))) / c.life_days).clamp(F::c(0.0), F::c(1.0));
+    let dep = s.hw_capex * hw_dep_frac + c.dc_capex * (F::c(1.0) - dc_left);
+    let capex = c.dc_capex + s.hw_capex;
+    let opex = s.opex.get();
+    let delivered = s.delivered.get();
+    // Peak x MFU is fixed for the path, so PFLOP-hours follow from delivered chip-hours.
+    let pflop = delivered * c.pflop_per_chip_hour;
+    let cost = capex + opex - residual;
+    let mut cfy = [F::c(0.0); MAX_YEARS];
+    for y in 0..n_years {
+        cfy[y] = s.year_cf[y].get();
+    }
+    let nan = F::c(f64::NAN);
+    r[idx::NPV_USD] = s.npv.get();
+    r[idx::PAYBACK_DAYS] = F::from_u32(if s.went_negative { s.payback } else { 0 });
+    r[idx::IRR] = irr(&cfy[..n_years]);
+    r[idx::CAPEX_USD] = capex;
+    r[idx::OPEX_USD] = opex;
+    r[idx::ENERGY_MWH] = s.energy_kwh.get() * F::c(0.001);
+    r[idx::REVENUE_USD] = s.revenue.get();
+    r[idx::OPERATING_INCOME_USD] = s.revenue.get() - opex - dep;
+    let inst_h = s.installed_hours.get();
+    r[idx::AVAILABILITY] = if inst_h > F::c(0.0) {
+        s.avail_hours.get() / inst_h
+    } else {
+        F::c(0.0)
+    };
+    let jd = s.job_den.get();
+    r[idx::GOODPUT] = if jd > F::c(0.0) {
+        (s.job_num.get() / jd).clamp(F::c(0.0), F::c(1.0))
+    } else {
+        nan
+    };
+    r[idx::HARD_FAILURES] = F::from_u32(s.hard);
+    r[idx::SOFT_FAILURES] = F::from_u32(s.soft);
+    let jdays = s.job_days.get();
+    r[idx::INTERRUPTIONS_PER_JOB_DAY] = if jdays > F::c(0.0) {
+        F::from_u32(s.interruptions) / jdays
+    } else {
+        nan
+    };
+    r[idx::CHIP_HOURS_DELIVERED] = delivered;
+    r[idx::EFFECTIVE_PFLOP_HOURS] = pflop;
+    r[idx::USD_PER_CHIP_HOUR] = if delivered > F::c(0.0) {
+        cost / delivered
+    } else {
+        nan
+    };
+    r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
+    r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
+}
+
+/// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major):
+/// `sample_inputs`, `env_consts` and `option_consts` once, then each day `env_day` (shared by
+/// the options) and `day_step` per option, then `finish` per option. The kernel runs the same
+/// stages per option (`simulate_option` in `fleet_step.wgsl`), recomputing `env_day` in each
+/// option's invocation.
+pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
+    let n_opt = m.run.n_options as usize;
+    let horizon = m.run.horizon_days;
+    let x = sample_inputs::<F>(m, path);
+    let env = env_consts(&x.env);
+    let outage_hours = EventDist::<F>::new(&m.env.outage_hours);
+    let consts: Vec<OptionConsts<F>> = (0..n_opt)
+        .map(|o| option_consts(&m.options[o], &x.opt[o]))
+        .collect();
+    let mut st: Vec<OptionState<F>> = consts
+        .iter()
+        .map(|c| OptionState::new(c, horizon))
+        .collect();
+    let mut cache: Vec<DayCache<F>> = consts.iter().map(DayCache::new).collect();
+    let mut es = EnvState {
+        outage_left: F::c(0.0),
+    };
+    for t in 0..horizon {
+        let d = env_day(m, &env, &mut es, &outage_hours, path, t);
+        for o in 0..n_opt {
+            day_step(
+                m,
+                &m.options[o],
+                &consts[o],
+                &mut st[o],
+                &mut cache[o],
+                &env,
+                &d,
+                path,
+                o as u32,
+                t,
+            );
+        }
+    }
+    for o in 0..n_opt {
+        finish(
+            m,
+            &env,
+            &consts[o],
+            &mut st[o],
+            &mut out[o * N_OUT..(o + 1) * N_OUT],
+        );
     }
 }
