@@ -8,7 +8,7 @@
 // outs[i * N_OUT ..]. Rust twin: src/engine/cpu.rs (one point at a time). Dispatches may be
 // 2-D when they need more than 65,535 workgroups.
 
-// Twin of `ChunkParams` in src/gpu/dispatch.rs (layout checked by tests/gpu_layout.rs).
+// Twin of `Chunk` in src/gpu/dispatch.rs (layout checked by tests/gpu_layout.rs).
 struct Chunk {
     // The call's first path (every point runs the same paths) and paths per point.
     first_path: u32,
@@ -38,8 +38,8 @@ struct Chunk {
 @group(0) @binding(3) var<uniform> chunk: Chunk;
 // [0]: invocations whose loops were cut short by the driver (see the probe below).
 @group(0) @binding(4) var<storage, read_write> status: array<atomic<u32>>;
-// Carried-over fleet state when the horizon is split into windows (STATE_WORDS per invocation).
-@group(0) @binding(5) var<storage, read_write> state: array<u32>;
+// Carried-over fleet state when the horizon is split into windows (see `Carried` in fleet_step.wgsl).
+@group(0) @binding(5) var<storage, read_write> state: array<Carried>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -1,7 +1,7 @@
 //! The bytes the host uploads have the layout the WGSL declares: naga's layout of the kernel's
 //! structs against the Rust `Pod` structs (sizes and field offsets), on any machine, no GPU.
 
-use fleetsim::gpu::dispatch::ChunkParams;
+use fleetsim::gpu::dispatch::Chunk;
 use fleetsim::gpu::pack::{MODEL_BYTES, model_bytes, pack};
 use fleetsim::gpu::shaders::Kernel;
 use fleetsim::model::params::{
@@ -118,19 +118,19 @@ fn uploaded_model_bytes_match_the_wgsl_model_struct() {
 fn the_dispatch_uniform_matches_chunk_params() {
     let l = Layout::new();
     let (size, m) = l.strukt("Chunk");
-    assert_eq!(size as usize, size_of::<ChunkParams>());
+    assert_eq!(size as usize, size_of::<Chunk>());
     // A uniform buffer binding: a multiple of 16 bytes.
     assert_eq!(size % 16, 0);
     for (name, off) in [
-        ("first_path", offset_of!(ChunkParams, first_path)),
-        ("n_paths", offset_of!(ChunkParams, n_paths)),
-        ("n_options", offset_of!(ChunkParams, n_options)),
-        ("probe_iters", offset_of!(ChunkParams, probe_iters)),
-        ("t0", offset_of!(ChunkParams, t0)),
-        ("t1", offset_of!(ChunkParams, t1)),
-        ("one_bits", offset_of!(ChunkParams, one_bits)),
-        ("first_inv", offset_of!(ChunkParams, first_inv)),
-        ("n_inv", offset_of!(ChunkParams, n_inv)),
+        ("first_path", offset_of!(Chunk, first_path)),
+        ("n_paths", offset_of!(Chunk, n_paths)),
+        ("n_options", offset_of!(Chunk, n_options)),
+        ("probe_iters", offset_of!(Chunk, probe_iters)),
+        ("t0", offset_of!(Chunk, t0)),
+        ("t1", offset_of!(Chunk, t1)),
+        ("one_bits", offset_of!(Chunk, one_bits)),
+        ("first_inv", offset_of!(Chunk, first_inv)),
+        ("n_inv", offset_of!(Chunk, n_inv)),
     ] {
         assert_eq!(offset(&m, name), off, "Chunk.{name}");
     }
@@ -155,4 +155,72 @@ fn the_device_is_asked_for_as_many_storage_buffers_as_the_kernels_bind() {
             assert_eq!(storage, fleetsim::gpu::context::STORAGE_BUFFERS_NEEDED);
         }
     }
+}
+
+/// Asserts that the WGSL struct `$name` has the size of the Rust type `$ty` and each listed
+/// member at the Rust field's offset.
+macro_rules! same_layout {
+    ($l:expr, $name:literal, $ty:ty, [$($field:ident),* $(,)?]) => {{
+        let (size, m) = $l.strukt($name);
+        assert_eq!(size as usize, size_of::<$ty>(), "size of {}", $name);
+        let mut n = 0;
+        $(
+            assert_eq!(
+                offset(&m, stringify!($field)),
+                offset_of!($ty, $field),
+                "{}.{}",
+                $name,
+                stringify!($field)
+            );
+            n += 1;
+        )*
+        assert_eq!(n, m.len(), "{}: every WGSL member is checked", $name);
+    }};
+}
+
+/// The state the kernel carries between windows of days (a WGSL struct, not hand offsets) has
+/// the layout of its host twin in `gpu::state`, member by member, and `Model` that of
+/// `model::params::Model`.
+#[test]
+fn carried_state_and_model_match_their_pod_twins() {
+    use fleetsim::gpu::state::{Carried, EnvState, KSum, OptionState};
+    use fleetsim::model::params::Model;
+    let l = Layout::new();
+    same_layout!(l, "KSum", KSum, [s, c]);
+    same_layout!(l, "EnvState", EnvState, [outage_left]);
+    same_layout!(
+        l,
+        "OptionState",
+        OptionState,
+        [
+            ring_units,
+            ring_parts,
+            ring_hours,
+            year_cf,
+            installed,
+            down,
+            spares,
+            backorders,
+            interruptions,
+            hard,
+            soft,
+            payback,
+            went_negative,
+            demand_x,
+            hw_capex,
+            npv,
+            cum_cf,
+            opex,
+            energy_kwh,
+            revenue,
+            avail_hours,
+            installed_hours,
+            delivered,
+            job_num,
+            job_den,
+            job_days,
+        ]
+    );
+    same_layout!(l, "Carried", Carried, [env, option]);
+    same_layout!(l, "Model", Model, [run, env, corr, options, table_base]);
 }

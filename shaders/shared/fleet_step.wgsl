@@ -1,9 +1,9 @@
-// One path of one option: sample the inputs at day 0, step the fleet through the horizon day
-// by day, write the option's output record. Rust twin: src/model/fleet_step.rs (`simulate_path`),
-// same operation order and the same draws; the environment part of each day (demand shock,
-// outages) is recomputed by every option's invocation from the shared stream 0, exactly as the
-// CPU computes it once for all options. Needs `models` (an array of `Model`, one per point of
-// the dispatch), `table`, `outs` and `state` bound by the kernel.
+// One path of one option, in the stages of its Rust twin src/model/fleet_step.rs, with the same
+// names: `sample_inputs`, `env_consts`, `option_consts`, then every day `env_day` and
+// `day_step`, then `finish`; same operation order and the same draws. The CPU runs `env_day`
+// once per day for all options; here every option's invocation recomputes it from the shared
+// stream 0 (same values). Needs `models` (an array of `Model`, one per point of the dispatch),
+// `table`, `outs` and `state` bound by the kernel.
 
 // Compensated (Kahan) running sum, passed by value.
 struct KSum {
@@ -21,56 +21,135 @@ fn ks_add(k: KSum, x: f32) -> KSum {
 // optimisers from folding Kahan's `((s + y) - s) - y` to 0 (WGSL allows reassociation).
 var<private> opaque_one: f32;
 
-// Layout of one invocation's carried-over state in `state` (u32 words; floats as bits).
-const S_RING_UNITS: u32 = 0u;
-const S_RING_PARTS: u32 = RING_DAYS;
-const S_RING_HOURS: u32 = 2u * RING_DAYS;
-const S_YEAR_S: u32 = 3u * RING_DAYS;
-const S_YEAR_C: u32 = S_YEAR_S + MAX_YEARS;
-const S_DOWN: u32 = S_YEAR_C + MAX_YEARS;
-const S_INSTALLED: u32 = S_DOWN + 1u;
-const S_SPARES: u32 = S_DOWN + 2u;
-const S_BACKORDERS: u32 = S_DOWN + 3u;
-const S_INTERRUPTIONS: u32 = S_DOWN + 4u;
-const S_HARD: u32 = S_DOWN + 5u;
-const S_SOFT: u32 = S_DOWN + 6u;
-const S_PAYBACK: u32 = S_DOWN + 7u;
-const S_WENT_NEGATIVE: u32 = S_DOWN + 8u;
-const S_DEMAND_X: u32 = S_DOWN + 9u;
-const S_HW_CAPEX: u32 = S_DOWN + 10u;
-const S_OUTAGE_LEFT: u32 = S_DOWN + 11u;
-const S_NPV: u32 = S_DOWN + 12u;
-const S_CUM_CF: u32 = S_NPV + 2u;
-const S_OPEX: u32 = S_NPV + 4u;
-const S_ENERGY: u32 = S_NPV + 6u;
-const S_REVENUE: u32 = S_NPV + 8u;
-const S_AVAIL_HOURS: u32 = S_NPV + 10u;
-const S_INSTALLED_HOURS: u32 = S_NPV + 12u;
-const S_DELIVERED: u32 = S_NPV + 14u;
-const S_JOB_NUM: u32 = S_NPV + 16u;
-const S_JOB_DEN: u32 = S_NPV + 18u;
-const S_JOB_DAYS: u32 = S_NPV + 20u;
-const S_END: u32 = S_NPV + 22u;
-const_assert S_END <= STATE_WORDS;
-
-fn ks_load(i: u32) -> KSum {
-    return KSum(bitcast<f32>(state[i]), bitcast<f32>(state[i + 1u]));
+// Per-option state carried from day to day, and between windows of days in `state` (twin of
+// `OptionState` in fleet_step.rs; its host twin `gpu::state::OptionState` has the same layout,
+// checked against naga by tests/gpu_layout.rs).
+struct OptionState {
+    // Rings of returns from repair and RMA, indexed by day % RING_DAYS.
+    ring_units: array<u32, RING_DAYS>,
+    ring_parts: array<u32, RING_DAYS>,
+    ring_hours: array<f32, RING_DAYS>,
+    // Yearly cash flows as compensated sums.
+    year_cf: array<KSum, MAX_YEARS>,
+    // Nodes delivered by the end of yesterday.
+    installed: u32,
+    down: u32,
+    spares: u32,
+    backorders: u32,
+    interruptions: u32,
+    hard: u32,
+    soft: u32,
+    payback: u32,
+    // A bool, as 0 or 1 (bools cannot live in a storage buffer).
+    went_negative: u32,
+    demand_x: f32,
+    hw_capex: f32,
+    npv: KSum,
+    cum_cf: KSum,
+    opex: KSum,
+    energy_kwh: KSum,
+    revenue: KSum,
+    avail_hours: KSum,
+    installed_hours: KSum,
+    delivered: KSum,
+    job_num: KSum,
+    job_den: KSum,
+    job_days: KSum,
 }
 
-fn ks_store(i: u32, k: KSum) {
-    state[i] = bitcast<u32>(k.s);
-    state[i + 1u] = bitcast<u32>(k.c);
+// The environment's state carried from day to day (twin of `EnvState`).
+struct EnvState {
+    // Outage hours still to come (outages longer than a day carry over).
+    outage_left: f32,
 }
 
-// Per-invocation fleet state that is indexed by day: the rings of returns from repair and RMA.
-var<private> ring_units: array<u32, RING_DAYS>;
-var<private> ring_parts: array<u32, RING_DAYS>;
-var<private> ring_hours: array<f32, RING_DAYS>;
-var<private> fleet_down: u32;
-// Failure-class constants of the option being simulated.
-var<private> class_rate: array<f32, MAX_CLASSES>;
-var<private> class_infant_extra: array<f32, MAX_CLASSES>;
-var<private> class_infant_days: array<u32, MAX_CLASSES>;
+// What one invocation carries from one window of days to the next (host twin
+// `gpu::state::Carried`).
+struct Carried {
+    env: EnvState,
+    option: OptionState,
+}
+
+// The invocation's state and constants. The stages read and write these module-scope
+// variables where their CPU twins take `&mut OptionState`, `&OptionConsts` and `&mut EnvState`:
+// WGSL has pointers, but the GLSL and HLSL backends turn a pointer parameter into a
+// copy-in/copy-out of the whole struct (about 1.8 KB) on every call, which made the kernel
+// about 5x slower on llvmpipe (GL).
+var<private> env_state: EnvState;
+var<private> st: OptionState;
+var<private> oc: OptionConsts;
+
+// Stage `sample_inputs`: the sampled inputs of the environment and of option `o`.
+struct SampledInputs {
+    e: array<f32, ENV_IN_COUNT>,
+    x: array<f32, OPT_IN_COUNT>,
+}
+
+// Environment constants of one path (twin of `EnvConsts`).
+struct EnvConsts {
+    lr_disc: f32,
+    lr_elec: f32,
+    lr_price: f32,
+    kwh_price: f32,
+    outage_per_day: f32,
+    outage_p0: f32,
+    sla: f32,
+    vol: f32,
+    kappa: f32,
+    demand_ramp: f32,
+}
+
+// What the environment does on one day (twin of `EnvDay`).
+struct EnvDay {
+    eps: f32,
+    outage_frac: f32,
+    credit: f32,
+    df: f32,
+    elec_mult: f32,
+    price_mult: f32,
+    year: u32,
+}
+
+// Constants of one option for one path (twin of `OptionConsts`, without its CPU-only
+// precomputed factors, which are computed inline here).
+struct OptionConsts {
+    nodes: u32,
+    spare_nodes: u32,
+    n_classes: u32,
+    hard_mask: u32,
+    cpn: f32,
+    it_kw: f32,
+    blast_nodes: f32,
+    delay: u32,
+    ramp: u32,
+    burn_fail: f32,
+    replacement: u32,
+    swap_h: f32,
+    capex_per_node: f32,
+    idle: f32,
+    pue: f32,
+    dc_capex: f32,
+    dc_life_days: f32,
+    colo_per_kw_day: f32,
+    maint_per_day: f32,
+    ops_per_mw_day: f32,
+    warranty_day: f32,
+    part_cost: f32,
+    residual_frac: f32,
+    life_days: f32,
+    p_od: f32,
+    p_res: f32,
+    res_frac: f32,
+    mu_logit: f32,
+    pflop_per_chip_hour: f32,
+    job_frac: f32,
+    job_chips: f32,
+    job_loss_hours: f32,
+    job_ckpt_overhead: f32,
+    rate: array<f32, MAX_CLASSES>,
+    infant_extra: array<f32, MAX_CLASSES>,
+    infant_days: array<u32, MAX_CLASSES>,
+}
 
 // Nodes delivered by the end of day t (exact integer ramp; see `arrived` in fleet_step.rs).
 fn arrived(nodes: u32, delay: u32, ramp: u32, t: i32) -> u32 {
@@ -93,20 +172,21 @@ fn round_days(x: f32, cap: u32) -> u32 {
     return min(to_u32_sat(x + 0.5), cap);
 }
 
-// Puts a node down for `hours`; returns true when the repair is shorter than a day and its
-// hours are to be charged to today instead.
-fn schedule_down(t: u32, hours: f32) -> bool {
+// Puts a node down for `hours`: less than a day is charged to today's lost node-hours;
+// longer repairs keep the node down for whole days and return it on day t + floor(h / 24),
+// charging the remainder there (see `schedule_down` in fleet_step.rs).
+fn schedule_down(lost_today: ptr<function, f32>, t: u32, hours: f32) {
     let full0 = to_u32_sat(hours * (1.0 / 24.0));
     if (full0 == 0u) {
-        return true;
+        *lost_today += hours;
+        return;
     }
     let full = min(full0, RING_DAYS - 1u);
     let rem = clamp(hours - f32(full) * 24.0, 0.0, 24.0);
     let slot = (t + full) % RING_DAYS;
-    fleet_down += 1u;
-    ring_units[slot] += 1u;
-    ring_hours[slot] += rem;
-    return false;
+    st.down += 1u;
+    st.ring_units[slot] += 1u;
+    st.ring_hours[slot] += rem;
 }
 
 // A per-event distribution: the quantile-table lookup inline, anything else by sample_dist.
@@ -190,36 +270,10 @@ fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
     return vec2<f32>(0.5 * (lo + hi), 1.0);
 }
 
-// Today's failure weight of each class (`w` in fleet_step.rs), their running sum (`cum`) and total.
-var<private> w: array<f32, MAX_CLASSES>;
-var<private> cum: array<f32, MAX_CLASSES>;
-var<private> class_total: f32;
-
-// Adds class k's weight: rate x infant multiplier x nodes up, summed in class order.
-fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32, nodes: u32, delay: u32, ramp: u32) {
-    var mult = 1.0;
-    if (class_infant_days[k] > 0u && class_infant_extra[k] != 0.0
-        && t < delay + ramp + class_infant_days[k]) {
-        let young = inst - arrived(nodes, delay, ramp, ti - i32(class_infant_days[k]));
-        mult += class_infant_extra[k] * f32(young) / inst_f;
-    }
-    w[k] = class_rate[k] * mult * up_f;
-    class_total += w[k];
-    cum[k] = class_total;
-}
-
-// Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
-// inputs and sizes; its tables start at `table_base`, set by the kernel). The fleet state is fresh at t0 = 0,
-// else loaded from state[inv * STATE_WORDS ..]; it is stored there again when t1 < horizon,
-// and at the horizon the N_OUT outputs are written at outs[rec..]. Splitting the horizon into
-// windows gives the same numbers as one pass (the day loop is the same, the inputs and
-// constants are recomputed from the same draws).
-fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
+// Stage `sample_inputs`: one uniform lane per input from the (path, DAY_INIT, stream) streams,
+// the copula over any tied inputs, then each input's inverse CDF.
+fn sample_inputs(pt: u32, path: u32, o: u32) -> SampledInputs {
     let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
-    let horizon = models[pt].run.horizon_days;
-    let n_years = clamp(models[pt].run.n_years, 1u, MAX_YEARS);
-
-    // ---- sampled inputs: environment and this option (copula over any tied inputs) ----
     var ue: array<f32, ENV_IN_COUNT>;
     var uo: array<f32, OPT_IN_COUNT>;
     var s0 = ds_new(key, path, DAY_INIT, STREAM_ENV);
@@ -250,417 +304,351 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
             }
         }
     }
-    var e: array<f32, ENV_IN_COUNT>;
+    var out: SampledInputs;
     for (var i = 0u; i < ENV_IN_COUNT; i++) {
-        e[i] = sample_dist(models[pt].env.inputs[i], ue[i]);
+        out.e[i] = sample_dist(models[pt].env.inputs[i], ue[i]);
     }
-    var x: array<f32, OPT_IN_COUNT>;
     for (var i = 0u; i < OPT_IN_COUNT; i++) {
-        x[i] = sample_dist(models[pt].options[o].inputs[i], uo[i]);
+        out.x[i] = sample_dist(models[pt].options[o].inputs[i], uo[i]);
     }
+    return out;
+}
 
-    // ---- environment constants ----
-    let lr_disc = log(1.0 + e[ENV_DISCOUNT_RATE_PER_YEAR]) * (1.0 / 365.0);
-    let lr_elec = log(1.0 + e[ENV_ELECTRICITY_ESCALATION_PER_YEAR]) * (1.0 / 365.0);
-    let lr_price = log(1.0 - e[ENV_PRICE_DECLINE_PER_YEAR]) * (1.0 / 365.0);
-    let kwh_price = e[ENV_USD_PER_KWH];
-    let outage_per_day = min(e[ENV_OUTAGE_RATE_PER_YEAR] * (1.0 / 365.0), POISSON_INV_MAX_MEAN * 0.5);
-    let outage_p0 = exp(-outage_per_day);
-    let sla = e[ENV_SLA_CREDIT_FRACTION];
-    let vol = e[ENV_DEMAND_VOLATILITY_PER_DAY];
-    let kappa = e[ENV_DEMAND_REVERSION_PER_DAY];
-    let demand_ramp = e[ENV_DEMAND_RAMP_DAYS];
+// Stage `env_consts`: the environment's per-path constants.
+fn env_consts(e: array<f32, ENV_IN_COUNT>) -> EnvConsts {
+    var c: EnvConsts;
+    c.outage_per_day = min(e[ENV_OUTAGE_RATE_PER_YEAR] * (1.0 / 365.0), POISSON_INV_MAX_MEAN * 0.5);
+    c.lr_disc = log(1.0 + e[ENV_DISCOUNT_RATE_PER_YEAR]) * (1.0 / 365.0);
+    c.lr_elec = log(1.0 + e[ENV_ELECTRICITY_ESCALATION_PER_YEAR]) * (1.0 / 365.0);
+    c.lr_price = log(1.0 - e[ENV_PRICE_DECLINE_PER_YEAR]) * (1.0 / 365.0);
+    c.kwh_price = e[ENV_USD_PER_KWH];
+    c.outage_p0 = exp(-c.outage_per_day);
+    c.sla = e[ENV_SLA_CREDIT_FRACTION];
+    c.vol = e[ENV_DEMAND_VOLATILITY_PER_DAY];
+    c.kappa = e[ENV_DEMAND_REVERSION_PER_DAY];
+    c.demand_ramp = e[ENV_DEMAND_RAMP_DAYS];
+    return c;
+}
 
-    // ---- option constants (`opt_const` in fleet_step.rs) ----
-    let nodes = models[pt].options[o].nodes;
-    let spare_nodes = models[pt].options[o].spare_nodes;
-    let n_classes = models[pt].options[o].n_classes;
-    let hard_mask = models[pt].options[o].hard_mask;
-    let cpn = f32(models[pt].options[o].chips_per_node);
+// Stage `option_consts`: the constants of option `o` for one path, into `oc` (whose class
+// arrays start zeroed: unused classes keep rate 0).
+fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
+    oc.nodes = models[pt].options[o].nodes;
+    oc.spare_nodes = models[pt].options[o].spare_nodes;
+    oc.n_classes = models[pt].options[o].n_classes;
+    oc.hard_mask = models[pt].options[o].hard_mask;
+    oc.cpn = f32(models[pt].options[o].chips_per_node);
     let colo = (models[pt].options[o].flags & FLAG_COLO) != 0u;
-    let it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
-    let facility_mw = f32(nodes) * cpn * it_kw * 0.001;
-    for (var c = 0u; c < MAX_CLASSES; c++) {
-        class_rate[c] = 0.0;
-        class_infant_extra[c] = 0.0;
-        class_infant_days[c] = 0u;
-    }
-    for (var c = 0u; c < min(n_classes, MAX_CLASSES); c++) {
-        let b = OPT_CLASS_BASE + OPT_PER_CLASS * c;
-        class_rate[c] = x[b + OPT_CLASS_RATE];
-        class_infant_extra[c] = x[b + OPT_CLASS_INFANT_MULT] - 1.0;
-        class_infant_days[c] = round_days(x[b + OPT_CLASS_INFANT_DAYS], 100000u);
+    oc.it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
+    let facility_mw = f32(oc.nodes) * oc.cpn * oc.it_kw * 0.001;
+    for (var k = 0u; k < min(oc.n_classes, MAX_CLASSES); k++) {
+        let b = OPT_CLASS_BASE + OPT_PER_CLASS * k;
+        oc.rate[k] = x[b + OPT_CLASS_RATE];
+        oc.infant_extra[k] = x[b + OPT_CLASS_INFANT_MULT] - 1.0;
+        oc.infant_days[k] = round_days(x[b + OPT_CLASS_INFANT_DAYS], 100000u);
     }
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
-    let blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / cpn;
-    let delay = round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u);
-    let ramp = round_days(x[OPT_RAMP_DAYS], 100000u);
-    let burn_fail = 1.0 - x[OPT_BURN_IN_YIELD];
-    let replacement = round_days(x[OPT_REPLACEMENT_DAYS], RING_DAYS - 1u);
-    let swap_h = x[OPT_SWAP_HOURS];
-    let capex_per_node = x[OPT_SERVER_CAPEX_PER_CHIP_USD] * cpn;
-    let idle = x[OPT_IDLE_POWER_FRACTION];
-    let pue = x[OPT_PUE];
-    let dc_capex = select(facility_mw * x[OPT_DC_CAPEX_PER_MW_USD], 0.0, colo);
-    let dc_life_days = x[OPT_DC_LIFE_YEARS] * 365.0;
-    let colo_per_kw_day = select(0.0, x[OPT_COLO_USD_PER_KW_MONTH] * (12.0 / 365.0), colo);
-    let maint_per_day = x[OPT_MAINTENANCE_FRACTION_PER_YEAR] * (1.0 / 365.0);
-    let ops_per_mw_day = x[OPT_OPS_USD_PER_MW_YEAR] * (1.0 / 365.0);
-    let warranty_day = x[OPT_WARRANTY_YEARS] * 365.0;
-    let part_cost = x[OPT_PART_COST_USD];
-    let residual_frac = x[OPT_RESIDUAL_FRACTION];
-    let life_days = x[OPT_USEFUL_LIFE_YEARS] * 365.0;
-    let p_od = x[OPT_ON_DEMAND_USD_PER_CHIP_HOUR];
-    let p_res = x[OPT_RESERVED_USD_PER_CHIP_HOUR];
-    let res_frac = x[OPT_RESERVED_FRACTION];
-    let mu_logit = log(u_mean / (1.0 - u_mean));
-    let pflop_per_chip_hour = x[OPT_PEAK_BF16_PFLOPS] * x[OPT_MFU];
+    oc.blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / oc.cpn;
+    oc.delay = round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u);
+    oc.ramp = round_days(x[OPT_RAMP_DAYS], 100000u);
+    oc.burn_fail = 1.0 - x[OPT_BURN_IN_YIELD];
+    oc.replacement = round_days(x[OPT_REPLACEMENT_DAYS], RING_DAYS - 1u);
+    oc.swap_h = x[OPT_SWAP_HOURS];
+    oc.capex_per_node = x[OPT_SERVER_CAPEX_PER_CHIP_USD] * oc.cpn;
+    oc.idle = x[OPT_IDLE_POWER_FRACTION];
+    oc.pue = x[OPT_PUE];
+    oc.dc_capex = select(facility_mw * x[OPT_DC_CAPEX_PER_MW_USD], 0.0, colo);
+    oc.dc_life_days = x[OPT_DC_LIFE_YEARS] * 365.0;
+    oc.colo_per_kw_day = select(0.0, x[OPT_COLO_USD_PER_KW_MONTH] * (12.0 / 365.0), colo);
+    oc.maint_per_day = x[OPT_MAINTENANCE_FRACTION_PER_YEAR] * (1.0 / 365.0);
+    oc.ops_per_mw_day = x[OPT_OPS_USD_PER_MW_YEAR] * (1.0 / 365.0);
+    oc.warranty_day = x[OPT_WARRANTY_YEARS] * 365.0;
+    oc.part_cost = x[OPT_PART_COST_USD];
+    oc.residual_frac = x[OPT_RESIDUAL_FRACTION];
+    oc.life_days = x[OPT_USEFUL_LIFE_YEARS] * 365.0;
+    oc.p_od = x[OPT_ON_DEMAND_USD_PER_CHIP_HOUR];
+    oc.p_res = x[OPT_RESERVED_USD_PER_CHIP_HOUR];
+    oc.res_frac = x[OPT_RESERVED_FRACTION];
+    oc.mu_logit = log(u_mean / (1.0 - u_mean));
+    oc.pflop_per_chip_hour = x[OPT_PEAK_BF16_PFLOPS] * x[OPT_MFU];
     let job_chips_u = models[pt].options[o].job_chips;
-    let job_frac = select(0.0, x[OPT_JOB_FRACTION], job_chips_u > 0u);
-    let job_chips = f32(job_chips_u);
-    let job_loss_hours = (x[OPT_RESTART_MINUTES] + 0.5 * tau) * (1.0 / 60.0);
-    let job_ckpt_overhead = min(x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 60.0) / tau, 1.0);
+    oc.job_frac = select(0.0, x[OPT_JOB_FRACTION], job_chips_u > 0u);
+    oc.job_chips = f32(job_chips_u);
+    oc.job_loss_hours = (x[OPT_RESTART_MINUTES] + 0.5 * tau) * (1.0 / 60.0);
+    oc.job_ckpt_overhead = min(x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 60.0) / tau, 1.0);
 
-    // ---- state: fresh, or carried over from the previous window ----
-    var installed = 0u;
-    var spares = 0u;
-    var backorders = 0u;
-    var demand_x = mu_logit;
-    var npv = KSum(0.0, 0.0);
-    var cum_cf = KSum(0.0, 0.0);
-    var hw_capex = 0.0;
-    var opex_sum = KSum(0.0, 0.0);
-    var energy_sum = KSum(0.0, 0.0);
-    var revenue_sum = KSum(0.0, 0.0);
-    var avail_hours = KSum(0.0, 0.0);
-    var installed_hours = KSum(0.0, 0.0);
-    var delivered = KSum(0.0, 0.0);
-    var job_num = KSum(0.0, 0.0);
-    var job_den = KSum(0.0, 0.0);
-    var job_days = KSum(0.0, 0.0);
-    var interruptions = 0u;
-    var hard = 0u;
-    var soft = 0u;
-    var payback = horizon + 1u;
-    var went_negative = false;
-    // Yearly cash flows as compensated sums (sum and compensation in two arrays).
-    var year_s: array<f32, MAX_YEARS>;
-    var year_c: array<f32, MAX_YEARS>;
-    // The binomial cache is only a speed-up (same result with or without), so it starts
-    // empty in every window.
-    var job_binom = binomial_cache_new();
-    var outage_left = 0.0;
-    let sb = inv * STATE_WORDS;
-    if (t0 == 0u) {
-        for (var i = 0u; i < RING_DAYS; i++) {
-            ring_units[i] = 0u;
-            ring_parts[i] = 0u;
-            ring_hours[i] = 0.0;
+}
+
+// The state at day 0: nothing delivered, nothing down, every sum empty (private variables
+// start zeroed in every invocation).
+fn option_state_init(horizon: u32) {
+    st.demand_x = oc.mu_logit;
+    st.payback = horizon + 1u;
+}
+
+// Stage `env_day`: day t's demand shock and outages from the environment stream
+// (path, t, 0), and the day's discount and price multipliers.
+fn env_day(pt: u32, env: EnvConsts, path: u32, t: u32) -> EnvDay {
+    let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
+    let n_years = clamp(models[pt].run.n_years, 1u, MAX_YEARS);
+    var es = ds_new(key, path, t, STREAM_ENV);
+    var d: EnvDay;
+    d.eps = norm_inv_cdf(ds_next_u01(&es));
+    var n_out = 0u;
+    if (env.outage_per_day > 0.0) {
+        n_out = poisson_inversion(env.outage_per_day, env.outage_p0, &es);
+    }
+    for (var i = 0u; i < n_out; i++) {
+        let u = ds_next_u01(&es);
+        env_state.outage_left += sample_event(models[pt].env.outage_hours, u);
+    }
+    let out_h = min(env_state.outage_left, 24.0);
+    env_state.outage_left -= out_h;
+    d.outage_frac = out_h * (1.0 / 24.0);
+    d.credit = select(1.0, 1.0 - env.sla, out_h > 0.0);
+    let tf = f32(t);
+    d.df = exp(-(env.lr_disc * tf));
+    d.elec_mult = exp(env.lr_elec * tf);
+    d.price_mult = exp(env.lr_price * tf);
+    d.year = min(t / 365u, n_years - 1u);
+    return d;
+}
+
+// Today's failure weight of each class (`w` in fleet_step.rs), their running sum (`cum`) and
+// total: scratch of `day_step`.
+var<private> w: array<f32, MAX_CLASSES>;
+var<private> cum: array<f32, MAX_CLASSES>;
+var<private> class_total: f32;
+
+// Adds class k's weight: rate x infant multiplier x nodes up, summed in class order.
+fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32) {
+    var mult = 1.0;
+    if (oc.infant_days[k] > 0u && oc.infant_extra[k] != 0.0
+        && t < oc.delay + oc.ramp + oc.infant_days[k]) {
+        let young = inst - arrived(oc.nodes, oc.delay, oc.ramp, ti - i32(oc.infant_days[k]));
+        mult += oc.infant_extra[k] * f32(young) / inst_f;
+    }
+    w[k] = oc.rate[k] * mult * up_f;
+    class_total += w[k];
+    cum[k] = class_total;
+}
+
+// Stage `day_step`: day t of option o (stream (path, t, 1 + o)): returns from repair and RMA,
+// deliveries and burn-in, failures, demand, revenue, costs and the day's sums.
+fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvConsts, d: EnvDay,
+            path: u32, t: u32) {
+    let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
+    let horizon = models[pt].run.horizon_days;
+    let tf = f32(t);
+    var os = ds_new(key, path, t, 1u + o);
+
+    // ---- returns from repair and RMA scheduled for today ----
+    let slot = t % RING_DAYS;
+    var lost_h = st.ring_hours[slot];
+    st.down -= min(st.ring_units[slot], st.down);
+    let parts = st.ring_parts[slot];
+    st.ring_units[slot] = 0u;
+    st.ring_parts[slot] = 0u;
+    st.ring_hours[slot] = 0.0;
+    let fill = min(parts, st.backorders);
+    st.backorders -= fill;
+    st.down -= min(fill, st.down);
+    lost_h += f32(fill) * min(oc.swap_h, 24.0);
+    st.spares += parts - fill;
+
+    // ---- deliveries, spares and burn-in ----
+    let ti = i32(t);
+    let inst = arrived(oc.nodes, oc.delay, oc.ramp, ti);
+    let new_nodes = inst - st.installed;
+    st.installed = inst;
+    var capex_today = 0.0;
+    if (t == 0u) {
+        capex_today += oc.dc_capex;
+    }
+    if (t == oc.delay) {
+        st.spares += oc.spare_nodes;
+        let spare_capex = f32(oc.spare_nodes) * oc.capex_per_node;
+        capex_today += spare_capex;
+        st.hw_capex += spare_capex;
+    }
+    if (new_nodes > 0u) {
+        let hw = f32(new_nodes) * oc.capex_per_node;
+        capex_today += hw;
+        st.hw_capex += hw;
+        let bad = binomial(new_nodes, oc.burn_fail, &os);
+        if (bad > 0u && oc.replacement > 0u) {
+            let rslot = (t + oc.replacement) % RING_DAYS;
+            st.down += bad;
+            st.ring_units[rslot] += bad;
         }
-        fleet_down = 0u;
-    } else {
-        for (var i = 0u; i < RING_DAYS; i++) {
-            ring_units[i] = state[sb + S_RING_UNITS + i];
-            ring_parts[i] = state[sb + S_RING_PARTS + i];
-            ring_hours[i] = bitcast<f32>(state[sb + S_RING_HOURS + i]);
-        }
-        for (var y = 0u; y < MAX_YEARS; y++) {
-            year_s[y] = bitcast<f32>(state[sb + S_YEAR_S + y]);
-            year_c[y] = bitcast<f32>(state[sb + S_YEAR_C + y]);
-        }
-        fleet_down = state[sb + S_DOWN];
-        installed = state[sb + S_INSTALLED];
-        spares = state[sb + S_SPARES];
-        backorders = state[sb + S_BACKORDERS];
-        interruptions = state[sb + S_INTERRUPTIONS];
-        hard = state[sb + S_HARD];
-        soft = state[sb + S_SOFT];
-        payback = state[sb + S_PAYBACK];
-        went_negative = state[sb + S_WENT_NEGATIVE] != 0u;
-        demand_x = bitcast<f32>(state[sb + S_DEMAND_X]);
-        hw_capex = bitcast<f32>(state[sb + S_HW_CAPEX]);
-        outage_left = bitcast<f32>(state[sb + S_OUTAGE_LEFT]);
-        npv = ks_load(sb + S_NPV);
-        cum_cf = ks_load(sb + S_CUM_CF);
-        opex_sum = ks_load(sb + S_OPEX);
-        energy_sum = ks_load(sb + S_ENERGY);
-        revenue_sum = ks_load(sb + S_REVENUE);
-        avail_hours = ks_load(sb + S_AVAIL_HOURS);
-        installed_hours = ks_load(sb + S_INSTALLED_HOURS);
-        delivered = ks_load(sb + S_DELIVERED);
-        job_num = ks_load(sb + S_JOB_NUM);
-        job_den = ks_load(sb + S_JOB_DEN);
-        job_days = ks_load(sb + S_JOB_DAYS);
     }
 
-    for (var t = t0; t < t1; t++) {
-        // ---- environment: demand shock, outages (stream 0, shared by all options) ----
-        var es = ds_new(key, path, t, STREAM_ENV);
-        let eps = norm_inv_cdf(ds_next_u01(&es));
-        var n_out = 0u;
-        if (outage_per_day > 0.0) {
-            n_out = poisson_inversion(outage_per_day, outage_p0, &es);
-        }
-        for (var i = 0u; i < n_out; i++) {
-            let u = ds_next_u01(&es);
-            outage_left += sample_event(models[pt].env.outage_hours, u);
-        }
-        let out_h = min(outage_left, 24.0);
-        outage_left -= out_h;
-        let outage_frac = out_h * (1.0 / 24.0);
-        let credit = select(1.0, 1.0 - sla, out_h > 0.0);
-        let tf = f32(t);
-        let df = exp(-(lr_disc * tf));
-        let elec_mult = exp(lr_elec * tf);
-        let price_mult = exp(lr_price * tf);
-        let year = min(t / 365u, n_years - 1u);
-
-        var os = ds_new(key, path, t, 1u + o);
-
-        // ---- returns from repair and RMA scheduled for today ----
-        let slot = t % RING_DAYS;
-        var lost_h = ring_hours[slot];
-        fleet_down -= min(ring_units[slot], fleet_down);
-        let parts = ring_parts[slot];
-        ring_units[slot] = 0u;
-        ring_parts[slot] = 0u;
-        ring_hours[slot] = 0.0;
-        let fill = min(parts, backorders);
-        backorders -= fill;
-        fleet_down -= min(fill, fleet_down);
-        lost_h += f32(fill) * min(swap_h, 24.0);
-        spares += parts - fill;
-
-        // ---- deliveries, spares and burn-in ----
-        let ti = i32(t);
-        let inst = arrived(nodes, delay, ramp, ti);
-        let new_nodes = inst - installed;
-        installed = inst;
-        var capex_today = 0.0;
-        if (t == 0u) {
-            capex_today += dc_capex;
-        }
-        if (t == delay) {
-            spares += spare_nodes;
-            let spare_capex = f32(spare_nodes) * capex_per_node;
-            capex_today += spare_capex;
-            hw_capex += spare_capex;
-        }
-        if (new_nodes > 0u) {
-            let hw = f32(new_nodes) * capex_per_node;
-            capex_today += hw;
-            hw_capex += hw;
-            let bad = binomial(new_nodes, burn_fail, &os);
-            if (bad > 0u && replacement > 0u) {
-                let rslot = (t + replacement) % RING_DAYS;
-                fleet_down += bad;
-                ring_units[rslot] += bad;
+    // ---- failures ----
+    let inst_f = f32(inst);
+    let up = select(0u, inst - st.down, inst > st.down);
+    let up_f = f32(up);
+    var n_jobs = 0.0;
+    if (oc.job_frac > 0.0 && inst > 0u) {
+        n_jobs = f32(to_u32_sat(oc.job_frac * inst_f * oc.cpn / oc.job_chips));
+    }
+    var q_job = 0.0;
+    if (inst > 0u) {
+        q_job = n_jobs * oc.job_chips / (inst_f * oc.cpn);
+    }
+    var interrupted = 0u;
+    var parts_cost = 0.0;
+    if (up > 0u) {
+        // Unrolled over MAX_CLASSES (unused classes have rate 0 and add exactly 0): keeps
+        // loop iterations per day low (llvmpipe stops loops after 65,535 iterations).
+        class_total = 0.0;
+        add_class_weight(0u, t, ti, inst, inst_f, up_f);
+        add_class_weight(1u, t, ti, inst, inst_f, up_f);
+        add_class_weight(2u, t, ti, inst, inst_f, up_f);
+        add_class_weight(3u, t, ti, inst, inst_f, up_f);
+        add_class_weight(4u, t, ti, inst, inst_f, up_f);
+        add_class_weight(5u, t, ti, inst, inst_f, up_f);
+        add_class_weight(6u, t, ti, inst, inst_f, up_f);
+        add_class_weight(7u, t, ti, inst, inst_f, up_f);
+        let total = class_total;
+        let n_classes = oc.n_classes;
+        let nf = poisson(total, &os);
+        for (var f = 0u; f < nf; f++) {
+            let pick = ds_next_u01(&os) * total;
+            // The first class whose cumulative weight reaches `pick` (unrolled count).
+            let k = select(0u, 1u, 1u < n_classes && cum[0] < pick)
+                + select(0u, 1u, 2u < n_classes && cum[1] < pick)
+                + select(0u, 1u, 3u < n_classes && cum[2] < pick)
+                + select(0u, 1u, 4u < n_classes && cum[3] < pick)
+                + select(0u, 1u, 5u < n_classes && cum[4] < pick)
+                + select(0u, 1u, 6u < n_classes && cum[5] < pick)
+                + select(0u, 1u, 7u < n_classes && cum[6] < pick);
+            let acc = cum[k];
+            var u_rep = 0.5;
+            if (w[k] > 0.0) {
+                u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
             }
-        }
-
-        // ---- failures ----
-        let inst_f = f32(inst);
-        let up = select(0u, inst - fleet_down, inst > fleet_down);
-        let up_f = f32(up);
-        var n_jobs = 0.0;
-        if (job_frac > 0.0 && inst > 0u) {
-            n_jobs = f32(to_u32_sat(job_frac * inst_f * cpn / job_chips));
-        }
-        var q_job = 0.0;
-        if (inst > 0u) {
-            q_job = n_jobs * job_chips / (inst_f * cpn);
-        }
-        var interrupted = 0u;
-        var parts_cost = 0.0;
-        if (up > 0u) {
-            // Unrolled over MAX_CLASSES (unused classes have rate 0 and add exactly 0): keeps
-            // loop iterations per day low (llvmpipe stops loops after 65,535 iterations).
-            class_total = 0.0;
-            add_class_weight(0u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(1u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(2u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(3u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(4u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(5u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(6u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            add_class_weight(7u, t, ti, inst, inst_f, up_f, nodes, delay, ramp);
-            let total = class_total;
-            let nf = poisson(total, &os);
-            for (var f = 0u; f < nf; f++) {
-                let pick = ds_next_u01(&os) * total;
-                // The first class whose cumulative weight reaches `pick` (unrolled count).
-                let k = select(0u, 1u, 1u < n_classes && cum[0] < pick)
-                    + select(0u, 1u, 2u < n_classes && cum[1] < pick)
-                    + select(0u, 1u, 3u < n_classes && cum[2] < pick)
-                    + select(0u, 1u, 4u < n_classes && cum[3] < pick)
-                    + select(0u, 1u, 5u < n_classes && cum[4] < pick)
-                    + select(0u, 1u, 6u < n_classes && cum[5] < pick)
-                    + select(0u, 1u, 7u < n_classes && cum[6] < pick);
-                let acc = cum[k];
-                var u_rep = 0.5;
-                if (w[k] > 0.0) {
-                    u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
-                }
-                let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
-                if ((hard_mask & (1u << k)) != 0u) {
-                    hard += 1u;
-                    let rma = sample_event(models[pt].options[o].events[EV_RMA_DAYS], ds_next_u01(&os));
-                    let rd = max(round_days(rma, RING_DAYS - 1u), 1u);
-                    ring_parts[(t + rd) % RING_DAYS] += 1u;
-                    if (spares > 0u) {
-                        spares -= 1u;
-                        let h = repair_h + swap_h;
-                        if (schedule_down(t, h)) {
-                            lost_h += h;
-                        }
-                    } else {
-                        backorders += 1u;
-                        fleet_down += 1u;
-                    }
-                    if (tf >= warranty_day) {
-                        parts_cost += part_cost;
-                    }
+            let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
+            if ((oc.hard_mask & (1u << k)) != 0u) {
+                st.hard += 1u;
+                let rma = sample_event(models[pt].options[o].events[EV_RMA_DAYS], ds_next_u01(&os));
+                let rd = max(round_days(rma, RING_DAYS - 1u), 1u);
+                st.ring_parts[(t + rd) % RING_DAYS] += 1u;
+                if (st.spares > 0u) {
+                    st.spares -= 1u;
+                    schedule_down(&lost_h, t, repair_h + oc.swap_h);
                 } else {
-                    soft += 1u;
-                    if (schedule_down(t, repair_h)) {
-                        lost_h += repair_h;
-                    }
+                    st.backorders += 1u;
+                    st.down += 1u;
                 }
+                if (tf >= oc.warranty_day) {
+                    parts_cost += oc.part_cost;
+                }
+            } else {
+                st.soft += 1u;
+                schedule_down(&lost_h, t, repair_h);
             }
-            if (nf > 0u && q_job > 0.0) {
-                interrupted = binomial_cached(nf, q_job, &job_binom, &os);
-            }
         }
-
-        // ---- demand and revenue ----
-        demand_x += kappa * (mu_logit - demand_x) + vol * eps;
-        var ramp_frac = 1.0;
-        if (t < delay) {
-            ramp_frac = 0.0;
-        } else if (demand_ramp > 0.0) {
-            ramp_frac = min(f32(t - delay + 1u) / demand_ramp, 1.0);
-        }
-        let util = ramp_frac / (1.0 + exp(-demand_x));
-        let down_all = min(fleet_down, inst);
-        let waiting = min(backorders, down_all);
-        let down_node_h = (f32(down_all - waiting) * 24.0 + lost_h) * blast_nodes
-            + f32(waiting) * 24.0;
-        let healthy_ch = max(inst_f * 24.0 - down_node_h, 0.0) * cpn;
-        let avail_ch = healthy_ch * (1.0 - outage_frac);
-        let sold = res_frac + (1.0 - res_frac) * util;
-        let revenue = avail_ch
-            * (res_frac * p_res + (1.0 - res_frac) * p_od * price_mult * util)
-            * credit;
-
-        // ---- costs ----
-        let energy_kwh = avail_ch * it_kw * (idle + (1.0 - idle) * sold) * pue;
-        let it_mw = inst_f * cpn * it_kw * 0.001;
-        let opex = energy_kwh * kwh_price * elec_mult
-            + maint_per_day * hw_capex
-            + ops_per_mw_day * it_mw
-            + colo_per_kw_day * it_mw * 1000.0
-            + parts_cost;
-        let cf = revenue - opex - capex_today;
-
-        npv = ks_add(npv, cf * df);
-        cum_cf = ks_add(cum_cf, cf);
-        if (cum_cf.s < 0.0) {
-            went_negative = true;
-        } else if (went_negative && payback > horizon) {
-            payback = t;
-        }
-        opex_sum = ks_add(opex_sum, opex);
-        energy_sum = ks_add(energy_sum, energy_kwh);
-        revenue_sum = ks_add(revenue_sum, revenue);
-        avail_hours = ks_add(avail_hours, avail_ch);
-        installed_hours = ks_add(installed_hours, inst_f * cpn * 24.0);
-        delivered = ks_add(delivered, avail_ch * sold);
-        let ys = ks_add(KSum(year_s[year], year_c[year]), cf);
-        year_s[year] = ys.s;
-        year_c[year] = ys.c;
-        if (n_jobs > 0.0) {
-            let job_ch = n_jobs * job_chips * 24.0;
-            job_den = ks_add(job_den, job_ch);
-            job_num = ks_add(job_num, job_ch * (1.0 - job_ckpt_overhead)
-                - f32(interrupted) * job_chips * job_loss_hours);
-            job_days = ks_add(job_days, n_jobs);
-            interruptions += interrupted;
+        if (nf > 0u && q_job > 0.0) {
+            interrupted = binomial_cached(nf, q_job, job_binom, &os);
         }
     }
 
-    if (t1 < horizon) {
-        for (var i = 0u; i < RING_DAYS; i++) {
-            state[sb + S_RING_UNITS + i] = ring_units[i];
-            state[sb + S_RING_PARTS + i] = ring_parts[i];
-            state[sb + S_RING_HOURS + i] = bitcast<u32>(ring_hours[i]);
-        }
-        for (var y = 0u; y < MAX_YEARS; y++) {
-            state[sb + S_YEAR_S + y] = bitcast<u32>(year_s[y]);
-            state[sb + S_YEAR_C + y] = bitcast<u32>(year_c[y]);
-        }
-        state[sb + S_DOWN] = fleet_down;
-        state[sb + S_INSTALLED] = installed;
-        state[sb + S_SPARES] = spares;
-        state[sb + S_BACKORDERS] = backorders;
-        state[sb + S_INTERRUPTIONS] = interruptions;
-        state[sb + S_HARD] = hard;
-        state[sb + S_SOFT] = soft;
-        state[sb + S_PAYBACK] = payback;
-        state[sb + S_WENT_NEGATIVE] = select(0u, 1u, went_negative);
-        state[sb + S_DEMAND_X] = bitcast<u32>(demand_x);
-        state[sb + S_HW_CAPEX] = bitcast<u32>(hw_capex);
-        state[sb + S_OUTAGE_LEFT] = bitcast<u32>(outage_left);
-        ks_store(sb + S_NPV, npv);
-        ks_store(sb + S_CUM_CF, cum_cf);
-        ks_store(sb + S_OPEX, opex_sum);
-        ks_store(sb + S_ENERGY, energy_sum);
-        ks_store(sb + S_REVENUE, revenue_sum);
-        ks_store(sb + S_AVAIL_HOURS, avail_hours);
-        ks_store(sb + S_INSTALLED_HOURS, installed_hours);
-        ks_store(sb + S_DELIVERED, delivered);
-        ks_store(sb + S_JOB_NUM, job_num);
-        ks_store(sb + S_JOB_DEN, job_den);
-        ks_store(sb + S_JOB_DAYS, job_days);
-        return;
+    // ---- demand and revenue ----
+    st.demand_x += env.kappa * (oc.mu_logit - st.demand_x) + env.vol * d.eps;
+    var ramp_frac = 1.0;
+    if (t < oc.delay) {
+        ramp_frac = 0.0;
+    } else if (env.demand_ramp > 0.0) {
+        ramp_frac = min(f32(t - oc.delay + 1u) / env.demand_ramp, 1.0);
     }
+    let util = ramp_frac / (1.0 + exp(-st.demand_x));
+    let down_all = min(st.down, inst);
+    let waiting = min(st.backorders, down_all);
+    let down_node_h = (f32(down_all - waiting) * 24.0 + lost_h) * oc.blast_nodes
+        + f32(waiting) * 24.0;
+    let healthy_ch = max(inst_f * 24.0 - down_node_h, 0.0) * oc.cpn;
+    let avail_ch = healthy_ch * (1.0 - d.outage_frac);
+    let res_frac = oc.res_frac;
+    let sold = res_frac + (1.0 - res_frac) * util;
+    let revenue = avail_ch
+        * (res_frac * oc.p_res + (1.0 - res_frac) * oc.p_od * d.price_mult * util)
+        * d.credit;
 
-    // ---- end of horizon: residual value, depreciation, outputs ----
+    // ---- costs ----
+    let energy_kwh = avail_ch * oc.it_kw * (oc.idle + (1.0 - oc.idle) * sold) * oc.pue;
+    let it_mw = inst_f * oc.cpn * oc.it_kw * 0.001;
+    let opex = energy_kwh * env.kwh_price * d.elec_mult
+        + oc.maint_per_day * st.hw_capex
+        + oc.ops_per_mw_day * it_mw
+        + oc.colo_per_kw_day * it_mw * 1000.0
+        + parts_cost;
+    let cf = revenue - opex - capex_today;
+
+    // ---- the day's sums ----
+    st.npv = ks_add(st.npv, cf * d.df);
+    st.cum_cf = ks_add(st.cum_cf, cf);
+    if (st.cum_cf.s < 0.0) {
+        st.went_negative = 1u;
+    } else if (st.went_negative != 0u && st.payback > horizon) {
+        st.payback = t;
+    }
+    st.opex = ks_add(st.opex, opex);
+    st.energy_kwh = ks_add(st.energy_kwh, energy_kwh);
+    st.revenue = ks_add(st.revenue, revenue);
+    st.avail_hours = ks_add(st.avail_hours, avail_ch);
+    st.installed_hours = ks_add(st.installed_hours, inst_f * oc.cpn * 24.0);
+    st.delivered = ks_add(st.delivered, avail_ch * sold);
+    st.year_cf[d.year] = ks_add(st.year_cf[d.year], cf);
+    if (n_jobs > 0.0) {
+        let job_ch = n_jobs * oc.job_chips * 24.0;
+        st.job_den = ks_add(st.job_den, job_ch);
+        st.job_num = ks_add(st.job_num, job_ch * (1.0 - oc.job_ckpt_overhead)
+            - f32(interrupted) * oc.job_chips * oc.job_loss_hours);
+        st.job_days = ks_add(st.job_days, n_jobs);
+        st.interruptions += interrupted;
+    }
+}
+
+// Stage `finish`: at the horizon, the residual value (discounted into NPV, added to the last
+// year's cash flow), depreciation from delivery, and the option's N_OUT outputs at outs[rec..].
+fn finish(pt: u32, env: EnvConsts, rec: u32) {
+    let horizon = models[pt].run.horizon_days;
+    let n_years = clamp(models[pt].run.n_years, 1u, MAX_YEARS);
     let hf = f32(horizon);
-    let df_end = exp(-(lr_disc * hf));
-    let dc_left = max(1.0 - hf / dc_life_days, 0.0);
-    let residual = residual_frac * hw_capex + dc_capex * dc_left;
-    npv = ks_add(npv, residual * df_end);
-    let last = ks_add(KSum(year_s[n_years - 1u], year_c[n_years - 1u]), residual);
-    year_s[n_years - 1u] = last.s;
-    let hw_dep_frac = clamp((hf - f32(min(delay, horizon))) / life_days, 0.0, 1.0);
-    let dep = hw_capex * hw_dep_frac + dc_capex * (1.0 - dc_left);
-    let capex = dc_capex + hw_capex;
-    let opex_total = opex_sum.s;
-    let deliv = delivered.s;
-    let pflop = deliv * pflop_per_chip_hour;
+    let df_end = exp(-(env.lr_disc * hf));
+    let dc_left = max(1.0 - hf / oc.dc_life_days, 0.0);
+    let residual = oc.residual_frac * st.hw_capex + oc.dc_capex * dc_left;
+    st.npv = ks_add(st.npv, residual * df_end);
+    st.year_cf[n_years - 1u] = ks_add(st.year_cf[n_years - 1u], residual);
+    let hw_dep_frac = clamp((hf - f32(min(oc.delay, horizon))) / oc.life_days, 0.0, 1.0);
+    let dep = st.hw_capex * hw_dep_frac + oc.dc_capex * (1.0 - dc_left);
+    let capex = oc.dc_capex + st.hw_capex;
+    let opex_total = st.opex.s;
+    let deliv = st.delivered.s;
+    let pflop = deliv * oc.pflop_per_chip_hour;
     let cost = capex + opex_total - residual;
     var cfy: array<f32, MAX_YEARS>;
     for (var y = 0u; y < n_years; y++) {
-        cfy[y] = year_s[y];
+        cfy[y] = st.year_cf[y].s;
     }
-    put(rec + OUT_NPV_USD, npv.s);
-    put(rec + OUT_PAYBACK_DAYS, f32(select(0u, payback, went_negative)));
+    put(rec + OUT_NPV_USD, st.npv.s);
+    put(rec + OUT_PAYBACK_DAYS, f32(select(0u, st.payback, st.went_negative != 0u)));
     let ir = irr(cfy, n_years);
     put_if(rec + OUT_IRR, ir.x, ir.y > 0.5);
     put(rec + OUT_CAPEX_USD, capex);
     put(rec + OUT_OPEX_USD, opex_total);
-    put(rec + OUT_ENERGY_MWH, energy_sum.s * 0.001);
-    put(rec + OUT_REVENUE_USD, revenue_sum.s);
-    put(rec + OUT_OPERATING_INCOME_USD, revenue_sum.s - opex_total - dep);
-    let inst_h = installed_hours.s;
-    put(rec + OUT_AVAILABILITY, select(0.0, avail_hours.s / inst_h, inst_h > 0.0));
-    let jd = job_den.s;
-    put_if(rec + OUT_GOODPUT, clamp(job_num.s / jd, 0.0, 1.0), jd > 0.0);
-    put(rec + OUT_HARD_FAILURES, f32(hard));
-    put(rec + OUT_SOFT_FAILURES, f32(soft));
-    let jdays = job_days.s;
-    put_if(rec + OUT_INTERRUPTIONS_PER_JOB_DAY, f32(interruptions) / jdays, jdays > 0.0);
+    put(rec + OUT_ENERGY_MWH, st.energy_kwh.s * 0.001);
+    put(rec + OUT_REVENUE_USD, st.revenue.s);
+    put(rec + OUT_OPERATING_INCOME_USD, st.revenue.s - opex_total - dep);
+    let inst_h = st.installed_hours.s;
+    put(rec + OUT_AVAILABILITY, select(0.0, st.avail_hours.s / inst_h, inst_h > 0.0));
+    let jd = st.job_den.s;
+    put_if(rec + OUT_GOODPUT, clamp(st.job_num.s / jd, 0.0, 1.0), jd > 0.0);
+    put(rec + OUT_HARD_FAILURES, f32(st.hard));
+    put(rec + OUT_SOFT_FAILURES, f32(st.soft));
+    let jdays = st.job_days.s;
+    put_if(rec + OUT_INTERRUPTIONS_PER_JOB_DAY, f32(st.interruptions) / jdays, jdays > 0.0);
     put(rec + OUT_CHIP_HOURS_DELIVERED, deliv);
     put(rec + OUT_EFFECTIVE_PFLOP_HOURS, pflop);
     put_if(rec + OUT_USD_PER_CHIP_HOUR, cost / deliv, deliv > 0.0);
@@ -668,4 +656,35 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
     for (var y = 0u; y < MAX_YEARS; y++) {
         put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
+}
+
+// Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
+// inputs and sizes; its tables start at `table_base`, set by the kernel): the stages in the
+// order `simulate_path` runs them. The state is fresh at t0 = 0, else loaded from state[inv];
+// it is stored there again when t1 < horizon, and at the horizon the N_OUT outputs are written
+// at outs[rec..]. Splitting the horizon into windows gives the same numbers as one pass (the
+// day loop is the same, the inputs and constants are recomputed from the same draws; the
+// binomial cache is only a speed-up, so it starts empty in every window).
+fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: u32) {
+    let horizon = models[pt].run.horizon_days;
+    let inputs = sample_inputs(pt, path, o);
+    let env = env_consts(inputs.e);
+    option_consts(pt, o, inputs.x);
+    if (t0 == 0u) {
+        option_state_init(horizon);
+    } else {
+        env_state = state[inv].env;
+        st = state[inv].option;
+    }
+    var job_binom = binomial_cache_new();
+    for (var t = t0; t < t1; t++) {
+        let d = env_day(pt, env, path, t);
+        day_step(pt, o, &job_binom, env, d, path, t);
+    }
+    if (t1 < horizon) {
+        state[inv].env = env_state;
+        state[inv].option = st;
+        return;
+    }
+    finish(pt, env, rec);
 }

@@ -14,7 +14,7 @@ use super::shaders::WORKGROUP_SIZE;
 /// `first_inv .. first_inv + n_inv` of them.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct ChunkParams {
+pub struct Chunk {
     /// The call's first path (the same for every point).
     pub first_path: u32,
     /// Paths per point in the call.

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::context::GpuContext;
-use super::dispatch::{ChunkParams, FIRST_DISPATCH_INVOCATIONS, dispatch_size, workgroup_grid};
+use super::dispatch::{Chunk, FIRST_DISPATCH_INVOCATIONS, dispatch_size, workgroup_grid};
 use super::error::GpuError;
 use super::pack::{MAX_POINTS_PER_GROUP, Packed, groups, pack};
-use super::shaders::{Kernel, STATE_WORDS, WORKGROUP_SIZE};
+use super::shaders::{Kernel, WORKGROUP_SIZE};
+use super::state::CARRIED_BYTES as STATE_BYTES;
 use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
@@ -20,14 +21,12 @@ use crate::model::params::{FlatModel, MAX_OPTIONS};
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
 
 /// Most invocations per dispatch when the horizon is split into windows (bounds the state
-/// buffer: 2^16 x 1,856 B = 116 MiB).
+/// buffer: 2^16 x 1,832 B = 115 MiB, `gpu::state::Carried` each).
 pub const MAX_WINDOWED_INVOCATIONS: u32 = 1 << 16;
 /// Days per window on software adapters (llvmpipe stops loops after 65,535 iterations).
 pub const SOFTWARE_WINDOW_DAYS: u32 = 365;
-/// Bytes of one invocation's carried-over state.
-const STATE_BYTES: u64 = STATE_WORDS as u64 * 4;
 /// Bytes of the per-dispatch uniform (`Chunk` in simulate.wgsl).
-const CHUNK_BYTES: u64 = std::mem::size_of::<ChunkParams>() as u64;
+const CHUNK_BYTES: u64 = std::mem::size_of::<Chunk>() as u64;
 
 /// Most paths per chunk the GPU engine asks the driver for (a chunk's host block is about
 /// 300 B per path and option: 2^17 paths x 2 options = 78 MB).
@@ -279,7 +278,8 @@ impl GpuEngine {
                 let state_size = if windowed {
                     self.max_windowed_invocations as u64 * STATE_BYTES
                 } else {
-                    16
+                    // Unused without windows, but bound: one element of `array<Carried>`.
+                    STATE_BYTES
                 };
                 let state_buf =
                     ctx.buffer("fleetsim state", state_size, wgpu::BufferUsages::STORAGE)?;
@@ -384,7 +384,7 @@ impl GpuEngine {
     }
 
     /// One group of models in shared dispatches: invocations numbered point-major (see
-    /// [`ChunkParams`]), each dispatch's records scattered into the points' blocks.
+    /// [`Chunk`]), each dispatch's records scattered into the points' blocks.
     fn try_group(
         &self,
         st: &mut State,
@@ -426,7 +426,7 @@ impl GpuEngine {
             let mut day = 0u32;
             loop {
                 let end = day.saturating_add(window).min(horizon);
-                let chunk = ChunkParams {
+                let chunk = Chunk {
                     first_path: first,
                     n_paths,
                     n_options: n_opt,

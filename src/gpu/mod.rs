@@ -10,6 +10,7 @@ pub mod pack;
 pub mod rng_check;
 pub mod rng_throughput;
 pub mod shaders;
+pub mod state;
 
 pub use adapter::AdapterSummary;
 pub use context::GpuContext;

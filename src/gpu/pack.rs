@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use crate::model::params::{FlatModel, MAX_OPTIONS, OptionParams};
+use crate::model::params::{FlatModel, Model};
 
 /// Most points one dispatch group holds (bounds the upload per group: about 8.7 KiB a point).
 pub const MAX_POINTS_PER_GROUP: usize = 1024;
@@ -14,34 +14,12 @@ pub const MAX_POINTS_PER_GROUP: usize = 1024;
 /// is a `u32`.
 pub const MAX_GROUP_INVOCATIONS: u64 = 1 << 31;
 
-/// Bytes of one model in the model buffer (the kernel's `Model` struct).
-pub const MODEL_BYTES: usize = std::mem::size_of::<crate::model::params::RunParams>()
-    + std::mem::size_of::<crate::model::params::EnvParams>()
-    + std::mem::size_of::<crate::model::params::CorrParams>()
-    + MAX_OPTIONS * std::mem::size_of::<OptionParams>()
-    + 4;
+/// Bytes of one model in the model buffer (the kernel's `Model` struct, `model::params::Model`).
+pub const MODEL_BYTES: usize = std::mem::size_of::<Model>();
 
-/// The bytes of the kernel's `Model` struct for `m` alone: `FlatModel` without the table,
-/// options padded with zeros to `MAX_OPTIONS`, then its table offset (0).
+/// The bytes of the kernel's `Model` struct for `m` alone (its table offset 0).
 pub fn model_bytes(m: &FlatModel) -> Vec<u8> {
-    let mut v = Vec::with_capacity(MODEL_BYTES);
-    push_model(&mut v, m, 0);
-    v
-}
-
-fn push_model(v: &mut Vec<u8>, m: &FlatModel, table_base: u32) {
-    v.extend_from_slice(bytemuck::bytes_of(&m.run));
-    v.extend_from_slice(bytemuck::bytes_of(&m.env));
-    v.extend_from_slice(bytemuck::bytes_of(&m.corr));
-    for o in 0..MAX_OPTIONS {
-        let p = m
-            .options
-            .get(o)
-            .copied()
-            .unwrap_or_else(bytemuck::Zeroable::zeroed);
-        v.extend_from_slice(bytemuck::bytes_of(&p));
-    }
-    v.extend_from_slice(&table_base.to_le_bytes());
+    bytemuck::bytes_of(&Model::new(m, 0)).to_vec()
 }
 
 /// The models of one dispatch group as uploaded.
@@ -59,7 +37,7 @@ pub fn pack(models: &[&FlatModel]) -> Packed {
     let mut bytes = Vec::with_capacity(models.len() * MODEL_BYTES);
     let mut table = Vec::with_capacity(models.iter().map(|m| m.table.len()).sum());
     for m in models {
-        push_model(&mut bytes, m, table.len() as u32);
+        bytes.extend_from_slice(bytemuck::bytes_of(&Model::new(m, table.len() as u32)));
         table.extend_from_slice(&m.table);
     }
     Packed {

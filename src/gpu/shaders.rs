@@ -29,11 +29,6 @@ pub const RNG_THROUGHPUT: &str = include_str!("../../shaders/rng_throughput.wgsl
 /// Workgroup size of every kernel (invocations along x).
 pub const WORKGROUP_SIZE: u32 = 64;
 
-/// Words of fleet state one simulate invocation carries from one window of days to the next
-/// (rings of returns, counters, compensated sums; layout in `shaders/shared/fleet_step.wgsl`,
-/// which asserts it fits).
-pub const STATE_WORDS: u32 = 3 * RING_DAYS as u32 + 2 * MAX_YEARS as u32 + 40;
-
 /// The compute kernels fleetsim runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
@@ -114,7 +109,6 @@ pub fn prelude() -> String {
         ("REJECT_CAP", REJECT_CAP as usize),
         ("WORKGROUP_SIZE", WORKGROUP_SIZE as usize),
         ("CORR_CHOL_LEN", MAX_CORR * MAX_CORR),
-        ("STATE_WORDS", STATE_WORDS as usize),
     ] {
         s.push_str(&u(n, v));
     }

@@ -184,6 +184,39 @@ pub struct OptionParams {
     pub events: [DistSpec; opt_ev::COUNT],
 }
 
+/// One model as the kernel reads it (WGSL twin `Model` in `shaders/shared/params.wgsl`): the
+/// flat parameters without the table, options padded with zeros to `MAX_OPTIONS`, and where the
+/// model's tables start in the dispatch's table buffer (several models can share a dispatch).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct Model {
+    /// Run header.
+    pub run: RunParams,
+    /// Environment.
+    pub env: EnvParams,
+    /// Copula.
+    pub corr: CorrParams,
+    /// The options, zero past `run.n_options`.
+    pub options: [OptionParams; MAX_OPTIONS],
+    /// Offset of this model's tables in the table buffer.
+    pub table_base: u32,
+}
+
+impl Model {
+    /// The kernel's view of `m`, its tables starting at `table_base`.
+    pub fn new(m: &FlatModel, table_base: u32) -> Self {
+        Model {
+            run: m.run,
+            env: m.env,
+            corr: m.corr,
+            options: std::array::from_fn(|o| {
+                m.options.get(o).copied().unwrap_or_else(Zeroable::zeroed)
+            }),
+            table_base,
+        }
+    }
+}
+
 /// Everything the engines need for one run, as flat data. The GPU uploads exactly these bytes.
 #[derive(Clone, Debug)]
 pub struct FlatModel {

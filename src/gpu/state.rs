@@ -1,0 +1,73 @@
+//! Host twins of the WGSL structs the simulate kernel carries from one window of days to the
+//! next (`Carried`, `EnvState`, `OptionState`, `KSum` in `shaders/shared/fleet_step.wgsl`): the
+//! host never reads their fields, but sizes the state buffer from them, and
+//! `tests/gpu_layout.rs` checks each against naga's layout of the WGSL, field by field.
+
+use bytemuck::{Pod, Zeroable};
+
+use crate::model::params::{MAX_YEARS, RING_DAYS};
+
+/// A compensated sum: value and compensation (twin of the CPU's `model::fleet_step::KSum`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct KSum {
+    /// The sum.
+    pub s: f32,
+    /// Kahan compensation.
+    pub c: f32,
+}
+
+/// The environment's carried state.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct EnvState {
+    /// Outage hours still to come.
+    pub outage_left: f32,
+}
+
+/// One option's carried state (the GPU layout of the CPU's `OptionState`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[allow(missing_docs)]
+pub struct OptionState {
+    pub ring_units: [u32; RING_DAYS],
+    pub ring_parts: [u32; RING_DAYS],
+    pub ring_hours: [f32; RING_DAYS],
+    pub year_cf: [KSum; MAX_YEARS],
+    pub installed: u32,
+    pub down: u32,
+    pub spares: u32,
+    pub backorders: u32,
+    pub interruptions: u32,
+    pub hard: u32,
+    pub soft: u32,
+    pub payback: u32,
+    /// 0 or 1.
+    pub went_negative: u32,
+    pub demand_x: f32,
+    pub hw_capex: f32,
+    pub npv: KSum,
+    pub cum_cf: KSum,
+    pub opex: KSum,
+    pub energy_kwh: KSum,
+    pub revenue: KSum,
+    pub avail_hours: KSum,
+    pub installed_hours: KSum,
+    pub delivered: KSum,
+    pub job_num: KSum,
+    pub job_den: KSum,
+    pub job_days: KSum,
+}
+
+/// What one invocation carries between windows: one element of the kernel's `state` buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+pub struct Carried {
+    /// The environment (every option's invocation steps its own copy).
+    pub env: EnvState,
+    /// The option.
+    pub option: OptionState,
+}
+
+/// Bytes of one invocation's carried state.
+pub const CARRIED_BYTES: u64 = std::mem::size_of::<Carried>() as u64;
