@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 use fleetsim::engine::Precision;
+use fleetsim::model::fleet_step::{irr, sample_inputs};
 use fleetsim::model::outputs::idx;
 use fleetsim::model::params::*;
-use fleetsim::model::fleet_step::{irr, sample_inputs};
 
 /// `n` single-chip nodes renting everything reserved at `price`, nothing else going on.
 fn rented(n: u32, price: f64) -> OptionParams {

@@ -6,9 +6,9 @@
 use rayon::prelude::*;
 
 use super::{Engine, EngineError, EngineInfo, PathBlock, Precision};
+use crate::model::fleet_step::simulate_path;
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
-use crate::model::fleet_step::simulate_path;
 use crate::model::real::Real;
 
 /// The CPU engine: all cores through rayon's global pool, or its own pool of `threads`.
@@ -36,7 +36,7 @@ impl CpuEngine {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(n)
                     .build()
-                    .map_err(|e| EngineError::Backend(format!("cannot start {n} threads: {e}")))?,
+                    .map_err(|e| EngineError::Device(format!("cannot start {n} threads: {e}")))?,
             ),
         };
         Ok(CpuEngine { precision, pool })
