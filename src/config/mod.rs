@@ -99,7 +99,7 @@ use std::path::Path;
 
 pub use catalog::{Catalog, CatalogEntry, builtin_catalog};
 pub use error::{ConfigError, Issue, IssueKind};
-pub use fields::parse_dist;
+pub use fields::{int_field, parse_dist};
 pub use flatten::flatten;
 pub use overrides::{BaseScenario, Override};
 pub use types::{
