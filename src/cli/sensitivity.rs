@@ -119,7 +119,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                 .join(", ")
         ))
     })?;
-    if paths < 10 || paths > MAX_SENSITIVITY_PATHS {
+    if !(10..=MAX_SENSITIVITY_PATHS).contains(&paths) {
         return Err(CliError::input(format!(
             "--paths {}: must be in 10..={MAX_SENSITIVITY_PATHS} (exact rank correlations keep every path in memory)",
             paths
