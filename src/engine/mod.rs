@@ -108,13 +108,6 @@ pub enum EngineError {
     Bug(String),
 }
 
-impl EngineError {
-    /// Whether another engine may take over: only when the device failed, never for a bug.
-    pub fn is_device_failure(&self) -> bool {
-        matches!(self, EngineError::Device(_))
-    }
-}
-
 /// Paths per chunk for engines without a preference (the CPU engine: enough paths to keep
 /// every core busy with even load).
 pub const DEFAULT_CHUNK_PATHS: u32 = 16_384;
