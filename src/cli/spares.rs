@@ -11,7 +11,7 @@ use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
 use crate::config;
 use crate::engine::Sticky;
 use crate::export::format::{pct, table, usd};
-use crate::export::opt;
+use crate::export::{self, opt};
 use crate::spares::{self, Goal, OptionFacts};
 
 /// Paths per candidate pool when `--paths` is not given.
@@ -202,21 +202,21 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     }
 
     if let Some(dir) = &args.output.out {
-        let json = serde_json::json!({
-            "fleetsim_version": env!("CARGO_PKG_VERSION"),
-            "scenario_file": args.scenario.display().to_string(),
-            "seed": seed,
-            "paths_per_candidate": paths,
-            "candidate_points": points_run,
-            "backend": info.backend,
-            "adapter": info.adapter,
-            "precision": info.precision,
-            "fallback": runner.event(),
-            "wall_time_s": wall,
-            "goal": goal,
-            "definition": "a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x chips_per_node x mean server capex per chip; npv_vs_no_spares = mean per-path NPV change against no spares on the same paths",
-            "options": plans,
-        });
+        let report = spares::Report {
+            adapter: &info.adapter,
+            backend: &info.backend,
+            candidate_points: points_run,
+            definition: spares::DEFINITION,
+            fallback: runner.event(),
+            fleetsim_version: env!("CARGO_PKG_VERSION"),
+            goal,
+            options: &plans,
+            paths_per_candidate: paths,
+            precision: info.precision,
+            scenario_file: args.scenario.display().to_string(),
+            seed,
+            wall_time_s: wall,
+        };
         let answer = csv_text(
             &[
                 "option",
@@ -294,8 +294,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 })
                 .collect::<Vec<_>>(),
         )?;
-        let text =
-            serde_json::to_string_pretty(&json).map_err(|e| CliError::runtime(e.to_string()))?;
+        let text = export::json_text(&report).map_err(|e| CliError::runtime(e.to_string()))?;
         write_files(
             dir,
             &[
