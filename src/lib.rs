@@ -4,7 +4,6 @@
 //! engine here and the WGSL kernel in `shaders/`, over the same flat parameter structs and the
 //! same counter-based RNG. Configs are validated in [`config`], simulated by an [`engine`],
 //! aggregated by [`stats`] and written by [`export`].
-#![warn(missing_docs)]
 
 pub mod bench;
 pub mod cli;

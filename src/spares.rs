@@ -19,7 +19,7 @@
 
 use serde::Serialize;
 
-use crate::engine::PathBlock;
+use crate::engine::{FallbackEvent, PathBlock, Precision};
 use crate::model::outputs::idx;
 use crate::model::params::FlatModel;
 use crate::stats::{MetricStats, MetricSummary, Moments};
@@ -38,6 +38,41 @@ pub struct Goal {
     pub availability: f64,
     /// Share of paths that must reach it (0 < c < 1).
     pub confidence: f64,
+}
+
+/// What `spares.json` says its answer means, written into the file.
+pub const DEFINITION: &str = "a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x chips_per_node x mean server capex per chip; npv_vs_no_spares = mean per-path NPV change against no spares on the same paths";
+
+/// `spares.json`: how the search ran and every option's plan. Fields are in alphabetical
+/// order, the order the file writes them in (see [`crate::export::json_text`]).
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    /// Adapter or CPU description of the engine that started the run.
+    pub adapter: &'a str,
+    /// `cpu` or `gpu`: the engine that started the run.
+    pub backend: &'a str,
+    /// Candidate points simulated, all options and rounds together.
+    pub candidate_points: usize,
+    /// What the answer means ([`DEFINITION`]).
+    pub definition: &'static str,
+    /// The GPU-to-CPU fallback, if the GPU failed.
+    pub fallback: Option<&'a FallbackEvent>,
+    /// fleetsim's version.
+    pub fleetsim_version: &'static str,
+    /// The availability target and confidence.
+    pub goal: Goal,
+    /// The answer per option.
+    pub options: &'a [OptionPlan],
+    /// Paths per candidate pool.
+    pub paths_per_candidate: u32,
+    /// Arithmetic precision.
+    pub precision: Precision,
+    /// The scenario file as given.
+    pub scenario_file: String,
+    /// Run seed.
+    pub seed: u64,
+    /// Wall time of the search, seconds.
+    pub wall_time_s: f64,
 }
 
 /// Lower bound of a one-sided Wilson score interval for `k` successes in `n` trials.

@@ -152,7 +152,7 @@ fn a_failing_fallback_ends_the_run_with_its_error() {
     let primary = FailAtChunk::new(CpuEngine::new(Precision::F32), 2);
     let fallback = FailAtChunk::new(CpuEngine::new(Precision::F32), 1);
     let (got, r, notices) = with_fallback(&primary, &fallback, &m);
-    assert!(matches!(r, Err(EngineError::Backend(_))), "{r:?}");
+    assert!(matches!(r, Err(EngineError::Device(_))), "{r:?}");
     assert_eq!(notices, 1);
     // Chunks 0, 1 (primary) and 2 (fallback) reached the sink; nothing after the failure.
     assert_eq!(got.blocks.len(), 3);
@@ -204,7 +204,9 @@ fn a_block_of_the_wrong_shape_is_an_engine_failure() {
     let m = model();
     let e = run_paths(&ShortEngine, &m, PATHS, CHUNK, |_| {}, |_| {}).unwrap_err();
     assert!(e.to_string().contains("this is a bug"), "{e}");
-    let (got, r, _) = with_fallback(&ShortEngine, &CpuEngine::new(Precision::F32), &m);
-    assert_eq!(r.unwrap().unwrap().at_path, 0);
-    assert_eq!(got.agg, pure(&CpuEngine::new(Precision::F32), &m).agg);
+    // A bug, not a device failure: the fallback must not hide it.
+    let (got, r, notices) = with_fallback(&ShortEngine, &CpuEngine::new(Precision::F32), &m);
+    assert!(matches!(r, Err(EngineError::Bug(_))), "{r:?}");
+    assert_eq!(notices, 0);
+    assert!(got.blocks.is_empty());
 }

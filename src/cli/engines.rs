@@ -4,7 +4,7 @@
 
 use super::{BackendArg, CliError, EngineArgs, PrecisionArg};
 use crate::engine::cpu::CpuEngine;
-use crate::engine::fault::{FAULT_ENV, FailAtChunk};
+use crate::engine::fault::{FAULT_ENV, FailAtChunk, parse_fault};
 use crate::engine::{Engine, EngineError, Precision};
 use crate::gpu::adapter::{self, ADAPTER_ENV, AdapterRequest, AdapterSummary};
 use crate::gpu::{GpuEngine, GpuError};
@@ -20,17 +20,31 @@ pub(crate) struct Engines {
 }
 
 impl Engines {
-    /// A failed run as the command's error: a GPU failure under `--backend gpu` (no fallback)
-    /// exits 3 with nothing written; anything else exits 1.
+    /// A failed run as the command's error: see [`run_error`].
     pub(crate) fn error(&self, e: EngineError) -> CliError {
-        match e {
-            EngineError::Backend(e) if self.gpu.is_some() && self.fallback.is_none() => {
-                CliError::no_device(format!(
-                    "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
-                ))
-            }
-            e => CliError::runtime(e.to_string()),
-        }
+        run_error(e, self.gpu.is_some() && self.fallback.is_none())
+    }
+}
+
+/// A failed run as the command's error. A device failure of the GPU under `--backend gpu`
+/// (`gpu_only`: no fallback) exits 3 with nothing written; a bug exits 1 and says it is one,
+/// whichever the backend; anything else (the fallback engine failing too) exits 1.
+fn run_error(e: EngineError, gpu_only: bool) -> CliError {
+    match e {
+        EngineError::Device(e) if gpu_only => CliError::no_device(format!(
+            "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
+        )),
+        e => CliError::runtime(e.to_string()),
+    }
+}
+
+/// The GPU engine did not start: a bug exits 1 whatever the backend (no engine may hide it);
+/// a device failure exits 3 under `--backend gpu`.
+fn gpu_start_error(e: GpuError) -> CliError {
+    if e.is_bug() {
+        CliError::runtime(EngineError::from(e).to_string())
+    } else {
+        CliError::no_device(format!("--backend gpu: {e}"))
     }
 }
 
@@ -46,10 +60,12 @@ fn adapter_not_found(e: GpuError, flag: Option<&str>) -> CliError {
 fn with_fault_hook(engine: GpuEngine) -> Result<Box<dyn Engine>, CliError> {
     match std::env::var(FAULT_ENV) {
         Ok(v) if !v.trim().is_empty() => {
-            let k: u32 = v.trim().parse().map_err(|_| {
-                CliError::input(format!("{FAULT_ENV}={v}: expected a chunk number"))
+            let (k, fault) = parse_fault(&v).ok_or_else(|| {
+                CliError::input(format!(
+                    "{FAULT_ENV}={v}: expected a chunk number, optionally followed by ':bug'"
+                ))
             })?;
-            Ok(Box::new(FailAtChunk::new(engine, k)))
+            Ok(Box::new(FailAtChunk::with_fault(engine, k, fault)))
         }
         _ => Ok(Box::new(engine)),
     }
@@ -112,8 +128,7 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
                 e => CliError::no_device(format!("--backend gpu: {e}")),
             })?;
             let summary = ctx.adapter.clone();
-            let engine = GpuEngine::new(ctx)
-                .map_err(|e| CliError::no_device(format!("--backend gpu: {e}")))?;
+            let engine = GpuEngine::new(ctx).map_err(gpu_start_error)?;
             if !quiet {
                 eprintln!("fleetsim: backend gpu -> {}", adapter_words(&summary));
             }
@@ -146,6 +161,7 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
             let summary = ctx.adapter.clone();
             let engine = match GpuEngine::new(ctx) {
                 Ok(e) => e,
+                Err(e) if e.is_bug() => return Err(gpu_start_error(e)),
                 Err(e) => return cpu_only(&format!("{}: {e}", summary.label())),
             };
             if !quiet {
@@ -177,4 +193,29 @@ pub(crate) fn adapter_words(a: &AdapterSummary) -> String {
         parts.push(format!("driver {}", driver.join(" ")));
     }
     format!("{} ({})", a.name, parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bug_exits_1_and_a_device_failure_of_a_gpu_asked_for_exits_3() {
+        let device = || EngineError::Device("GPU device lost: x".into());
+        let bug = || EngineError::Bug("engine returned 3 blocks for 2 points".into());
+        assert_eq!(run_error(device(), true).code, crate::cli::EXIT_NO_DEVICE);
+        assert_eq!(run_error(device(), false).code, 1);
+        for gpu_only in [true, false] {
+            let e = run_error(bug(), gpu_only);
+            assert_eq!(e.code, 1);
+            assert!(e.message.contains("this is a bug"), "{}", e.message);
+        }
+        let shader = GpuError::Shader {
+            kernel: "simulate",
+            reason: "x".into(),
+        };
+        assert_eq!(gpu_start_error(shader).code, 1);
+        let lost = GpuError::DeviceLost("x".into());
+        assert_eq!(gpu_start_error(lost).code, crate::cli::EXIT_NO_DEVICE);
+    }
 }

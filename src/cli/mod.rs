@@ -177,32 +177,83 @@ pub struct EngineArgs {
     pub threads: Option<usize>,
 }
 
-/// Options of `fleetsim run`.
-#[derive(clap::Args, Debug)]
-pub struct RunArgs {
-    /// Scenario TOML file (default: the built-in Trainium2 vs Blackwell comparison).
-    pub scenario: Option<PathBuf>,
-    /// Number of simulated paths (default: the scenario's `paths`, else 20,000).
+/// How many paths and which seed, shared by every command that simulates (each command says
+/// its own defaults in `--paths`' help, see [`with_help`]).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SampleArgs {
+    /// Number of simulated paths.
     #[arg(long, short = 'n')]
     pub paths: Option<u32>,
     /// Run seed (default: the scenario's `seed`, else 1).
     #[arg(long, short = 's')]
     pub seed: Option<u64>,
-    /// Engine choice.
-    #[command(flatten)]
-    pub engine: EngineArgs,
-    /// Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files) here.
+}
+
+/// Where results go and how much is said, shared by every command that writes result files
+/// (each command names its files in `--out`'s help).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Write the result files here.
     #[arg(long, short = 'o')]
     pub out: Option<PathBuf>,
-    /// Also write per_path.csv and per_path.parquet (one row per path and option).
-    #[arg(long, requires = "out")]
-    pub per_path: bool,
     /// Overwrite existing result files.
     #[arg(long)]
     pub force: bool,
     /// No progress bar or notes; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `arg` with a command's own help text: the shared groups ([`SampleArgs`], [`OutputArgs`])
+/// are flattened into every command, and `#[command(mut_arg("out", with_help("...")))]` says
+/// what this command writes or defaults to.
+pub(crate) fn with_help(help: &'static str) -> impl FnOnce(clap::Arg) -> clap::Arg {
+    move |arg| arg.help(help)
+}
+
+/// A progress bar of `len` steps drawn with `template` (indicatif's template syntax; a bad
+/// template falls back to the plain bar), or a hidden one when `quiet`.
+pub(crate) fn progress_bar(len: u64, template: &str, quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Options of `fleetsim run`; the default is what `fleetsim` with no command runs.
+#[derive(clap::Args, Debug, Default)]
+#[command(
+    mut_arg(
+        "paths",
+        with_help("Number of simulated paths (default: the scenario's `paths`, else 20,000)")
+    ),
+    mut_arg(
+        "out",
+        with_help(
+            "Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files) here"
+        )
+    )
+)]
+pub struct RunArgs {
+    /// Scenario TOML file (default: the built-in Trainium2 vs Blackwell comparison).
+    pub scenario: Option<PathBuf>,
+    /// Paths and seed.
+    #[command(flatten)]
+    pub sample: SampleArgs,
+    /// Engine choice.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Result files, overwriting and quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Also write per_path.csv and per_path.parquet (one row per path and option).
+    #[arg(long, requires = "out")]
+    pub per_path: bool,
     /// Run batches of paths until the relative standard error (se / |mean|) of every option's
     /// mean NPV is at most X (0 < X <= 1), or --max-paths; --paths is then the first batch
     /// (default 1,000). The result equals a plain run of the paths it used.
@@ -214,25 +265,6 @@ pub struct RunArgs {
     /// Paths per engine call (default: what the engine prefers; results do not depend on it).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk: Option<u32>,
-}
-
-impl Default for RunArgs {
-    /// What `fleetsim run` with no options means (used when no subcommand is given).
-    fn default() -> Self {
-        RunArgs {
-            scenario: None,
-            paths: None,
-            seed: None,
-            engine: EngineArgs::default(),
-            out: None,
-            per_path: false,
-            force: false,
-            quiet: false,
-            target_se: None,
-            max_paths: None,
-            chunk: None,
-        }
-    }
 }
 
 /// Parses `args` and runs; prints errors as `fleetsim: error: ...` and returns the exit code.
@@ -286,5 +318,52 @@ mod tests {
         };
         assert_eq!(format!("{parsed:?}"), format!("{:?}", RunArgs::default()));
         assert!(Cli::try_parse_from(["fleetsim"]).unwrap().command.is_none());
+    }
+
+    #[test]
+    fn shared_flags_keep_each_commands_help_and_defaults() {
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        match parse(&["fleetsim", "sensitivity", "s.toml"]) {
+            Some(Command::Sensitivity(a)) => {
+                assert_eq!(a.sample.paths, Some(sensitivity::DEFAULT_SENSITIVITY_PATHS))
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "fleetsim",
+            "spares",
+            "s.toml",
+            "--availability",
+            "0.99",
+            "-q",
+        ]) {
+            Some(Command::Spares(a)) => {
+                assert_eq!(a.sample.paths, Some(spares::DEFAULT_SPARES_PATHS));
+                assert!(a.output.quiet);
+            }
+            other => panic!("{other:?}"),
+        }
+        match parse(&[
+            "fleetsim", "sweep", "w.toml", "-n", "5", "-s", "3", "-o", "d", "--force",
+        ]) {
+            Some(Command::Sweep(a)) => {
+                assert_eq!((a.sample.paths, a.sample.seed), (Some(5), Some(3)));
+                assert_eq!(a.output.out.as_deref(), Some(std::path::Path::new("d")));
+                assert!(a.output.force && !a.output.quiet);
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut cli = <Cli as clap::CommandFactory>::command();
+        let help = |cli: &mut clap::Command, sub: &str| {
+            cli.find_subcommand_mut(sub)
+                .expect("subcommand")
+                .render_help()
+                .to_string()
+        };
+        assert!(
+            help(&mut cli, "sweep").contains("Write sweep.csv, sweep.parquet and sweep.json here")
+        );
+        assert!(help(&mut cli, "run").contains("else 20,000"));
+        assert!(help(&mut cli, "spares").contains("[default: 4000]"));
     }
 }

@@ -5,8 +5,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::CliError;
 use crate::engine::{EngineError, PathBlock, Sticky};
 use crate::export;
@@ -26,18 +24,10 @@ pub(crate) fn run_models(
     on_error: impl FnOnce(EngineError) -> CliError,
 ) -> Result<(), CliError> {
     let total = models.len() as u64 * n_paths as u64;
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(total);
-        b.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{spinner}} {what}: {{bar:30}} {{human_pos}}/{{human_len}} point-paths  eta {{eta}}"
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    };
+    let template = format!(
+        "{{spinner}} {what}: {{bar:30}} {{human_pos}}/{{human_len}} point-paths  eta {{eta}}"
+    );
+    let bar = super::progress_bar(total, &template, quiet);
     let progress = |done: u64| bar.set_position(done);
     let outcome = engines.run_points(models, n_paths, sink, progress, |ev| {
         bar.suspend(|| {

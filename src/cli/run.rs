@@ -5,10 +5,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::engines::pick_engines;
-use super::{CliError, RunArgs};
+use super::{CliError, RunArgs, progress_bar};
 use crate::config::{self, Scenario};
 use crate::engine::{PathBlock, Precision, Sticky};
 use crate::export::format::{days, group_thousands, pct, qty, table, usd};
@@ -116,7 +114,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if max_paths == 0 {
         return Err(CliError::input("--max-paths must be at least 1"));
     }
-    let paths = match (args.paths, target_se) {
+    let paths = match (args.sample.paths, target_se) {
         (Some(p), Some(_)) => p.min(max_paths),
         (None, Some(_)) => TARGET_SE_FIRST_BATCH.min(max_paths),
         (Some(p), None) => p,
@@ -128,12 +126,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if paths == 0 {
         return Err(CliError::input("--paths must be at least 1"));
     }
-    let seed = args.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
-    if let Some(dir) = &args.out {
-        export::check_not_existing(dir, &export::run_files(args.per_path), args.force)
+    let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
+    if let Some(dir) = &args.output.out {
+        export::check_not_existing(dir, &export::run_files(args.per_path), args.output.force)
             .map_err(|e| CliError::input(e.to_string()))?;
     }
-    let quiet = args.quiet;
+    let quiet = args.output.quiet;
     let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
     let model = config::flatten(&scenario, seed);
@@ -146,25 +144,18 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let horizon_days = model.run.horizon_days;
 
     let mut agg = RunAggregate::new(names.len(), n_years);
-    let mut per_path = match (&args.out, args.per_path) {
+    let mut per_path = match (&args.output.out, args.per_path) {
         (Some(dir), true) => Some(
-            PerPathWriter::new(dir, &names, n_years, args.force)
+            PerPathWriter::new(dir, &names, n_years, args.output.force)
                 .map_err(|e| CliError::runtime(e.to_string()))?,
         ),
         _ => None,
     };
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(paths as u64);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bar:30} {human_pos}/{human_len} paths  {per_sec}  eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    };
+    let bar = progress_bar(
+        paths as u64,
+        "{spinner} {bar:30} {human_pos}/{human_len} paths  {per_sec}  eta {eta}",
+        quiet,
+    );
     let mut write_err = None;
     let start = Instant::now();
     // The primary engine's chunk; a fallback keeps the same boundaries.
@@ -253,7 +244,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let summary = agg.finish(&names);
     let path_days = paths as f64 * horizon_days as f64;
 
-    if !quiet || args.out.is_none() {
+    if !quiet || args.output.out.is_none() {
         let engine = match (&engines.gpu, &fallback) {
             (Some(a), None) => format!("gpu {} ({})", a.label(), precision_word(info.precision)),
             (Some(a), Some(ev)) => format!(
@@ -297,7 +288,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output.out {
         let meta = serde_json::json!({
             "scenario_file": origin,
             "scenario": scenario,
@@ -317,9 +308,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             "path_days_per_s": path_days / wall,
             "fleet_days_per_s": path_days * names.len() as f64 / wall,
         });
-        export::write_summary_json(dir, &summary, &meta, args.force)
+        export::write_summary_json(dir, &summary, &meta, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
-        export::write_summary_csv(dir, &summary, args.force)
+        export::write_summary_csv(dir, &summary, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
         if let Some(w) = per_path.take() {
             w.finish().map_err(|e| CliError::runtime(e.to_string()))?;

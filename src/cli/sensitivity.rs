@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::engines::pick_engines;
 use super::planning::{check_files, csv_text, run_models, write_files};
-use super::{CliError, EngineArgs};
+use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
 use crate::config;
 use crate::engine::Sticky;
 use crate::export::format::{metric_value, qty, table};
@@ -30,6 +30,10 @@ pub const SENSITIVITY_FILES: [&str; 4] = [
 
 /// Options of `fleetsim sensitivity`.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("paths", |a| a.help("Paths per point (every point runs the same paths)").default_value("2000")),
+    mut_arg("out", with_help("Write tornado.csv, tornado.json, spearman.csv and spearman.json here"))
+)]
 pub struct SensitivityArgs {
     /// Scenario TOML file.
     pub scenario: PathBuf,
@@ -43,27 +47,18 @@ pub struct SensitivityArgs {
     /// Rank the per-path difference of two options instead, written `A-B` (A minus B).
     #[arg(long, value_name = "A-B")]
     pub paired: Option<String>,
-    /// Paths per point (every point runs the same paths).
-    #[arg(long, short = 'n', default_value_t = DEFAULT_SENSITIVITY_PATHS)]
-    pub paths: u32,
-    /// Run seed (default: the scenario's `seed`, else 1).
-    #[arg(long, short = 's')]
-    pub seed: Option<u64>,
+    /// Paths (default [`DEFAULT_SENSITIVITY_PATHS`]) and seed.
+    #[command(flatten)]
+    pub sample: SampleArgs,
     /// Engine choice.
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Write tornado.csv, tornado.json, spearman.csv and spearman.json here.
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Overwrite existing result files.
-    #[arg(long)]
-    pub force: bool,
     /// Rows of each printed table (the files hold all).
     #[arg(long, default_value_t = 15, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub top: usize,
-    /// No progress bar or notes.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Result files, overwriting and quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// Resolves `--option` / `--paired` against the option names.
@@ -110,6 +105,7 @@ pub(crate) fn num(x: f64) -> String {
 
 /// `fleetsim sensitivity`.
 pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
+    let paths = args.sample.paths.unwrap_or(DEFAULT_SENSITIVITY_PATHS);
     let scenario =
         config::load_scenario(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
     let metric = sensitivity::metric_index(&args.metric).ok_or_else(|| {
@@ -123,10 +119,10 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                 .join(", ")
         ))
     })?;
-    if args.paths < 10 || args.paths > MAX_SENSITIVITY_PATHS {
+    if !(10..=MAX_SENSITIVITY_PATHS).contains(&paths) {
         return Err(CliError::input(format!(
             "--paths {}: must be in 10..={MAX_SENSITIVITY_PATHS} (exact rank correlations keep every path in memory)",
-            args.paths
+            paths
         )));
     }
     let names: Vec<String> = scenario
@@ -135,10 +131,11 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .map(|s| s.to_string())
         .collect();
     let target = target(args, &names)?;
-    if let Some(dir) = &args.out {
-        check_files(dir, &SENSITIVITY_FILES, args.force)?;
+    if let Some(dir) = &args.output.out {
+        check_files(dir, &SENSITIVITY_FILES, args.output.force)?;
     }
     let seed = args
+        .sample
         .seed
         .or(scenario.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
@@ -149,16 +146,16 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             args.scenario.display()
         )));
     }
-    let engines = pick_engines(&args.engine, args.quiet)?;
+    let engines = pick_engines(&args.engine, args.output.quiet)?;
     let info = engines.primary.info();
-    let mut col = Collector::new(&plan, args.paths, metric, target);
+    let mut col = Collector::new(&plan, paths, metric, target);
     let start = Instant::now();
     let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     run_models(
         &mut runner,
         &plan.models,
-        args.paths,
-        args.quiet,
+        paths,
+        args.output.quiet,
         "sensitivity",
         |p, b| col.add(p, b),
         |e| engines.error(e),
@@ -174,7 +171,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         plan.inputs.len(),
         plan.varied.len(),
         plan.models.len(),
-        args.paths,
+        paths,
         info.backend,
         info.adapter
     );
@@ -225,7 +222,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     let label = a.target.clone();
     say!(
         "\nSpearman rank correlation with {mname} of {label} over the scenario's {} paths (all inputs sampled); largest |rho| first",
-        args.paths
+        paths
     );
     let header: Vec<String> = ["#", "input", "rho", "± se"]
         .iter()
@@ -247,12 +244,12 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .collect();
     say_raw!("{}", table(&header, &rows));
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output.out {
         let meta = serde_json::json!({
             "fleetsim_version": env!("CARGO_PKG_VERSION"),
             "scenario_file": args.scenario.display().to_string(),
             "seed": seed,
-            "paths_per_point": args.paths,
+            "paths_per_point": paths,
             "points": plan.models.len(),
             "backend": info.backend,
             "adapter": info.adapter,
@@ -336,9 +333,9 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                 ("spearman.csv", spearman_csv),
                 ("spearman.json", json(&sj)?),
             ],
-            args.force,
+            args.output.force,
         )?;
-        if !args.quiet {
+        if !args.output.quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
         }
     }

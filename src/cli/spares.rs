@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use super::engines::pick_engines;
 use super::planning::{check_files, csv_text, run_models, write_files};
-use super::{CliError, EngineArgs};
+use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
 use crate::config;
 use crate::engine::Sticky;
 use crate::export::format::{pct, table, usd};
-use crate::export::opt;
+use crate::export::{self, opt};
 use crate::spares::{self, Goal, OptionFacts};
 
 /// Paths per candidate pool when `--paths` is not given.
@@ -26,6 +26,10 @@ pub const SPARES_FILES: [&str; 3] = ["spares.csv", "spares_candidates.csv", "spa
 
 /// Options of `fleetsim spares`.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("paths", |a| a.help("Paths per candidate pool (every candidate runs the same paths)").default_value("4000")),
+    mut_arg("out", with_help("Write spares.csv, spares_candidates.csv and spares.json here"))
+)]
 pub struct SparesArgs {
     /// Scenario TOML file.
     pub scenario: PathBuf,
@@ -38,24 +42,15 @@ pub struct SparesArgs {
     /// Largest pool to try per option (default: a quarter of the option's nodes).
     #[arg(long, value_name = "N")]
     pub max_spares: Option<u32>,
-    /// Paths per candidate pool (every candidate runs the same paths).
-    #[arg(long, short = 'n', default_value_t = DEFAULT_SPARES_PATHS)]
-    pub paths: u32,
-    /// Run seed (default: the scenario's `seed`, else 1).
-    #[arg(long, short = 's')]
-    pub seed: Option<u64>,
+    /// Paths (default [`DEFAULT_SPARES_PATHS`]) and seed.
+    #[command(flatten)]
+    pub sample: SampleArgs,
     /// Engine choice.
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Write spares.csv, spares_candidates.csv and spares.json here.
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Overwrite existing result files.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar or notes.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Result files, overwriting and quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 fn fraction(flag: &str, x: f64) -> Result<f64, CliError> {
@@ -70,15 +65,16 @@ fn fraction(flag: &str, x: f64) -> Result<f64, CliError> {
 
 /// `fleetsim spares`.
 pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
+    let paths = args.sample.paths.unwrap_or(DEFAULT_SPARES_PATHS);
     let goal = Goal {
         availability: fraction("availability", args.availability)?,
         confidence: fraction("confidence", args.confidence)?,
     };
     let least = spares::min_paths(goal.confidence);
-    if (args.paths as u64) < least || args.paths > MAX_SPARES_PATHS {
+    if (paths as u64) < least || paths > MAX_SPARES_PATHS {
         return Err(CliError::input(format!(
             "--paths {}: must be in {least}..={MAX_SPARES_PATHS} (fewer paths cannot show --confidence {} at 95 %)",
-            args.paths, goal.confidence
+            paths, goal.confidence
         )));
     }
     if let Some(m) = args.max_spares
@@ -90,10 +86,11 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     }
     let scenario =
         config::load_scenario(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
-    if let Some(dir) = &args.out {
-        check_files(dir, &SPARES_FILES, args.force)?;
+    if let Some(dir) = &args.output.out {
+        check_files(dir, &SPARES_FILES, args.output.force)?;
     }
     let seed = args
+        .sample
         .seed
         .or(scenario.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
@@ -114,7 +111,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 .min(MAX_SPARES),
         })
         .collect();
-    let engines = pick_engines(&args.engine, args.quiet)?;
+    let engines = pick_engines(&args.engine, args.output.quiet)?;
     let info = engines.primary.info();
     let start = Instant::now();
     let mut points_run = 0usize;
@@ -122,12 +119,12 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     let plans = spares::search(&facts, goal, |points| {
         points_run += points.len();
-        spares::evaluate(&base, points, args.paths, |models, sink| {
+        spares::evaluate(&base, points, paths, |models, sink| {
             run_models(
                 &mut runner,
                 models,
-                args.paths,
-                args.quiet,
+                paths,
+                args.output.quiet,
                 "spares",
                 sink,
                 |e| engines.error(e),
@@ -141,7 +138,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         scenario.name,
         pct(goal.availability),
         pct(goal.confidence),
-        args.paths,
+        paths,
         info.backend,
         info.adapter
     );
@@ -204,22 +201,22 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         }
     }
 
-    if let Some(dir) = &args.out {
-        let json = serde_json::json!({
-            "fleetsim_version": env!("CARGO_PKG_VERSION"),
-            "scenario_file": args.scenario.display().to_string(),
-            "seed": seed,
-            "paths_per_candidate": args.paths,
-            "candidate_points": points_run,
-            "backend": info.backend,
-            "adapter": info.adapter,
-            "precision": info.precision,
-            "fallback": runner.event(),
-            "wall_time_s": wall,
-            "goal": goal,
-            "definition": "a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x chips_per_node x mean server capex per chip; npv_vs_no_spares = mean per-path NPV change against no spares on the same paths",
-            "options": plans,
-        });
+    if let Some(dir) = &args.output.out {
+        let report = spares::Report {
+            adapter: &info.adapter,
+            backend: &info.backend,
+            candidate_points: points_run,
+            definition: spares::DEFINITION,
+            fallback: runner.event(),
+            fleetsim_version: env!("CARGO_PKG_VERSION"),
+            goal,
+            options: &plans,
+            paths_per_candidate: paths,
+            precision: info.precision,
+            scenario_file: args.scenario.display().to_string(),
+            seed,
+            wall_time_s: wall,
+        };
         let answer = csv_text(
             &[
                 "option",
@@ -297,8 +294,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 })
                 .collect::<Vec<_>>(),
         )?;
-        let text =
-            serde_json::to_string_pretty(&json).map_err(|e| CliError::runtime(e.to_string()))?;
+        let text = export::json_text(&report).map_err(|e| CliError::runtime(e.to_string()))?;
         write_files(
             dir,
             &[
@@ -306,9 +302,9 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 ("spares_candidates.csv", all),
                 ("spares.json", text),
             ],
-            args.force,
+            args.output.force,
         )?;
-        if !args.quiet {
+        if !args.output.quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
         }
     }

@@ -6,10 +6,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::engines::{adapter_words, pick_engines};
-use super::{CliError, EngineArgs};
+use super::{CliError, EngineArgs, OutputArgs, SampleArgs, progress_bar, with_help};
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};
 use crate::engine::Precision;
@@ -26,27 +24,29 @@ const PRINTED_ROWS: usize = 40;
 
 /// Options of `fleetsim sweep`.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg(
+        "paths",
+        with_help("Paths per point (default: the sweep file's `paths`, else 2,000)")
+    ),
+    mut_arg(
+        "seed",
+        with_help("Seed of every point (default: the sweep file's, else the scenario's, else 1)")
+    ),
+    mut_arg("out", with_help("Write sweep.csv, sweep.parquet and sweep.json here"))
+)]
 pub struct SweepArgs {
     /// Sweep TOML file (`[sweep]` and `[[axis]]` tables; see README "Planning with sweeps").
     pub sweep: PathBuf,
-    /// Paths per point (default: the sweep file's `paths`, else 2,000).
-    #[arg(long, short = 'n')]
-    pub paths: Option<u32>,
-    /// Seed of every point (default: the sweep file's, else the scenario's, else 1).
-    #[arg(long, short = 's')]
-    pub seed: Option<u64>,
+    /// Paths and seed.
+    #[command(flatten)]
+    pub sample: SampleArgs,
     /// Engine choice.
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Write sweep.csv, sweep.parquet and sweep.json here.
-    #[arg(long, short = 'o')]
-    pub out: Option<PathBuf>,
-    /// Overwrite existing result files.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar or notes; errors still go to stderr.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Result files, overwriting and quiet.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Refuse designs with more points than this (before running anything).
     #[arg(long, default_value_t = DEFAULT_MAX_POINTS)]
     pub max_points: u64,
@@ -71,19 +71,24 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         None => BaseScenario::builtin_default(),
     };
     let resolved = base.build().map_err(input)?;
-    let paths = args.paths.or(spec.paths).unwrap_or(DEFAULT_SWEEP_PATHS);
+    let paths = args
+        .sample
+        .paths
+        .or(spec.paths)
+        .unwrap_or(DEFAULT_SWEEP_PATHS);
     if paths == 0 {
         return Err(CliError::input("--paths must be at least 1"));
     }
     let seed = args
+        .sample
         .seed
         .or(spec.seed)
         .or(resolved.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
-    if let Some(dir) = &args.out {
-        export::check_not_existing(dir, &SWEEP_FILES, args.force).map_err(input)?;
+    if let Some(dir) = &args.output.out {
+        export::check_not_existing(dir, &SWEEP_FILES, args.output.force).map_err(input)?;
     }
-    let quiet = args.quiet;
+    let quiet = args.output.quiet;
     let plan = sweep::plan(spec, &base, paths, seed, args.max_points).map_err(input)?;
     let plan_s = t0.elapsed().as_secs_f64();
     if !quiet {
@@ -95,17 +100,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let info = engines.primary.info();
     let n_points = plan.points.len() as u64;
     let total = n_points * paths as u64;
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::new(total);
-        b.set_style(
-            ProgressStyle::with_template("{spinner} {bar:30} {msg}  eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b.set_message(format!("0/{n_points} points"));
-        b
-    };
+    let bar = progress_bar(total, "{spinner} {bar:30} {msg}  eta {eta}", quiet);
+    bar.set_message(format!("0/{n_points} points"));
     let start = Instant::now();
     let outcome = sweep::run::run(
         &plan,
@@ -163,7 +159,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         ),
     };
 
-    if !quiet || args.out.is_none() {
+    if !quiet || args.output.out.is_none() {
         say!(
             "{}: {} points x {} paths x {} days, seed {seed}, {engine_words} in {:.2} s ({} path-days/s)\n",
             plan.spec.file,
@@ -178,7 +174,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         say_raw!("{}", breakeven_text(&plan, breakevens.as_deref()));
     }
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output.out {
         let axes: Vec<serde_json::Value> = plan
             .spec
             .axes
@@ -255,7 +251,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "break_even": break_even,
             "notes": plan.notes,
         });
-        output::write(dir, &plan, &results, &manifest, args.force)
+        output::write(dir, &plan, &results, &manifest, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
         if !quiet {
             eprintln!(

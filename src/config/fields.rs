@@ -332,8 +332,10 @@ pub(super) fn table_file(t: &Table, iss: &Issues) -> String {
         .unwrap_or_default()
 }
 
-/// Reads an integer field in `[lo, hi]`.
-pub(super) fn int_field(
+/// Reads an integer field in `[lo, hi]`: the one integer reader of scenario, catalog and sweep
+/// files. Takes a TOML integer, or a float with no fractional part (`3.0` is `3`, `3.5` is an
+/// error); integers are compared exactly (no round trip through f64).
+pub fn int_field(
     n: &Node,
     path: &str,
     lo: u64,
@@ -341,9 +343,15 @@ pub(super) fn int_field(
     unit: &str,
     iss: &mut Issues,
 ) -> Option<u64> {
-    let v = match &n.v {
-        Val::Int(i) => *i as f64,
-        Val::Float(x) if x.fract() == 0.0 && x.is_finite() => *x,
+    let (v, below, above) = match &n.v {
+        Val::Int(i) => {
+            let i = i128::from(*i);
+            if (i128::from(lo)..=i128::from(hi)).contains(&i) {
+                return Some(i as u64);
+            }
+            (i as f64, i < i128::from(lo), i > i128::from(hi))
+        }
+        Val::Float(x) if x.fract() == 0.0 && x.is_finite() => (*x, *x < lo as f64, *x > hi as f64),
         Val::Table(_) => {
             iss.at(
                 n,
@@ -369,8 +377,8 @@ pub(super) fn int_field(
             return None;
         }
     };
-    if v < lo as f64 || v > hi as f64 {
-        let rel = if v < lo as f64 {
+    if below || above {
+        let rel = if below {
             format!(">= {lo}")
         } else {
             format!("<= {hi}")

@@ -9,8 +9,8 @@ use super::schema;
 use super::types::{Facility, FailureKind, Scenario};
 use crate::distributions::Dist;
 use crate::model::params::{
-    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags,
-    opt_ev, opt_in,
+    CorrParams, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags, opt_ev,
+    opt_in,
 };
 
 /// Flattens `s` for a run with `seed` (split into the two Philox key words).
@@ -109,9 +109,4 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         options,
         table,
     }
-}
-
-/// Zeroed spec used for unused slots (documented: all-zero FIXED 0).
-pub fn unused_slot() -> DistSpec {
-    DistSpec::zeroed()
 }

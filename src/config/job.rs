@@ -8,6 +8,12 @@ use super::schema::{self, FieldSpec};
 use super::types::{FailureClass, JobConfig};
 use crate::distributions::Dist;
 
+/// `job_chips`' bounds and unit: the schema's one integer job field (a test checks the name).
+const JOB_CHIPS: (u64, u64, &str) = {
+    let (_, lo, hi, unit) = schema::JOB_INTS[0];
+    (lo, hi, unit)
+};
+
 /// Result of reading a catalog job table: displayable defaults.
 pub(crate) type JobDefaults = Vec<(String, String)>;
 
@@ -26,7 +32,8 @@ pub(super) fn read_job_defaults(jt: &Table, jp: &str, iss: &mut Issues) -> JobDe
         let p = join(jp, k);
         match k.as_str() {
             "job_chips" => {
-                if let Some(v) = int_field(n, &p, 1, 10_000_000, "chips", iss) {
+                let (lo, hi, unit) = JOB_CHIPS;
+                if let Some(v) = int_field(n, &p, lo, hi, unit, iss) {
                     out.push((k.clone(), v.to_string()));
                 }
             }
@@ -58,11 +65,8 @@ pub(super) fn read_job(
     iss.unknown_keys(jt, jp, schema::JOB_KEYS, &units);
     let job_chips = match jt.get("job_chips") {
         Some(n) => {
-            let hi = if accelerators > 0 {
-                accelerators
-            } else {
-                10_000_000
-            };
+            let (lo, max, unit) = JOB_CHIPS;
+            let hi = if accelerators > 0 { accelerators } else { max };
             match &n.v {
                 Val::Int(v) if *v > hi as i64 => {
                     iss.at(n, &join(jp, "job_chips"), IssueKind::Conflict, format!(
@@ -70,7 +74,7 @@ pub(super) fn read_job(
                     ));
                     None
                 }
-                _ => int_field(n, &join(jp, "job_chips"), 1, hi, "chips", iss),
+                _ => int_field(n, &join(jp, "job_chips"), lo, hi, unit, iss),
             }
         }
         None => {
@@ -201,4 +205,15 @@ pub(super) fn read_job(
         },
         checkpoint_cost_seconds: cost,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_chips_bounds_are_the_schemas_integer_rule() {
+        assert_eq!(schema::JOB_INTS[0].0, "job_chips");
+        assert_eq!(schema::int_field_spec("job_chips"), Some(JOB_CHIPS));
+    }
 }

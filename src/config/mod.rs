@@ -75,7 +75,7 @@
 //! - `fields.rs`: reading one field (numbers, distributions, ranges, integers, strings, tables).
 //! - `option.rs`: reading one option or catalog entry, budget sizing, catalog merging.
 //! - `classes.rs`: an option's `[failures.CLASS]` tables; `job.rs`: its `[job]` and Young/Daly.
-//! - `correlations.rs`: `[[correlations]]`, the correlatable inputs and [`scenario::cholesky`].
+//! - `correlations.rs`: `[[correlations]]`, the correlatable inputs and their Cholesky factor.
 //! - `scenario.rs`: loading a whole scenario file (re-exports the public types and readers).
 //! - `flatten.rs`: a [`Scenario`] into the engines' flat parameters.
 //! - `overrides.rs`: [`BaseScenario`] and [`Override`]: variants of a scenario with values set at
@@ -99,7 +99,7 @@ use std::path::Path;
 
 pub use catalog::{Catalog, CatalogEntry, builtin_catalog};
 pub use error::{ConfigError, Issue, IssueKind};
-pub use fields::parse_dist;
+pub use fields::{int_field, parse_dist};
 pub use flatten::flatten;
 pub use overrides::{BaseScenario, Override};
 pub use types::{

@@ -377,20 +377,10 @@ pub fn stem(key: &str) -> &str {
     }
 }
 
-/// Levenshtein distance (keys are short).
+/// Levenshtein distance in characters, the measure behind every "did you mean" suggestion
+/// (`strsim`, already a dependency of clap).
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }
 
 /// "unknown key; did you mean ...?" with the wrong-unit special case.
@@ -436,6 +426,15 @@ mod tests {
         );
         let m = unknown_key_message("utilisation_mean", &["utilization_mean", "mfu"], &none);
         assert!(m.contains("did you mean `utilization_mean`"), "{m}");
+    }
+
+    #[test]
+    fn edit_distance_counts_characters() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "pue"), 3);
+        assert_eq!(edit_distance("spare_nodes", "spare_nodes"), 0);
+        // Characters, not bytes: one substitution.
+        assert_eq!(edit_distance("utilisätion", "utilisation"), 1);
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Loading a whole scenario file: the `[scenario]`, `[environment]`, `[options]` and
 //! `[[correlations]]` tables read and checked together into a [`Scenario`], so that `flatten`
-//! can never meet a bad input. The types and the readers of the parts live in sibling modules;
-//! the public ones are re-exported here under their old paths.
+//! can never meet a bad input. The types and the readers of the parts live in sibling modules.
 
 use super::catalog::Catalog;
 use super::correlations::read_correlations;
@@ -13,12 +12,7 @@ use super::schema;
 use crate::distributions::Dist;
 use crate::model::params::{MAX_OPTIONS, MAX_YEARS};
 
-pub use super::correlations::{cholesky, correlatable_inputs};
-pub use super::fields::DIST_KINDS;
-pub use super::types::{
-    Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
-    OptionConfig, Scenario,
-};
+use super::types::{Environment, Inputs, Scenario};
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()

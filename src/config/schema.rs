@@ -148,6 +148,21 @@ pub const OPTION_INTS: &[(&str, u64, u64, &str)] = &[
     ("spare_nodes", 0, 1_000_000, "nodes"),
 ];
 
+/// Integer job fields (no distributions): name, min, max, unit (`job_chips` is also at most
+/// the option's `accelerators`).
+pub const JOB_INTS: &[(&str, u64, u64, &str)] = &[("job_chips", 1, 10_000_000, "chips")];
+
+/// Bounds and unit of the integer field `key` (the last part of a key path: an
+/// [`OPTION_INTS`] or [`JOB_INTS`] entry), `None` for a key that is not an integer field. The
+/// one rule for which keys take integers: the readers and the sweep's rounding both use it.
+pub fn int_field_spec(key: &str) -> Option<(u64, u64, &'static str)> {
+    OPTION_INTS
+        .iter()
+        .chain(JOB_INTS)
+        .find(|i| i.0 == key)
+        .map(|&(_, lo, hi, unit)| (lo, hi, unit))
+}
+
 /// Every key allowed directly in an option table (scenario `[options.X]` or catalog `[ENTRY]`).
 pub fn option_keys() -> Vec<&'static str> {
     let mut k: Vec<&'static str> = vec![
@@ -214,11 +229,7 @@ pub fn unit_of(key: &str) -> Option<String> {
         "rate_per_chip_day" => Some("per chip-day".into()),
         "capital_budget_usd" => Some("USD".into()),
         "horizon_years" => Some("years".into()),
-        "job_chips" => Some("chips".into()),
-        _ => OPTION_INTS
-            .iter()
-            .find(|i| i.0 == key)
-            .map(|i| i.3.to_string()),
+        _ => int_field_spec(key).map(|(_, _, unit)| unit.to_string()),
     }
 }
 

@@ -36,7 +36,7 @@ impl CpuEngine {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(n)
                     .build()
-                    .map_err(|e| EngineError::Backend(format!("cannot start {n} threads: {e}")))?,
+                    .map_err(|e| EngineError::Device(format!("cannot start {n} threads: {e}")))?,
             ),
         };
         Ok(CpuEngine { precision, pool })

@@ -75,8 +75,15 @@ pub struct EngineInfo {
     pub precision: Precision,
 }
 
-/// Failure of an engine (the GPU engine can lose its device; the CPU engine cannot fail once
-/// the model has been validated, but reports non-finite outputs as a bug).
+/// Failure of an engine. Two kinds matter to the caller: the device failed ([`Device`]: the
+/// GPU was lost, ran out of memory or timed out; another engine may take the run over), or an
+/// engine broke its contract ([`Bug`], [`NonFinite`]: no other engine can make that right, so
+/// the run ends and the bug is named). The CPU engine cannot fail once the model has been
+/// validated, except by a bug.
+///
+/// [`Device`]: EngineError::Device
+/// [`Bug`]: EngineError::Bug
+/// [`NonFinite`]: EngineError::NonFinite
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// A metric that must be finite was NaN or infinite: a model bug, never silently exported.
@@ -91,9 +98,14 @@ pub enum EngineError {
         /// Option index.
         option: u32,
     },
-    /// Backend-specific failure (device lost, out of memory, ...).
+    /// The device failed (device lost, out of memory, timeout, no adapter, a driver limit):
+    /// nothing is wrong with the request, so the fallback engine, if any, takes over.
     #[error("{0}")]
-    Backend(String),
+    Device(String),
+    /// An engine broke its contract (a block of the wrong shape, a kernel that does not
+    /// compile, a call wgpu rejects as invalid): a bug in fleetsim, which never falls back.
+    #[error("{0}: this is a bug in fleetsim, not a device failure")]
+    Bug(String),
 }
 
 /// Paths per chunk for engines without a preference (the CPU engine: enough paths to keep
@@ -233,8 +245,8 @@ fn check_shape(
         || block.n_options != n_opt
         || block.values.len() != want_len
     {
-        return Err(EngineError::Backend(format!(
-            "engine returned {} paths from {} x {} options ({} values) for a request of {n} paths from {first} x {n_opt} options: this is a bug",
+        return Err(EngineError::Bug(format!(
+            "engine returned {} paths from {} x {} options ({} values) for a request of {n} paths from {first} x {n_opt} options",
             block.n_paths,
             block.first_path,
             block.n_options,
@@ -269,16 +281,16 @@ pub struct WithFallback<'a> {
     pub fallback: &'a dyn Engine,
 }
 
-/// Like [`run_paths`], on `engines.primary`; if it fails with [`EngineError::Backend`] (device lost,
-/// out of memory, any GPU error), the run continues on `fallback` from the first path of the
-/// failed chunk, with the same chunk
-/// boundaries, on `engines.fallback`. Nothing of a failed chunk reaches `sink`, so
+/// Like [`run_paths`], on `engines.primary`; if it fails with [`EngineError::Device`] (device
+/// lost, out of memory, timeout), the run continues on `engines.fallback` from the first path
+/// of the failed chunk, with the same chunk boundaries. Nothing of a failed chunk reaches `sink`, so
 /// `sink` still sees every path exactly once, in order; with engines that compute the same
 /// outputs the merged result is that of a run on either engine alone.
 ///
 /// `on_fallback` is called once, before the fallback engine starts. Returns the fallback
-/// event, or `None` if the primary engine finished the run. Errors: a non-finite output (a
-/// model bug, whichever engine) and any failure of the fallback engine end the run.
+/// event, or `None` if the primary engine finished the run. Errors: a bug (an
+/// [`EngineError::Bug`] or a non-finite output, whichever engine) and any failure of the
+/// fallback engine end the run.
 pub fn run_paths_with_fallback(
     engines: WithFallback<'_>,
     model: &FlatModel,
@@ -336,7 +348,7 @@ pub fn run_path_range_with_fallback(
     let (from, to) = (paths.start, paths.end);
     match run_chunks(primary, model, from, to, chunk, &mut sink, &mut progress) {
         Ok(()) => Ok(None),
-        Err((at_path, EngineError::Backend(reason))) => {
+        Err((at_path, EngineError::Device(reason))) => {
             let event = FallbackEvent {
                 at_path,
                 paths_on_fallback: to - at_path,

@@ -47,7 +47,7 @@ pub fn run_points(
     .map_err(|(_, _, e)| e)
 }
 
-/// [`run_points`] on `engines.primary`; if it fails with [`EngineError::Backend`], the
+/// [`run_points`] on `engines.primary`; if it fails with [`EngineError::Device`], the
 /// fallback engine redoes the failed call's points from the failed call's first path and runs
 /// the rest. Nothing of a failed call reaches `sink`, so every (point, path) is seen exactly
 /// once. Returns the fallback event (its `at_path` is the failed call's first path; the point
@@ -70,7 +70,7 @@ pub fn run_points_with_fallback(
     let all = 0..models.len();
     match run_range(primary, models, all, 0, n_paths, None, &mut sink, &mut prog) {
         Ok(()) => Ok(None),
-        Err((point, at_path, EngineError::Backend(reason))) => {
+        Err((point, at_path, EngineError::Device(reason))) => {
             let batch_end =
                 (point + primary.points_per_call(models.len(), n_paths)).min(models.len());
             let event = FallbackEvent {
@@ -108,7 +108,7 @@ pub(crate) fn check_models<'a>(
     };
     for (i, m) in models.enumerate().map(|(i, m)| (i + 1, m)) {
         if m.run.n_options != first.run.n_options || m.run.horizon_days != first.run.horizon_days {
-            return Err(EngineError::Backend(format!(
+            return Err(EngineError::Bug(format!(
                 "point {i} has {} options over {} days, point 0 {} over {}: the points of one run must be variants of one scenario",
                 m.run.n_options, m.run.horizon_days, first.run.n_options, first.run.horizon_days
             )));
@@ -159,8 +159,8 @@ pub(super) fn run_range(
                         .simulate_points(&refs, first, n)
                         .and_then(|blocks| {
                             if blocks.len() != refs.len() {
-                                return Err(EngineError::Backend(format!(
-                                    "engine returned {} blocks for {} points: this is a bug",
+                                return Err(EngineError::Bug(format!(
+                                    "engine returned {} blocks for {} points",
                                     blocks.len(),
                                     refs.len()
                                 )));

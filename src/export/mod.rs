@@ -173,6 +173,14 @@ pub(crate) fn opt(x: Option<f64>) -> String {
     x.map(format_f64).unwrap_or_default()
 }
 
+/// A result manifest (`spares.json`, ...) as pretty-printed JSON with the keys of every object
+/// sorted, nested ones included: the layout the manifests have always had, so a typed report
+/// writes the same bytes as the untyped `json!` value it replaces. (serde_json's map is
+/// ordered by key; the value round trip is what sorts the fields of nested structs.)
+pub fn json_text<T: Serialize>(report: &T) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(&serde_json::to_value(report)?)
+}
+
 /// Keys of summary.json that the metadata may not use.
 pub const RESERVED_SUMMARY_KEYS: [&str; 6] = [
     "fleetsim_version",

@@ -354,3 +354,26 @@ fn empty_figures_are_empty_cells() {
         "{row:?}"
     );
 }
+
+#[test]
+fn manifests_are_written_with_every_objects_keys_sorted() {
+    #[derive(serde::Serialize)]
+    struct Inner {
+        z: u32,
+        a: Option<f64>,
+    }
+    #[derive(serde::Serialize)]
+    struct Outer {
+        b: Inner,
+        a: f64,
+    }
+    let text = json_text(&Outer {
+        b: Inner { z: 1, a: None },
+        a: 0.5,
+    })
+    .unwrap();
+    assert_eq!(
+        text,
+        "{\n  \"a\": 0.5,\n  \"b\": {\n    \"a\": null,\n    \"z\": 1\n  }\n}"
+    );
+}

@@ -25,7 +25,7 @@ pub struct GpuContext {
     /// The limits the device was opened with (only what fleetsim needs).
     pub limits: wgpu::Limits,
     lost: Arc<Mutex<Option<String>>>,
-    uncaptured: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Option<GpuError>>>,
     /// GPU timestamp queries around every compute pass, when asked for and supported.
     timer: Option<Mutex<PassTimer>>,
     /// Nanoseconds of compute passes measured by `timer` since the device was opened.
@@ -96,7 +96,7 @@ impl GpuContext {
         let unc_cb = uncaptured.clone();
         device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
             if let Ok(mut u) = unc_cb.lock() {
-                u.get_or_insert_with(|| e.to_string());
+                u.get_or_insert_with(|| from_wgpu(e));
             }
         }));
         let mut ctx = GpuContext {
@@ -157,8 +157,8 @@ impl GpuContext {
         if let Some(m) = self.lost.lock().ok().and_then(|l| l.clone()) {
             return Err(GpuError::DeviceLost(m));
         }
-        if let Some(m) = self.uncaptured.lock().ok().and_then(|mut u| u.take()) {
-            return Err(classify(m));
+        if let Some(e) = self.uncaptured.lock().ok().and_then(|mut u| u.take()) {
+            return Err(e);
         }
         Ok(())
     }
@@ -228,7 +228,7 @@ impl GpuContext {
             )));
         }
         if let Some(e) = v {
-            return Err(GpuError::Other(format!("{label} ({size} bytes): {e}")));
+            return Err(GpuError::Validation(format!("{label} ({size} bytes): {e}")));
         }
         Ok(buf)
     }
@@ -289,7 +289,7 @@ impl GpuContext {
         let timer = match &self.timer {
             Some(t) => Some(
                 t.lock()
-                    .map_err(|_| GpuError::Other("pass timer poisoned by a panic".into()))?,
+                    .map_err(|_| GpuError::Contract("pass timer poisoned by a panic".into()))?,
             ),
             None => None,
         };
@@ -343,7 +343,10 @@ impl GpuContext {
             .map(|_| ())
             .map_err(|e| match e {
                 wgpu::PollError::Timeout => GpuError::Timeout(POLL_TIMEOUT_S),
-                other => GpuError::Other(other.to_string()),
+                // A submission index from another device: fleetsim's mistake.
+                other @ wgpu::PollError::WrongSubmissionIndex(..) => {
+                    GpuError::Contract(other.to_string())
+                }
             })
     }
 
@@ -389,12 +392,13 @@ pub fn needed_limits(offered: &wgpu::Limits) -> wgpu::Limits {
     l
 }
 
-/// Sorts an escaped wgpu error message into out-of-memory or other.
-fn classify(msg: String) -> GpuError {
-    if msg.to_lowercase().contains("out of memory") {
-        GpuError::OutOfMemory(msg)
-    } else {
-        GpuError::Other(msg)
+/// Sorts an error that escaped every error scope: out of memory and internal errors are the
+/// device's, validation errors fleetsim's.
+fn from_wgpu(e: wgpu::Error) -> GpuError {
+    match e {
+        wgpu::Error::OutOfMemory { .. } => GpuError::OutOfMemory(e.to_string()),
+        wgpu::Error::Validation { .. } => GpuError::Validation(e.to_string()),
+        wgpu::Error::Internal { .. } => GpuError::Other(e.to_string()),
     }
 }
 

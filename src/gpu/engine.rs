@@ -344,10 +344,9 @@ impl GpuEngine {
         let Some(m0) = models.first() else {
             return Ok(Vec::new());
         };
-        let mut st = self
-            .state
-            .lock()
-            .map_err(|_| GpuError::Other("GPU engine state poisoned by an earlier panic".into()))?;
+        let mut st = self.state.lock().map_err(|_| {
+            GpuError::Contract("GPU engine state poisoned by an earlier panic".into())
+        })?;
         let n_opt = m0.run.n_options;
         let horizon = m0.run.horizon_days;
         let mut blocks = Vec::with_capacity(models.len());
@@ -534,9 +533,9 @@ impl Engine for GpuEngine {
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
         let mut blocks = self.run_points(&[model], first_path, n_paths)?;
-        blocks.pop().ok_or_else(|| {
-            EngineError::Backend("GPU engine returned no block: this is a bug".into())
-        })
+        blocks
+            .pop()
+            .ok_or_else(|| EngineError::Bug("GPU engine returned no block".into()))
     }
 
     /// Enough points that their paths fill one chunk (as counted for `MAX_OPTIONS` options, so

@@ -50,7 +50,7 @@ pub fn philox_blocks_split(
     max_per_dispatch: usize,
 ) -> Result<Vec<[u32; 4]>, GpuError> {
     if ctrs.len() != keys.len() {
-        return Err(GpuError::Other(format!(
+        return Err(GpuError::Contract(format!(
             "philox_blocks: {} counters but {} keys",
             ctrs.len(),
             keys.len()

@@ -104,7 +104,7 @@ impl RngThroughput {
             return Ok(vec![]);
         }
         if job.count > self.max_invocations {
-            return Err(GpuError::Other(format!(
+            return Err(GpuError::Contract(format!(
                 "rng_throughput: {} invocations in one dispatch, at most {} on this device",
                 job.count, self.max_invocations
             )));

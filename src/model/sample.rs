@@ -633,17 +633,6 @@ fn binomial_btrs<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
         .min(n)
 }
 
-/// Host-side helper: the integer threshold `t` such that `x < t` for a uniform u32 `x` is a
-/// Bernoulli(p) decision, bit-exact on CPU and GPU (`t = round(p 2^32)`, saturated; `p >= 1`
-/// cannot be represented exactly and gives `u32::MAX`, i.e. probability `1 - 2^-32`).
-pub fn bernoulli_threshold(p: f64) -> u32 {
-    if p > 0.0 {
-        (p * 4_294_967_296.0).round().min(u32::MAX as f64) as u32
-    } else {
-        0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1284,14 +1273,5 @@ mod tests {
                 "{x}"
             );
         }
-    }
-
-    #[test]
-    fn bernoulli_threshold_edges() {
-        assert_eq!(bernoulli_threshold(0.0), 0);
-        assert_eq!(bernoulli_threshold(-1.0), 0);
-        assert_eq!(bernoulli_threshold(0.5), 0x8000_0000);
-        assert_eq!(bernoulli_threshold(1.0), u32::MAX);
-        assert_eq!(bernoulli_threshold(f64::NAN), 0);
     }
 }

@@ -83,11 +83,7 @@ pub fn run(
         .into_iter()
         .enumerate()
         .map(|(p, r)| {
-            r.ok_or_else(|| {
-                EngineError::Backend(format!(
-                    "point {p} received fewer paths than asked: this is a bug"
-                ))
-            })
+            r.ok_or_else(|| EngineError::Bug(format!("point {p} received fewer paths than asked")))
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((results, event))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::error::{ConfigError, IssueKind, num};
 use crate::config::raw::{self, Issues, Node, Source, Table, Val, join};
-use crate::config::{parse_dist, schema};
+use crate::config::{int_field, parse_dist, schema};
 use crate::distributions::Dist;
 use crate::model::outputs::SCALAR_METRICS;
 use crate::stats::PAIRED_METRICS;
@@ -233,7 +233,7 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
             );
             return None;
         }
-        int(n, "sweep.points", 1, u64::MAX >> 12, "points", &mut iss)
+        int_field(n, "sweep.points", 1, u64::MAX >> 12, "points", &mut iss)
     });
     if lhs && points.is_none() && !sweep.has("points") {
         iss.in_file(
@@ -245,27 +245,11 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
     }
     let paths = sweep
         .get("paths")
-        .and_then(|n| {
-            int(
-                n,
-                "sweep.paths",
-                1,
-                1_000_000_000,
-                "paths per point",
-                &mut iss,
-            )
-        })
+        .and_then(|n| int_field(n, "sweep.paths", 1, 1_000_000_000, "paths", &mut iss))
         .map(|p| p as u32);
-    let seed = sweep.get("seed").and_then(|n| {
-        int(
-            n,
-            "sweep.seed",
-            0,
-            i64::MAX as u64,
-            "for the seed",
-            &mut iss,
-        )
-    });
+    let seed = sweep
+        .get("seed")
+        .and_then(|n| int_field(n, "sweep.seed", 0, i64::MAX as u64, "(seed)", &mut iss));
     let known = paired_metric_names();
     let metric = match sweep.get("metric") {
         None => "npv_usd".to_string(),
@@ -382,42 +366,11 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
     })
 }
 
-/// An integer in `[lo, hi]`.
-fn int(n: &Node, path: &str, lo: u64, hi: u64, what: &str, iss: &mut Issues) -> Option<u64> {
-    match &n.v {
-        Val::Int(i) if *i >= 0 && (*i as u64) >= lo && (*i as u64) <= hi => Some(*i as u64),
-        Val::Int(_) => {
-            iss.at(
-                n,
-                path,
-                IssueKind::OutOfRange,
-                format!(
-                    "must be an integer in [{lo}, {hi}] {what}, got {}",
-                    n.show()
-                ),
-            );
-            None
-        }
-        _ => {
-            iss.at(
-                n,
-                path,
-                IssueKind::WrongType,
-                format!(
-                    "expected an integer {what}, got {} {}",
-                    n.type_name(),
-                    n.show()
-                ),
-            );
-            None
-        }
-    }
-}
-
-/// Whether the last key of `key` is an integer field (rounded values).
+/// Whether the last key of `key` is an integer field (rounded values): the config layer's
+/// rule, [`schema::int_field_spec`].
 fn is_integer_key(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key);
-    schema::OPTION_INTS.iter().any(|i| i.0 == last) || last == "job_chips"
+    schema::int_field_spec(last).is_some()
 }
 
 fn axis(node: &Node, t: &Table, path: &str, lhs: bool, iss: &mut Issues) -> Option<Axis> {
@@ -629,7 +582,7 @@ fn range(n: &Node, path: &str, lhs: bool, iss: &mut Issues) -> Option<AxisValues
             );
             None
         }
-        (Some(s), false) => int(s, &join(path, "steps"), 1, MAX_AXIS_VALUES, "steps", iss),
+        (Some(s), false) => int_field(s, &join(path, "steps"), 1, MAX_AXIS_VALUES, "steps", iss),
         (None, true) => None,
         (None, false) => {
             iss.at(
@@ -740,5 +693,40 @@ mod tests {
             e.to_string().contains("sweep.metric") && e.to_string().contains("npv_usd"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn integers_read_like_scenario_integers() {
+        // One reader and one rule with the config layer: `3.0` is 3, `3.5` is refused.
+        let grid = |sweep: &str, steps: &str| {
+            format!(
+                "[sweep]\n{sweep}\n[[axis]]\nkey = \"options.trn2.spare_nodes\"\nrange = {{ lo = 0, hi = 8, steps = {steps} }}\n"
+            )
+        };
+        let s = parse(
+            &grid("paths = 300.0\nseed = 9007199254740993", "3.0"),
+            "s.toml",
+        )
+        .expect("integral floats are integers");
+        assert_eq!((s.paths, s.seed), (Some(300), Some(9_007_199_254_740_993)));
+        assert!(s.axes[0].integer);
+        assert!(matches!(
+            &s.axes[0].values,
+            AxisValues::Range { steps: Some(3), .. }
+        ));
+        let e = parse(&grid("paths = 2.5", "3"), "s.toml").expect_err("fractional paths");
+        assert!(
+            e.to_string().contains("sweep.paths: expected an integer"),
+            "{e}"
+        );
+        let e = parse(&grid("", "0"), "s.toml").expect_err("no steps");
+        assert!(
+            e.to_string().contains("allowed range [1, 1000000] steps"),
+            "{e}"
+        );
+        for key in ["accelerators", "chips_per_node", "spare_nodes", "job_chips"] {
+            assert!(is_integer_key(&format!("options.b200.job.{key}")), "{key}");
+        }
+        assert!(!is_integer_key("options.b200.job.fraction"));
     }
 }
