@@ -8,7 +8,7 @@ use crate::model::params::{
 };
 use crate::model::sample::{
     BINOMIAL_INV_MAX_MEAN, INV_CAP, MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN,
-    REJECT_CAP, U_HI, U_LO,
+    REJECT_CAP, SAMPLER_TABLES, U_HI, U_LO,
 };
 
 /// `shaders/shared/philox.wgsl`: Philox4x32-10 and the day stream (twin of `src/model/philox.rs`).
@@ -123,6 +123,14 @@ pub fn prelude() -> String {
         ("BINOMIAL_INV_MAX_MEAN", BINOMIAL_INV_MAX_MEAN),
     ] {
         s.push_str(&f(n, v));
+    }
+    for (n, values) in SAMPLER_TABLES {
+        let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+        s.push_str(&format!(
+            "const {n} = array<f32, {}>({});\n",
+            values.len(),
+            list.join(", ")
+        ));
     }
     s
 }

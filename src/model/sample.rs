@@ -44,6 +44,123 @@ pub const POISSON_MAX_MEAN: f64 = 16_777_216.0;
 /// `ln(2 pi)`.
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
+/// Coefficient tables of the samplers, one source for both engines: the CPU reads these, and
+/// the WGSL prelude declares each as `const NAME = array<f32, N>(...)` (`gpu::shaders`), so the
+/// kernel's values are these f64 values rounded to f32, as the CPU's `F::c` rounds them.
+/// AS 241 (`PPND_*`, highest power first, for [`horner`]), the erfc approximation of
+/// [`norm_cdf`] (`NORM_CDF_P`, highest power first) and `ln k!` Stirling errors for `k < 10`
+/// (`STIRLERR_T`, index 0 unused).
+pub const SAMPLER_TABLES: &[(&str, &[f64])] = &[
+    ("PPND_A", &PPND_A),
+    ("PPND_B", &PPND_B),
+    ("PPND_C", &PPND_C),
+    ("PPND_D", &PPND_D),
+    ("PPND_E", &PPND_E),
+    ("PPND_G", &PPND_G),
+    ("NORM_CDF_P", &NORM_CDF_P),
+    ("STIRLERR_T", &STIRLERR_T),
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_A: [f64; 8] = [
+    2509.0809287301227,
+    33430.57558358813,
+    67265.7709270087,
+    45921.95393154987,
+    13731.69376550946,
+    1971.5909503065513,
+    133.14166789178438,
+    3.3871328727963665,
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_B: [f64; 8] = [
+    5226.495278852546,
+    28729.085735721943,
+    39307.89580009271,
+    21213.794301586597,
+    5394.196021424751,
+    687.1870074920579,
+    42.31333070160091,
+    1.0,
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_C: [f64; 8] = [
+    0.0007745450142783414,
+    0.022723844989269184,
+    0.2417807251774506,
+    1.2704582524523684,
+    3.6478483247632045,
+    5.769497221460691,
+    4.630337846156546,
+    1.4234371107496835,
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_D: [f64; 8] = [
+    1.0507500716444169e-9,
+    0.0005475938084995345,
+    0.015198666563616457,
+    0.14810397642748008,
+    0.6897673349851,
+    1.6763848301838038,
+    2.053191626637759,
+    1.0,
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_E: [f64; 8] = [
+    2.0103343992922881e-7,
+    2.7115555687434876e-5,
+    0.0012426609473880784,
+    0.026532189526576124,
+    0.29656057182850487,
+    1.7848265399172913,
+    5.463784911164114,
+    6.657904643501103,
+];
+
+/// See [`SAMPLER_TABLES`].
+const PPND_G: [f64; 8] = [
+    2.0442631033899397e-15,
+    1.421511758316446e-7,
+    1.8463183175100548e-5,
+    0.0007868691311456133,
+    0.014875361290850615,
+    0.1369298809227358,
+    0.599832206555888,
+    1.0,
+];
+
+/// See [`SAMPLER_TABLES`].
+const NORM_CDF_P: [f64; 10] = [
+    0.170_872_77,
+    -0.822_152_23,
+    1.488_515_87,
+    -1.135_203_98,
+    0.278_868_07,
+    -0.186_288_06,
+    0.096_784_18,
+    0.374_091_96,
+    1.000_023_68,
+    -1.265_512_23,
+];
+
+/// See [`SAMPLER_TABLES`].
+const STIRLERR_T: [f64; 10] = [
+    0.0,
+    0.081_061_466_795_327_26,
+    0.041_340_695_955_409_29,
+    0.027_677_925_684_998_34,
+    0.020_790_672_103_765_09,
+    0.016_644_691_189_821_19,
+    0.013_876_128_823_070_75,
+    0.011_896_709_945_891_77,
+    0.010_411_265_261_972_1,
+    0.009_255_462_182_712_733,
+];
+
 /// Inverse of the standard normal CDF, `Phi^-1(u)`.
 ///
 /// Wichura's algorithm AS 241 (`PPND16`, Applied Statistics 37, 1988): a degree-7 rational
@@ -70,79 +187,19 @@ pub fn norm_inv_cdf<F: Real>(u: F) -> F {
 /// AS 241 without the input clamp (the host-side analytic quantiles call it with `u` known to
 /// lie in (0, 1)). Coefficients are listed highest power first, for [`horner`].
 pub(crate) fn ppnd16<F: Real>(u: F) -> F {
-    const A: [f64; 8] = [
-        2509.0809287301227,
-        33430.57558358813,
-        67265.7709270087,
-        45921.95393154987,
-        13731.69376550946,
-        1971.5909503065513,
-        133.14166789178438,
-        3.3871328727963665,
-    ];
-    const B: [f64; 8] = [
-        5226.495278852546,
-        28729.085735721943,
-        39307.89580009271,
-        21213.794301586597,
-        5394.196021424751,
-        687.1870074920579,
-        42.31333070160091,
-        1.0,
-    ];
-    const C: [f64; 8] = [
-        0.0007745450142783414,
-        0.022723844989269184,
-        0.2417807251774506,
-        1.2704582524523684,
-        3.6478483247632045,
-        5.769497221460691,
-        4.630337846156546,
-        1.4234371107496835,
-    ];
-    const D: [f64; 8] = [
-        1.0507500716444169e-9,
-        0.0005475938084995345,
-        0.015198666563616457,
-        0.14810397642748008,
-        0.6897673349851,
-        1.6763848301838038,
-        2.053191626637759,
-        1.0,
-    ];
-    const E: [f64; 8] = [
-        2.0103343992922881e-7,
-        2.7115555687434876e-5,
-        0.0012426609473880784,
-        0.026532189526576124,
-        0.29656057182850487,
-        1.7848265399172913,
-        5.463784911164114,
-        6.657904643501103,
-    ];
-    const G: [f64; 8] = [
-        2.0442631033899397e-15,
-        1.421511758316446e-7,
-        1.8463183175100548e-5,
-        0.0007868691311456133,
-        0.014875361290850615,
-        0.1369298809227358,
-        0.599832206555888,
-        1.0,
-    ];
     let q = u - F::c(0.5);
     if q.abs() <= F::c(0.425) {
         let r = F::c(0.180625) - q * q;
-        q * horner(r, &A) / horner(r, &B)
+        q * horner(r, &PPND_A) / horner(r, &PPND_B)
     } else {
         let t = u.min(F::c(1.0) - u);
         let r = (-t.ln()).sqrt();
         let z = if r <= F::c(5.0) {
             let r = r - F::c(1.6);
-            horner(r, &C) / horner(r, &D)
+            horner(r, &PPND_C) / horner(r, &PPND_D)
         } else {
             let r = r - F::c(5.0);
-            horner(r, &E) / horner(r, &G)
+            horner(r, &PPND_E) / horner(r, &PPND_G)
         };
         if q < F::c(0.0) { -z } else { z }
     }
@@ -167,23 +224,11 @@ fn horner<F: Real>(x: F, c: &[f64]) -> F {
 /// more accurate `crate::distributions::phi`.
 /// The result lies in `[0, 1]`; extreme `x` gives exactly 0 or 1.
 pub fn norm_cdf<F: Real>(x: F) -> F {
-    const P: [f64; 10] = [
-        0.170_872_77,
-        -0.822_152_23,
-        1.488_515_87,
-        -1.135_203_98,
-        0.278_868_07,
-        -0.186_288_06,
-        0.096_784_18,
-        0.374_091_96,
-        1.000_023_68,
-        -1.265_512_23,
-    ];
     let z = x.abs() * F::c(std::f64::consts::FRAC_1_SQRT_2);
     let t = F::c(1.0) / (F::c(1.0) + F::c(0.5) * z);
     // erfc(z) for z >= 0; z is capped so -z^2 cannot overflow to -inf in f32 (erfc(10) ~ 2e-45).
     let zc = z.min(F::c(10.0));
-    let half_erfc = F::c(0.5) * t * (horner(t, &P) - zc * zc).exp();
+    let half_erfc = F::c(0.5) * t * (horner(t, &NORM_CDF_P) - zc * zc).exp();
     if x < F::c(0.0) {
         half_erfc
     } else {
@@ -286,20 +331,8 @@ pub fn ln1p<F: Real>(x: F) -> F {
 /// `k >= 1` held in `F`: a table for `k < 10`, the series `1/(12k) - 1/(360k^3) + 1/(1260k^5) -
 /// 1/(1680k^7)` above (error below 1e-12). Index 0 of the table is a placeholder.
 fn stirlerr<F: Real>(k: F) -> F {
-    const T: [f64; 10] = [
-        0.0,
-        0.081_061_466_795_327_26,
-        0.041_340_695_955_409_29,
-        0.027_677_925_684_998_34,
-        0.020_790_672_103_765_09,
-        0.016_644_691_189_821_19,
-        0.013_876_128_823_070_75,
-        0.011_896_709_945_891_77,
-        0.010_411_265_261_972_1,
-        0.009_255_462_182_712_733,
-    ];
     if k < F::c(10.0) {
-        F::c(T[k.to_u32_sat() as usize])
+        F::c(STIRLERR_T[k.to_u32_sat() as usize])
     } else {
         let r = F::c(1.0) / k;
         let r2 = r * r;
