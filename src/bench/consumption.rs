@@ -7,9 +7,9 @@
 //! the GPU kernel runs one invocation per (path, option) and redraws the environment in each.
 //! The GPU's count is therefore the sum over options of the count of that option alone.
 
+use crate::model::fleet_step::simulate_path;
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
-use crate::model::fleet_step::simulate_path;
 use crate::model::philox::blocks_on_this_thread;
 
 /// Blocks consumed per path-day, per engine.

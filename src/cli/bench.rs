@@ -7,7 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::CliError;
-use crate::export::format::{group_thousands, qty, table};
 use super::planning::{check_files, write_files};
 use crate::bench::compare;
 use crate::bench::consumption::blocks_per_path_day;
@@ -19,6 +18,7 @@ use crate::bench::workload::{WorkloadKind, models, workload_set};
 use crate::bench::{SCHEMA_VERSION, WORKLOAD_SET_VERSION};
 use crate::engine::Precision;
 use crate::engine::cpu::CpuEngine;
+use crate::export::format::{group_thousands, qty, table};
 use crate::gpu::adapter;
 
 /// `fleetsim bench`: its options, or the `compare` subcommand.

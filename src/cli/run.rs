@@ -8,10 +8,10 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::pick_engines;
-use crate::export::format::{days, group_thousands, pct, qty, table, usd};
 use super::{CliError, RunArgs};
 use crate::config::{self, Scenario};
 use crate::engine::{PathBlock, Precision, Sticky};
+use crate::export::format::{days, group_thousands, pct, qty, table, usd};
 use crate::export::{self, PerPathWriter};
 use crate::model::outputs::idx;
 use crate::stats::{RunAggregate, RunSummary};

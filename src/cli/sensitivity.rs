@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use crate::export::format::{metric_value, qty, table};
 use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;
 use crate::engine::Sticky;
+use crate::export::format::{metric_value, qty, table};
 use crate::export::opt;
 use crate::sensitivity::{self, Collector, Target};
 

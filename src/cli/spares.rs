@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use crate::export::format::{pct, table, usd};
 use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs};
 use crate::config;
 use crate::engine::Sticky;
+use crate::export::format::{pct, table, usd};
 use crate::export::opt;
 use crate::spares::{self, Goal, OptionFacts};
 

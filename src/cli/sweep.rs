@@ -9,12 +9,12 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::engines::{adapter_words, pick_engines};
-use crate::export::format::{metric_value, pct, qty, table};
 use super::{CliError, EngineArgs};
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};
 use crate::engine::Precision;
 use crate::export;
+use crate::export::format::{metric_value, pct, qty, table};
 use crate::sweep::breakeven::{Slice, slices};
 use crate::sweep::output::{self, SWEEP_FILES, SWEEP_SCHEMA_VERSION};
 use crate::sweep::run::{PointResult, higher_is_better};

@@ -6,9 +6,9 @@
 use rayon::prelude::*;
 
 use super::{Engine, EngineError, EngineInfo, PathBlock, Precision};
+use crate::model::fleet_step::simulate_path;
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
-use crate::model::fleet_step::simulate_path;
 use crate::model::real::Real;
 
 /// The CPU engine: all cores through rayon's global pool, or its own pool of `threads`.

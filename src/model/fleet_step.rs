@@ -14,8 +14,8 @@ use crate::model::params::{
     DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, OptionParams, RING_DAYS,
     env_in, flags, opt_ev, opt_in,
 };
-use crate::model::real::Real;
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
+use crate::model::real::Real;
 use crate::model::sample::{
     BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
     poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,

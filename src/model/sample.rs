@@ -14,8 +14,8 @@
 //! it).
 
 use crate::model::params::{DistSpec, kind};
-use crate::model::real::Real;
 use crate::model::philox::DayStream;
+use crate::model::real::Real;
 
 /// Smallest uniform the inverse normal CDF is evaluated at (`1e-30`, a normal f32): lower
 /// inputs are clamped to it, so `norm_inv_cdf` stays finite (about -11.46) even at `u = 0`.

@@ -5,8 +5,8 @@
 
 use crate::config::{Scenario, schema};
 use crate::distributions::Dist;
-use crate::model::params::{FlatModel, kind, opt_in};
 use crate::model::fleet_step::PathInputs;
+use crate::model::params::{FlatModel, kind, opt_in};
 
 /// Where a sampled input lives in the flat model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::inputs::{UncertainInput, value_at};
 use super::rank::{average_ranks, pearson, spearman, spearman_se};
-use crate::model::params::FlatModel;
 use crate::model::fleet_step::sample_inputs;
+use crate::model::params::FlatModel;
 
 /// One input-output correlation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
