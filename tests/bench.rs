@@ -3,7 +3,7 @@
 //! each other; compare lays hand-written fixture files side by side as derived by hand, writes
 //! CSV, and refuses files of different workload-set versions.
 
-mod common;
+use crate::common;
 
 use common::cli::{command, text};
 
@@ -36,7 +36,8 @@ fn schema() -> Value {
 /// Validates `v` against docs/bench.schema.json with the `jsonschema` crate (JSON Schema
 /// 2020-12, the draft the schema declares); returns every violation as `path: reason`.
 fn check(v: &Value) -> Result<(), String> {
-    let validator = jsonschema::draft202012::new(&schema()).expect("the schema is a valid 2020-12 schema");
+    let validator =
+        jsonschema::draft202012::new(&schema()).expect("the schema is a valid 2020-12 schema");
     let errors: Vec<String> = validator
         .iter_errors(v)
         .map(|e| format!("{}: {e}", e.instance_path()))

@@ -3,7 +3,7 @@
 //! Young/Daly goodput, and the reproducibility / common-random-numbers guarantees.
 //! Tolerances are stated next to each check and come from the Monte Carlo standard error.
 
-mod common;
+use crate::common;
 use common::*;
 use fleetsim::engine::{Precision, cpu::CpuEngine, run_paths};
 use fleetsim::model::outputs::idx;

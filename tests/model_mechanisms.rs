@@ -2,7 +2,7 @@
 //! demand, colocation, maintenance and operations, residual value and depreciation, burn-in,
 //! infant mortality, regional outages with SLA credits, the Gaussian copula, the IRR.
 
-mod common;
+use crate::common;
 use common::*;
 use fleetsim::engine::Precision;
 use fleetsim::model::fleet_step::{irr, sample_inputs};

@@ -2,7 +2,7 @@
 //! horizon: the error that f32 arithmetic leaves after compensated summation, per path; the
 //! compensated sum itself; a 20-year reserved-only run whose exact revenue is known.
 
-mod common;
+use crate::common;
 
 use fleetsim::config::{default_scenario, flatten};
 use fleetsim::engine::{Engine, Precision, cpu::CpuEngine};

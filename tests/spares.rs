@@ -5,7 +5,7 @@
 //! The oracle for what a pool's figures are is a direct CPU-engine run of the scenario with
 //! `spare_nodes` set to that pool (same seed, same paths), not `spares::evaluate`.
 
-mod common;
+use crate::common;
 
 use common::cli::{fleetsim, text};
 
