@@ -3,7 +3,7 @@
 //! each other; compare lays hand-written fixture files side by side as derived by hand, writes
 //! CSV, and refuses files of different workload-set versions.
 
-mod common;
+use crate::common;
 
 use common::cli::{command, text};
 
@@ -33,126 +33,20 @@ fn schema() -> Value {
     serde_json::from_str(&s).expect("schema is JSON")
 }
 
-/// A JSON Schema (2020-12) validator for the keywords docs/bench.schema.json uses; any other
-/// keyword fails the test, so the schema cannot rely on a keyword this does not check.
-/// Returns the first violation as `path: reason`.
-fn validate(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
-    let obj = schema
-        .as_object()
-        .ok_or(format!("{at}: schema not an object"))?;
-    let fail = |why: String| Err(format!("{at}: {why}"));
-    for (k, s) in obj {
-        match k.as_str() {
-            "$schema" | "$id" | "title" | "description" | "$defs" => {}
-            "$ref" => {
-                let name = s
-                    .as_str()
-                    .and_then(|r| r.strip_prefix("#/$defs/"))
-                    .ok_or(format!("{at}: unsupported $ref {s}"))?;
-                validate(root, &root["$defs"][name], v, at)?;
-            }
-            "type" => {
-                let types: Vec<&str> = match s {
-                    Value::String(t) => vec![t.as_str()],
-                    Value::Array(ts) => ts.iter().filter_map(|t| t.as_str()).collect(),
-                    _ => return fail(format!("bad type {s}")),
-                };
-                let ok = types.iter().any(|t| match *t {
-                    "null" => v.is_null(),
-                    "boolean" => v.is_boolean(),
-                    "string" => v.is_string(),
-                    "number" => v.is_number(),
-                    "integer" => v.is_i64() || v.is_u64(),
-                    "object" => v.is_object(),
-                    "array" => v.is_array(),
-                    _ => false,
-                });
-                if !ok {
-                    return fail(format!("{v} is not of type {s}"));
-                }
-            }
-            "const" if v != s => return fail(format!("{v} is not {s}")),
-            "const" => {}
-            "enum" => {
-                if !s.as_array().is_some_and(|e| e.contains(v)) {
-                    return fail(format!("{v} is not one of {s}"));
-                }
-            }
-            "minimum" | "exclusiveMinimum" => {
-                if let (Some(x), Some(m)) = (v.as_f64(), s.as_f64())
-                    && (x < m || (k == "exclusiveMinimum" && x == m))
-                {
-                    return fail(format!("{x} is below the {k} {m}"));
-                }
-            }
-            "required" => {
-                for r in s.as_array().into_iter().flatten() {
-                    let r = r.as_str().unwrap_or_default();
-                    if v.is_object() && v.get(r).is_none() {
-                        return fail(format!("missing required field {r}"));
-                    }
-                }
-            }
-            "properties" => {
-                if let Some(o) = v.as_object() {
-                    for (name, sub) in s.as_object().into_iter().flatten() {
-                        if let Some(x) = o.get(name) {
-                            validate(root, sub, x, &format!("{at}.{name}"))?;
-                        }
-                    }
-                }
-            }
-            "additionalProperties" => {
-                if s == &Value::Bool(false)
-                    && let Some(o) = v.as_object()
-                {
-                    let known = obj.get("properties").and_then(|p| p.as_object());
-                    if let Some(extra) = o
-                        .keys()
-                        .find(|n| !known.is_some_and(|p| p.contains_key(*n)))
-                    {
-                        return fail(format!("unknown field {extra}"));
-                    }
-                }
-            }
-            "items" => {
-                for (i, x) in v.as_array().into_iter().flatten().enumerate() {
-                    validate(root, s, x, &format!("{at}[{i}]"))?;
-                }
-            }
-            "prefixItems" => {
-                let subs = s.as_array().ok_or(format!("{at}: bad prefixItems"))?;
-                for (i, (x, sub)) in v.as_array().into_iter().flatten().zip(subs).enumerate() {
-                    validate(root, sub, x, &format!("{at}[{i}]"))?;
-                }
-            }
-            "minItems" | "maxItems" => {
-                let (n, m) = (v.as_array().map_or(0, |a| a.len()), s.as_u64().unwrap_or(0));
-                if v.is_array()
-                    && ((k == "minItems" && (n as u64) < m) || (k == "maxItems" && n as u64 > m))
-                {
-                    return fail(format!("{n} items violates {k} {m}"));
-                }
-            }
-            "anyOf" => {
-                let subs = s.as_array().ok_or(format!("{at}: bad anyOf"))?;
-                if !subs.iter().any(|sub| validate(root, sub, v, at).is_ok()) {
-                    return fail(format!("{v} matches none of {s}"));
-                }
-            }
-            other => {
-                return fail(format!(
-                    "schema keyword {other} is not checked by this test"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
+/// Validates `v` against docs/bench.schema.json with the `jsonschema` crate (JSON Schema
+/// 2020-12, the draft the schema declares); returns every violation as `path: reason`.
 fn check(v: &Value) -> Result<(), String> {
-    let s = schema();
-    validate(&s, &s, v, "$")
+    let validator =
+        jsonschema::draft202012::new(&schema()).expect("the schema is a valid 2020-12 schema");
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
 }
 
 fn read(p: &Path) -> Value {
@@ -161,6 +55,8 @@ fn read(p: &Path) -> Value {
 
 #[test]
 fn the_validator_rejects_what_the_schema_forbids() {
+    // The schema itself against the 2020-12 meta-schema.
+    jsonschema::draft202012::meta::validate(&schema()).expect("valid 2020-12 schema");
     let good = read(&fixtures().join("b.json"));
     check(&good).expect("fixture b.json is valid");
     type Mutation = Box<dyn Fn(&mut Value)>;

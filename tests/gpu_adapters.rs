@@ -1,14 +1,13 @@
 //! Adapter enumeration and selection against the real adapters of this machine: the harness's
 //! adapter is listed with its limits, can be opened by name, and a wrong name lists what
-//! exists. Skipped without a GPU adapter unless FLEETSIM_REQUIRE_GPU=1.
+//! exists. Reported as ignored without a GPU adapter unless FLEETSIM_REQUIRE_GPU=1.
 
-mod common;
+use crate::common;
 
 use fleetsim::gpu::GpuError;
 use fleetsim::gpu::adapter::{self, AdapterRequest};
 
-#[test]
-fn the_open_adapter_is_listed_with_its_limits_and_opens_by_name() {
+pub fn the_open_adapter_is_listed_with_its_limits_and_opens_by_name() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };

@@ -1,12 +1,15 @@
-//! The GPU engine against the CPU engine on the same flattened models: per-path outputs agree
-//! within a stated relative tolerance for at least 99.9% of paths, every aggregate (mean,
-//! sd, quantiles, CVaR, P(< 0), paired P(a better than b)) agrees within its Monte Carlo
-//! standard error (also for the points of a sweep, which the GPU packs into shared
-//! dispatches), splitting the horizon into windows changes nothing, and the f32 error of the GPU against the CPU's f64
-//! reference is measured on the default 5-year scenario. Runs on whatever adapter the harness
-//! finds (llvmpipe in CI); skipped, saying why, where there is none.
+//! The GPU engine against the CPU engine on the same flattened models, paired path by path
+//! (both draw the same random numbers): per-path outputs agree within stated tolerances, with
+//! allowances stated as numbers of paths; a path where any discrete output (failure counts,
+//! interruptions, payback day) differs counts as flipped; every aggregate (mean, sd, quantiles,
+//! CVaR, P(< 0), paired P(a better than b)) agrees within bounds from the paired per-path
+//! differences (also for the points of a sweep, which the GPU packs into shared dispatches);
+//! splitting the horizon into windows changes nothing; the f32 error of the GPU against the
+//! CPU's f64 reference is bounded near its measured size, and a 20-year compensated sum is
+//! checked against its exact value. Runs on whatever adapter the harness finds (llvmpipe in
+//! CI); reported as ignored where there is none (tests/common/gpu.rs).
 
-mod common;
+use crate::common;
 
 use fleetsim::config::overrides::synthetic_source;
 use fleetsim::config::{BaseScenario, Override, default_scenario, flatten, load_scenario_str};
@@ -14,29 +17,90 @@ use fleetsim::engine::cpu::CpuEngine;
 use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
 use fleetsim::model::outputs::{N_OUT, idx, metrics_for};
 use fleetsim::model::params::FlatModel;
-use fleetsim::stats::RunAggregate;
-
-/// Per-path relative tolerance met by at least 99.9% of paths:
-/// `|gpu - cpu| <= TOL * max(|cpu|, scale)`, where `scale` is the metric's mean absolute
-/// value over the run (so values crossing zero, like NPV, are judged against their typical
-/// size). It covers the paths where one failure, interruption or payback day differs because
-/// an exp or log on the GPU rounded a decision the other way (about 3 in 1,000 path-options,
-/// each moving an output by about 1e-3).
-const TOL: f64 = 1e-2;
-/// Tight tolerance met by at least 99.5% of the paths where no decision flipped (every
-/// option's hard and soft failure counts equal on both engines): f32 rounding alone stays
-/// below it, so a drift of the model itself (a formula or draw order differing between the
-/// engines) fails here even when it is small.
-const TIGHT_TOL: f64 = 1e-4;
+use fleetsim::stats::{PAIRED_METRICS, RunAggregate};
 
 use common::gpu::engine as gpu_engine;
+use common::paired::{
+    ALLOW_BEYOND_TIGHT, ALLOW_BEYOND_TOL, ALLOW_FLIPPED_PER_1000, TIGHT_TOL, TOL,
+    interruptions_differ,
+};
 
-/// Per-path agreement: returns the fraction of paths whose every output (all options) is
-/// within [`TOL`], the fraction of paths with a flipped decision (a failure count differs),
-/// and the fraction of the other paths within [`TIGHT_TOL`]; prints the worst metric.
-fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> (f64, f64, f64) {
+/// Whether the discrete outputs of a path-option differ between the engines: failure counts
+/// and payback day exactly, the interruption rate as [`interruptions_differ`] says.
+fn discrete_differs(g: &[f64], c: &[f64]) -> bool {
+    g[idx::HARD_FAILURES] != c[idx::HARD_FAILURES]
+        || g[idx::SOFT_FAILURES] != c[idx::SOFT_FAILURES]
+        || g[idx::PAYBACK_DAYS] != c[idx::PAYBACK_DAYS]
+        || interruptions_differ(
+            g[idx::INTERRUPTIONS_PER_JOB_DAY],
+            c[idx::INTERRUPTIONS_PER_JOB_DAY],
+        )
+}
+
+/// Per-path agreement in numbers of paths.
+struct Agreement {
+    n: usize,
+    /// Paths with some output beyond [`TOL`].
+    beyond_tol: usize,
+    /// Paths where a discrete output differs (see [`discrete_differs`]).
+    flipped: usize,
+    /// Unflipped paths with some output beyond [`TIGHT_TOL`].
+    beyond_tight: usize,
+}
+
+/// Per-path agreement of all options' records; prints the worst metric.
+fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> Agreement {
     let n_opt = model.run.n_options as usize;
     let names = metrics_for(model.run.n_years as usize);
+    let scale = scales(model, c);
+    let mut a = Agreement {
+        n: c.n_paths as usize,
+        beyond_tol: 0,
+        flipped: 0,
+        beyond_tight: 0,
+    };
+    let mut worst = (0.0f64, String::new());
+    let mut worst_tight = (0.0f64, String::new());
+    for i in 0..c.n_paths as usize {
+        let mut ok = true;
+        let mut ok_tight = true;
+        let mut flip = false;
+        for o in 0..n_opt {
+            let (gr, cr) = (g.record(i, o), c.record(i, o));
+            flip |= discrete_differs(gr, cr);
+            for &(m, _, ref name) in &names {
+                let (a, b) = (gr[m], cr[m]);
+                if a.is_nan() || b.is_nan() {
+                    ok &= a.is_nan() && b.is_nan();
+                    continue;
+                }
+                let err = (a - b).abs() / b.abs().max(scale[o * N_OUT + m]).max(1e-30);
+                let what = || format!("{name} (path {i}, option {o}): gpu {a} cpu {b}");
+                if err > worst.0 {
+                    worst = (err, what());
+                }
+                if !discrete_differs(gr, cr) && err > worst_tight.0 {
+                    worst_tight = (err, what());
+                }
+                ok &= err <= TOL;
+                ok_tight &= err <= TIGHT_TOL;
+            }
+        }
+        a.beyond_tol += !ok as usize;
+        a.flipped += flip as usize;
+        a.beyond_tight += (!ok_tight && !flip) as usize;
+    }
+    eprintln!("worst relative difference {:.2e}: {}", worst.0, worst.1);
+    eprintln!(
+        "worst relative difference on unflipped path-options {:.2e}: {}",
+        worst_tight.0, worst_tight.1
+    );
+    a
+}
+
+/// Mean absolute value of each (option, metric) over the CPU block.
+fn scales(model: &FlatModel, c: &PathBlock) -> Vec<f64> {
+    let n_opt = model.run.n_options as usize;
     let mut scale = vec![0.0f64; n_opt * N_OUT];
     for i in 0..c.n_paths as usize {
         for o in 0..n_opt {
@@ -47,51 +111,22 @@ fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> (f64, f64,
             }
         }
     }
-    let mut agree = 0usize;
-    let mut tight = 0usize;
-    let mut flipped = 0usize;
-    let mut worst = (0.0f64, String::new());
-    for i in 0..c.n_paths as usize {
-        let mut ok = true;
-        let mut ok_tight = true;
-        let mut flip = false;
-        for o in 0..n_opt {
-            let (gr, cr) = (g.record(i, o), c.record(i, o));
-            flip |= gr[idx::HARD_FAILURES] != cr[idx::HARD_FAILURES]
-                || gr[idx::SOFT_FAILURES] != cr[idx::SOFT_FAILURES];
-            for &(m, _, ref name) in &names {
-                let (a, b) = (gr[m], cr[m]);
-                if a.is_nan() || b.is_nan() {
-                    ok &= a.is_nan() && b.is_nan();
-                    continue;
-                }
-                let err = (a - b).abs() / b.abs().max(scale[o * N_OUT + m]).max(1e-30);
-                if err > worst.0 {
-                    worst = (
-                        err,
-                        format!("{name} (path {i}, option {o}): gpu {a} cpu {b}"),
-                    );
-                }
-                ok &= err <= TOL;
-                ok_tight &= err <= TIGHT_TOL;
-            }
-        }
-        agree += ok as usize;
-        flipped += flip as usize;
-        tight += (ok_tight && !flip) as usize;
-    }
-    eprintln!("worst relative difference {:.2e}: {}", worst.0, worst.1);
-    let n = c.n_paths as usize;
-    (
-        agree as f64 / n as f64,
-        flipped as f64 / n as f64,
-        tight as f64 / (n - flipped).max(1) as f64,
-    )
+    scale
 }
 
-/// Aggregates of both engines through the real aggregator: each mean, sd, CVaR5 and quantile
-/// must agree within one standard error of the mean, and P(value < 0) within its binomial
-/// standard error.
+/// Aggregates of both engines through the real aggregator, judged against the paired
+/// per-path differences `d_i = gpu_i - cpu_i` (both engines draw the same random numbers, so
+/// the SE of a single engine's mean is the wrong, far too loose, yardstick):
+/// * mean: `|mean_g - mean_c| <= 5 SE(d) + 1e-6 scale` (5 paired standard errors, plus a
+///   floor for a systematic f32 rounding bias, 100x below [`TIGHT_TOL`]);
+/// * sd: `|sd_g - sd_c| <= sd(d)` (Minkowski's inequality, exact);
+/// * quantiles and CVaR5: `<= max_i |d_i|` (order statistics and tail means move by at most
+///   the largest per-path change, exact);
+/// * P(value < 0): `n |p_g - p_c| <=` the number of paths whose sign differs (exact);
+/// * paired P(a better than b): `n |p_g - p_c| <=` the number of paths whose order of a and b
+///   differs (a tie counts half, so each such path moves the count by at most one; exact).
+///
+/// The exact bounds get 1e-9 relative for the aggregator's own summation order.
 fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
     let n_opt = model.run.n_options as usize;
     let years = model.run.n_years as usize;
@@ -101,51 +136,75 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
     );
     ag.add_block(g);
     ac.add_block(c);
-    pairs_agree(&ag, &ac);
+    let scale = scales(model, c);
+    let n_paths = c.n_paths as usize;
+    pairs_agree(&ag, &ac, g, c);
     for o in 0..n_opt {
         for &(m, _, ref name) in ac.metrics() {
             let sc = ac.summary(o, m).expect("metric").finish();
             let sg = ag.summary(o, m).expect("metric").finish();
             assert_eq!(sg.n_undefined, sc.n_undefined, "{name}: undefined paths");
-            let Some(se) = sc.se else { continue };
-            let within = |what: &str, a: Option<f64>, b: Option<f64>| match (a, b) {
+            let pairs: Vec<(f64, f64)> = (0..n_paths)
+                .map(|i| (g.record(i, o)[m], c.record(i, o)[m]))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .collect();
+            if pairs.len() < 2 {
+                continue;
+            }
+            let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
+            let (_, se_d) = common::mean_se(&d);
+            let sd_d = common::var(&d).sqrt();
+            let max_d = d.iter().fold(0.0f64, |x, y| x.max(y.abs()));
+            let sc_m = scale[o * N_OUT + m];
+            let slack = |b: f64| 1e-9 * b.abs().max(sc_m);
+            let within = |what: &str, a: Option<f64>, b: Option<f64>, bound: f64| match (a, b) {
                 (Some(a), Some(b)) => assert!(
-                    (a - b).abs() <= se.max(1e-9 * b.abs()),
-                    "{name} option {o} {what}: gpu {a} cpu {b}, SE {se}"
+                    (a - b).abs() <= bound + slack(b),
+                    "{name} option {o} {what}: gpu {a} cpu {b}, bound {bound:e}"
                 ),
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {what}"),
             };
-            within("mean", sg.mean, sc.mean);
-            within("sd", sg.sd, sc.sd);
-            within("cvar5", sg.cvar5, sc.cvar5);
+            within("mean", sg.mean, sc.mean, 5.0 * se_d + 1e-6 * sc_m);
+            within("sd", sg.sd, sc.sd, sd_d);
+            within("cvar5", sg.cvar5, sc.cvar5, max_d);
             for ((q, a), (_, b)) in sg.quantiles().iter().zip(sc.quantiles().iter()) {
-                within(q, *a, *b);
+                within(q, *a, *b, max_d);
             }
-            // A share of paths: within its binomial standard error (plus one path).
             if let (Some(a), Some(b)) = (sg.p_negative, sc.p_negative) {
+                let changed = pairs
+                    .iter()
+                    .filter(|(x, y)| (*x < 0.0) != (*y < 0.0))
+                    .count();
                 let n = sc.count as f64;
-                let se_p = (b * (1.0 - b) / n).sqrt() + 1.0 / n;
                 assert!(
-                    (a - b).abs() <= se_p,
-                    "{name} option {o} P(<0): gpu {a} cpu {b}"
+                    (a - b).abs() * n <= changed as f64 + 1e-9,
+                    "{name} option {o} P(<0): gpu {a} cpu {b}, {changed} paths changed sign"
                 );
             }
         }
     }
 }
 
-/// The paired comparisons (P(a better than b) per paired metric) agree within their
-/// binomial standard error plus one path.
-fn pairs_agree(ag: &RunAggregate, ac: &RunAggregate) {
+/// The paired comparisons (P(a better than b) per paired metric): `n |p_g - p_c|` is at most
+/// the number of paths on which the order of a and b differs between the engines.
+fn pairs_agree(ag: &RunAggregate, ac: &RunAggregate, g: &PathBlock, c: &PathBlock) {
     for (pg, pc) in ag.pairs().iter().zip(ac.pairs()) {
         for (k, (mg, mc)) in pg.metrics.iter().zip(&pc.metrics).enumerate() {
-            let ((Some(a), _), (Some(b), Some(se))) = (mg.p_a_better(), mc.p_a_better()) else {
+            let ((Some(a), _), (Some(b), _)) = (mg.p_a_better(), mc.p_a_better()) else {
                 continue;
             };
-            let tol = se + 1.0 / mc.n_compared.max(1) as f64;
+            let m = PAIRED_METRICS[k];
+            let order = |blk: &PathBlock, i: usize| {
+                let (x, y) = (blk.record(i, pc.a)[m], blk.record(i, pc.b)[m]);
+                x.partial_cmp(&y)
+            };
+            let changed = (0..c.n_paths as usize)
+                .filter(|&i| order(g, i) != order(c, i))
+                .count();
+            let n = mc.n_compared.max(1) as f64;
             assert!(
-                (a - b).abs() <= tol,
-                "pair {}-{} metric {k}: P(a better) gpu {a} cpu {b}",
+                (a - b).abs() * n <= changed as f64 + 1e-9,
+                "pair {}-{} metric {k}: P(a better) gpu {a} cpu {b}, {changed} paths changed order",
                 pc.a,
                 pc.b
             );
@@ -164,37 +223,37 @@ fn compare(test: &str, model: &FlatModel, n_paths: u32) {
 
 /// The per-path and aggregate checks on one model's GPU block `g` against its CPU block `c`.
 fn compare_blocks(test: &str, model: &FlatModel, g: &PathBlock, c: &PathBlock) {
-    let n_paths = c.n_paths;
-    let (frac, flipped, tight) = path_agreement(model, g, c);
+    let a = path_agreement(model, g, c);
+    let allow_flipped = ALLOW_FLIPPED_PER_1000 * a.n / 1000;
     eprintln!(
-        "{test}: {:.2}% of {n_paths} paths within {TOL:e}; {:.2}% with a flipped failure \
-         count; {:.2}% of the others within {TIGHT_TOL:e}",
-        frac * 100.0,
-        flipped * 100.0,
-        tight * 100.0
+        "{test}: of {} paths, {} beyond {TOL:e} (allowed {ALLOW_BEYOND_TOL}); {} flipped \
+         (allowed {allow_flipped}); {} unflipped beyond {TIGHT_TOL:e} (allowed \
+         {ALLOW_BEYOND_TIGHT})",
+        a.n, a.beyond_tol, a.flipped, a.beyond_tight
     );
     assert!(
-        flipped <= 0.02,
-        "{test}: {:.2}% of paths have a different failure count",
-        flipped * 100.0
+        a.flipped <= allow_flipped,
+        "{test}: {} of {} paths have a different failure count, interruption count or payback day",
+        a.flipped,
+        a.n
     );
     assert!(
-        frac >= 0.999,
-        "{test}: only {:.3}% of paths agree within {TOL:e}",
-        frac * 100.0
+        a.beyond_tol <= ALLOW_BEYOND_TOL,
+        "{test}: {} of {} paths differ beyond {TOL:e}",
+        a.beyond_tol,
+        a.n
     );
     assert!(
-        tight >= 0.995,
-        "{test}: only {:.3}% of paths without a flipped count agree within {TIGHT_TOL:e}",
-        tight * 100.0
+        a.beyond_tight <= ALLOW_BEYOND_TIGHT,
+        "{test}: {} unflipped paths differ beyond {TIGHT_TOL:e}",
+        a.beyond_tight
     );
     aggregates_agree(model, g, c);
 }
 
 /// The default comparison (Trainium2 vs B200, 5 years, job view, ramps, burn-in, infant
 /// mortality, spares, RMA, outages at their catalog rates).
-#[test]
-fn default_scenario_matches_cpu() {
+pub fn default_scenario_matches_cpu() {
     let m = flatten(&default_scenario(), 42);
     compare("default_scenario_matches_cpu", &m, 1000);
 }
@@ -229,8 +288,7 @@ fn sweep_blocks(engine: &dyn Engine, models: &[FlatModel], n_paths: u32) -> Vec<
 /// A sweep through `run_points` (1-year horizon; prices and spares vary, each point with its
 /// own seed): the GPU packs the points into shared dispatches, the CPU runs them one at a
 /// time, and every point agrees as a single run does.
-#[test]
-fn sweep_points_match_cpu() {
+pub fn sweep_points_match_cpu() {
     let Some(gpu) = gpu_engine("sweep_points_match_cpu") else {
         return;
     };
@@ -265,8 +323,7 @@ fn sweep_points_match_cpu() {
 
 /// Stress: no hot spares (every hard failure waits for its RMA part: backorders), a regional
 /// outage a month with SLA credits, long delivery delays and ramps, demand noise.
-#[test]
-fn stressed_mechanisms_match_cpu() {
+pub fn stressed_mechanisms_match_cpu() {
     let text = r#"
 [scenario]
 name = "stress"
@@ -301,8 +358,7 @@ checkpoint_interval_minutes = "young_daly"
 
 /// GB200 NVL72 racks (blast radius 72 chips), colocation, correlated inputs (copula across
 /// options), three options.
-#[test]
-fn gb200_colo_and_copula_match_cpu() {
+pub fn gb200_colo_and_copula_match_cpu() {
     let text = include_str!("../configs/scenarios/gb200.toml");
     let mut s = load_scenario_str(text, "configs/scenarios/gb200.toml").expect("valid");
     s.horizon_years = 2;
@@ -313,8 +369,7 @@ fn gb200_colo_and_copula_match_cpu() {
 
 /// Splitting the horizon into windows (state carried in a buffer between dispatches) gives
 /// bit-identical outputs to fewer, longer windows on the same device.
-#[test]
-fn windows_do_not_change_results() {
+pub fn windows_do_not_change_results() {
     let Some(gpu) = gpu_engine("windows_do_not_change_results") else {
         return;
     };
@@ -335,11 +390,10 @@ fn windows_do_not_change_results() {
 }
 
 /// The f32 GPU against the CPU's f64 reference on the default 5-year scenario: relative NPV
-/// error median below 1e-5 and 99th percentile below 1e-4 over paths whose failure counts
+/// error median below 1e-6 and 99th percentile below 6e-5 over paths whose failure counts
 /// agree (the accumulation error; count differences are model-level divergence, bounded by the
 /// per-path test above). The measured figures are printed and quoted in docs/MODEL.md (section 7).
-#[test]
-fn gpu_f32_error_against_f64_reference() {
+pub fn gpu_f32_error_against_f64_reference() {
     let Some(gpu) = gpu_engine("gpu_f32_error_against_f64_reference") else {
         return;
     };
@@ -378,8 +432,9 @@ fn gpu_f32_error_against_f64_reference() {
         q(0.99),
         q(1.0)
     );
-    assert!(q(0.5) < 1e-5, "median NPV error {:.2e}", q(0.5));
-    assert!(q(0.99) < 1e-4, "p99 NPV error {:.2e}", q(0.99));
+    // Bounds about 3x the figures measured on llvmpipe (median 3.0e-7, p99 1.8e-5).
+    assert!(q(0.5) < 1e-6, "median NPV error {:.2e}", q(0.5));
+    assert!(q(0.99) < 6e-5, "p99 NPV error {:.2e}", q(0.99));
     // The tail comes from paths whose NPV is close to zero (a small difference of large flows);
     // measured against the capex it is at the level of f32 rounding of the inputs (measured on
     // llvmpipe: median 9.7e-8, p99 7.1e-7).
@@ -391,26 +446,33 @@ fn gpu_f32_error_against_f64_reference() {
         g(0.99),
         g(1.0)
     );
+    // About 3x the measured figures (median 9.7e-8, p99 7.1e-7).
     assert!(
-        g(0.99) < 1e-5,
+        g(0.5) < 3e-7,
+        "median NPV error relative to capex {:.2e}",
+        g(0.5)
+    );
+    assert!(
+        g(0.99) < 2e-6,
         "p99 NPV error relative to capex {:.2e}",
         g(0.99)
     );
 }
 
-/// A whole 5-year horizon in one dispatch: llvmpipe cuts its loops short (65,535 iterations per
-/// invocation), the kernel's probe reports it, and the engine halves the window until it fits;
-/// the results are those of 365-day windows, bit for bit. On hardware without such a limit
-/// the single dispatch simply succeeds, with the same results.
-#[test]
-fn a_driver_loop_limit_is_detected_and_the_window_shrunk() {
+/// A whole horizon in one dispatch on a model whose per-failure draws alone need about 8x the
+/// loop iterations llvmpipe allows an invocation (65,535; `common::loop_heavy_model`), so the
+/// cut happens whatever the kernel's own loop structure: the kernel's probe reports it and the
+/// engine halves the window until it fits; the results are those of short windows, bit for
+/// bit. On hardware without such a limit the single dispatch simply succeeds, with the same
+/// results.
+pub fn a_driver_loop_limit_is_detected_and_the_window_shrunk() {
     let Some(gpu) = gpu_engine("a_driver_loop_limit_is_detected_and_the_window_shrunk") else {
         return;
     };
     let software = gpu.context().adapter.software;
-    let m = flatten(&default_scenario(), 8);
+    let m = common::loop_heavy_model(8, 0.3);
     let whole = gpu.with_window_days(0);
-    let a = whole.simulate(&m, 0, 64).expect("GPU run");
+    let a = whole.simulate(&m, 0, 8).expect("GPU run");
     let window = whole.window_days();
     if software {
         assert!(
@@ -419,8 +481,8 @@ fn a_driver_loop_limit_is_detected_and_the_window_shrunk() {
         );
     }
     eprintln!("window after the run: {window} days (0 = whole horizon)");
-    let yearly = whole.with_window_days(365);
-    let b = yearly.simulate(&m, 0, 64).expect("GPU run");
+    let short = whole.with_window_days(30);
+    let b = short.simulate(&m, 0, 8).expect("GPU run");
     assert!(
         a.values
             .iter()
@@ -428,4 +490,26 @@ fn a_driver_loop_limit_is_detected_and_the_window_shrunk() {
             .all(|(x, y)| x.to_bits() == y.to_bits()),
         "results depend on the window"
     );
+}
+
+/// The GPU twin of `precision::a_20_year_reserved_only_revenue_is_summed_to_f32_rounding`:
+/// 7,300 equal daily revenues summed by the kernel's compensated sum end within 2e-7 of the
+/// exact total (about 2 f32 spacings); the plain f32 sum is 6.4e-5 off, so a kernel without
+/// the compensation, or one whose compiler folded it away (M18), fails.
+pub fn a_20_year_reserved_only_revenue_is_summed_to_f32_rounding_on_the_gpu() {
+    let Some(gpu) =
+        gpu_engine("a_20_year_reserved_only_revenue_is_summed_to_f32_rounding_on_the_gpu")
+    else {
+        return;
+    };
+    let (m, exact) = common::reserved_only_20_years();
+    let g = gpu.simulate(&m, 0, 4).expect("GPU run");
+    for i in 0..4 {
+        let got = g.record(i, 0)[idx::REVENUE_USD];
+        let err = ((got - exact) / exact).abs();
+        eprintln!(
+            "20-year reserved revenue, GPU path {i}: {got} vs {exact}, relative error {err:.2e}"
+        );
+        assert!(err < 2e-7, "GPU revenue {got} vs exact {exact}: {err:.2e}");
+    }
 }

@@ -1,9 +1,9 @@
 //! The GPU's Philox stream is the CPU's, bit for bit: the Random123 known answers, a large set
 //! of random and edge-valued (counter, key) pairs, and counters laid out as the simulation
-//! uses them ([path, day, block, stream], `DayStream`). Skipped without a GPU adapter unless
+//! uses them ([path, day, block, stream], `DayStream`). Reported as ignored without a GPU adapter unless
 //! FLEETSIM_REQUIRE_GPU=1.
 
-mod common;
+use crate::common;
 
 use fleetsim::gpu::rng_check::{philox_blocks, philox_blocks_split};
 use fleetsim::model::philox::{DAY_INIT, DayStream, philox4x32_10, seed_key};
@@ -73,8 +73,7 @@ fn assert_same(ctrs: &[[u32; 4]], keys: &[[u32; 2]], gpu: &[[u32; 4]]) {
     );
 }
 
-#[test]
-fn known_answers() {
+pub fn known_answers() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };
@@ -86,8 +85,7 @@ fn known_answers() {
     }
 }
 
-#[test]
-fn random_and_edge_pairs_match_the_cpu() {
+pub fn random_and_edge_pairs_match_the_cpu() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };
@@ -115,8 +113,7 @@ fn random_and_edge_pairs_match_the_cpu() {
     assert_same(&ctrs, &keys, &got);
 }
 
-#[test]
-fn day_streams_match_the_cpu_draw_for_draw() {
+pub fn day_streams_match_the_cpu_draw_for_draw() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };
@@ -158,8 +155,7 @@ fn day_streams_match_the_cpu_draw_for_draw() {
     assert_eq!(k, got.len());
 }
 
-#[test]
-fn split_dispatches_give_the_same_blocks() {
+pub fn split_dispatches_give_the_same_blocks() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };

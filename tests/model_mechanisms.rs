@@ -2,7 +2,7 @@
 //! demand, colocation, maintenance and operations, residual value and depreciation, burn-in,
 //! infant mortality, regional outages with SLA credits, the Gaussian copula, the IRR.
 
-mod common;
+use crate::common;
 use common::*;
 use fleetsim::engine::Precision;
 use fleetsim::model::fleet_step::{irr, sample_inputs};
@@ -362,4 +362,171 @@ fn config_correlations_reach_the_engine() {
     // Uniform margins: Pearson of the values = Spearman. se ~ (1 - rho^2)/sqrt(n).
     let rho = pearson(&xs, &ys);
     assert!((rho + 0.6).abs() < 5.0 * 0.64 / (n as f64).sqrt(), "{rho}");
+}
+
+// ---- Mechanisms outside their simplest setting (audit recommendation 1) ----
+
+/// `(1 + r)^(-t/365)` for the f32-stored rate `r`: the model's daily discount factor.
+fn discount(r: f64, t: f64) -> f64 {
+    (1.0 + (r as f32) as f64).powf(-t / 365.0)
+}
+
+/// Nodes delivered by the end of day `t` (docs/MODEL.md section 6.3), written here from the
+/// specification, independently of `fleet_step::arrived`.
+fn delivered(nodes: u64, delay: i64, ramp: i64, t: i64) -> u64 {
+    if t < delay {
+        return 0;
+    }
+    if ramp == 0 || t - delay + 1 >= ramp {
+        return nodes;
+    }
+    // Linear ramp, rounded down in exact integers: floor(nodes k / ramp).
+    nodes * (t - delay + 1) as u64 / ramp as u64
+}
+
+#[test]
+fn npv_discounts_capex_on_arrival_and_the_residual_from_the_horizon() {
+    // 100 single-chip nodes at 10,000 USD, renting reserved at 2.5 USD/h, 8% a year, 5 years,
+    // residual 30% of the hardware capex. Delivered on day `delay` (0 or 30): the servers are
+    // paid that day (discounted v^delay), earn 24 x 100 x 2.5 a day from then on, and the
+    // residual 0.3 capex comes back at the horizon, discounted v^H (H = 1825, the day after the
+    // last). NPV = -capex v^d + c sum_{t=d}^{H-1} v^t + residual v^H. Catches a residual left
+    // undiscounted (M14, 0.3e6 x (1 - v^H) = 97k USD off) and a one-day shift (M03).
+    let r = 0.08;
+    for delay in [0u32, 30] {
+        let mut o = rented(100, 2.5);
+        o.inputs[opt_in::SERVER_CAPEX_PER_CHIP_USD] = fx(10_000.0);
+        o.inputs[opt_in::RESIDUAL_FRACTION] = fx(0.3);
+        o.inputs[opt_in::DELIVERY_DELAY_DAYS] = fx(delay as f64);
+        let mut m = model(vec![o], 5, 1);
+        m.env.inputs[env_in::DISCOUNT_RATE_PER_YEAR] = fx(r);
+        let h = 1825u32;
+        let capex = 1e6;
+        let residual = (0.3f32 as f64) * capex;
+        let c = 100.0 * 24.0 * 2.5;
+        let annuity: f64 = (delay..h).map(|t| c * discount(r, t as f64)).sum();
+        let expected =
+            -capex * discount(r, delay as f64) + annuity + residual * discount(r, h as f64);
+        let got = one_path(&m);
+        assert!(
+            close(got[idx::NPV_USD], expected, 1e-9),
+            "delay {delay}: NPV {} vs {expected}",
+            got[idx::NPV_USD]
+        );
+        assert_eq!(got[idx::CAPEX_USD], capex);
+        // Undiscounted: the residual is in the last year's cash flow.
+        let y5 = c * 365.0 + residual;
+        assert!(
+            close(got[idx::CASH_FLOW_Y1 + 4], y5, 1e-9),
+            "{}",
+            got[idx::CASH_FLOW_Y1 + 4]
+        );
+    }
+}
+
+#[test]
+fn depreciation_runs_from_the_delivery_day() {
+    // 2 M USD of servers delivered on day 100 of a 2-year horizon, 4-year life, nothing else:
+    // depreciation = capex (H - delay) / life = 2e6 x 630 / 1460 and operating income is its
+    // negative. Counting from day 0 (M20) would give 2e6 x 730 / 1460.
+    let mut o = rented(100, 0.0);
+    o.inputs[opt_in::SERVER_CAPEX_PER_CHIP_USD] = fx(20_000.0);
+    o.inputs[opt_in::USEFUL_LIFE_YEARS] = fx(4.0);
+    o.inputs[opt_in::DELIVERY_DELAY_DAYS] = fx(100.0);
+    let r = one_path(&model(vec![o], 2, 1));
+    let dep = 2e6 * (730.0 - 100.0) / 1460.0;
+    assert!(
+        close(r[idx::OPERATING_INCOME_USD], -dep, 1e-9),
+        "{} vs {}",
+        r[idx::OPERATING_INCOME_USD],
+        -dep
+    );
+    // A life shorter than the time in service: fully depreciated, never more.
+    let mut short = o;
+    short.inputs[opt_in::USEFUL_LIFE_YEARS] = fx(1.0);
+    let r = one_path(&model(vec![short], 2, 1));
+    assert!(close(r[idx::OPERATING_INCOME_USD], -2e6, 1e-9));
+}
+
+#[test]
+fn the_delivery_ramp_gives_the_hand_counts_and_their_revenue() {
+    use fleetsim::model::fleet_step::arrived;
+    // 10 nodes, delay 5, ramp 4: k = t - 5 + 1 = 1..4 -> 10 k / 4 rounded down = 2, 5, 7, 10.
+    let hand = [0, 0, 0, 0, 0, 2, 5, 7, 10, 10, 10];
+    for (t, want) in hand.iter().enumerate() {
+        assert_eq!(arrived(10, 5, 4, t as i64), *want, "day {t}");
+        assert_eq!(delivered(10, 5, 4, t as i64), *want as u64, "day {t}");
+    }
+    assert_eq!(arrived(10, 5, 4, -1), 0);
+    assert_eq!(arrived(10, 5, 0, 5), 10, "no ramp: all on the delivery day");
+    assert_eq!(arrived(10, 5, 0, 4), 0);
+    // 7 nodes over 3 days: 2, 4, 7.
+    assert_eq!(
+        (2..6).map(|t| arrived(7, 2, 3, t)).collect::<Vec<_>>(),
+        [2, 4, 7, 7]
+    );
+    // Through the engine: everything reserved at 1 USD per chip-hour, so revenue is exactly
+    // 24 x chips per node x sum_t delivered(t) and each node is paid on its arrival day.
+    for (nodes, delay, ramp, cpn) in [(10u32, 5u32, 4u32, 1u32), (37, 20, 90, 8), (5, 0, 9, 2)] {
+        let mut o = rented(nodes, 1.0);
+        o.chips_per_node = cpn;
+        o.blast_radius_chips = cpn;
+        o.inputs[opt_in::DELIVERY_DELAY_DAYS] = fx(delay as f64);
+        o.inputs[opt_in::RAMP_DAYS] = fx(ramp as f64);
+        o.inputs[opt_in::SERVER_CAPEX_PER_CHIP_USD] = fx(1000.0);
+        let mut m = model(vec![o], 1, 1);
+        let r = 0.1;
+        m.env.inputs[env_in::DISCOUNT_RATE_PER_YEAR] = fx(r);
+        let got = one_path(&m);
+        let d = |t: i64| delivered(nodes as u64, delay as i64, ramp as i64, t) as f64;
+        let node_days: f64 = (0..365).map(d).sum();
+        let want = 24.0 * cpn as f64 * node_days;
+        assert_eq!(got[idx::REVENUE_USD], want, "{nodes} {delay} {ramp}");
+        assert_eq!(got[idx::CHIP_HOURS_DELIVERED], want);
+        // NPV: each day's revenue less the servers arriving that day, discounted.
+        let capex_node = 1000.0 * cpn as f64;
+        let npv: f64 = (0..365)
+            .map(|t| {
+                let new = d(t) - d(t - 1);
+                (24.0 * cpn as f64 * d(t) - capex_node * new) * discount(r, t as f64)
+            })
+            .sum();
+        assert!(
+            close(got[idx::NPV_USD], npv, 1e-9),
+            "{} vs {npv}",
+            got[idx::NPV_USD]
+        );
+    }
+}
+
+#[test]
+fn the_price_decline_applies_to_on_demand_revenue_only() {
+    // Half reserved at a fixed 2 USD/h, half on demand at 3 USD/h declining 20% a year, fully
+    // sold (0.999): revenue = sum_t 24 n (0.5 x 2 + 0.5 x 3 v^t x 0.999). Declining the
+    // reserved price too (M16) loses about 10% of the reserved half over two years.
+    let (n, p_res, p_od, d) = (10.0, 2.0, 3.0, 0.2);
+    let mut o = quiet_option(10, 1);
+    o.inputs[opt_in::RESERVED_FRACTION] = fx(0.5);
+    o.inputs[opt_in::RESERVED_USD_PER_CHIP_HOUR] = fx(p_res);
+    o.inputs[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR] = fx(p_od);
+    o.inputs[opt_in::UTILIZATION_MEAN] = fx(0.999);
+    let mut m = model(vec![o], 2, 1);
+    m.env.inputs[env_in::PRICE_DECLINE_PER_YEAR] = fx(d);
+    let r = one_path(&m);
+    let f32r = |x: f64| (x as f32) as f64;
+    let v = (1.0 - f32r(d)).powf(1.0 / 365.0);
+    let rev: f64 = (0..730)
+        .map(|t| 24.0 * n * (0.5 * p_res + 0.5 * p_od * v.powi(t) * f32r(0.999)))
+        .sum();
+    assert!(
+        close(r[idx::REVENUE_USD], rev, 1e-9),
+        "{} vs {rev}",
+        r[idx::REVENUE_USD]
+    );
+    // All reserved: no decline at all, exactly 24 n p_res H.
+    let mut all = o;
+    all.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
+    let mut m = model(vec![all], 2, 1);
+    m.env.inputs[env_in::PRICE_DECLINE_PER_YEAR] = fx(d);
+    assert_eq!(one_path(&m)[idx::REVENUE_USD], 24.0 * n * p_res * 730.0);
 }

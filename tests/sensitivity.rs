@@ -4,7 +4,7 @@
 //! price at fixed energy); an output that is a monotone function of one input alone has rho = 1;
 //! bad arguments exit 2.
 
-mod common;
+use crate::common;
 
 use common::cli::{fleetsim, text};
 

@@ -2,14 +2,16 @@
 //! lowers a path's availability; the galloping + bisection search returns exactly what a scan
 //! of every pool size returns; without hard failures spares change nothing; and `fleetsim
 //! spares` reports the smallest pool meeting the goal (one fewer fails), exits 2 on bad input.
+//! The oracle for what a pool's figures are is a direct CPU-engine run of the scenario with
+//! `spare_nodes` set to that pool (same seed, same paths), not `spares::evaluate`.
 
-mod common;
+use crate::common;
 
 use common::cli::{fleetsim, text};
 
 use fleetsim::config::{flatten, load_scenario_str};
 use fleetsim::engine::cpu::CpuEngine;
-use fleetsim::engine::{PathBlock, Precision, run_points};
+use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
 use fleetsim::model::params::FlatModel;
 use fleetsim::spares::{self, Goal, OptionFacts, PoolPaths, Z95, wilson_lower};
 
@@ -279,4 +281,106 @@ fn the_worked_example_is_a_valid_scenario_with_fixed_fleets() {
         );
         assert_eq!(p.nodes, 512, "{}", o.name);
     }
+}
+
+/// Per-path availability and NPV of a direct CPU run of `base` with `spares` spare nodes on
+/// option 0, paths `0..n`: the independent oracle for what the planner reports for a pool.
+fn direct(base: &FlatModel, spares: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
+    let mut m = base.clone();
+    m.options[0].spare_nodes = spares;
+    let b = CpuEngine::new(Precision::F32)
+        .simulate(&m, 0, n)
+        .expect("direct run");
+    let col = |k: usize| {
+        (0..n as usize)
+            .map(|i| b.record(i, 0)[k])
+            .collect::<Vec<f64>>()
+    };
+    (
+        col(fleetsim::model::outputs::idx::AVAILABILITY),
+        col(fleetsim::model::outputs::idx::NPV_USD),
+    )
+}
+
+/// `spares::evaluate` for a pool gives, path by path, what the engine gives for a scenario
+/// with that many spares (a planner simulating another pool, M09, fails here).
+#[test]
+fn evaluate_simulates_exactly_the_pool_it_reports() {
+    let m = model(SCENARIO);
+    let n = 120;
+    let pools = [0u32, 1, 3, 8];
+    let points: Vec<Vec<u32>> = pools.iter().map(|s| vec![*s]).collect();
+    let r = eval(&m, &points, n);
+    for (k, &s) in pools.iter().enumerate() {
+        let (avail, npv) = direct(&m, s, n);
+        assert_eq!(r[k][0].availability, avail, "pool {s}: availability");
+        assert_eq!(r[k][0].npv, npv, "pool {s}: NPV");
+    }
+    // The pools differ (the comparison would be vacuous otherwise).
+    assert_ne!(r[0][0].availability, r[2][0].availability);
+}
+
+/// Every row of the CLI's spares_candidates.csv against a direct run with that pool: paths
+/// meeting the target (exact count), mean availability and mean NPV (same values summed in
+/// another order: 1e-9 relative).
+#[test]
+fn cli_candidates_are_the_figures_of_direct_runs_with_that_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, SCENARIO).unwrap();
+    let out = dir.path().join("out");
+    let (target, n) = (0.98, 200u32);
+    let o = fleetsim(&[
+        "spares",
+        &scenario.display().to_string(),
+        "--availability",
+        "0.98",
+        "--confidence",
+        "0.8",
+        "--paths",
+        "200",
+        "--backend",
+        "cpu",
+        "--precision",
+        "f32",
+        "--quiet",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let m = model(SCENARIO);
+    let mut r = csv::Reader::from_path(out.join("spares_candidates.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).expect(name);
+    let (cs, cn, ck, ca, cv) = (
+        col("spares"),
+        col("n_paths"),
+        col("n_meeting"),
+        col("availability_mean"),
+        col("npv_mean_usd"),
+    );
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let s: u32 = rec[cs].parse().unwrap();
+        assert_eq!(rec[cn].parse::<u32>().unwrap(), n);
+        let (avail, npv) = direct(&m, s, n);
+        let meeting = avail.iter().filter(|a| **a >= target).count();
+        assert_eq!(
+            rec[ck].parse::<usize>().unwrap(),
+            meeting,
+            "pool {s}: paths meeting"
+        );
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let rel = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        let (a, v): (f64, f64) = (rec[ca].parse().unwrap(), rec[cv].parse().unwrap());
+        assert!(
+            rel(a, mean(&avail)),
+            "pool {s}: availability {a} vs {}",
+            mean(&avail)
+        );
+        assert!(rel(v, mean(&npv)), "pool {s}: NPV {v} vs {}", mean(&npv));
+        rows += 1;
+    }
+    assert!(rows >= 3, "{rows} candidates");
 }

@@ -4,7 +4,7 @@
 //! the Rust parquet reader with the CSV's types and values, and malformed sweep files exit 2
 //! naming the file and the key.
 
-mod common;
+use crate::common;
 
 use common::cli::{fleetsim, text};
 

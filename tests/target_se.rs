@@ -2,7 +2,7 @@
 //! mean NPV is at most X (or `--max-paths`), with the same figures as a plain run of the paths
 //! it used; the summary states the achieved error; bad values exit 2.
 
-mod common;
+use crate::common;
 
 use common::cli::{fleetsim, text};
 

@@ -1,10 +1,12 @@
 //! Builders for hand-made flat models used by the closed-form tests: every input fixed unless a
 //! test says otherwise, so expected values can be computed by hand; [`gpu`] opens the device
-//! for the GPU tests (or skips them); [`cli`] runs the real binary.
+//! for the GPU tests (or skips them); [`cli`] runs the real binary; [`paired`] holds the
+//! GPU-vs-CPU per-path tolerances.
 #![allow(dead_code)]
 
 pub mod cli;
 pub mod gpu;
+pub mod paired;
 
 use fleetsim::model::params::*;
 
@@ -125,4 +127,28 @@ pub fn one_path(m: &FlatModel) -> Vec<f64> {
     run(m, 1, fleetsim::engine::Precision::F64)
         .record(0, 0)
         .to_vec()
+}
+
+/// 1,000 single-chip nodes renting everything reserved at 0.9876543 USD/h for 20 years: every day
+/// earns exactly `d = f32(24000 x f32(0.9876543))` (one rounding, the same on both engines), so the
+/// exact revenue is 7300 d. Used by tests/precision.rs (CPU) and tests/gpu_equivalence.rs (GPU).
+pub fn reserved_only_20_years() -> (fleetsim::model::params::FlatModel, f64) {
+    use fleetsim::model::params::opt_in;
+    let mut o = quiet_option(1000, 1);
+    o.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
+    o.inputs[opt_in::RESERVED_USD_PER_CHIP_HOUR] = fx(0.987_654_3);
+    let m = model(vec![o], 20, 3);
+    let d = (24000.0f32 * 0.987_654_3f32) as f64;
+    (m, 7300.0 * d)
+}
+
+/// A model whose per-failure draws need far more loop iterations per invocation than
+/// llvmpipe's 65,535 (`LP_MAX_TGSI_LOOP_ITERATIONS`): 1,000 single-chip nodes, soft failures
+/// at `rate` per node-day with no repair time (all nodes stay up), 5 years. At rate 0.3 that
+/// is 300 failures a day, each its own loop iteration (one draw per failure, section 6.4):
+/// 547,500 per path, about 8x the limit, whatever else the kernel loops over.
+pub fn loop_heavy_model(seed: u64, rate: f64) -> FlatModel {
+    let mut o = quiet_option(1000, 1);
+    add_class(&mut o, rate, false, fx(0.0));
+    model(vec![o], 5, seed)
 }

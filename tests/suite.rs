@@ -1,0 +1,25 @@
+//! The integration tests that need no GPU adapter, in one test binary (each binary links wgpu
+//! and parquet, so one binary instead of one per file saves link time and runs every test in
+//! one parallel pool): the model against closed forms and hand calculations, precision, the
+//! spares planner, sweeps, sensitivity, configuration errors, the real binary's command line
+//! and bench files, documentation checks, shader validation (naga, no device). Filter by file:
+//! `cargo test --release --test suite model_mechanisms::`.
+
+mod common;
+
+mod aggregate_merge;
+mod bench;
+mod cli;
+mod config_errors;
+mod docs;
+mod engine_fallback;
+mod gpu_layout;
+mod model_closed_forms;
+mod model_mechanisms;
+mod precision;
+mod published;
+mod sensitivity;
+mod shaders;
+mod spares;
+mod sweep;
+mod target_se;
