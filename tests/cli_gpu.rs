@@ -93,7 +93,10 @@ pub fn a_gpu_failure_falls_back_to_the_cpu_under_auto_and_fails_cleanly_under_gp
 /// option's failure counts, payback day or interruption count differ; the other paths must
 /// agree within `TIGHT_TOL`, every path within `TOL`.
 fn per_path_rows_agree(cpu: &Path, gpu: &Path) {
-    use common::paired::*;
+    use common::paired::{
+        ALLOW_BEYOND_TIGHT, ALLOW_BEYOND_TOL, ALLOW_FLIPPED_PER_1000, TIGHT_TOL, TOL,
+        interruptions_differ,
+    };
     let read = |d: &Path| -> (Vec<String>, Vec<Vec<String>>) {
         let mut r = csv::Reader::from_path(d.join("per_path.csv")).unwrap();
         let h = r.headers().unwrap().iter().map(String::from).collect();

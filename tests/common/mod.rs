@@ -8,7 +8,10 @@ pub mod cli;
 pub mod gpu;
 pub mod paired;
 
-use fleetsim::model::params::*;
+use fleetsim::model::params::{
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, OptionParams, RunParams,
+    env_in, opt_ev, opt_in,
+};
 
 /// A fixed-value spec with the field's clamp range left open.
 pub fn fx(v: f64) -> DistSpec {
