@@ -72,9 +72,8 @@ struct Carried {
 
 // The invocation's state and constants. The stages read and write these module-scope
 // variables where their CPU twins take `&mut OptionState`, `&OptionConsts` and `&mut EnvState`:
-// WGSL has pointers, but the GLSL and HLSL backends turn a pointer parameter into a
-// copy-in/copy-out of the whole struct (about 1.8 KB) on every call, which made the kernel
-// about 5x slower on llvmpipe (GL).
+// WGSL has pointers, but naga's GLSL and HLSL backends turn a pointer parameter into an
+// `inout` parameter, a copy-in/copy-out of the whole struct (about 1.8 KB) on every call.
 var<private> env_state: EnvState;
 var<private> st: OptionState;
 var<private> oc: OptionConsts;
@@ -330,6 +329,16 @@ fn env_consts(e: array<f32, ENV_IN_COUNT>) -> EnvConsts {
     return c;
 }
 
+// Class k's constants (`rate`, `infant_extra`, `infant_days`), for k < n_classes.
+fn option_class_consts(k: u32, x: array<f32, OPT_IN_COUNT>) {
+    if (k < min(oc.n_classes, MAX_CLASSES)) {
+        let b = OPT_CLASS_BASE + OPT_PER_CLASS * k;
+        oc.rate[k] = x[b + OPT_CLASS_RATE];
+        oc.infant_extra[k] = x[b + OPT_CLASS_INFANT_MULT] - 1.0;
+        oc.infant_days[k] = round_days(x[b + OPT_CLASS_INFANT_DAYS], 100000u);
+    }
+}
+
 // Stage `option_consts`: the constants of option `o` for one path, into `oc` (whose class
 // arrays start zeroed: unused classes keep rate 0).
 fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
@@ -341,12 +350,16 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     let colo = (models[pt].options[o].flags & FLAG_COLO) != 0u;
     oc.it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
     let facility_mw = f32(oc.nodes) * oc.cpn * oc.it_kw * 0.001;
-    for (var k = 0u; k < min(oc.n_classes, MAX_CLASSES); k++) {
-        let b = OPT_CLASS_BASE + OPT_PER_CLASS * k;
-        oc.rate[k] = x[b + OPT_CLASS_RATE];
-        oc.infant_extra[k] = x[b + OPT_CLASS_INFANT_MULT] - 1.0;
-        oc.infant_days[k] = round_days(x[b + OPT_CLASS_INFANT_DAYS], 100000u);
-    }
+    // Unrolled over MAX_CLASSES with constant indices (unused classes keep 0), so `oc` is
+    // only ever indexed by constants and its fields can stay in registers.
+    option_class_consts(0u, x);
+    option_class_consts(1u, x);
+    option_class_consts(2u, x);
+    option_class_consts(3u, x);
+    option_class_consts(4u, x);
+    option_class_consts(5u, x);
+    option_class_consts(6u, x);
+    option_class_consts(7u, x);
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
     oc.blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / oc.cpn;
@@ -658,6 +671,78 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     }
 }
 
+// Loads invocation inv's carried state from `state`. Member by member, the arrays in loops: a
+// whole-struct copy is unrolled into about 900 scalar copies by the compiler, which made
+// llvmpipe take about 5x longer to compile the kernel.
+fn load_carried(inv: u32) {
+    env_state = state[inv].env;
+    for (var i = 0u; i < RING_DAYS; i++) {
+        st.ring_units[i] = state[inv].option.ring_units[i];
+        st.ring_parts[i] = state[inv].option.ring_parts[i];
+        st.ring_hours[i] = state[inv].option.ring_hours[i];
+    }
+    for (var y = 0u; y < MAX_YEARS; y++) {
+        st.year_cf[y] = state[inv].option.year_cf[y];
+    }
+    st.installed = state[inv].option.installed;
+    st.down = state[inv].option.down;
+    st.spares = state[inv].option.spares;
+    st.backorders = state[inv].option.backorders;
+    st.interruptions = state[inv].option.interruptions;
+    st.hard = state[inv].option.hard;
+    st.soft = state[inv].option.soft;
+    st.payback = state[inv].option.payback;
+    st.went_negative = state[inv].option.went_negative;
+    st.demand_x = state[inv].option.demand_x;
+    st.hw_capex = state[inv].option.hw_capex;
+    st.npv = state[inv].option.npv;
+    st.cum_cf = state[inv].option.cum_cf;
+    st.opex = state[inv].option.opex;
+    st.energy_kwh = state[inv].option.energy_kwh;
+    st.revenue = state[inv].option.revenue;
+    st.avail_hours = state[inv].option.avail_hours;
+    st.installed_hours = state[inv].option.installed_hours;
+    st.delivered = state[inv].option.delivered;
+    st.job_num = state[inv].option.job_num;
+    st.job_den = state[inv].option.job_den;
+    st.job_days = state[inv].option.job_days;
+}
+
+// Stores invocation inv's carried state into `state` (the inverse of `load_carried`).
+fn store_carried(inv: u32) {
+    state[inv].env = env_state;
+    for (var i = 0u; i < RING_DAYS; i++) {
+        state[inv].option.ring_units[i] = st.ring_units[i];
+        state[inv].option.ring_parts[i] = st.ring_parts[i];
+        state[inv].option.ring_hours[i] = st.ring_hours[i];
+    }
+    for (var y = 0u; y < MAX_YEARS; y++) {
+        state[inv].option.year_cf[y] = st.year_cf[y];
+    }
+    state[inv].option.installed = st.installed;
+    state[inv].option.down = st.down;
+    state[inv].option.spares = st.spares;
+    state[inv].option.backorders = st.backorders;
+    state[inv].option.interruptions = st.interruptions;
+    state[inv].option.hard = st.hard;
+    state[inv].option.soft = st.soft;
+    state[inv].option.payback = st.payback;
+    state[inv].option.went_negative = st.went_negative;
+    state[inv].option.demand_x = st.demand_x;
+    state[inv].option.hw_capex = st.hw_capex;
+    state[inv].option.npv = st.npv;
+    state[inv].option.cum_cf = st.cum_cf;
+    state[inv].option.opex = st.opex;
+    state[inv].option.energy_kwh = st.energy_kwh;
+    state[inv].option.revenue = st.revenue;
+    state[inv].option.avail_hours = st.avail_hours;
+    state[inv].option.installed_hours = st.installed_hours;
+    state[inv].option.delivered = st.delivered;
+    state[inv].option.job_num = st.job_num;
+    state[inv].option.job_den = st.job_den;
+    state[inv].option.job_days = st.job_days;
+}
+
 // Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
 // inputs and sizes; its tables start at `table_base`, set by the kernel): the stages in the
 // order `simulate_path` runs them. The state is fresh at t0 = 0, else loaded from state[inv];
@@ -673,8 +758,7 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
     if (t0 == 0u) {
         option_state_init(horizon);
     } else {
-        env_state = state[inv].env;
-        st = state[inv].option;
+        load_carried(inv);
     }
     var job_binom = binomial_cache_new();
     for (var t = t0; t < t1; t++) {
@@ -682,8 +766,7 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
         day_step(pt, o, &job_binom, env, d, path, t);
     }
     if (t1 < horizon) {
-        state[inv].env = env_state;
-        state[inv].option = st;
+        store_carried(inv);
         return;
     }
     finish(pt, env, rec);
