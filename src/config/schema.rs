@@ -233,16 +233,6 @@ pub fn unit_of(key: &str) -> Option<String> {
     }
 }
 
-/// Built-in default of the environment field `name` (used when `[environment]` omits it): the
-/// `default` of its table row. The sources of these values are listed in `model::tables`.
-pub fn env_default(name: &str) -> Option<Dist> {
-    ENV_INPUTS
-        .iter()
-        .chain([&OUTAGE_HOURS])
-        .find(|s| s.name == name)
-        .and_then(|s| s.default.dist())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,7 +247,6 @@ mod tests {
                 "{} has no built-in default",
                 s.name
             );
-            assert_eq!(env_default(s.name), s.default.dist());
         }
     }
 
