@@ -123,7 +123,22 @@ fn per_path_rows_agree(cpu: &Path, gpu: &Path) {
             }
         }
     }
-    let discrete = ["hard_failures", "soft_failures", "payback_days"].map(col);
+    // Counts are discrete: a path whose counts differ has flipped. The per-class failure
+    // counts are among them: a failure whose class pick lands within an f32 rounding of a
+    // boundary between two classes changes class on one engine.
+    let discrete: Vec<usize> = ["hard_failures", "soft_failures", "payback_days"]
+        .map(col)
+        .into_iter()
+        .chain((0..h.len()).filter(|&k| h[k].starts_with("failures_")))
+        .collect();
+    // A class's lost node-hours come from repair times drawn with the position of the class
+    // pick inside the class's interval, `(pick - (cum - w)) / w`: its f32 rounding error is
+    // that of `pick` (~ulp of the total weight) amplified by total / w, up to ~100x for the
+    // rarest classes (measured on llvmpipe: up to 5e-3 on the default scenario). These columns
+    // are held to TOL only; every other column to TIGHT_TOL.
+    let loose: Vec<usize> = (0..h.len())
+        .filter(|&k| h[k].starts_with("lost_node_hours_"))
+        .collect();
     let interruptions = col("interruptions_per_job_day");
     let mut paths = std::collections::BTreeMap::<String, (bool, bool, bool)>::new();
     for (rc, rg) in c.iter().zip(&g) {
@@ -144,7 +159,7 @@ fn per_path_rows_agree(cpu: &Path, gpu: &Path) {
             let s = scale[&(rc[co].clone(), k)];
             let err = (a - b).abs() / b.abs().max(s).max(1e-30);
             e.1 &= err <= TOL;
-            e.2 &= err <= TIGHT_TOL;
+            e.2 &= err <= TIGHT_TOL || loose.contains(&k);
         }
     }
     let n = paths.len();

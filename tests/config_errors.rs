@@ -804,7 +804,7 @@ fn flatten_puts_values_at_documented_indices() {
         1.0
     );
     assert_eq!(o.events[opt_ev::REPAIR_BASE].p[0], 3.0);
-    assert_eq!(o.events[opt_ev::RMA_DAYS].p[0], 9.0);
+    assert_eq!(o.events[opt_ev::RMA_BASE].p[0], 9.0);
     // Unused class slots are all-zero FIXED 0.
     for c in 1..MAX_CLASSES {
         for k in 0..opt_in::PER_CLASS {

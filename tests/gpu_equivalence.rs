@@ -51,7 +51,7 @@ struct Agreement {
 /// Per-path agreement of all options' records; prints the worst metric.
 fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> Agreement {
     let n_opt = model.run.n_options as usize;
-    let names = metrics_for(model.run.n_years as usize);
+    let names = metrics_for(model.run.n_years as usize, &[]);
     let scale = scales(model, c);
     let mut a = Agreement {
         n: c.n_paths as usize,

@@ -114,7 +114,7 @@ fn spares_follow_palms_theorem() {
     let spares = 18u32;
     let mut o = quiet_option(nodes, 1);
     add_class(&mut o, lambda, true, fx(0.0));
-    o.events[opt_ev::RMA_DAYS] = fx(10.0);
+    set_rma_days(&mut o, fx(10.0));
     o.spare_nodes = spares;
     let years = 1;
     let m = model(vec![o], years, 13);
@@ -143,7 +143,7 @@ fn spares_follow_palms_theorem() {
     // With no spares every failure waits its full RMA: L = rate x 10 days.
     let mut o = quiet_option(nodes, 1);
     add_class(&mut o, lambda, true, fx(0.0));
-    o.events[opt_ev::RMA_DAYS] = fx(10.0);
+    set_rma_days(&mut o, fx(10.0));
     let b = run(&model(vec![o], years, 14), 400, Precision::F64);
     let (a0, se0) = mean_se(&column(&b, 0, idx::AVAILABILITY));
     let l0 = (1.0 - a0) * nodes as f64;
@@ -268,7 +268,7 @@ fn busy_model(seed: u64) -> FlatModel {
     o.inputs[opt_in::REPLACEMENT_DAYS] = fx(14.0);
     o.inputs[opt_in::CHIP_W] = fx(700.0);
     o.inputs[opt_in::PUE] = fx(1.3);
-    o.events[opt_ev::RMA_DAYS] = lognormal(14.0, 30.0, 0.0, 127.0);
+    set_rma_days(&mut o, lognormal(14.0, 30.0, 0.0, 127.0));
     o.spare_nodes = 3;
     let c = add_class(&mut o, 0.002, true, lognormal(6.0, 24.0, 0.0, 3048.0));
     o.inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_INFANT_MULT] = fx(3.0);

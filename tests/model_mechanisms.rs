@@ -290,7 +290,7 @@ fn parts_are_paid_after_warranty() {
     // warranty longer than the horizon none does.
     let mut o = quiet_option(500, 1);
     add_class(&mut o, 0.002, true, fx(1.0));
-    o.events[opt_ev::RMA_DAYS] = fx(5.0);
+    set_rma_days(&mut o, fx(5.0));
     o.spare_nodes = 50;
     o.inputs[opt_in::PART_COST_USD] = fx(1234.0);
     let b = run(&model(vec![o], 1, 9), 50, Precision::F64);
@@ -313,7 +313,7 @@ fn blast_radius_applies_during_repair_not_while_waiting_for_parts() {
         let mut o = quiet_option(400, 2);
         o.blast_radius_chips = 2 * blast;
         add_class(&mut o, 0.003, hard, fx(if hard { 0.0 } else { 30.0 }));
-        o.events[opt_ev::RMA_DAYS] = fx(12.0);
+        set_rma_days(&mut o, fx(12.0));
         model(vec![o], 1, 10)
     };
     let lost = |m: &FlatModel| -> Vec<f64> {

@@ -25,17 +25,24 @@ var<private> opaque_one: f32;
 // `OptionState` in fleet_step.rs; its host twin `gpu::state::OptionState` has the same layout,
 // checked against naga by tests/gpu_layout.rs).
 struct OptionState {
-    // Rings of returns from repair and RMA, indexed by day % RING_DAYS.
+    // Rings of returns from repair and of spare units arriving into stock (by unit type),
+    // indexed by day % RING_DAYS.
     ring_units: array<u32, RING_DAYS>,
-    ring_parts: array<u32, RING_DAYS>,
+    ring_parts: array<array<u32, RING_DAYS>, MAX_UNITS>,
     ring_hours: array<f32, RING_DAYS>,
     // Yearly cash flows as compensated sums.
     year_cf: array<KSum, MAX_YEARS>,
+    // On-site spare stock by unit type (0 = hot spare nodes).
+    spares: array<u32, MAX_UNITS>,
+    // Nodes of each class waiting for a spare unit, and failures and lost node-hours by class.
+    backorders: array<u32, MAX_CLASSES>,
+    class_failures: array<u32, MAX_CLASSES>,
+    class_lost: array<KSum, MAX_CLASSES>,
     // Nodes delivered by the end of yesterday.
     installed: u32,
     down: u32,
-    spares: u32,
-    backorders: u32,
+    // Sum of `backorders`.
+    waiting: u32,
     interruptions: u32,
     hard: u32,
     soft: u32,
@@ -174,11 +181,12 @@ fn round_days(x: f32, cap: u32) -> u32 {
 // Puts a node down for `hours`: less than a day is charged to today's lost node-hours;
 // longer repairs keep the node down for whole days and return it on day t + floor(h / 24),
 // charging the remainder there (see `schedule_down` in fleet_step.rs).
-fn schedule_down(lost_today: ptr<function, f32>, t: u32, hours: f32) {
+// Returns the node-hours charged (full * 24 + rem, or `hours` under a day).
+fn schedule_down(lost_today: ptr<function, f32>, t: u32, hours: f32) -> f32 {
     let full0 = to_u32_sat(hours * (1.0 / 24.0));
     if (full0 == 0u) {
         *lost_today += hours;
-        return;
+        return hours;
     }
     let full = min(full0, RING_DAYS - 1u);
     let rem = clamp(hours - f32(full) * 24.0, 0.0, 24.0);
@@ -186,6 +194,19 @@ fn schedule_down(lost_today: ptr<function, f32>, t: u32, hours: f32) {
     st.down += 1u;
     st.ring_units[slot] += 1u;
     st.ring_hours[slot] += rem;
+    return f32(full) * 24.0 + rem;
+}
+
+// Unit type (0 = the whole node) of class k.
+fn class_unit(class_units: u32, k: u32) -> u32 {
+    return (class_units >> (2u * k)) & 3u;
+}
+
+// Adds the node-hours `charged` by a repair of class k on day t to its lost node-hours: times
+// the blast radius in nodes, capped at the hours left in the horizon.
+fn charge_class(k: u32, charged: f32, t: u32, horizon: u32) {
+    let left = f32(horizon - t) * 24.0;
+    st.class_lost[k] = ks_add(st.class_lost[k], min(charged, left) * oc.blast_nodes);
 }
 
 // A per-event distribution: the quantile-table lookup inline, anything else by sample_dist.
@@ -204,12 +225,12 @@ fn sample_event(d: DistSpec, u: f32) -> f32 {
 }
 
 // Uniform of global sampled input g for path `path` (the lane it has in its DAY_INIT stream).
-fn input_uniform_direct(key: vec2<u32>, path: u32, g: u32) -> f32 {
+fn input_uniform_direct(pt_of_input: u32, key: vec2<u32>, path: u32, g: u32) -> f32 {
     var stream = STREAM_ENV;
     var i = g;
     if (g >= ENV_IN_COUNT) {
         let k = g - ENV_IN_COUNT;
-        stream = 1u + k / OPT_IN_COUNT;
+        stream = models[pt_of_input].options[k / OPT_IN_COUNT].stream;
         i = k % OPT_IN_COUNT;
     }
     let block = philox4x32_10(vec4<u32>(path, DAY_INIT, i / 4u, stream), key);
@@ -279,7 +300,7 @@ fn sample_inputs(pt: u32, path: u32, o: u32) -> SampledInputs {
     for (var i = 0u; i < ENV_IN_COUNT; i++) {
         ue[i] = ds_next_u01(&s0);
     }
-    var s1 = ds_new(key, path, DAY_INIT, 1u + o);
+    var s1 = ds_new(key, path, DAY_INIT, models[pt].options[o].stream);
     for (var i = 0u; i < OPT_IN_COUNT; i++) {
         uo[i] = ds_next_u01(&s1);
     }
@@ -287,7 +308,7 @@ fn sample_inputs(pt: u32, path: u32, o: u32) -> SampledInputs {
     if (nc > 0u) {
         var z: array<f32, MAX_CORR>;
         for (var k = 0u; k < nc; k++) {
-            z[k] = norm_inv_cdf(input_uniform_direct(key, path, models[pt].corr.idx[k]));
+            z[k] = norm_inv_cdf(input_uniform_direct(pt, key, path, models[pt].corr.idx[k]));
         }
         for (var r = 0u; r < nc; r++) {
             var acc = 0.0;
@@ -454,21 +475,44 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
     let horizon = models[pt].run.horizon_days;
     let tf = f32(t);
-    var os = ds_new(key, path, t, 1u + o);
+    let class_units = models[pt].options[o].class_units;
+    var os = ds_new(key, path, t, models[pt].options[o].stream);
 
-    // ---- returns from repair and RMA scheduled for today ----
+    // ---- returns from repair, and spare units arriving into stock, scheduled for today ----
     let slot = t % RING_DAYS;
     var lost_h = st.ring_hours[slot];
     st.down -= min(st.ring_units[slot], st.down);
-    let parts = st.ring_parts[slot];
     st.ring_units[slot] = 0u;
-    st.ring_parts[slot] = 0u;
     st.ring_hours[slot] = 0.0;
-    let fill = min(parts, st.backorders);
-    st.backorders -= fill;
-    st.down -= min(fill, st.down);
-    lost_h += f32(fill) * min(oc.swap_h, 24.0);
-    st.spares += parts - fill;
+    let n_units = models[pt].options[o].n_units;
+    for (var u = 0u; u < n_units; u++) {
+        let parts = st.ring_parts[u][slot];
+        if (parts == 0u) {
+            continue;
+        }
+        st.ring_parts[u][slot] = 0u;
+        var swap_day = min(oc.swap_h, 24.0);
+        if (u > 0u) {
+            swap_day = min(models[pt].options[o].unit_swap_hours[u], 24.0);
+        }
+        // Units go first to the nodes waiting for them (by class, in class order), the rest
+        // into stock.
+        var fill = 0u;
+        if (st.waiting > 0u) {
+            for (var k = 0u; k < oc.n_classes; k++) {
+                if (class_unit(class_units, k) == u && st.backorders[k] > 0u) {
+                    let f = min(parts - fill, st.backorders[k]);
+                    st.backorders[k] -= f;
+                    fill += f;
+                    st.class_lost[k] = ks_add(st.class_lost[k], f32(f) * swap_day * oc.blast_nodes);
+                }
+            }
+            st.waiting -= fill;
+        }
+        st.down -= min(fill, st.down);
+        lost_h += f32(fill) * swap_day;
+        st.spares[u] += parts - fill;
+    }
 
     // ---- deliveries, spares and burn-in ----
     let ti = i32(t);
@@ -480,10 +524,17 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         capex_today += oc.dc_capex;
     }
     if (t == oc.delay) {
-        st.spares += oc.spare_nodes;
+        st.spares[0] += oc.spare_nodes;
         let spare_capex = f32(oc.spare_nodes) * oc.capex_per_node;
         capex_today += spare_capex;
         st.hw_capex += spare_capex;
+        for (var u = 1u; u < n_units; u++) {
+            let stock = models[pt].options[o].unit_stock[u];
+            st.spares[u] += stock;
+            let unit_capex = f32(stock) * models[pt].options[o].unit_cost_usd[u];
+            capex_today += unit_capex;
+            st.hw_capex += unit_capex;
+        }
     }
     if (new_nodes > 0u) {
         let hw = f32(new_nodes) * oc.capex_per_node;
@@ -542,16 +593,30 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
                 u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
             }
             let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
+            st.class_failures[k] += 1u;
             if ((oc.hard_mask & (1u << k)) != 0u) {
                 st.hard += 1u;
-                let rma = sample_event(models[pt].options[o].events[EV_RMA_DAYS], ds_next_u01(&os));
-                let rd = max(round_days(rma, RING_DAYS - 1u), 1u);
-                st.ring_parts[(t + rd) % RING_DAYS] += 1u;
-                if (st.spares > 0u) {
-                    st.spares -= 1u;
-                    schedule_down(&lost_h, t, repair_h + oc.swap_h);
+                // The failed unit's way back into stock: its RMA round trip, or a new one.
+                let u = class_unit(class_units, k);
+                var back = EV_REPLENISH_BASE + u;
+                if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
+                    back = EV_RMA_BASE + k;
+                }
+                let days = sample_event(models[pt].options[o].events[back], ds_next_u01(&os));
+                let rd = max(round_days(days, RING_DAYS - 1u), 1u);
+                st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+                if (st.spares[u] > 0u) {
+                    st.spares[u] -= 1u;
+                    // A hot spare node is swapped in; a unit from stock is fitted in the repair.
+                    var h = repair_h;
+                    if (u == 0u) {
+                        h = repair_h + oc.swap_h;
+                    }
+                    let charged = schedule_down(&lost_h, t, h);
+                    charge_class(k, charged, t, horizon);
                 } else {
-                    st.backorders += 1u;
+                    st.backorders[k] += 1u;
+                    st.waiting += 1u;
                     st.down += 1u;
                 }
                 if (tf >= oc.warranty_day) {
@@ -559,7 +624,8 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
                 }
             } else {
                 st.soft += 1u;
-                schedule_down(&lost_h, t, repair_h);
+                let charged = schedule_down(&lost_h, t, repair_h);
+                charge_class(k, charged, t, horizon);
             }
         }
         if (nf > 0u && q_job > 0.0) {
@@ -577,7 +643,14 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     }
     let util = ramp_frac / (1.0 + exp(-st.demand_x));
     let down_all = min(st.down, inst);
-    let waiting = min(st.backorders, down_all);
+    let waiting = min(st.waiting, down_all);
+    if (st.waiting > 0u) {
+        for (var k = 0u; k < oc.n_classes; k++) {
+            if (st.backorders[k] > 0u) {
+                st.class_lost[k] = ks_add(st.class_lost[k], f32(st.backorders[k]) * 24.0);
+            }
+        }
+    }
     let down_node_h = (f32(down_all - waiting) * 24.0 + lost_h) * oc.blast_nodes
         + f32(waiting) * 24.0;
     let healthy_ch = max(inst_f * 24.0 - down_node_h, 0.0) * oc.cpn;
@@ -669,6 +742,10 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     for (var y = 0u; y < MAX_YEARS; y++) {
         put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
+    for (var k = 0u; k < MAX_CLASSES; k++) {
+        put(rec + OUT_CLASS_FAILURES + k, f32(st.class_failures[k]));
+        put(rec + OUT_CLASS_LOST_NODE_HOURS + k, st.class_lost[k].s);
+    }
 }
 
 // Loads invocation inv's carried state from `state`. Member by member, the arrays in loops: a
@@ -678,16 +755,25 @@ fn load_carried(inv: u32) {
     env_state = state[inv].env;
     for (var i = 0u; i < RING_DAYS; i++) {
         st.ring_units[i] = state[inv].option.ring_units[i];
-        st.ring_parts[i] = state[inv].option.ring_parts[i];
         st.ring_hours[i] = state[inv].option.ring_hours[i];
+    }
+    for (var u = 0u; u < MAX_UNITS; u++) {
+        for (var i = 0u; i < RING_DAYS; i++) {
+            st.ring_parts[u][i] = state[inv].option.ring_parts[u][i];
+        }
+        st.spares[u] = state[inv].option.spares[u];
     }
     for (var y = 0u; y < MAX_YEARS; y++) {
         st.year_cf[y] = state[inv].option.year_cf[y];
     }
+    for (var k = 0u; k < MAX_CLASSES; k++) {
+        st.backorders[k] = state[inv].option.backorders[k];
+        st.class_failures[k] = state[inv].option.class_failures[k];
+        st.class_lost[k] = state[inv].option.class_lost[k];
+    }
     st.installed = state[inv].option.installed;
     st.down = state[inv].option.down;
-    st.spares = state[inv].option.spares;
-    st.backorders = state[inv].option.backorders;
+    st.waiting = state[inv].option.waiting;
     st.interruptions = state[inv].option.interruptions;
     st.hard = state[inv].option.hard;
     st.soft = state[inv].option.soft;
@@ -713,16 +799,25 @@ fn store_carried(inv: u32) {
     state[inv].env = env_state;
     for (var i = 0u; i < RING_DAYS; i++) {
         state[inv].option.ring_units[i] = st.ring_units[i];
-        state[inv].option.ring_parts[i] = st.ring_parts[i];
         state[inv].option.ring_hours[i] = st.ring_hours[i];
+    }
+    for (var u = 0u; u < MAX_UNITS; u++) {
+        for (var i = 0u; i < RING_DAYS; i++) {
+            state[inv].option.ring_parts[u][i] = st.ring_parts[u][i];
+        }
+        state[inv].option.spares[u] = st.spares[u];
     }
     for (var y = 0u; y < MAX_YEARS; y++) {
         state[inv].option.year_cf[y] = st.year_cf[y];
     }
+    for (var k = 0u; k < MAX_CLASSES; k++) {
+        state[inv].option.backorders[k] = st.backorders[k];
+        state[inv].option.class_failures[k] = st.class_failures[k];
+        state[inv].option.class_lost[k] = st.class_lost[k];
+    }
     state[inv].option.installed = st.installed;
     state[inv].option.down = st.down;
-    state[inv].option.spares = st.spares;
-    state[inv].option.backorders = st.backorders;
+    state[inv].option.waiting = st.waiting;
     state[inv].option.interruptions = st.interruptions;
     state[inv].option.hard = st.hard;
     state[inv].option.soft = st.soft;

@@ -43,6 +43,13 @@ struct OptionParams {
     hard_mask: u32,
     flags: u32,
     job_chips: u32,
+    stream: u32,
+    class_units: u32,
+    rma_mask: u32,
+    n_units: u32,
+    unit_stock: array<u32, MAX_UNITS>,
+    unit_swap_hours: array<f32, MAX_UNITS>,
+    unit_cost_usd: array<f32, MAX_UNITS>,
     inputs: array<DistSpec, OPT_IN_COUNT>,
     events: array<DistSpec, OPT_EV_COUNT>,
 }

@@ -143,11 +143,24 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let n_years = model.run.n_years as usize;
     let horizon_days = model.run.horizon_days;
 
-    let mut agg = RunAggregate::new(names.len(), n_years);
+    let classes = scenario.class_slot_names();
+    let mut agg = RunAggregate::with_classes(
+        names.len(),
+        n_years,
+        &classes,
+        crate::stats::DEFAULT_KEEP_VALUES_LIMIT,
+    );
     let mut per_path = match (&args.output.out, args.per_path) {
         (Some(dir), true) => Some(
-            PerPathWriter::new(dir, &names, n_years, args.output.force)
-                .map_err(|e| CliError::runtime(e.to_string()))?,
+            PerPathWriter::with_formats(
+                dir,
+                &names,
+                n_years,
+                &classes,
+                args.output.force,
+                crate::export::PerPathFormats::default(),
+            )
+            .map_err(|e| CliError::runtime(e.to_string()))?,
         ),
         _ => None,
     };

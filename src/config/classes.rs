@@ -1,5 +1,6 @@
 //! Reading the failure classes of one option: kind, rate (per chip or per node), infant period
-//! and repair time of each `[failures.CLASS]`, and the class count limit.
+//! repair time and repair logistics (unit, RMA) of each `[failures.CLASS]`, and the class count
+//! limit.
 
 use super::error::{IssueKind, num};
 use super::fields::{check_range, dist_field, parse_dist, range_text, str_field, sub_table, units};
@@ -8,6 +9,49 @@ use super::schema;
 use super::types::{FailureClass, FailureKind, Inputs};
 use crate::distributions::Dist;
 use crate::model::params::{MAX_CLASSES, opt_in};
+
+/// The repair logistics of class table `ct`: its unit (`None` = the whole node), whether the
+/// failed unit goes on an RMA round trip (default yes), and its own RMA time. Only hard classes
+/// consume a unit, so a soft class may not set them.
+fn read_logistics(
+    ct: &Table,
+    cp: &str,
+    kind: Option<FailureKind>,
+    iss: &mut Issues,
+) -> Option<(Option<String>, bool, Option<Dist>)> {
+    let before = iss.list.len();
+    if kind == Some(FailureKind::Soft) {
+        for k in ["unit", "rma", "rma_days"] {
+            if let Some(n) = ct.get(k) {
+                iss.at(n, &join(cp, k), IssueKind::Conflict, "only a hard failure consumes a replaceable unit; remove it or set kind = \"hard\"");
+            }
+        }
+    }
+    let unit = match ct.get("unit") {
+        None => None,
+        Some(n) => match str_field(n, &join(cp, "unit"), "\"node\" or the name of one of the option's units", iss) {
+            Some("node") => None,
+            Some(u) => Some(u.to_string()),
+            None => None,
+        },
+    };
+    let rma = match ct.get("rma") {
+        None => true,
+        Some(n) => match n.v {
+            Val::Bool(b) => b,
+            _ => {
+                iss.at(n, &join(cp, "rma"), IssueKind::WrongType, format!("expected true or false, got {}", n.show()));
+                true
+            }
+        },
+    };
+    let rma_days = if ct.has("rma_days") {
+        dist_field(ct, "rma_days", cp, &schema::RMA_DAYS, true, iss, "")
+    } else {
+        None
+    };
+    (iss.list.len() == before).then_some((unit, rma, rma_days))
+}
 
 /// Reads the `failures` table of option `t`; `cpn` converts per-chip rates (none: skipped).
 pub(super) fn read_classes(
@@ -151,14 +195,20 @@ pub(super) fn read_classes(
                 None
             }
         };
+        let logistics = read_logistics(ct, &cp, kind, iss);
         let inputs: Option<Vec<(&'static str, Dist)>> =
             inputs.into_iter().map(|(k, d)| d.map(|d| (k, d))).collect();
-        if let (Some(kind), Some(inputs), Some(rep)) = (kind, inputs, repair) {
+        if let (Some(kind), Some(inputs), Some(rep), Some((unit, rma, rma_days))) =
+            (kind, inputs, repair, logistics)
+        {
             out.push(FailureClass {
                 name: cname.clone(),
                 kind,
                 inputs: Inputs(inputs),
                 repair_hours: rep,
+                unit,
+                rma,
+                rma_days,
             });
         }
     }

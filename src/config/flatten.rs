@@ -59,11 +59,41 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             p.inputs[spec.index] = d.to_spec(spec.lo, spec.hi, &mut table);
         }
         p.job_chips = o.job.as_ref().map_or(0, |j| j.job_chips);
+        // Common random numbers: the first option with the same stream key lends its stream.
+        let first = s
+            .options
+            .iter()
+            .position(|x| x.stream == o.stream)
+            .expect("the option itself");
+        p.stream = 1 + first as u32;
+        // Unit 0 is the whole node: stock spare_nodes, fitted in swap_hours (a sampled input),
+        // a new node arrives after rma_days.
+        p.n_units = 1 + o.units.len() as u32;
         let rma = &schema::RMA_DAYS;
-        p.events[opt_ev::RMA_DAYS] = o.rma_days.to_event_spec(rma.lo, rma.hi, &mut table);
+        let rep = &schema::REPLENISH_DAYS;
+        p.events[opt_ev::REPLENISH_BASE] = o.rma_days.to_event_spec(rep.lo, rep.hi, &mut table);
+        for (u, ut) in o.units.iter().enumerate() {
+            p.unit_stock[1 + u] = ut.stock;
+            p.unit_swap_hours[1 + u] = ut.swap_hours as f32;
+            p.unit_cost_usd[1 + u] = ut.cost_usd as f32;
+            p.events[opt_ev::REPLENISH_BASE + 1 + u] =
+                ut.replenish_days.to_event_spec(rep.lo, rep.hi, &mut table);
+        }
         for (c, cl) in o.classes.iter().enumerate() {
             if cl.kind == FailureKind::Hard {
                 p.hard_mask |= 1 << c;
+                if cl.rma {
+                    p.rma_mask |= 1 << c;
+                }
+                let unit = cl.unit.as_ref().map_or(0, |n| {
+                    1 + o.units.iter().position(|x| &x.name == n).expect("validated")
+                });
+                p.class_units |= (unit as u32) << (2 * c);
+                p.events[opt_ev::RMA_BASE + c] = cl
+                    .rma_days
+                    .as_ref()
+                    .unwrap_or(&o.rma_days)
+                    .to_event_spec(rma.lo, rma.hi, &mut table);
             }
             let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
             for spec in schema::CLASS_INPUTS {

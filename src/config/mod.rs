@@ -94,6 +94,7 @@ pub mod raw;
 pub mod scenario;
 pub mod schema;
 mod types;
+mod units;
 
 use std::path::Path;
 
@@ -104,7 +105,7 @@ pub use flatten::flatten;
 pub use overrides::{BaseScenario, Override};
 pub use types::{
     Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
-    OptionConfig, Scenario,
+    OptionConfig, Scenario, UnitType,
 };
 
 /// Text of the built-in default scenario (`configs/default.toml`).

@@ -2,6 +2,7 @@
 //! budget), structure checks and job view, and merging scenario overrides over a catalog entry.
 
 use super::classes::read_classes;
+use super::units::{check_class_units, read_units};
 use super::error::{IssueKind, num};
 use super::fields::{dist_field, int_field, str_field, sub_table, table_file, units};
 use super::job::{JobDefaults, read_job, read_job_defaults};
@@ -123,8 +124,16 @@ pub(crate) fn read_option(
     }
     let rma = dist_field(t, "rma_days", path, &schema::RMA_DAYS, true, iss, &hint);
 
-    // Failure classes (need chips_per_node to convert per-chip rates).
+    // Failure classes (need chips_per_node to convert per-chip rates) and unit types.
     let classes = read_classes(t, path, cpn, iss);
+    let units = read_units(t, path, iss);
+    if let (Some(cl), Some(un)) = (&classes, &units) {
+        check_class_units(t, path, cl, un, iss);
+    }
+    let stream = match t.get("stream") {
+        None => Some(if hardware.is_empty() { name } else { hardware }.to_string()),
+        Some(n) => str_field(n, &join(path, "stream"), "a stream key: options with the same key share their random streams", iss).map(str::to_string),
+    };
 
     // Accelerators.
     let mut accelerators = 0u64;
@@ -255,6 +264,8 @@ pub(crate) fn read_option(
             inputs,
             rma_days: rma?,
             classes: classes?,
+            units: units?,
+            stream: stream?,
             job,
         },
         job_defaults,
@@ -298,7 +309,7 @@ fn size_by_budget(
 }
 
 /// Merges a scenario option table over a catalog entry: scalar keys replace, `failures.CLASS`
-/// tables merge key by key (a rate in either unit replaces both), `job` merges key by key and
+/// and `units.UNIT` tables merge key by key (a rate in either unit replaces both), `job` merges key by key and
 /// exists only when the scenario writes one.
 pub(crate) fn merge_option(base: &Table, over: &Table) -> Table {
     let mut out = base.clone();
@@ -307,7 +318,7 @@ pub(crate) fn merge_option(base: &Table, over: &Table) -> Table {
     }
     for (k, off, node) in &over.entries {
         let merged = match (k.as_str(), base.get(k).and_then(Node::table), node.table()) {
-            ("failures", Some(bt), Some(ot)) => {
+            ("failures" | "units", Some(bt), Some(ot)) => {
                 let mut f = bt.clone();
                 for (ck, coff, cn) in &ot.entries {
                     match (bt.get(ck).and_then(Node::table), cn.table()) {

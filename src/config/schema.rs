@@ -97,16 +97,57 @@ macro_rules! field_specs {
 /// Option inputs sampled once per path, in `opt_in` order (job and class inputs are separate).
 pub const OPTION_INPUTS: &[FieldSpec] = option_inputs!(field_specs!(opt_in));
 
-/// The per-event distribution of an option (RMA turnaround).
+/// RMA round trip of a failed unit, back into stock (per event): the option's `rma_days` is
+/// the default of every hard class, which may set its own (at `opt_ev::RMA_BASE + c`).
 pub const RMA_DAYS: FieldSpec = FieldSpec {
     name: "rma_days",
-    index: opt_ev::RMA_DAYS,
+    index: opt_ev::RMA_BASE,
     lo: 0.0,
     hi: 127.0,
     unit: "days",
-    doc: "RMA turnaround of a failed part",
+    doc: "RMA round trip of a failed unit, until it is back in stock",
     default: BuiltIn::Required,
 };
+
+/// Time for a new unit to reach stock when the failed one is not sent on an RMA round trip
+/// (per event, at `opt_ev::REPLENISH_BASE + u`).
+pub const REPLENISH_DAYS: FieldSpec = FieldSpec {
+    name: "replenish_days",
+    index: opt_ev::REPLENISH_BASE,
+    lo: 0.0,
+    hi: 127.0,
+    unit: "days",
+    doc: "lead time of a new spare unit when the failed one is not returned",
+    default: BuiltIn::Required,
+};
+
+/// Hours to fit a unit that arrives for a node waiting for it (a plain number per unit type).
+pub const UNIT_SWAP_HOURS: FieldSpec = FieldSpec {
+    name: "swap_hours",
+    index: 0,
+    lo: 0.0,
+    hi: 72.0,
+    unit: "hours",
+    doc: "time to fit a unit that arrives for a node waiting for it",
+    default: BuiltIn::Required,
+};
+
+/// Capital cost of one spare unit (a plain number per unit type).
+pub const UNIT_COST_USD: FieldSpec = FieldSpec {
+    name: "cost_usd",
+    index: 0,
+    lo: 0.0,
+    hi: 1e7,
+    unit: "USD per unit",
+    doc: "capital cost of one spare unit kept on site",
+    default: BuiltIn::Required,
+};
+
+/// Keys allowed in a unit-type table (`[units.NAME]`).
+pub const UNIT_KEYS: &[&str] = &["description", "stock", "cost_usd", "swap_hours", "replenish_days"];
+
+/// The on-site stock of a unit type: name, min, max, unit.
+pub const UNIT_STOCK: (&str, u64, u64, &str) = ("stock", 0, 1_000_000, "units");
 
 /// Training-job inputs (`[options.X.job]`), indices in `opt_in`.
 pub const JOB_INPUTS: &[FieldSpec] = job_inputs!(field_specs!(opt_in));
@@ -175,6 +216,8 @@ pub fn option_keys() -> Vec<&'static str> {
         "spare_nodes",
         "rma_days",
         "failures",
+        "units",
+        "stream",
         "job",
     ];
     k.extend(OPTION_INPUTS.iter().map(|s| s.name));
@@ -190,6 +233,9 @@ pub const CLASS_KEYS: &[&str] = &[
     "infant_multiplier",
     "infant_days",
     "repair_hours",
+    "unit",
+    "rma",
+    "rma_days",
 ];
 
 /// Keys allowed in a job table.
@@ -219,7 +265,14 @@ pub fn unit_of(key: &str) -> Option<String> {
         .chain(JOB_INPUTS)
         .chain(CLASS_INPUTS)
         .chain(ENV_INPUTS)
-        .chain([&RMA_DAYS, &REPAIR_HOURS, &OUTAGE_HOURS]);
+        .chain([
+            &RMA_DAYS,
+            &REPAIR_HOURS,
+            &OUTAGE_HOURS,
+            &REPLENISH_DAYS,
+            &UNIT_SWAP_HOURS,
+            &UNIT_COST_USD,
+        ]);
     for s in all {
         if s.name == key {
             return Some(s.unit.to_string());
@@ -229,6 +282,7 @@ pub fn unit_of(key: &str) -> Option<String> {
         "rate_per_chip_day" => Some("per chip-day".into()),
         "capital_budget_usd" => Some("USD".into()),
         "horizon_years" => Some("years".into()),
+        "stock" => Some("units".into()),
         _ => int_field_spec(key).map(|(_, _, unit)| unit.to_string()),
     }
 }

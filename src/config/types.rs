@@ -68,8 +68,17 @@ pub struct FailureClass {
     /// stored multiplied by `chips_per_node`).
     #[serde(flatten)]
     pub inputs: Inputs,
-    /// Repair time per event, hours.
+    /// Repair time per event, hours: the hands-on time with a spare at hand (diagnose and swap),
+    /// while the blast radius is out.
     pub repair_hours: Dist,
+    /// Replaceable unit type a hard failure of this class consumes: `None` is the whole node
+    /// (a hot spare node), else the name of one of the option's `units`.
+    pub unit: Option<String>,
+    /// Whether the failed unit goes on an RMA round trip that refills the stock when it returns
+    /// (else a new unit is ordered: the unit type's `replenish_days`).
+    pub rma: bool,
+    /// RMA round trip of this class's unit, days per event (`None`: the option's `rma_days`).
+    pub rma_days: Option<Dist>,
 }
 
 impl FailureClass {
@@ -112,6 +121,24 @@ impl JobConfig {
     }
 }
 
+/// A replaceable unit type below the whole node (a compute tray, a GPU module, an optic...),
+/// kept as on-site spare stock.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct UnitType {
+    /// Unit name (the key under `units`).
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Spare units kept on site, bought with the fleet.
+    pub stock: u32,
+    /// Capital cost of one spare unit, USD.
+    pub cost_usd: f64,
+    /// Hours to fit a unit that arrives for a node waiting for it.
+    pub swap_hours: f64,
+    /// Lead time of a new unit when the failed one is not returned, days per event.
+    pub replenish_days: Dist,
+}
+
 /// One accelerator option, fully resolved (catalog defaults merged with scenario overrides).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct OptionConfig {
@@ -139,6 +166,13 @@ pub struct OptionConfig {
     pub rma_days: Dist,
     /// Failure classes, in written order (at most `MAX_CLASSES`).
     pub classes: Vec<FailureClass>,
+    /// Replaceable unit types other than the whole node, in written order (at most
+    /// `MAX_UNITS - 1`).
+    pub units: Vec<UnitType>,
+    /// Stream key: options with the same key draw their sampled inputs, failures and repairs
+    /// from the same random streams (common random numbers). The `stream` field, else the
+    /// catalog entry (`hardware`), else the option's name.
+    pub stream: String,
     /// Training-job view, when the scenario asks for one.
     pub job: Option<JobConfig>,
 }
@@ -221,5 +255,17 @@ impl Scenario {
     /// Horizon in days (`365 * horizon_years`).
     pub fn horizon_days(&self) -> u32 {
         365 * self.horizon_years
+    }
+
+    /// Names of the failure-class slots of the outputs (`failures_NAME`,
+    /// `lost_node_hours_NAME`): [`crate::model::outputs::class_slot_names`] of the options'
+    /// classes.
+    pub fn class_slot_names(&self) -> Vec<String> {
+        let per_option: Vec<Vec<String>> = self
+            .options
+            .iter()
+            .map(|o| o.classes.iter().map(|c| c.name.clone()).collect())
+            .collect();
+        crate::model::outputs::class_slot_names(&per_option)
     }
 }

@@ -33,18 +33,18 @@ impl Default for PerPathFormats {
 /// The Parquet schema of per_path.parquet for a run of `n_years` years, in Parquet's message
 /// syntax: `path` INT64 required, `option` UTF8 string required, then one OPTIONAL DOUBLE per
 /// metric of [`metrics_for`]`(n_years)`, null where the metric is undefined on that path.
-pub fn per_path_parquet_schema(n_years: usize) -> String {
-    parquet_schema("fleetsim_per_path", &per_path_columns(n_years))
+pub fn per_path_parquet_schema(n_years: usize, classes: &[String]) -> String {
+    parquet_schema("fleetsim_per_path", &per_path_columns(n_years, classes))
 }
 
 /// The columns of per_path.parquet: `path`, `option`, then one per metric.
-fn per_path_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
+fn per_path_columns(n_years: usize, classes: &[String]) -> Vec<(String, ColumnKind)> {
     let mut c = vec![
         ("path".to_string(), ColumnKind::Int64),
         ("option".to_string(), ColumnKind::Text),
     ];
     c.extend(
-        metrics_for(n_years)
+        metrics_for(n_years, classes)
             .into_iter()
             .map(|(_, _, n)| (n, ColumnKind::Double)),
     );
@@ -78,7 +78,7 @@ impl PerPathWriter {
         n_years: usize,
         force: bool,
     ) -> Result<Self, ExportError> {
-        Self::with_formats(dir, option_names, n_years, force, PerPathFormats::default())
+        Self::with_formats(dir, option_names, n_years, &[], force, PerPathFormats::default())
     }
 
     /// Like [`new`](Self::new), writing only the formats asked for (a CSV of every path can be
@@ -87,10 +87,11 @@ impl PerPathWriter {
         dir: &Path,
         option_names: &[String],
         n_years: usize,
+        classes: &[String],
         force: bool,
         formats: PerPathFormats,
     ) -> Result<Self, ExportError> {
-        let metrics = metrics_for(n_years);
+        let metrics = metrics_for(n_years, classes);
         let mut files = Vec::new();
         if formats.csv {
             files.push(names::PER_PATH_CSV);
@@ -120,7 +121,7 @@ impl PerPathWriter {
             Some(ParquetTable::create(
                 &p,
                 "fleetsim_per_path",
-                &per_path_columns(n_years),
+                &per_path_columns(n_years, classes),
                 force,
             )?)
         } else {

@@ -97,7 +97,7 @@ fn per_path_parquet_round_trips_types_nulls_and_values() {
     assert_eq!(md.file_metadata().num_rows(), 2 * 47_003);
     assert!(md.num_row_groups() >= 2);
     let schema = md.file_metadata().schema_descr();
-    let metrics = metrics_for(N_YEARS);
+    let metrics = metrics_for(N_YEARS, &[]);
     assert_eq!(schema.num_columns(), 2 + metrics.len());
     let col = |i: usize| schema.column(i);
     assert_eq!(
@@ -155,7 +155,7 @@ fn per_path_csv_reads_back_with_full_precision() {
     w.finish().unwrap();
 
     let mut r = csv::Reader::from_path(dir.path().join("per_path.csv")).unwrap();
-    let metrics = metrics_for(N_YEARS);
+    let metrics = metrics_for(N_YEARS, &[]);
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let mut want = vec!["path".to_string(), "option".to_string()];
     want.extend(metrics.iter().map(|m| m.2.clone()));
@@ -230,7 +230,7 @@ fn refuses_to_overwrite_without_force() {
         csv: false,
         parquet: true,
     };
-    PerPathWriter::with_formats(&d.join("x"), &names2(), N_YEARS, false, f)
+    PerPathWriter::with_formats(&d.join("x"), &names2(), N_YEARS, &[], false, f)
         .unwrap()
         .finish()
         .unwrap();
@@ -275,7 +275,7 @@ fn summary_json_parses_with_meta_and_no_nan() {
     assert!(v["pairs"]["trn2 vs b200, \"air\""]["metrics"]["npv_usd"]["p_a_better"].is_number());
     // Metric keys in record order.
     let keys: Vec<&String> = v["options"]["trn2"].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), metrics_for(N_YEARS).len());
+    assert_eq!(keys.len(), metrics_for(N_YEARS, &[]).len());
 
     for bad in [serde_json::json!([1]), serde_json::json!({"options": 1})] {
         let e = write_summary_json(&dir.path().join("bad"), &s, &bad, false).unwrap_err();
@@ -295,7 +295,7 @@ fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
     let dir = tempfile::tempdir().unwrap();
     let s = summary();
     write_summary_csv(dir.path(), &s, false).unwrap();
-    let metrics = metrics_for(N_YEARS);
+    let metrics = metrics_for(N_YEARS, &[]);
 
     let mut r = csv::Reader::from_path(dir.path().join("summary.csv")).unwrap();
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();

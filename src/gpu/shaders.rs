@@ -4,7 +4,7 @@
 
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
+    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
 };
 use crate::model::sample::{
     BINOMIAL_INV_MAX_MEAN, INV_CAP, MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN,
@@ -97,6 +97,7 @@ pub fn prelude() -> String {
     for (n, v) in [
         ("MAX_OPTIONS", MAX_OPTIONS),
         ("MAX_CLASSES", MAX_CLASSES),
+        ("MAX_UNITS", MAX_UNITS),
         ("MAX_YEARS", MAX_YEARS),
         ("MAX_CORR", MAX_CORR),
         ("RING_DAYS", RING_DAYS),
@@ -157,6 +158,8 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         ("OPT_CLASS_BASE", opt_in::CLASS_BASE),
         ("OPT_PER_CLASS", opt_in::PER_CLASS),
         ("OUT_CASH_FLOW_Y1", idx::CASH_FLOW_Y1),
+        ("OUT_CLASS_FAILURES", idx::CLASS_FAILURES),
+        ("OUT_CLASS_LOST_NODE_HOURS", idx::CLASS_LOST_NODE_HOURS),
     ]);
     v
 }

@@ -5,7 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::model::params::{MAX_YEARS, RING_DAYS};
+use crate::model::params::{MAX_CLASSES, MAX_UNITS, MAX_YEARS, RING_DAYS};
 
 /// A compensated sum: value and compensation (twin of the CPU's `model::fleet_step::KSum`).
 #[repr(C)]
@@ -31,13 +31,16 @@ pub struct EnvState {
 #[allow(missing_docs)]
 pub struct OptionState {
     pub ring_units: [u32; RING_DAYS],
-    pub ring_parts: [u32; RING_DAYS],
+    pub ring_parts: [[u32; RING_DAYS]; MAX_UNITS],
     pub ring_hours: [f32; RING_DAYS],
     pub year_cf: [KSum; MAX_YEARS],
+    pub spares: [u32; MAX_UNITS],
+    pub backorders: [u32; MAX_CLASSES],
+    pub class_failures: [u32; MAX_CLASSES],
+    pub class_lost: [KSum; MAX_CLASSES],
     pub installed: u32,
     pub down: u32,
-    pub spares: u32,
-    pub backorders: u32,
+    pub waiting: u32,
     pub interruptions: u32,
     pub hard: u32,
     pub soft: u32,

@@ -11,8 +11,8 @@
 
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_YEARS, OptionParams, RING_DAYS,
-    env_in, flags, opt_ev, opt_in,
+    DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, OptionParams,
+    RING_DAYS, env_in, flags, opt_ev, opt_in,
 };
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
@@ -74,7 +74,7 @@ pub fn sample_inputs<F: Real>(m: &FlatModel, path: u32) -> PathInputs<F> {
         *u = s.next_u01();
     }
     for (o, row) in uo.iter_mut().enumerate().take(n_opt) {
-        let mut s = DayStream::new(key, path, DAY_INIT, 1 + o as u32);
+        let mut s = DayStream::new(key, path, DAY_INIT, m.options[o].stream);
         for u in row.iter_mut() {
             *u = s.next_u01();
         }
@@ -152,11 +152,18 @@ struct OptionState<F: Real> {
     // fleet
     /// Nodes delivered by the end of yesterday.
     installed: u32,
+    /// Nodes out of service: repairs of a day or more, burn-in rejects, nodes waiting for a
+    /// spare unit.
     down: u32,
-    spares: u32,
-    backorders: u32,
+    /// On-site spare stock by unit type (0 = hot spare nodes).
+    spares: [u32; MAX_UNITS],
+    /// Nodes of class `k` waiting for a spare unit (the stock of the class's unit was empty).
+    backorders: [u32; MAX_CLASSES],
+    /// Sum of `backorders`.
+    waiting: u32,
     ring_units: [u32; RING_DAYS],
-    ring_parts: [u32; RING_DAYS],
+    /// Units arriving into stock (back from RMA, or newly ordered), by unit type and day.
+    ring_parts: [[u32; RING_DAYS]; MAX_UNITS],
     ring_hours: [F; RING_DAYS],
     demand_x: F,
     // accumulators
@@ -179,6 +186,10 @@ struct OptionState<F: Real> {
     payback: u32,
     went_negative: bool,
     year_cf: [KSum<F>; MAX_YEARS],
+    /// Failures by class.
+    class_failures: [u32; MAX_CLASSES],
+    /// Node-hours lost by class (repairs and swaps times the blast radius, waiting for units).
+    class_lost: [KSum<F>; MAX_CLASSES],
 }
 
 /// Per-option constants derived once per path from the sampled inputs (stage `option_consts`;
@@ -237,8 +248,9 @@ struct OptionConsts<F: Real> {
     od_price: F,
     /// `1 - idle`.
     busy: F,
-    /// `min(swap_h, 24)`: node-hours lost by a node swapped in from a returned part.
-    swap_day: F,
+    /// `min(fitting hours, 24)` of each unit type: node-hours lost when a unit arrives for a
+    /// node waiting for it (unit 0, the node: `swap_h`).
+    swap_day: [F; MAX_UNITS],
 }
 
 /// Quantities of one option that depend on the day only through the number of nodes
@@ -369,7 +381,13 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION])
             * x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
         busy: F::c(1.0) - x[opt_in::IDLE_POWER_FRACTION],
-        swap_day: x[opt_in::SWAP_HOURS].min(F::c(24.0)),
+        swap_day: std::array::from_fn(|u| {
+            if u == 0 {
+                x[opt_in::SWAP_HOURS].min(F::c(24.0))
+            } else {
+                F::from_f32(p.unit_swap_hours[u]).min(F::c(24.0))
+            }
+        }),
     }
 }
 
@@ -417,11 +435,13 @@ fn round_days<F: Real>(x: F, cap: u32) -> u32 {
 /// Puts a node down for `hours`: less than a day is charged as lost node-hours today; longer
 /// repairs keep the node down for whole days and return it on day `t + floor(h/24)`, charging
 /// the remainder there. Repairs are capped at `RING_DAYS - 1` days.
+/// Returns the node-hours charged (`full * 24 + rem`, or `hours` under a day).
 #[inline(always)]
-fn schedule_down<F: Real>(st: &mut OptionState<F>, lost_today: &mut F, t: u32, hours: F) {
+fn schedule_down<F: Real>(st: &mut OptionState<F>, lost_today: &mut F, t: u32, hours: F) -> F {
     let full = (hours * F::c(1.0 / 24.0)).to_u32_sat();
     if full == 0 {
         *lost_today += hours;
+        hours
     } else {
         let full = full.min(RING_DAYS as u32 - 1);
         let rem = (hours - F::from_u32(full) * F::c(24.0)).clamp(F::c(0.0), F::c(24.0));
@@ -429,7 +449,29 @@ fn schedule_down<F: Real>(st: &mut OptionState<F>, lost_today: &mut F, t: u32, h
         st.down += 1;
         st.ring_units[slot] += 1;
         st.ring_hours[slot] += rem;
+        F::from_u32(full) * F::c(24.0) + rem
     }
+}
+
+/// Unit type (0 = the whole node) of class `k`.
+#[inline(always)]
+fn class_unit(p: &OptionParams, k: usize) -> usize {
+    ((p.class_units >> (2 * k)) & 3) as usize
+}
+
+/// Adds the node-hours `charged` by a repair of class `k` on day `t` to its lost node-hours:
+/// times the blast radius in nodes, capped at the hours left in the horizon.
+#[inline(always)]
+fn charge_class<F: Real>(
+    s: &mut OptionState<F>,
+    c: &OptionConsts<F>,
+    k: usize,
+    charged: F,
+    t: u32,
+    horizon: u32,
+) {
+    let left = F::from_u32(horizon - t) * F::c(24.0);
+    s.class_lost[k].add(charged.min(left) * c.blast_nodes);
 }
 
 /// Finds the yearly IRR by bisection on `[-0.99, 10]` (60 steps, bounded); NaN when the
@@ -638,10 +680,11 @@ impl<F: Real> OptionState<F> {
         OptionState {
             installed: 0,
             down: 0,
-            spares: 0,
-            backorders: 0,
+            spares: [0; MAX_UNITS],
+            backorders: [0; MAX_CLASSES],
+            waiting: 0,
             ring_units: [0; RING_DAYS],
-            ring_parts: [0; RING_DAYS],
+            ring_parts: [[0; RING_DAYS]; MAX_UNITS],
             ring_hours: [F::c(0.0); RING_DAYS],
             demand_x: c.mu_logit,
             npv: KSum::zero(),
@@ -662,6 +705,8 @@ impl<F: Real> OptionState<F> {
             payback: horizon + 1,
             went_negative: false,
             year_cf: [KSum::zero(); MAX_YEARS],
+            class_failures: [0; MAX_CLASSES],
+            class_lost: [KSum::zero(); MAX_CLASSES],
         }
     }
 }
@@ -689,8 +734,9 @@ impl<F: Real> DayCache<F> {
     }
 }
 
-/// Stage `day_step`: day `t` of option `o` (stream (path, t, 1 + o)): returns from repair and
-/// RMA, deliveries and burn-in, failures, demand, revenue, costs and the day's sums.
+/// Stage `day_step`: day `t` of option `o` (stream (path, t, `stream` of the option)): returns
+/// from repair and of spare units, deliveries and burn-in, failures, demand, revenue, costs and
+/// the day's sums.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn day_step<F: Real>(
@@ -702,27 +748,43 @@ fn day_step<F: Real>(
     env: &EnvConsts<F>,
     d: &EnvDay<F>,
     path: u32,
-    o: u32,
     t: u32,
 ) {
     let key = [m.run.seed_lo, m.run.seed_hi];
     let horizon = m.run.horizon_days;
     let tf = F::from_u32(t);
-    let mut os = DayStream::new(key, path, t, 1 + o);
+    let mut os = DayStream::new(key, path, t, p.stream);
 
-    // ---- returns from repair and RMA scheduled for today ----
+    // ---- returns from repair, and spare units arriving into stock, scheduled for today ----
     let slot = (t as usize) % RING_DAYS;
     let mut lost_h = s.ring_hours[slot];
     s.down -= s.ring_units[slot].min(s.down);
-    let parts = s.ring_parts[slot];
     s.ring_units[slot] = 0;
-    s.ring_parts[slot] = 0;
     s.ring_hours[slot] = F::c(0.0);
-    let fill = parts.min(s.backorders);
-    s.backorders -= fill;
-    s.down -= fill.min(s.down);
-    lost_h += F::from_u32(fill) * c.swap_day;
-    s.spares += parts - fill;
+    for u in 0..p.n_units as usize {
+        let parts = s.ring_parts[u][slot];
+        if parts == 0 {
+            continue;
+        }
+        s.ring_parts[u][slot] = 0;
+        // Units go first to the nodes waiting for them (by class, in class order), the rest
+        // into stock.
+        let mut fill = 0;
+        if s.waiting > 0 {
+            for k in 0..p.n_classes as usize {
+                if class_unit(p, k) == u && s.backorders[k] > 0 {
+                    let f = (parts - fill).min(s.backorders[k]);
+                    s.backorders[k] -= f;
+                    fill += f;
+                    s.class_lost[k].add(F::from_u32(f) * c.swap_day[u] * c.blast_nodes);
+                }
+            }
+            s.waiting -= fill;
+        }
+        s.down -= fill.min(s.down);
+        lost_h += F::from_u32(fill) * c.swap_day[u];
+        s.spares[u] += parts - fill;
+    }
 
     // ---- deliveries, spares and burn-in ----
     let ti = t as i64;
@@ -734,10 +796,16 @@ fn day_step<F: Real>(
         capex_today += c.dc_capex;
     }
     if t == c.delay {
-        s.spares += p.spare_nodes;
+        s.spares[0] += p.spare_nodes;
         let spare_capex = F::from_u32(p.spare_nodes) * c.capex_per_node;
         capex_today += spare_capex;
         s.hw_capex += spare_capex;
+        for u in 1..p.n_units as usize {
+            s.spares[u] += p.unit_stock[u];
+            let unit_capex = F::from_u32(p.unit_stock[u]) * F::from_f32(p.unit_cost_usd[u]);
+            capex_today += unit_capex;
+            s.hw_capex += unit_capex;
+        }
     }
     if new_nodes > 0 {
         let hw = F::from_u32(new_nodes) * c.capex_per_node;
@@ -821,16 +889,28 @@ fn day_step<F: Real>(
                 F::c(0.5)
             };
             let repair_h = sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
+            s.class_failures[k] += 1;
             if hard_mask & (1 << k) != 0 {
                 s.hard += 1;
-                let rma = sample_event(&c.events[opt_ev::RMA_DAYS], os.next_u01::<F>(), &m.table);
-                let rd = round_days(rma, RING_DAYS as u32 - 1).max(1);
-                s.ring_parts[((t + rd) as usize) % RING_DAYS] += 1;
-                if s.spares > 0 {
-                    s.spares -= 1;
-                    schedule_down(s, &mut lost_h, t, repair_h + c.swap_h);
+                // The failed unit's way back into stock: its RMA round trip, or a new one.
+                let u = class_unit(p, k);
+                let back = if p.rma_mask & (1 << k) != 0 {
+                    opt_ev::RMA_BASE + k
                 } else {
-                    s.backorders += 1;
+                    opt_ev::REPLENISH_BASE + u
+                };
+                let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
+                let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
+                s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
+                if s.spares[u] > 0 {
+                    s.spares[u] -= 1;
+                    // A hot spare node is swapped in; a unit from stock is fitted in the repair.
+                    let h = if u == 0 { repair_h + c.swap_h } else { repair_h };
+                    let charged = schedule_down(s, &mut lost_h, t, h);
+                    charge_class(s, c, k, charged, t, horizon);
+                } else {
+                    s.backorders[k] += 1;
+                    s.waiting += 1;
                     s.down += 1;
                 }
                 if tf >= c.warranty_day {
@@ -838,7 +918,8 @@ fn day_step<F: Real>(
                 }
             } else {
                 s.soft += 1;
-                schedule_down(s, &mut lost_h, t, repair_h);
+                let charged = schedule_down(s, &mut lost_h, t, repair_h);
+                charge_class(s, c, k, charged, t, horizon);
             }
         }
         // Which failures land inside a training job only matters through their number:
@@ -868,7 +949,14 @@ fn day_step<F: Real>(
     // A node being repaired or swapped stops its whole blast radius; a node waiting
     // for a part (backorder) has been isolated and stops only its own chips.
     let down_all = s.down.min(inst);
-    let waiting = s.backorders.min(down_all);
+    let waiting = s.waiting.min(down_all);
+    if s.waiting > 0 {
+        for k in 0..p.n_classes as usize {
+            if s.backorders[k] > 0 {
+                s.class_lost[k].add(F::from_u32(s.backorders[k]) * F::c(24.0));
+            }
+        }
+    }
     let down_node_h = (F::from_u32(down_all - waiting) * F::c(24.0) + lost_h) * c.blast_nodes
         + F::from_u32(waiting) * F::c(24.0);
     let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
@@ -978,6 +1066,10 @@ fn finish<F: Real>(
     };
     r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
     r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
+    for k in 0..MAX_CLASSES {
+        r[idx::CLASS_FAILURES + k] = F::from_u32(s.class_failures[k]);
+        r[idx::CLASS_LOST_NODE_HOURS + k] = s.class_lost[k].get();
+    }
 }
 
 /// Simulates path `path` and writes `n_options * N_OUT` values into `out` (option-major):
@@ -1014,7 +1106,6 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 &env,
                 &d,
                 path,
-                o as u32,
                 t,
             );
         }

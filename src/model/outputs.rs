@@ -1,7 +1,7 @@
 //! The per-path outputs of MODEL.md section 3: their order in an engine's output record, names,
 //! units, and which direction is "better" (for CVaR and paired comparisons).
 
-use super::params::MAX_YEARS;
+use super::params::{MAX_CLASSES, MAX_YEARS};
 
 /// Describes one per-path output.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,8 +40,14 @@ const fn m(
 /// Index of each scalar metric in a path's output record (the row's position in the table
 /// `model::tables::scalar_metrics`), then the yearly cash flows.
 pub mod idx {
+    use crate::model::params::{MAX_CLASSES, MAX_YEARS};
     use crate::model::tables::{index_consts_metrics, scalar_metrics};
     scalar_metrics!(index_consts_metrics!(0, CASH_FLOW_Y1));
+    /// Failures of class `c` (hard or soft) at `CLASS_FAILURES + c`, after the yearly flows.
+    pub const CLASS_FAILURES: usize = CASH_FLOW_Y1 + MAX_YEARS;
+    /// Node-hours lost to class `c` at `CLASS_LOST_NODE_HOURS + c`: its repairs and swaps
+    /// (times the blast radius in nodes) and the time its nodes waited for a spare unit.
+    pub const CLASS_LOST_NODE_HOURS: usize = CLASS_FAILURES + MAX_CLASSES;
 }
 
 /// Record index of the scalar metric named `name` (as in exports), if there is one.
@@ -87,17 +93,19 @@ pub const SCALAR_METRICS: [MetricInfo; idx::CASH_FLOW_Y1] =
     crate::model::tables::scalar_metrics!(metric_infos!());
 
 /// Values per option in a path's output record: the scalars, then `MAX_YEARS` yearly cash
-/// flows (only the first `n_years` are meaningful).
-pub const N_OUT: usize = idx::CASH_FLOW_Y1 + MAX_YEARS;
+/// flows (only the first `n_years` are meaningful), then per failure class its failures and
+/// its lost node-hours (`MAX_CLASSES` each, only the option's classes meaningful).
+pub const N_OUT: usize = idx::CLASS_LOST_NODE_HOURS + MAX_CLASSES;
 
 /// Name of yearly cash flow `y` (0-based), e.g. `cash_flow_y1_usd`.
 pub fn cash_flow_name(y: usize) -> String {
     format!("cash_flow_y{}_usd", y + 1)
 }
 
-/// All metrics of a run with `n_years` years: the scalars and the yearly cash flows, with
-/// their record index.
-pub fn metrics_for(n_years: usize) -> Vec<(usize, MetricInfo, String)> {
+/// All metrics of a run with `n_years` years and failure classes named `classes` (slot by
+/// slot, see [`class_slot_names`]): the scalars, the yearly cash flows and the per-class
+/// failures and lost node-hours, with their record index.
+pub fn metrics_for(n_years: usize, classes: &[String]) -> Vec<(usize, MetricInfo, String)> {
     let mut v: Vec<(usize, MetricInfo, String)> = SCALAR_METRICS
         .iter()
         .enumerate()
@@ -116,5 +124,49 @@ pub fn metrics_for(n_years: usize) -> Vec<(usize, MetricInfo, String)> {
             cash_flow_name(y),
         ));
     }
+    for (c, name) in classes.iter().enumerate().take(MAX_CLASSES) {
+        v.push((
+            idx::CLASS_FAILURES + c,
+            m(
+                "class_failures",
+                "count",
+                false,
+                false,
+                "failures of one class over the horizon",
+            ),
+            format!("failures_{name}"),
+        ));
+    }
+    for (c, name) in classes.iter().enumerate().take(MAX_CLASSES) {
+        v.push((
+            idx::CLASS_LOST_NODE_HOURS + c,
+            m(
+                "class_lost_node_hours",
+                "node-hours",
+                false,
+                false,
+                "node-hours lost to one class: repairs and swaps (blast radius included) and waiting for a spare unit",
+            ),
+            format!("lost_node_hours_{name}"),
+        ));
+    }
     v
+}
+
+/// Column names of the failure-class slots of a run whose options have the classes
+/// `per_option` (each in slot order): slot `c` is named after its class when every option
+/// that has a class `c` calls it the same, else `class{c+1}`.
+pub fn class_slot_names(per_option: &[Vec<String>]) -> Vec<String> {
+    let n = per_option.iter().map(Vec::len).max().unwrap_or(0).min(MAX_CLASSES);
+    (0..n)
+        .map(|c| {
+            let mut names = per_option.iter().filter_map(|v| v.get(c));
+            let first = names.next().cloned().unwrap_or_default();
+            if names.all(|x| *x == first) && !first.is_empty() {
+                first
+            } else {
+                format!("class{}", c + 1)
+            }
+        })
+        .collect()
 }

@@ -12,6 +12,9 @@ use bytemuck::{Pod, Zeroable};
 pub const MAX_OPTIONS: usize = 4;
 /// Most failure classes per option.
 pub const MAX_CLASSES: usize = 8;
+/// Most replaceable unit types per option, the whole node (unit 0) included. A class's unit is
+/// stored in 2 bits of [`OptionParams::class_units`].
+pub const MAX_UNITS: usize = 4;
 /// Most years of horizon (yearly cash flows are kept per path).
 pub const MAX_YEARS: usize = 20;
 /// Most inputs tied together by the Gaussian copula.
@@ -96,14 +99,18 @@ pub mod opt_in {
 /// Indices of the per-event distributions of one option.
 pub mod opt_ev {
     crate::model::tables::wgsl_consts! { "EV_", usize;
-        /// RMA turnaround of a failed part, days.
-        RMA_DAYS = 0;
-        /// Repair (reset, or diagnose-and-pull) time of class `c` is at `REPAIR_BASE + c`,
+        /// Repair (reset, or diagnose-and-swap) time of class `c` is at `REPAIR_BASE + c`,
         /// hours.
-        REPAIR_BASE = 1;
+        REPAIR_BASE = 0;
+        /// RMA round trip of class `c`'s failed unit (back into stock) is at `RMA_BASE + c`,
+        /// days.
+        RMA_BASE = super::MAX_CLASSES;
+        /// Time for a new unit of type `u` to reach stock when the failed one is not sent on an
+        /// RMA round trip is at `REPLENISH_BASE + u`, days.
+        REPLENISH_BASE = 2 * super::MAX_CLASSES;
     }
     /// Number of event distributions.
-    pub const COUNT: usize = REPAIR_BASE + super::MAX_CLASSES;
+    pub const COUNT: usize = REPLENISH_BASE + super::MAX_UNITS;
 }
 
 /// Whole-run header.
@@ -178,6 +185,24 @@ pub struct OptionParams {
     pub flags: u32,
     /// Chips per synchronous training job; 0 disables the job view.
     pub job_chips: u32,
+    /// The Philox stream word of the option's draws (sampled inputs and days): `1 +` the index
+    /// of the first option with the same stream key, so options of the same hardware draw
+    /// the same failures and repairs (common random numbers).
+    pub stream: u32,
+    /// Replaceable unit type of class `c` in bits `2c..2c+2` (0 = the whole node).
+    pub class_units: u32,
+    /// Bit `c` set: class `c`'s failed unit goes on an RMA round trip that refills the stock
+    /// when it returns (`RMA_BASE + c`); else a new unit is ordered (`REPLENISH_BASE + u`).
+    pub rma_mask: u32,
+    /// Unit types in use, the node included (`1..=MAX_UNITS`).
+    pub n_units: u32,
+    /// On-site spare stock of unit type `u` (`u >= 1`; the node's is `spare_nodes`).
+    pub unit_stock: [u32; MAX_UNITS],
+    /// Hours to fit a unit of type `u` that arrives for a node waiting for it (`u >= 1`; the
+    /// node's is the sampled `swap_hours`).
+    pub unit_swap_hours: [f32; MAX_UNITS],
+    /// Capital cost of one spare unit of type `u` (`u >= 1`; a spare node costs a node).
+    pub unit_cost_usd: [f32; MAX_UNITS],
     /// Per-path inputs, indexed by [`opt_in`].
     pub inputs: [DistSpec; opt_in::COUNT],
     /// Per-event distributions, indexed by [`opt_ev`].
@@ -249,11 +274,12 @@ mod tests {
             size_of::<CorrParams>(),
             4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR
         );
-        assert_eq!(offset_of!(OptionParams, inputs), 32);
-        assert_eq!(offset_of!(OptionParams, events), 32 + 32 * opt_in::COUNT);
+        let head = 4 * (12 + 3 * MAX_UNITS);
+        assert_eq!(offset_of!(OptionParams, inputs), head);
+        assert_eq!(offset_of!(OptionParams, events), head + 32 * opt_in::COUNT);
         assert_eq!(
             size_of::<OptionParams>(),
-            32 + 32 * (opt_in::COUNT + opt_ev::COUNT)
+            head + 32 * (opt_in::COUNT + opt_ev::COUNT)
         );
     }
 }

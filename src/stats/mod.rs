@@ -151,7 +151,18 @@ impl RunAggregate {
         n_years: usize,
         keep_values_limit: usize,
     ) -> Self {
-        let metrics = metrics_for(n_years);
+        Self::with_classes(n_options, n_years, &[], keep_values_limit)
+    }
+
+    /// An empty aggregate that also summarises the per-class failures and lost node-hours of
+    /// the failure-class slots named `classes` ([`crate::model::outputs::class_slot_names`]).
+    pub fn with_classes(
+        n_options: usize,
+        n_years: usize,
+        classes: &[String],
+        keep_values_limit: usize,
+    ) -> Self {
+        let metrics = metrics_for(n_years, classes);
         let summaries = (0..n_options)
             .flat_map(|_| {
                 metrics

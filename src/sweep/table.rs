@@ -28,7 +28,7 @@ pub use crate::export::Cell;
 /// The value columns (after `point`, the axes and `option`) for a run of `n_years` years.
 pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
     let mut c = Vec::new();
-    for (_, _, m) in metrics_for(n_years) {
+    for (_, _, m) in metrics_for(n_years, &[]) {
         for &s in STATS {
             let kind = if s == "count" || s == "n_undefined" {
                 ColumnKind::Int64

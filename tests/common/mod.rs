@@ -9,7 +9,7 @@ pub mod gpu;
 pub mod paired;
 
 use fleetsim::model::params::{
-    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, OptionParams, RunParams,
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams, RunParams,
     env_in, opt_ev, opt_in,
 };
 
@@ -39,6 +39,14 @@ pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
         hard_mask: 0,
         flags: 0,
         job_chips: 0,
+        // 0: `model` gives each option its own stream (1 + its index).
+        stream: 0,
+        class_units: 0,
+        rma_mask: 0,
+        n_units: 1,
+        unit_stock: [0; MAX_UNITS],
+        unit_swap_hours: [0.0; MAX_UNITS],
+        unit_cost_usd: [0.0; MAX_UNITS],
         inputs,
         events: [fx(0.0); opt_ev::COUNT],
     }
@@ -51,13 +59,28 @@ pub fn add_class(o: &mut OptionParams, rate: f64, hard: bool, repair_hours: Dist
     o.events[opt_ev::REPAIR_BASE + c] = repair_hours;
     if hard {
         o.hard_mask |= 1 << c;
+        o.rma_mask |= 1 << c;
     }
     o.n_classes += 1;
     c
 }
 
-/// A model with a quiet environment (no outages, zero discount rate, no demand noise).
-pub fn model(options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel {
+/// Sets the RMA round trip of every class's failed unit (and the node's lead time) to `d`.
+pub fn set_rma_days(o: &mut OptionParams, d: DistSpec) {
+    for c in 0..MAX_CLASSES {
+        o.events[opt_ev::RMA_BASE + c] = d;
+    }
+    o.events[opt_ev::REPLENISH_BASE] = d;
+}
+
+/// A model with a quiet environment (no outages, zero discount rate, no demand noise); an
+/// option with `stream == 0` gets its own stream (`1 +` its index).
+pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel {
+    for (i, o) in options.iter_mut().enumerate() {
+        if o.stream == 0 {
+            o.stream = 1 + i as u32;
+        }
+    }
     let mut env = [fx(0.0); env_in::COUNT];
     env[env_in::DEMAND_REVERSION_PER_DAY] = fx(0.0);
     FlatModel {

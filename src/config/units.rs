@@ -1,0 +1,151 @@
+//! Reading the replaceable unit types of one option (`[units.NAME]`: on-site stock, unit cost,
+//! fitting time, replenishment lead time) and checking that every class names a known unit.
+
+use super::error::IssueKind;
+use super::fields::{dist_field, int_field, str_field, sub_table, units as unit_of};
+use super::raw::{Issues, Node, Table, join};
+use super::schema::{self, FieldSpec};
+use super::types::{FailureClass, UnitType};
+use crate::model::params::MAX_UNITS;
+
+/// A plain number in `spec`'s range (unit types take numbers, not distributions, for these).
+fn plain_number(t: &Table, path: &str, spec: &FieldSpec, iss: &mut Issues) -> Option<f64> {
+    let p = join(path, spec.name);
+    let Some(n) = t.get(spec.name) else {
+        iss.in_file(
+            &super::fields::table_file(t, iss),
+            &p,
+            IssueKind::Missing,
+            format!("missing required field (a number in {})", spec.unit),
+        );
+        return None;
+    };
+    match n.number() {
+        Some(x) if x.is_finite() && (spec.lo..=spec.hi).contains(&x) => Some(x),
+        Some(x) => {
+            iss.at(
+                n,
+                &p,
+                IssueKind::OutOfRange,
+                format!(
+                    "must be in [{}, {}] {}, got {}",
+                    super::error::num(spec.lo),
+                    super::error::num(spec.hi),
+                    spec.unit,
+                    super::error::num(x)
+                ),
+            );
+            None
+        }
+        None => {
+            iss.at(
+                n,
+                &p,
+                IssueKind::WrongType,
+                format!(
+                    "expected a number in {} (this field takes no distribution), got {} {}",
+                    spec.unit,
+                    n.type_name(),
+                    n.show()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Reads the `units` table of option `t` (absent: no unit types, every hard failure consumes a
+/// whole node).
+pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<UnitType>> {
+    let Some(unode) = t.get("units") else {
+        return Some(Vec::new());
+    };
+    let up = join(path, "units");
+    let ut = sub_table(unode, &up, "replaceable unit types, one sub-table each", iss)?;
+    let before = iss.list.len();
+    let mut out = Vec::new();
+    for (uname, _, un) in &ut.entries {
+        let p = join(&up, uname);
+        if uname == "node" {
+            iss.at(un, &p, IssueKind::Conflict, "`node` is the built-in unit of a whole node (its stock is spare_nodes, its fitting time swap_hours, its lead time rma_days); name this unit otherwise");
+            continue;
+        }
+        let Some(t) = sub_table(un, &p, "one replaceable unit type", iss) else {
+            continue;
+        };
+        iss.unknown_keys(t, &p, schema::UNIT_KEYS, &unit_of);
+        let description = t
+            .get("description")
+            .and_then(|n| str_field(n, &join(&p, "description"), "free text", iss))
+            .unwrap_or("")
+            .to_string();
+        let (key, lo, hi, unit) = schema::UNIT_STOCK;
+        let stock = match t.get(key) {
+            None => Some(0),
+            Some(n) => int_field(n, &join(&p, key), lo, hi, unit, iss),
+        };
+        let cost = plain_number(t, &p, &schema::UNIT_COST_USD, iss);
+        let swap = plain_number(t, &p, &schema::UNIT_SWAP_HOURS, iss);
+        let replenish = dist_field(t, "replenish_days", &p, &schema::REPLENISH_DAYS, true, iss, "");
+        if let (Some(stock), Some(cost_usd), Some(swap_hours), Some(replenish_days)) =
+            (stock, cost, swap, replenish)
+        {
+            out.push(UnitType {
+                name: uname.clone(),
+                description,
+                stock: stock as u32,
+                cost_usd,
+                swap_hours,
+                replenish_days,
+            });
+        }
+    }
+    if ut.entries.len() > MAX_UNITS - 1 {
+        iss.at(
+            unode,
+            &up,
+            IssueKind::TooMany,
+            format!(
+                "at most {} unit types per option besides the whole node, got {}; merge some",
+                MAX_UNITS - 1,
+                ut.entries.len()
+            ),
+        );
+    }
+    (iss.list.len() == before).then_some(out)
+}
+
+/// Checks that every class's `unit` names one of `units`, blaming the class's `unit` key.
+pub(super) fn check_class_units(
+    t: &Table,
+    path: &str,
+    classes: &[FailureClass],
+    units: &[UnitType],
+    iss: &mut Issues,
+) {
+    for c in classes {
+        let Some(u) = &c.unit else { continue };
+        if units.iter().any(|x| &x.name == u) {
+            continue;
+        }
+        let node: Option<&Node> = t
+            .get("failures")
+            .and_then(Node::table)
+            .and_then(|f| f.get(&c.name))
+            .and_then(Node::table)
+            .and_then(|ct| ct.get("unit"));
+        let known: Vec<&str> = std::iter::once("node")
+            .chain(units.iter().map(|x| x.name.as_str()))
+            .collect();
+        let msg = format!(
+            "unknown unit {u:?}: the option's units are {} (declare it under [{}.{u}])",
+            known.join(", "),
+            join(path, "units")
+        );
+        let p = join(&join(&join(path, "failures"), &c.name), "unit");
+        match node {
+            Some(n) => iss.at(n, &p, IssueKind::Conflict, msg),
+            None => iss.in_file(&super::fields::table_file(t, iss), &p, IssueKind::Conflict, msg),
+        }
+    }
+}
