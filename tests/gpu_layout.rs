@@ -222,6 +222,7 @@ fn carried_state_and_model_match_their_pod_twins() {
             job_num,
             job_den,
             job_days,
+            job_restart,
         ]
     );
     same_layout!(l, "Carried", Carried, [env, option]);

@@ -62,6 +62,8 @@ struct OptionState {
     job_num: KSum,
     job_den: KSum,
     job_days: KSum,
+    // Job chip-hours spent restarting.
+    job_restart: KSum,
 }
 
 // The environment's state carried from day to day (twin of `EnvState`).
@@ -150,8 +152,11 @@ struct OptionConsts {
     pflop_per_chip_hour: f32,
     job_frac: f32,
     job_chips: f32,
-    job_loss_hours: f32,
-    job_ckpt_overhead: f32,
+    job_tau_h: f32,
+    job_ckpt_h: f32,
+    job_restart_h: f32,
+    job_g0: f32,
+    job_planned_h: f32,
     rate: array<f32, MAX_CLASSES>,
     infant_extra: array<f32, MAX_CLASSES>,
     infant_days: array<u32, MAX_CLASSES>,
@@ -409,8 +414,12 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     let job_chips_u = models[pt].options[o].job_chips;
     oc.job_frac = select(0.0, x[OPT_JOB_FRACTION], job_chips_u > 0u);
     oc.job_chips = f32(job_chips_u);
-    oc.job_loss_hours = (x[OPT_RESTART_MINUTES] + 0.5 * tau) * (1.0 / 60.0);
-    oc.job_ckpt_overhead = min(x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 60.0) / tau, 1.0);
+    oc.job_tau_h = tau * (1.0 / 60.0);
+    oc.job_ckpt_h = x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 3600.0);
+    oc.job_restart_h = x[OPT_RESTART_MINUTES] * (1.0 / 60.0);
+    oc.job_g0 = tau / (tau + x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 60.0));
+    oc.job_planned_h = x[OPT_PLANNED_INTERRUPTIONS_PER_DAY] * x[OPT_PLANNED_RESTART_MINUTES]
+        * (1.0 / 60.0);
 
 }
 
@@ -562,6 +571,8 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     }
     var interrupted = 0u;
     var parts_cost = 0.0;
+    // Expected failures today over the nodes up (0 when none is up), for the job losses.
+    var day_total = 0.0;
     if (up > 0u) {
         // Unrolled over MAX_CLASSES (unused classes have rate 0 and add exactly 0): keeps
         // loop iterations per day low (llvmpipe stops loops after 65,535 iterations).
@@ -575,6 +586,7 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         add_class_weight(6u, t, ti, inst, inst_f, up_f);
         add_class_weight(7u, t, ti, inst, inst_f, up_f);
         let total = class_total;
+        day_total = total;
         let n_classes = oc.n_classes;
         let nf = poisson(total, &os);
         for (var f = 0u; f < nf; f++) {
@@ -687,10 +699,16 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     st.delivered = ks_add(st.delivered, avail_ch * sold);
     st.year_cf[d.year] = ks_add(st.year_cf[d.year], cf);
     if (n_jobs > 0.0) {
+        // The renewal model's per-interruption losses at today's interruption rate of a job
+        // (see `job_losses` in fleet_step.rs).
+        let lambda = day_total * oc.job_chips / (inst_f * oc.cpn) * (1.0 / 24.0);
+        let job = renewal_losses(lambda, oc.job_tau_h, oc.job_ckpt_h, oc.job_restart_h);
         let job_ch = n_jobs * oc.job_chips * 24.0;
+        let planned_ch = n_jobs * oc.job_chips * oc.job_planned_h;
+        let hit = f32(interrupted) * oc.job_chips;
         st.job_den = ks_add(st.job_den, job_ch);
-        st.job_num = ks_add(st.job_num, job_ch * (1.0 - oc.job_ckpt_overhead)
-            - f32(interrupted) * oc.job_chips * oc.job_loss_hours);
+        st.job_num = ks_add(st.job_num, job_ch * oc.job_g0 - hit * job.x - planned_ch * oc.job_g0);
+        st.job_restart = ks_add(st.job_restart, hit * job.y + planned_ch);
         st.job_days = ks_add(st.job_days, n_jobs);
         st.interruptions += interrupted;
     }
@@ -731,6 +749,7 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     put(rec + OUT_AVAILABILITY, select(0.0, st.avail_hours.s / inst_h, inst_h > 0.0));
     let jd = st.job_den.s;
     put_if(rec + OUT_GOODPUT, clamp(st.job_num.s / jd, 0.0, 1.0), jd > 0.0);
+    put_if(rec + OUT_JOB_UPTIME, clamp(1.0 - st.job_restart.s / jd, 0.0, 1.0), jd > 0.0);
     put(rec + OUT_HARD_FAILURES, f32(st.hard));
     put(rec + OUT_SOFT_FAILURES, f32(st.soft));
     let jdays = st.job_days.s;
@@ -792,6 +811,7 @@ fn load_carried(inv: u32) {
     st.job_num = state[inv].option.job_num;
     st.job_den = state[inv].option.job_den;
     st.job_days = state[inv].option.job_days;
+    st.job_restart = state[inv].option.job_restart;
 }
 
 // Stores invocation inv's carried state into `state` (the inverse of `load_carried`).
@@ -836,6 +856,7 @@ fn store_carried(inv: u32) {
     state[inv].option.job_num = st.job_num;
     state[inv].option.job_den = st.job_den;
     state[inv].option.job_days = st.job_days;
+    state[inv].option.job_restart = st.job_restart;
 }
 
 // Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,

@@ -148,6 +148,21 @@ pub(super) fn read_job(
             (None, false)
         }
     };
+    // Inputs read as written, else their built-in default (the planned interruptions).
+    let mut other = Vec::new();
+    for s in schema::JOB_INPUTS
+        .iter()
+        .filter(|s| s.name.starts_with("planned_"))
+    {
+        let d = if jt.has(s.name) {
+            dist_field(jt, s.name, jp, s, true, iss, "")
+        } else {
+            s.default.dist()
+        };
+        if let Some(d) = d {
+            other.push((s.name, d));
+        }
+    }
     if iss.list.len() > before {
         return None;
     }
@@ -204,6 +219,7 @@ pub(super) fn read_job(
             f64::MAX
         },
         checkpoint_cost_seconds: cost,
+        other: super::types::Inputs(other),
     })
 }
 

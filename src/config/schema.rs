@@ -245,6 +245,8 @@ pub const JOB_KEYS: &[&str] = &[
     "restart_minutes",
     "checkpoint_interval_minutes",
     "checkpoint_cost_seconds",
+    "planned_interruptions_per_day",
+    "planned_restart_minutes",
 ];
 
 /// Keys allowed in `[scenario]`.

@@ -105,6 +105,9 @@ pub struct JobConfig {
     pub job_mtbf_minutes: f64,
     /// Cost of one checkpoint, seconds.
     pub checkpoint_cost_seconds: Dist,
+    /// The job inputs with a built-in default read as written (planned interruptions), in
+    /// [`schema::JOB_INPUTS`](super::schema::JOB_INPUTS) order.
+    pub other: Inputs,
 }
 
 impl JobConfig {
@@ -116,7 +119,7 @@ impl JobConfig {
             "restart_minutes" => &self.restart_minutes,
             "checkpoint_interval_minutes" => &self.checkpoint_interval_minutes,
             "checkpoint_cost_seconds" => &self.checkpoint_cost_seconds,
-            other => panic!("no job input named {other}"),
+            other => self.other.get(other),
         }
     }
 }

@@ -60,6 +60,7 @@ pub struct OptionState {
     pub job_num: KSum,
     pub job_den: KSum,
     pub job_days: KSum,
+    pub job_restart: KSum,
 }
 
 /// What one invocation carries between windows: one element of the kernel's `state` buffer.

@@ -14,6 +14,7 @@ use crate::model::params::{
     DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, OptionParams,
     RING_DAYS, env_in, flags, opt_ev, opt_in,
 };
+use crate::model::job::renewal_losses;
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
 use crate::model::sample::{
@@ -179,6 +180,8 @@ struct OptionState<F: Real> {
     delivered: KSum<F>,
     job_num: KSum<F>,
     job_den: KSum<F>,
+    /// Job chip-hours spent restarting.
+    job_restart: KSum<F>,
     job_days: KSum<F>,
     interruptions: u32,
     hard: u32,
@@ -223,8 +226,14 @@ struct OptionConsts<F: Real> {
     pflop_per_chip_hour: F,
     job_frac: F,
     job_chips: F,
-    job_loss_hours: F,
-    job_ckpt_overhead: F,
+    /// Checkpoint interval, checkpoint stall and restart of an interruption, hours.
+    job_tau_h: F,
+    job_ckpt_h: F,
+    job_restart_h: F,
+    /// Goodput without interruptions, `tau / (tau + C)`.
+    job_g0: F,
+    /// Restart hours of planned stops per job-day.
+    job_planned_h: F,
     rate: [F; MAX_CLASSES],
     infant_extra: [F; MAX_CLASSES],
     infant_days: [u32; MAX_CLASSES],
@@ -265,8 +274,10 @@ struct InstConst<F: Real> {
     q_job: F,
     /// Job chip-hours of the day, `n_jobs * job_chips * 24`.
     job_ch: F,
-    /// `job_ch * (1 - job_ckpt_overhead)`.
+    /// `job_ch * job_g0`.
     job_ch_net: F,
+    /// Job chip-hours of the day spent in planned restarts, `n_jobs * job_chips * job_planned_h`.
+    job_planned_ch: F,
     /// Installed chip-hours of the day, `inst * cpn * 24`.
     inst_ch: F,
     /// `ops_per_mw_day * it_mw`.
@@ -295,7 +306,8 @@ impl<F: Real> InstConst<F> {
             n_jobs,
             q_job,
             job_ch,
-            job_ch_net: job_ch * (F::c(1.0) - c.job_ckpt_overhead),
+            job_ch_net: job_ch * c.job_g0,
+            job_planned_ch: n_jobs * c.job_chips * c.job_planned_h,
             inst_ch: inst_f * c.cpn * F::c(24.0),
             ops: c.ops_per_mw_day * it_mw,
             colo: c.colo_per_kw_day * it_mw * F::c(1000.0),
@@ -367,9 +379,13 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
             F::c(0.0)
         },
         job_chips: F::from_u32(p.job_chips),
-        job_loss_hours: (x[opt_in::RESTART_MINUTES] + F::c(0.5) * tau) * F::c(1.0 / 60.0),
-        job_ckpt_overhead: (x[opt_in::CHECKPOINT_COST_SECONDS] * F::c(1.0 / 60.0) / tau)
-            .min(F::c(1.0)),
+        job_tau_h: tau * F::c(1.0 / 60.0),
+        job_ckpt_h: x[opt_in::CHECKPOINT_COST_SECONDS] * F::c(1.0 / 3600.0),
+        job_restart_h: x[opt_in::RESTART_MINUTES] * F::c(1.0 / 60.0),
+        job_g0: tau / (tau + x[opt_in::CHECKPOINT_COST_SECONDS] * F::c(1.0 / 60.0)),
+        job_planned_h: x[opt_in::PLANNED_INTERRUPTIONS_PER_DAY]
+            * x[opt_in::PLANNED_RESTART_MINUTES]
+            * F::c(1.0 / 60.0),
         rate,
         infant_extra,
         infant_days,
@@ -410,6 +426,10 @@ struct ClassWeights<F: Real> {
     total: F,
     /// [`poisson_p0`]`(total)`.
     p0: F,
+    /// The delivered count the job losses below were computed for (`u32::MAX`: none yet).
+    job_inst: u32,
+    /// [`renewal_losses`] at this day's job interruption rate.
+    job_losses: (F, F),
 }
 
 impl<F: Real> ClassWeights<F> {
@@ -421,6 +441,8 @@ impl<F: Real> ClassWeights<F> {
             below: [F::c(f64::NAN); MAX_CLASSES],
             total: F::c(0.0),
             p0: F::c(1.0),
+            job_inst: u32::MAX,
+            job_losses: (F::c(0.0), F::c(0.0)),
         }
     }
 }
@@ -698,6 +720,7 @@ impl<F: Real> OptionState<F> {
             delivered: KSum::zero(),
             job_num: KSum::zero(),
             job_den: KSum::zero(),
+            job_restart: KSum::zero(),
             job_days: KSum::zero(),
             interruptions: 0,
             hard: 0,
@@ -829,6 +852,11 @@ fn day_step<F: Real>(
     let (n_jobs, q_job) = (cache.inst_const.n_jobs, cache.inst_const.q_job);
     let mut interrupted = 0u32;
     let mut parts_cost = F::c(0.0);
+    // Per-interruption job losses at today's interruption rate (no failures: the limits).
+    let mut job = (F::c(0.0), F::c(0.0));
+    if up == 0 && n_jobs > F::c(0.0) {
+        job = job_losses(c, F::c(0.0), inst_f);
+    }
     if up > 0 {
         let n_classes = p.n_classes as usize;
         // The weights depend on the day only through the infant uplifts; once those are
@@ -859,7 +887,13 @@ fn day_step<F: Real>(
                 F::c(f64::NAN)
             };
             cw.up = if t < c.infant_end { 0 } else { up };
+            cw.job_inst = u32::MAX;
         }
+        if n_jobs > F::c(0.0) && cw.job_inst != inst {
+            cw.job_losses = job_losses(c, cw.total, inst_f);
+            cw.job_inst = inst;
+        }
+        job = cw.job_losses;
         let ClassWeights {
             w,
             cum,
@@ -989,13 +1023,23 @@ fn day_step<F: Real>(
     s.delivered.add(avail_ch * sold);
     s.year_cf[d.year].add(cf);
     if n_jobs > F::c(0.0) {
-        s.job_den.add(cache.inst_const.job_ch);
-        s.job_num.add(
-            cache.inst_const.job_ch_net - F::from_u32(interrupted) * c.job_chips * c.job_loss_hours,
-        );
+        let ic = &cache.inst_const;
+        let hit = F::from_u32(interrupted) * c.job_chips;
+        s.job_den.add(ic.job_ch);
+        s.job_num.add(ic.job_ch_net - hit * job.0 - ic.job_planned_ch * c.job_g0);
+        s.job_restart.add(hit * job.1 + ic.job_planned_ch);
         s.job_days.add(n_jobs);
         s.interruptions += interrupted;
     }
+}
+
+/// The renewal model's per-interruption losses (effective-training hours, restart hours) of one
+/// job on a day with `total` expected failures over the fleet's up nodes: a job of
+/// `job_chips` chips is interrupted at `total * job_chips / (inst * cpn)` per day.
+#[inline(always)]
+fn job_losses<F: Real>(c: &OptionConsts<F>, total: F, inst_f: F) -> (F, F) {
+    let lambda = total * c.job_chips / (inst_f * c.cpn) * F::c(1.0 / 24.0);
+    renewal_losses(lambda, c.job_tau_h, c.job_ckpt_h, c.job_restart_h)
 }
 
 /// Stage `finish`: at the horizon, the residual value (discounted into NPV, added to the last
@@ -1046,6 +1090,11 @@ fn finish<F: Real>(
     let jd = s.job_den.get();
     r[idx::GOODPUT] = if jd > F::c(0.0) {
         (s.job_num.get() / jd).clamp(F::c(0.0), F::c(1.0))
+    } else {
+        nan
+    };
+    r[idx::JOB_UPTIME] = if jd > F::c(0.0) {
+        (F::c(1.0) - s.job_restart.get() / jd).clamp(F::c(0.0), F::c(1.0))
     } else {
         nan
     };

@@ -206,6 +206,10 @@ macro_rules! job_inputs {
                 "time between checkpoints (or \"young_daly\")";
             CHECKPOINT_COST_SECONDS = "checkpoint_cost_seconds", [0.0, 3600.0], "seconds", required,
                 "time one checkpoint stalls the job";
+            PLANNED_INTERRUPTIONS_PER_DAY = "planned_interruptions_per_day", [0.0, 100.0], "per job-day", fixed(0.0),
+                "planned stops of a job (maintenance windows, firmware and configuration updates), each after a checkpoint";
+            PLANNED_RESTART_MINUTES = "planned_restart_minutes", [0.0, 1440.0], "minutes", fixed(0.0),
+                "restart time of a planned stop";
         }
     };
 }
@@ -253,7 +257,9 @@ macro_rules! scalar_metrics {
             AVAILABILITY = "availability", "fraction", higher, always_defined,
                 "available chip-hours / installed chip-hours (failures, repairs and outages)";
             GOODPUT = "goodput", "fraction", higher, may_be_undefined,
-                "effective training time / job chip-time (job view only)";
+                "effective training time / job chip-time: restarts, recomputed work and checkpoint stalls lost (job view only)";
+            JOB_UPTIME = "job_uptime", "fraction", higher, may_be_undefined,
+                "job chip-time not spent restarting / job chip-time (job view only)";
             HARD_FAILURES = "hard_failures", "count", lower, always_defined,
                 "hard failures (part swaps) over the horizon";
             SOFT_FAILURES = "soft_failures", "count", lower, always_defined,
