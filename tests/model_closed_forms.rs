@@ -9,21 +9,6 @@ use fleetsim::engine::{Precision, cpu::CpuEngine, run_paths};
 use fleetsim::model::outputs::idx;
 use fleetsim::model::params::*;
 
-fn lognormal(median: f64, p90: f64, lo: f64, hi: f64) -> DistSpec {
-    DistSpec {
-        kind: kind::LOGNORMAL,
-        aux: 0,
-        p: [
-            median.ln() as f32,
-            ((p90 / median).ln() / 1.2815515655446004) as f32,
-            0.0,
-            0.0,
-        ],
-        lo: lo as f32,
-        hi: hi as f32,
-    }
-}
-
 #[test]
 fn failure_counts_are_poisson() {
     // 100 nodes always up (repairs take 0 h), 0.001 failures per node-day, 365 days:

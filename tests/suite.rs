@@ -15,6 +15,7 @@ mod docs;
 mod engine_fallback;
 mod gpu_layout;
 mod model_closed_forms;
+mod model_logistics;
 mod model_mechanisms;
 mod precision;
 mod published;

@@ -161,7 +161,12 @@ pub(crate) fn read_option(
             (Some((b, bn)), None) => {
                 if let (Some(c), Some(sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
                     let inp = Inputs(inputs.clone());
-                    match size_by_budget(*b, c, sp, f, &inp) {
+                    let stock_cost: f64 = units
+                        .iter()
+                        .flatten()
+                        .map(|u| f64::from(u.stock) * u.cost_usd)
+                        .sum();
+                    match size_by_budget(*b, c, sp, stock_cost, f, &inp) {
                         Ok(a) if a <= 10_000_000 => {
                             accelerators = a;
                             from_budget = true;
@@ -272,11 +277,13 @@ pub(crate) fn read_option(
     ))
 }
 
-/// Nodes affordable with `budget` (MODEL: all-in per chip = server + facility share).
+/// Nodes affordable with `budget` after the spare nodes and the on-site unit stock
+/// (`stock_cost`) (MODEL: all-in per chip = server + facility share).
 fn size_by_budget(
     budget: f64,
     cpn: u64,
     spare: u64,
+    stock_cost: f64,
     facility: Facility,
     inp: &Inputs,
 ) -> Result<u64, String> {
@@ -290,7 +297,7 @@ fn size_by_budget(
         Facility::Colo => 0.0,
     };
     let all_in = server + dc;
-    let spare_cost = spare as f64 * cpn as f64 * server;
+    let spare_cost = spare as f64 * cpn as f64 * server + stock_cost;
     let node_cost = cpn as f64 * all_in;
     if node_cost <= 0.0 {
         return Err("all-in capex per chip is 0, so a budget cannot size the fleet; set accelerators instead".into());
@@ -298,7 +305,7 @@ fn size_by_budget(
     let nodes = ((budget - spare_cost) / node_cost).floor();
     if nodes < 1.0 {
         return Err(format!(
-            "capital budget too small for one node: one node of {cpn} chips costs {} USD all-in ({} USD per chip) plus {} USD of spare nodes, got {} USD",
+            "capital budget too small for one node: one node of {cpn} chips costs {} USD all-in ({} USD per chip) plus {} USD of spare nodes and spare units, got {} USD",
             num(node_cost),
             num(all_in),
             num(spare_cost),

@@ -18,6 +18,22 @@ pub fn fx(v: f64) -> DistSpec {
     DistSpec::fixed(v as f32)
 }
 
+/// A lognormal `DistSpec` by median and p90, clamped to `[lo, hi]`.
+pub fn lognormal(median: f64, p90: f64, lo: f64, hi: f64) -> DistSpec {
+    DistSpec {
+        kind: fleetsim::model::params::kind::LOGNORMAL,
+        aux: 0,
+        p: [
+            median.ln() as f32,
+            ((p90 / median).ln() / 1.2815515655446004) as f32,
+            0.0,
+            0.0,
+        ],
+        lo: lo as f32,
+        hi: hi as f32,
+    }
+}
+
 /// An option with `nodes` nodes of `cpn` chips, no failures, no costs, no revenue.
 pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
     let mut inputs = [fx(0.0); opt_in::COUNT];
