@@ -10,6 +10,7 @@ mod cli_gpu;
 mod gpu_adapters;
 mod gpu_bench;
 mod gpu_equivalence;
+mod gpu_job;
 mod gpu_points;
 mod gpu_rng;
 
@@ -34,6 +35,7 @@ fn main() {
         gpu_equivalence::gpu_f32_error_against_f64_reference,
         gpu_equivalence::a_driver_loop_limit_is_detected_and_the_window_shrunk,
         gpu_equivalence::a_20_year_reserved_only_revenue_is_summed_to_f32_rounding_on_the_gpu,
+        gpu_job::renewal_losses_match_the_cpu,
         gpu_points::packed_points_equal_separate_runs_bit_for_bit,
         gpu_points::odd_shapes_pack_correctly,
         gpu_points::points_of_different_shapes_are_refused,

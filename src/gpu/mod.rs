@@ -6,6 +6,7 @@ pub mod context;
 pub mod dispatch;
 pub mod engine;
 pub mod error;
+pub mod job_check;
 pub mod pack;
 pub mod rng_check;
 pub mod rng_throughput;

@@ -2,6 +2,7 @@
 //! a generated prelude of the Rust constants the kernels share, then the shared pieces in
 //! dependency order, then the kernel's own file. Tests validate every assembled kernel with naga.
 
+use crate::model::job::JOB_TABLES;
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
     MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
@@ -19,12 +20,17 @@ pub const PARAMS: &str = include_str!("../../shaders/shared/params.wgsl");
 pub const SAMPLE: &str = include_str!("../../shaders/shared/sample.wgsl");
 /// `shaders/shared/fleet_step.wgsl`: one path's daily step (twin of `src/model/fleet_step.rs`).
 pub const FLEET_STEP: &str = include_str!("../../shaders/shared/fleet_step.wgsl");
+/// `shaders/shared/job.wgsl`: the renewal model's per-interruption losses (twin of
+/// `src/model/job.rs`).
+pub const JOB: &str = include_str!("../../shaders/shared/job.wgsl");
 /// `shaders/simulate.wgsl`: the simulation kernel (one invocation per path and option).
 pub const SIMULATE: &str = include_str!("../../shaders/simulate.wgsl");
 /// `shaders/rng_check.wgsl`: raw Philox blocks, for equivalence tests and the RNG ceiling.
 pub const RNG_CHECK: &str = include_str!("../../shaders/rng_check.wgsl");
 /// `shaders/rng_throughput.wgsl`: XOR-reduced Philox blocks, the RNG-only throughput ceiling.
 pub const RNG_THROUGHPUT: &str = include_str!("../../shaders/rng_throughput.wgsl");
+/// `shaders/job_check.wgsl`: `renewal_losses` per input, for the comparison with the CPU.
+pub const JOB_CHECK: &str = include_str!("../../shaders/job_check.wgsl");
 
 /// Workgroup size of every kernel (invocations along x).
 pub const WORKGROUP_SIZE: u32 = 64;
@@ -38,11 +44,18 @@ pub enum Kernel {
     RngCheck,
     /// XOR-reduced Philox blocks for the RNG ceiling (`rng_throughput.wgsl`).
     RngThroughput,
+    /// The renewal model's losses per input (`job_check.wgsl`).
+    JobCheck,
 }
 
 impl Kernel {
     /// Every kernel, for validation.
-    pub const ALL: [Kernel; 3] = [Kernel::Simulate, Kernel::RngCheck, Kernel::RngThroughput];
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Simulate,
+        Kernel::RngCheck,
+        Kernel::RngThroughput,
+        Kernel::JobCheck,
+    ];
 
     /// A short name (labels, error messages).
     pub fn name(self) -> &'static str {
@@ -50,6 +63,7 @@ impl Kernel {
             Kernel::Simulate => "simulate",
             Kernel::RngCheck => "rng_check",
             Kernel::RngThroughput => "rng_throughput",
+            Kernel::JobCheck => "job_check",
         }
     }
 
@@ -70,6 +84,10 @@ impl Kernel {
             Kernel::RngThroughput => &[
                 ("shaders/shared/philox.wgsl", PHILOX),
                 ("shaders/rng_throughput.wgsl", RNG_THROUGHPUT),
+            ],
+            Kernel::JobCheck => &[
+                ("shaders/shared/job.wgsl", JOB),
+                ("shaders/job_check.wgsl", JOB_CHECK),
             ],
         }
     }
@@ -125,7 +143,7 @@ pub fn prelude() -> String {
     ] {
         s.push_str(&f(n, v));
     }
-    for (n, values) in SAMPLER_TABLES {
+    for (n, values) in SAMPLER_TABLES.iter().chain(JOB_TABLES) {
         let list: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
         s.push_str(&format!(
             "const {n} = array<f32, {}>({});\n",

@@ -1,6 +1,7 @@
 //! The fleet model of MODEL.md: flat parameters, the per-path daily step, and the outputs.
 
 pub mod fleet_step;
+pub mod job;
 pub mod outputs;
 pub mod params;
 pub mod philox;
