@@ -36,10 +36,12 @@ fn rel(a: f32, b: f64) -> f64 {
     }
 }
 
-/// Measured on llvmpipe (Mesa 24, AVX2): GPU vs CPU f32 at most 6.9e-7 relative for
-/// loss_hours and 4.8e-7 for restart_hours, the GPU 6.2e-7 from f64 where the CPU f32 is
-/// 3.0e-7 from it: llvmpipe's `exp` is a few ulp less accurate than Rust's (WGSL allows
-/// 3 + 2|x| ulp), and the forms amplify no error. Asserted below 2e-6 (about 3x).
+/// Measured on llvmpipe (Mesa 22.3.6, LLVM 15): GPU vs CPU f32 at most 8.9e-7 relative for
+/// loss_hours (at `lambda w` = 0.505, just above the series threshold, where
+/// `psi = (1 - x v/(1 - v))/x` loses about 2 bits to the cancellation in `1 - phi`, 0.23 there)
+/// and 2.6e-7 for restart_hours; against f64 the GPU is 9.8e-7 / 2.9e-7 off where the CPU f32
+/// is 4.5e-7 / 1.4e-7: llvmpipe's `exp` is a few ulp less accurate than Rust's (WGSL allows
+/// 3 + 2|x| ulp). Asserted below 2.7e-6 and 8e-7 (about 3x).
 pub fn renewal_losses_match_the_cpu() {
     let Some(ctx) = common::gpu::context() else {
         return;
@@ -76,7 +78,7 @@ pub fn renewal_losses_match_the_cpu() {
         worst[0], at[0], worst[1], at[1], worst_ref[0], worst_ref[1], worst_ref[2], worst_ref[3]
     );
     assert!(
-        worst[0] < 2e-6 && worst[1] < 2e-6,
+        worst[0] < 2.7e-6 && worst[1] < 8e-7,
         "GPU and CPU f32 renewal losses differ by {worst:?} (at {at:?})"
     );
 }

@@ -1,10 +1,8 @@
 // Renewal model of a checkpointed training job: the per-interruption losses
 // (loss_hours, restart_hours). Rust twin: src/model/job.rs (derivation, stable forms and
-// limits in its module docs and docs/job-renewal.md) — same formulas, same operation order,
-// the same branch threshold. Needs only the prelude (RENEWAL_SINHC, RENEWAL_PSI).
-
-// Below this argument (lambda R for q, lambda w for psi) the series are used.
-const RENEWAL_SERIES_MAX: f32 = 0.5;
+// limits in its module docs and docs/job-renewal.md) — same formulas, same operation order.
+// Needs only the prelude: RENEWAL_SERIES_MAX (below it, lambda R for q and lambda w for psi,
+// the series are used) and the coefficient tables RENEWAL_SINHC, RENEWAL_PSI.
 
 // q(r) = (1 - e^{-r}) / r for r >= 0, q(0) = 1, without cancellation.
 fn renewal_q(r: f32) -> f32 {

@@ -2,7 +2,7 @@
 //! a generated prelude of the Rust constants the kernels share, then the shared pieces in
 //! dependency order, then the kernel's own file. Tests validate every assembled kernel with naga.
 
-use crate::model::job::JOB_TABLES;
+use crate::model::job::{JOB_TABLES, RENEWAL_SERIES_MAX};
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
     MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
@@ -140,6 +140,7 @@ pub fn prelude() -> String {
         ("POISSON_INV_MAX_MEAN", POISSON_INV_MAX_MEAN),
         ("POISSON_MAX_MEAN", POISSON_MAX_MEAN),
         ("BINOMIAL_INV_MAX_MEAN", BINOMIAL_INV_MAX_MEAN),
+        ("RENEWAL_SERIES_MAX", RENEWAL_SERIES_MAX),
     ] {
         s.push_str(&f(n, v));
     }
