@@ -74,6 +74,7 @@ impl Kernel {
                 ("shaders/shared/philox.wgsl", PHILOX),
                 ("shaders/shared/params.wgsl", PARAMS),
                 ("shaders/shared/sample.wgsl", SAMPLE),
+                ("shaders/shared/job.wgsl", JOB),
                 ("shaders/shared/fleet_step.wgsl", FLEET_STEP),
                 ("shaders/simulate.wgsl", SIMULATE),
             ],

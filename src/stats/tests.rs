@@ -499,7 +499,7 @@ fn undefined_values_are_counted_and_excluded() {
     let irr = o.get("irr").unwrap();
     assert_eq!((irr.count, irr.n_undefined), (0, 10));
     assert_eq!(*irr, MetricStats::empty(10, QuantileMethod::Exact));
-    assert_eq!(o.len(), 17 + 2);
+    assert_eq!(o.len(), crate::model::outputs::SCALAR_METRICS.len() + 2);
     assert!(o.get("cash_flow_y2_usd").is_some() && o.get("cash_flow_y3_usd").is_none());
     assert_all_finite(&s);
 }
