@@ -368,18 +368,30 @@ fn job_chips_above_accelerators() {
 
 #[test]
 fn checkpoint_cost_not_below_interval() {
-    // Catalog cost (pert 10..300 s, median ~84 s) against a 1-minute interval: the scenario
-    // file is blamed, with a pointer to the catalog line.
-    let e = err(&with(
-        "[options.trn2.job]\njob_chips = 1024\ncheckpoint_interval_minutes = 1\n",
-    ));
-    assert_line(
-        &e,
-        "options.trn2.job.checkpoint_cost_seconds",
-        &[
-            "interval",
-            "[value from configs/catalog.toml (built-in) line",
-        ],
+    // A catalog cost (pert 10..300 s, median ~84 s, in a user catalog) against a 1-minute
+    // interval: the scenario file is blamed, with a pointer to the catalog line.
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fleetsim::config::catalog::BUILTIN_CATALOG.replacen(
+        "checkpoint_cost_seconds = { dist = \"pert\", lo = 5, mode = 20, hi = 120 }",
+        "checkpoint_cost_seconds = { dist = \"pert\", lo = 10, mode = 60, hi = 300 }",
+        1,
+    );
+    assert_ne!(
+        cat,
+        fleetsim::config::catalog::BUILTIN_CATALOG,
+        "trn2's cost line moved"
+    );
+    std::fs::write(dir.path().join("cat.toml"), cat).unwrap();
+    let sc = dir.path().join("s.toml");
+    std::fs::write(&sc, "[scenario]\nname = \"t\"\ncatalog = \"cat.toml\"\n[options.trn2]\nhardware = \"trn2\"\naccelerators = 30000\n[options.trn2.job]\njob_chips = 1024\ncheckpoint_interval_minutes = 1\n").unwrap();
+    let m = load_scenario(&sc).unwrap_err().to_string();
+    assert!(
+        m.lines()
+            .any(|l| l.contains("options.trn2.job.checkpoint_cost_seconds")
+                && l.contains("interval")
+                && l.contains("[value from ")
+                && l.contains("cat.toml line")),
+        "{m}"
     );
     let e = err(&with(
         "[options.trn2.job]\njob_chips = 1024\ncheckpoint_interval_minutes = 2\ncheckpoint_cost_seconds = 120\n",
@@ -626,7 +638,7 @@ fn every_file_in_configs_validates() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         builtin_catalog().names(),
-        ["trn2", "b200-hgx", "gb200-nvl72", "h100"]
+        ["trn2", "b200-hgx", "gb200-nvl72", "h100", "trn1"]
     );
     let mut n = 0;
     for dir in [root.clone(), root.join("scenarios")] {

@@ -6,6 +6,7 @@
 use crate::common;
 use common::*;
 use fleetsim::engine::{Precision, cpu::CpuEngine, run_paths};
+use fleetsim::model::job::{renewal_goodput, renewal_losses, renewal_uptime};
 use fleetsim::model::outputs::idx;
 use fleetsim::model::params::*;
 
@@ -195,11 +196,12 @@ fn deterministic_payback_matches_hand_calculation() {
 }
 
 #[test]
-fn goodput_matches_young_daly() {
+fn goodput_matches_the_renewal_form_near_young_daly() {
     // 1024 nodes of 8 chips, all in jobs of 1024 chips (128 nodes); soft failures at 0.001
     // per node-day with no repair time. Job MTBF M = 1/(0.001 x 128) days; checkpoint cost
-    // C = 1 min, restart R = 10 min. Expected goodput 1 - C/tau - (R + tau/2)/M, maximised at
-    // the Young/Daly interval tau* = sqrt(2 C M).
+    // C = 1 min, restart R = 10 min. Expected goodput: the renewal form
+    // tau lambda e^(-lambda R) / (e^(lambda (tau + C)) - 1), lambda = 1/M, maximised near the
+    // Young/Daly interval tau* = sqrt(2 C M); uptime e^(-lambda R).
     let m_min: f64 = 1440.0 / (0.001 * 128.0);
     let c_min = 1.0;
     let r_min = 10.0;
@@ -216,10 +218,17 @@ fn goodput_matches_young_daly() {
         let b = run(&model(vec![o], 1, 21), 400, Precision::F64);
         let g = column(&b, 0, idx::GOODPUT);
         let (mean, se) = mean_se(&g);
-        let expected = 1.0 - c_min / tau - (r_min + tau / 2.0) / m_min;
+        let lambda = 60.0 / m_min;
+        let expected = renewal_goodput(lambda, tau / 60.0, c_min / 60.0, r_min / 60.0);
         assert!(
             (mean - expected).abs() < 5.0 * se + 1e-6,
             "tau {tau}: goodput {mean} vs {expected} (se {se})"
+        );
+        let (up, up_se) = mean_se(&column(&b, 0, idx::JOB_UPTIME));
+        let want_up = renewal_uptime(lambda, r_min / 60.0);
+        assert!(
+            (up - want_up).abs() < 5.0 * up_se + 1e-6,
+            "tau {tau}: uptime {up} vs {want_up} (se {up_se})"
         );
         let ipd = mean_se(&column(&b, 0, idx::INTERRUPTIONS_PER_JOB_DAY));
         assert!(
@@ -535,8 +544,9 @@ fn interruptions_count_only_failures_that_land_in_jobs() {
     // Interruptions per job-day = rate x nodes x q / jobs = rate x 128 = 0.128: rate x job
     // nodes, whatever the share. Counting every failure as an interruption (M13, or M19 on the
     // CPU alone) makes it 4x as large here. CPU only, so it runs without a GPU.
-    // Goodput = 1 - C/tau - ipd (R + tau/2) / 1440 (the model's first-order rule, section
-    // 6.12; this checks the interruption count that feeds it, not Young/Daly itself).
+    // Goodput = G0 - ipd x loss / 24 with loss the renewal model's per-interruption loss at the
+    // job's interruption rate (section 6.12; this checks the interruption count that feeds
+    // it: its mean is the renewal form).
     let mut o = quiet_option(1024, 8);
     add_class(&mut o, 0.001, false, fx(0.0));
     o.job_chips = 1024;
@@ -548,14 +558,17 @@ fn interruptions_count_only_failures_that_land_in_jobs() {
     let ipd = column(&b, 0, idx::INTERRUPTIONS_PER_JOB_DAY);
     within_5_se("interruptions per job-day", &ipd, 0.001 * 128.0);
     let goodput = column(&b, 0, idx::GOODPUT);
+    let lambda = 0.128 / 24.0;
     within_5_se(
         "goodput",
         &goodput,
-        1.0 - 1.0 / 60.0 - 0.128 * (10.0 + 30.0) / 1440.0,
+        renewal_goodput(lambda, 1.0, 1.0 / 60.0, 10.0 / 60.0),
     );
     // Per path, goodput is exactly that rule applied to the path's own interruption count.
+    let g0 = 60.0 / 61.0;
+    let (loss, _) = renewal_losses(lambda, 1.0, 1.0 / 60.0, 10.0 / 60.0);
     for (g, i) in goodput.iter().zip(&ipd) {
-        let want = 1.0 - 1.0 / 60.0 - i * (10.0 + 30.0) / 60.0 / 24.0;
+        let want = g0 - i * loss / 24.0;
         assert!((g - want).abs() < 1e-9, "{g} vs {want}");
     }
 }

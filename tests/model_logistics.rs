@@ -161,7 +161,11 @@ fn options_sharing_a_stream_are_paired_path_by_path() {
     more.stream = 1;
     let mut alone = more;
     alone.stream = 4;
-    let b = run(&model(vec![a, twin, more, alone], 1, 25), 400, Precision::F64);
+    let b = run(
+        &model(vec![a, twin, more, alone], 1, 25),
+        400,
+        Precision::F64,
+    );
     let col = |o: usize| column(&b, o, idx::AVAILABILITY);
     assert_eq!(col(0), col(1));
     let paired: Vec<f64> = col(2).iter().zip(col(0)).map(|(x, y)| x - y).collect();

@@ -162,6 +162,10 @@ struct OptionConsts {
     infant_days: array<u32, MAX_CLASSES>,
 }
 
+// On-site stock of each unit type bought at delivery on this path (unit 0: spare_nodes), kept
+// outside `oc` because it is indexed at run time (`oc` is indexed by constants only).
+var<private> unit_stock: array<u32, MAX_UNITS>;
+
 // Nodes delivered by the end of day t (exact integer ramp; see `arrived` in fleet_step.rs).
 fn arrived(nodes: u32, delay: u32, ramp: u32, t: i32) -> u32 {
     if (t < i32(delay)) {
@@ -365,6 +369,52 @@ fn option_class_consts(k: u32, x: array<f32, OPT_IN_COUNT>) {
     }
 }
 
+// The stock of an auto-sized pool for a pipeline of mean `mu` units (twin of `auto_stock` in
+// src/model/sample.rs): the 99 % Poisson quantile, summed exactly up to AUTO_STOCK_EXACT_MAX,
+// Cornish-Fisher above.
+fn auto_stock(mu: f32) -> u32 {
+    if (!(mu > 0.0)) {
+        return 0u;
+    }
+    if (mu > AUTO_STOCK_EXACT_MAX) {
+        let r = sqrt(mu);
+        let z = Z_AUTO;
+        let x = mu + z * r + AUTO_CF_2 + AUTO_CF_3 / (72.0 * r) - 0.5;
+        return to_u32_sat(ceil(x));
+    }
+    var pmf = exp(-mu);
+    var cdf = pmf;
+    var k = 0u;
+    while (cdf < AUTO_FILL_RATE && k < 200u) {
+        k += 1u;
+        pmf = pmf * mu / f32(k);
+        cdf += pmf;
+    }
+    return k;
+}
+
+// The stock of each unit type on this path (see `unit_stocks` in fleet_step.rs), into
+// `unit_stock`.
+fn option_unit_stocks(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
+    unit_stock[0] = oc.spare_nodes;
+    let n_units = min(models[pt].options[o].n_units, MAX_UNITS);
+    let class_units = models[pt].options[o].class_units;
+    for (var u = 1u; u < n_units; u++) {
+        var stock = models[pt].options[o].unit_stock[u];
+        if ((models[pt].options[o].unit_auto & (1u << u)) != 0u) {
+            var per_node = 0.0;
+            for (var k = 0u; k < min(oc.n_classes, MAX_CLASSES); k++) {
+                if ((oc.hard_mask & (1u << k)) != 0u && class_unit(class_units, k) == u) {
+                    let rate = x[OPT_CLASS_BASE + OPT_PER_CLASS * k + OPT_CLASS_RATE];
+                    per_node += rate * models[pt].options[o].class_back_days[k];
+                }
+            }
+            stock = auto_stock(f32(oc.nodes) * per_node);
+        }
+        unit_stock[u] = stock;
+    }
+}
+
 // Stage `option_consts`: the constants of option `o` for one path, into `oc` (whose class
 // arrays start zeroed: unused classes keep rate 0).
 fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
@@ -386,6 +436,7 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     option_class_consts(5u, x);
     option_class_consts(6u, x);
     option_class_consts(7u, x);
+    option_unit_stocks(pt, o, x);
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
     oc.blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / oc.cpn;
@@ -538,7 +589,7 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         capex_today += spare_capex;
         st.hw_capex += spare_capex;
         for (var u = 1u; u < n_units; u++) {
-            let stock = models[pt].options[o].unit_stock[u];
+            let stock = unit_stock[u];
             st.spares[u] += stock;
             let unit_capex = f32(stock) * models[pt].options[o].unit_cost_usd[u];
             capex_today += unit_capex;

@@ -47,9 +47,11 @@ struct OptionParams {
     class_units: u32,
     rma_mask: u32,
     n_units: u32,
+    unit_auto: u32,
     unit_stock: array<u32, MAX_UNITS>,
     unit_swap_hours: array<f32, MAX_UNITS>,
     unit_cost_usd: array<f32, MAX_UNITS>,
+    class_back_days: array<f32, MAX_CLASSES>,
     inputs: array<DistSpec, OPT_IN_COUNT>,
     events: array<DistSpec, OPT_EV_COUNT>,
 }

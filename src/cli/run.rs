@@ -348,9 +348,10 @@ fn precision_word(p: Precision) -> &'static str {
     }
 }
 
-/// One line describing an option's fleet as resolved (size, node shape, spares, classes).
+/// The lines describing an option's fleet as resolved (size, node shape, spares, classes),
+/// then its on-site unit stock and how each pool was sized.
 fn option_line(o: &config::OptionConfig) -> String {
-    format!(
+    let mut s = format!(
         "  {:<10} {} x {} ({} chips/node, {} spare nodes, {} failure classes{}{})",
         o.name,
         group_thousands(o.accelerators),
@@ -364,7 +365,33 @@ fn option_line(o: &config::OptionConfig) -> String {
         } else {
             ""
         }
-    )
+    );
+    if !o.units.is_empty() {
+        let pools: Vec<String> = o
+            .units
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} {}{}",
+                    group_thousands(u64::from(u.stock)),
+                    u.name,
+                    if u.stock_auto { " (auto)" } else { "" }
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "\n  {:<10} on-site spares: {}",
+            "",
+            pools.join(", ")
+        ));
+        if o.units.iter().any(|u| u.stock_auto) {
+            s.push_str(&format!(
+                "; auto = the {} % quantile of the unit's replenishment pipeline",
+                crate::config::AUTO_FILL_RATE * 100.0
+            ));
+        }
+    }
+    s
 }
 
 /// The headline rows: label, metric name, formatter.

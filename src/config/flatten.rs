@@ -74,6 +74,9 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         p.events[opt_ev::REPLENISH_BASE] = o.rma_days.to_event_spec(rep.lo, rep.hi, &mut table);
         for (u, ut) in o.units.iter().enumerate() {
             p.unit_stock[1 + u] = ut.stock;
+            if ut.stock_auto {
+                p.unit_auto |= 1 << (1 + u);
+            }
             p.unit_swap_hours[1 + u] = ut.swap_hours as f32;
             p.unit_cost_usd[1 + u] = ut.cost_usd as f32;
             p.events[opt_ev::REPLENISH_BASE + 1 + u] =
@@ -86,9 +89,14 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                     p.rma_mask |= 1 << c;
                 }
                 let unit = cl.unit.as_ref().map_or(0, |n| {
-                    1 + o.units.iter().position(|x| &x.name == n).expect("validated")
+                    1 + o
+                        .units
+                        .iter()
+                        .position(|x| &x.name == n)
+                        .expect("validated")
                 });
                 p.class_units |= (unit as u32) << (2 * c);
+                p.class_back_days[c] = super::units::back_days(cl, &o.units, &o.rma_days) as f32;
                 p.events[opt_ev::RMA_BASE + c] = cl
                     .rma_days
                     .as_ref()

@@ -107,6 +107,7 @@ pub use types::{
     Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
     OptionConfig, Scenario, UnitType,
 };
+pub use units::AUTO_FILL_RATE;
 
 /// Text of the built-in default scenario (`configs/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../../configs/default.toml");

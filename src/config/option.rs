@@ -2,13 +2,13 @@
 //! budget), structure checks and job view, and merging scenario overrides over a catalog entry.
 
 use super::classes::read_classes;
-use super::units::{check_class_units, read_units};
 use super::error::{IssueKind, num};
 use super::fields::{dist_field, int_field, str_field, sub_table, table_file, units};
 use super::job::{JobDefaults, read_job, read_job_defaults};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use super::types::{Facility, Inputs, OptionConfig};
+use super::units::{check_class_units, read_units, resolve_auto_stock};
 
 /// How an option table is read.
 pub(crate) enum Mode<'a> {
@@ -126,13 +126,19 @@ pub(crate) fn read_option(
 
     // Failure classes (need chips_per_node to convert per-chip rates) and unit types.
     let classes = read_classes(t, path, cpn, iss);
-    let units = read_units(t, path, iss);
+    let mut units = read_units(t, path, iss);
     if let (Some(cl), Some(un)) = (&classes, &units) {
         check_class_units(t, path, cl, un, iss);
     }
     let stream = match t.get("stream") {
         None => Some(if hardware.is_empty() { name } else { hardware }.to_string()),
-        Some(n) => str_field(n, &join(path, "stream"), "a stream key: options with the same key share their random streams", iss).map(str::to_string),
+        Some(n) => str_field(
+            n,
+            &join(path, "stream"),
+            "a stream key: options with the same key share their random streams",
+            iss,
+        )
+        .map(str::to_string),
     };
 
     // Accelerators.
@@ -161,12 +167,25 @@ pub(crate) fn read_option(
             (Some((b, bn)), None) => {
                 if let (Some(c), Some(sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
                     let inp = Inputs(inputs.clone());
-                    let stock_cost: f64 = units
-                        .iter()
-                        .flatten()
-                        .map(|u| f64::from(u.stock) * u.cost_usd)
-                        .sum();
-                    match size_by_budget(*b, c, sp, stock_cost, f, &inp) {
+                    // Auto-sized stock depends on the fleet the budget buys, and costs part of
+                    // the budget: size without it, size the stock for that fleet, size again
+                    // (the stock is a fraction of a percent of the budget, so once is enough).
+                    let stock_cost = |units: &Option<Vec<super::types::UnitType>>| -> f64 {
+                        units
+                            .iter()
+                            .flatten()
+                            .map(|u| f64::from(u.stock) * u.cost_usd)
+                            .sum()
+                    };
+                    let mut sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
+                    if let (Ok(a), Some(un), Some(cl), Some(r)) =
+                        (&sized, units.as_mut(), classes.as_ref(), rma.as_ref())
+                        && un.iter().any(|u| u.stock_auto)
+                    {
+                        resolve_auto_stock(un, (*a / c) as f64, cl, r);
+                        sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
+                    }
+                    match sized {
                         Ok(a) if a <= 10_000_000 => {
                             accelerators = a;
                             from_budget = true;
@@ -179,6 +198,14 @@ pub(crate) fn read_option(
                 }
             }
         }
+    }
+
+    // Auto-sized unit stock for the fleet as resolved.
+    if accelerators > 0
+        && let (Some(c), Some(un), Some(cl), Some(r)) =
+            (cpn, units.as_mut(), classes.as_ref(), rma.as_ref())
+    {
+        resolve_auto_stock(un, accelerators.div_ceil(c) as f64, cl, r);
     }
 
     // Structure checks.

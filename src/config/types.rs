@@ -134,6 +134,9 @@ pub struct UnitType {
     pub description: String,
     /// Spare units kept on site, bought with the fleet.
     pub stock: u32,
+    /// True when the stock was `"auto"`: sized to the replenishment pipeline's
+    /// [`AUTO_FILL_RATE`](super::units::AUTO_FILL_RATE) quantile for the option's fleet.
+    pub stock_auto: bool,
     /// Capital cost of one spare unit, USD.
     pub cost_usd: f64,
     /// Hours to fit a unit that arrives for a node waiting for it.

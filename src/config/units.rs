@@ -1,11 +1,13 @@
 //! Reading the replaceable unit types of one option (`[units.NAME]`: on-site stock, unit cost,
-//! fitting time, replenishment lead time) and checking that every class names a known unit.
+//! fitting time, replenishment lead time), checking that every class names a known unit, and
+//! sizing a `stock = "auto"` pool from its replenishment pipeline.
 
 use super::error::IssueKind;
 use super::fields::{dist_field, int_field, str_field, sub_table, units as unit_of};
-use super::raw::{Issues, Node, Table, join};
+use super::raw::{Issues, Node, Table, Val, join};
 use super::schema::{self, FieldSpec};
 use super::types::{FailureClass, UnitType};
+use crate::distributions::Dist;
 use crate::model::params::MAX_UNITS;
 
 /// A plain number in `spec`'s range (unit types take numbers, not distributions, for these).
@@ -61,7 +63,12 @@ pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<
         return Some(Vec::new());
     };
     let up = join(path, "units");
-    let ut = sub_table(unode, &up, "replaceable unit types, one sub-table each", iss)?;
+    let ut = sub_table(
+        unode,
+        &up,
+        "replaceable unit types, one sub-table each",
+        iss,
+    )?;
     let before = iss.list.len();
     let mut out = Vec::new();
     for (uname, _, un) in &ut.entries {
@@ -80,13 +87,39 @@ pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<
             .unwrap_or("")
             .to_string();
         let (key, lo, hi, unit) = schema::UNIT_STOCK;
+        let mut stock_auto = false;
         let stock = match t.get(key) {
             None => Some(0),
+            Some(n) if matches!(&n.v, Val::Str(s) if s == "auto") => {
+                stock_auto = true;
+                Some(0)
+            }
+            Some(n) if matches!(&n.v, Val::Str(_)) => {
+                iss.at(
+                    n,
+                    &join(&p, key),
+                    IssueKind::WrongType,
+                    format!(
+                        "expected an integer number of units or \"auto\" (the {} % quantile of the replenishment pipeline), got {}",
+                        AUTO_FILL_RATE * 100.0,
+                        n.show()
+                    ),
+                );
+                None
+            }
             Some(n) => int_field(n, &join(&p, key), lo, hi, unit, iss),
         };
         let cost = plain_number(t, &p, &schema::UNIT_COST_USD, iss);
         let swap = plain_number(t, &p, &schema::UNIT_SWAP_HOURS, iss);
-        let replenish = dist_field(t, "replenish_days", &p, &schema::REPLENISH_DAYS, true, iss, "");
+        let replenish = dist_field(
+            t,
+            "replenish_days",
+            &p,
+            &schema::REPLENISH_DAYS,
+            true,
+            iss,
+            "",
+        );
         if let (Some(stock), Some(cost_usd), Some(swap_hours), Some(replenish_days)) =
             (stock, cost, swap, replenish)
         {
@@ -94,6 +127,7 @@ pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<
                 name: uname.clone(),
                 description,
                 stock: stock as u32,
+                stock_auto,
                 cost_usd,
                 swap_hours,
                 replenish_days,
@@ -145,7 +179,51 @@ pub(super) fn check_class_units(
         let p = join(&join(&join(path, "failures"), &c.name), "unit");
         match node {
             Some(n) => iss.at(n, &p, IssueKind::Conflict, msg),
-            None => iss.in_file(&super::fields::table_file(t, iss), &p, IssueKind::Conflict, msg),
+            None => iss.in_file(
+                &super::fields::table_file(t, iss),
+                &p,
+                IssueKind::Conflict,
+                msg,
+            ),
+        }
+    }
+}
+
+pub use crate::model::sample::AUTO_FILL_RATE;
+
+/// Mean days a failed unit of class `c` takes back into stock: its RMA round trip, or its
+/// unit's restock time.
+pub(super) fn back_days(c: &FailureClass, units: &[UnitType], option_rma: &Dist) -> f64 {
+    if c.rma {
+        return c.rma_days.as_ref().unwrap_or(option_rma).mean();
+    }
+    match &c.unit {
+        Some(n) => units
+            .iter()
+            .find(|u| &u.name == n)
+            .map_or(0.0, |u| u.replenish_days.mean()),
+        None => option_rma.mean(),
+    }
+}
+
+/// Resolves every `stock = "auto"` unit of an option of `nodes` nodes at the classes' mean
+/// rates (what the budget sizing and the printed fleet use; the engines size the pool again on
+/// every path from its sampled rates, `model::sample::auto_stock`).
+pub(super) fn resolve_auto_stock(
+    units: &mut [UnitType],
+    nodes: f64,
+    classes: &[FailureClass],
+    option_rma: &Dist,
+) {
+    for i in 0..units.len() {
+        if units[i].stock_auto {
+            let name = units[i].name.clone();
+            let mu: f64 = classes
+                .iter()
+                .filter(|c| c.unit.as_deref() == Some(name.as_str()))
+                .map(|c| c.rate_per_node_day().mean() * nodes * back_days(c, units, option_rma))
+                .sum();
+            units[i].stock = crate::model::sample::auto_stock::<f64>(mu);
         }
     }
 }

@@ -5,11 +5,13 @@
 use crate::model::job::{JOB_TABLES, RENEWAL_SERIES_MAX};
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind, opt_ev, opt_in,
+    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind,
+    opt_ev, opt_in,
 };
 use crate::model::sample::{
-    BINOMIAL_INV_MAX_MEAN, INV_CAP, MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN,
-    REJECT_CAP, SAMPLER_TABLES, U_HI, U_LO,
+    AUTO_CF_2, AUTO_CF_3, AUTO_FILL_RATE, AUTO_STOCK_EXACT_MAX, BINOMIAL_INV_MAX_MEAN, INV_CAP,
+    MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN, REJECT_CAP, SAMPLER_TABLES, U_HI, U_LO,
+    Z_AUTO,
 };
 
 /// `shaders/shared/philox.wgsl`: Philox4x32-10 and the day stream (twin of `src/model/philox.rs`).
@@ -142,6 +144,11 @@ pub fn prelude() -> String {
         ("POISSON_MAX_MEAN", POISSON_MAX_MEAN),
         ("BINOMIAL_INV_MAX_MEAN", BINOMIAL_INV_MAX_MEAN),
         ("RENEWAL_SERIES_MAX", RENEWAL_SERIES_MAX),
+        ("AUTO_FILL_RATE", AUTO_FILL_RATE),
+        ("AUTO_STOCK_EXACT_MAX", AUTO_STOCK_EXACT_MAX),
+        ("Z_AUTO", Z_AUTO),
+        ("AUTO_CF_2", AUTO_CF_2),
+        ("AUTO_CF_3", AUTO_CF_3),
     ] {
         s.push_str(&f(n, v));
     }

@@ -9,17 +9,17 @@
 // Index loops are kept on purpose: they read like the WGSL kernel this file is the twin of.
 #![allow(clippy::needless_range_loop)]
 
+use crate::model::job::renewal_losses;
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
     DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, OptionParams,
     RING_DAYS, env_in, flags, opt_ev, opt_in,
 };
-use crate::model::job::renewal_losses;
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
 use crate::model::sample::{
-    BinomialCache, POISSON_INV_MAX_MEAN, binomial, binomial_cached, norm_cdf, norm_inv_cdf,
-    poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
+    BinomialCache, POISSON_INV_MAX_MEAN, auto_stock, binomial, binomial_cached, norm_cdf,
+    norm_inv_cdf, poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
 };
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
@@ -257,6 +257,9 @@ struct OptionConsts<F: Real> {
     od_price: F,
     /// `1 - idle`.
     busy: F,
+    /// On-site stock of each unit type bought at delivery (unit 0: `spare_nodes`); an auto pool
+    /// is sized from this path's failure rates.
+    stock: [u32; MAX_UNITS],
     /// `min(fitting hours, 24)` of each unit type: node-hours lost when a unit arrives for a
     /// node waiting for it (unit 0, the node: `swap_h`).
     swap_day: [F; MAX_UNITS],
@@ -397,6 +400,7 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION])
             * x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
         busy: F::c(1.0) - x[opt_in::IDLE_POWER_FRACTION],
+        stock: unit_stocks(p, &rate),
         swap_day: std::array::from_fn(|u| {
             if u == 0 {
                 x[opt_in::SWAP_HOURS].min(F::c(24.0))
@@ -405,6 +409,27 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
             }
         }),
     }
+}
+
+/// The stock of each unit type on a path whose classes fail at `rate` per node-day: as
+/// written, or for an auto pool the [`auto_stock`] of its pipeline, nodes x the sum over its
+/// classes of rate x mean days back.
+fn unit_stocks<F: Real>(p: &OptionParams, rate: &[F; MAX_CLASSES]) -> [u32; MAX_UNITS] {
+    let mut stock = [0u32; MAX_UNITS];
+    stock[0] = p.spare_nodes;
+    for u in 1..(p.n_units as usize).min(MAX_UNITS) {
+        stock[u] = p.unit_stock[u];
+        if p.unit_auto & (1 << u) != 0 {
+            let mut per_node = F::c(0.0);
+            for k in 0..(p.n_classes as usize).min(MAX_CLASSES) {
+                if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u {
+                    per_node += rate[k] * F::from_f32(p.class_back_days[k]);
+                }
+            }
+            stock[u] = auto_stock(F::from_u32(p.nodes) * per_node);
+        }
+    }
+    stock
 }
 
 /// Slots of the per-option cache of class weights, indexed by `up % WEIGHT_SLOTS`: the number
@@ -824,8 +849,8 @@ fn day_step<F: Real>(
         capex_today += spare_capex;
         s.hw_capex += spare_capex;
         for u in 1..p.n_units as usize {
-            s.spares[u] += p.unit_stock[u];
-            let unit_capex = F::from_u32(p.unit_stock[u]) * F::from_f32(p.unit_cost_usd[u]);
+            s.spares[u] += c.stock[u];
+            let unit_capex = F::from_u32(c.stock[u]) * F::from_f32(p.unit_cost_usd[u]);
             capex_today += unit_capex;
             s.hw_capex += unit_capex;
         }
@@ -939,7 +964,11 @@ fn day_step<F: Real>(
                 if s.spares[u] > 0 {
                     s.spares[u] -= 1;
                     // A hot spare node is swapped in; a unit from stock is fitted in the repair.
-                    let h = if u == 0 { repair_h + c.swap_h } else { repair_h };
+                    let h = if u == 0 {
+                        repair_h + c.swap_h
+                    } else {
+                        repair_h
+                    };
                     let charged = schedule_down(s, &mut lost_h, t, h);
                     charge_class(s, c, k, charged, t, horizon);
                 } else {
@@ -1026,7 +1055,8 @@ fn day_step<F: Real>(
         let ic = &cache.inst_const;
         let hit = F::from_u32(interrupted) * c.job_chips;
         s.job_den.add(ic.job_ch);
-        s.job_num.add(ic.job_ch_net - hit * job.0 - ic.job_planned_ch * c.job_g0);
+        s.job_num
+            .add(ic.job_ch_net - hit * job.0 - ic.job_planned_ch * c.job_g0);
         s.job_restart.add(hit * job.1 + ic.job_planned_ch);
         s.job_days.add(n_jobs);
         s.interruptions += interrupted;

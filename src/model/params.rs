@@ -196,6 +196,10 @@ pub struct OptionParams {
     pub rma_mask: u32,
     /// Unit types in use, the node included (`1..=MAX_UNITS`).
     pub n_units: u32,
+    /// Bit `u` set: unit type `u`'s stock is `"auto"`, sized on every path from its sampled
+    /// failure rates (`model::sample::auto_stock`); `unit_stock[u]` then holds the size at the
+    /// mean rates, for reports only.
+    pub unit_auto: u32,
     /// On-site spare stock of unit type `u` (`u >= 1`; the node's is `spare_nodes`).
     pub unit_stock: [u32; MAX_UNITS],
     /// Hours to fit a unit of type `u` that arrives for a node waiting for it (`u >= 1`; the
@@ -203,6 +207,9 @@ pub struct OptionParams {
     pub unit_swap_hours: [f32; MAX_UNITS],
     /// Capital cost of one spare unit of type `u` (`u >= 1`; a spare node costs a node).
     pub unit_cost_usd: [f32; MAX_UNITS],
+    /// Mean days a failed unit of class `c` takes back into stock (its RMA round trip or its
+    /// unit's restock time): the pipeline an auto-sized pool is sized for.
+    pub class_back_days: [f32; MAX_CLASSES],
     /// Per-path inputs, indexed by [`opt_in`].
     pub inputs: [DistSpec; opt_in::COUNT],
     /// Per-event distributions, indexed by [`opt_ev`].
@@ -274,7 +281,7 @@ mod tests {
             size_of::<CorrParams>(),
             4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR
         );
-        let head = 4 * (12 + 3 * MAX_UNITS);
+        let head = 4 * (13 + 3 * MAX_UNITS + MAX_CLASSES);
         assert_eq!(offset_of!(OptionParams, inputs), head);
         assert_eq!(offset_of!(OptionParams, events), head + 32 * opt_in::COUNT);
         assert_eq!(

@@ -666,6 +666,47 @@ fn binomial_btrs<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
         .min(n)
 }
 
+/// Fill rate of an auto-sized spare pool (`stock = "auto"`).
+pub const AUTO_FILL_RATE: f64 = 0.99;
+
+/// `Phi^-1(AUTO_FILL_RATE)`.
+pub const Z_AUTO: f64 = 2.326_347_874_040_840_8;
+/// `(z^2 - 1) / 6`, the Cornish-Fisher skewness term of [`auto_stock`].
+pub const AUTO_CF_2: f64 = (Z_AUTO * Z_AUTO - 1.0) / 6.0;
+/// `z^3 - 7z`, over `72 sqrt(mu)` the next term.
+pub const AUTO_CF_3: f64 = Z_AUTO * Z_AUTO * Z_AUTO - 7.0 * Z_AUTO;
+
+/// Largest pipeline mean summed exactly by [`auto_stock`]: `exp(-30)` is far above f32's
+/// smallest normal number, so the sum starts without underflow in both precisions.
+pub const AUTO_STOCK_EXACT_MAX: f64 = 30.0;
+
+/// The stock of an auto-sized spare pool whose replenishment pipeline holds `mu` units on
+/// average: the smallest `S` with `P(Poisson(mu) <= S) >= AUTO_FILL_RATE`, summed exactly for
+/// `mu <= AUTO_STOCK_EXACT_MAX`; above, the Cornish-Fisher quantile with continuity correction
+/// `ceil(mu + z sqrt(mu) + (z^2 - 1)/6 + (z^3 - 7z)/(72 sqrt(mu)) - 1/2)`, which equals the
+/// exact quantile or exceeds it by one unit (checked against exact sums in the tests). WGSL
+/// twin `auto_stock` in `shaders/shared/fleet_step.wgsl`.
+pub fn auto_stock<F: Real>(mu: F) -> u32 {
+    if !(mu > F::c(0.0)) {
+        return 0;
+    }
+    if mu > F::c(AUTO_STOCK_EXACT_MAX) {
+        let r = mu.sqrt();
+        let z = F::c(Z_AUTO);
+        let x = mu + z * r + F::c(AUTO_CF_2) + F::c(AUTO_CF_3) / (F::c(72.0) * r) - F::c(0.5);
+        return x.ceil().to_u32_sat();
+    }
+    let mut pmf = (-mu).exp();
+    let mut cdf = pmf;
+    let mut k = 0u32;
+    while cdf < F::c(AUTO_FILL_RATE) && k < 200 {
+        k += 1;
+        pmf = pmf * mu / F::from_u32(k);
+        cdf += pmf;
+    }
+    k
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1306,5 +1347,38 @@ mod tests {
                 "{x}"
             );
         }
+    }
+
+    #[test]
+    fn auto_stock_is_the_poisson_quantile_or_one_more() {
+        // Exact quantile by log-space sums (no underflow at any mean).
+        let exact = |mu: f64| -> u32 {
+            let mut s = 0.0;
+            let mut k = 0u32;
+            loop {
+                let lg: f64 = (1..=k).map(|i| f64::from(i).ln()).sum();
+                s += (-mu + f64::from(k) * mu.ln() - lg).exp();
+                if s >= AUTO_FILL_RATE {
+                    return k;
+                }
+                k += 1;
+            }
+        };
+        assert_eq!(auto_stock::<f64>(0.0), 0);
+        // mu = 1: P(<= 3) = 0.981, P(<= 4) = 0.996.
+        assert_eq!(auto_stock::<f64>(1.0), 4);
+        let mut over = 0;
+        for i in 1..600 {
+            let mu = 0.5 * f64::from(i);
+            let (e, a) = (exact(mu), auto_stock::<f64>(mu));
+            if mu <= AUTO_STOCK_EXACT_MAX {
+                assert_eq!(a, e, "mu {mu}");
+                assert_eq!(auto_stock::<f32>(mu as f32), e, "f32 at mu {mu}");
+            } else {
+                assert!(a == e || a == e + 1, "mu {mu}: {a} vs exact {e}");
+                over += usize::from(a > e);
+            }
+        }
+        assert!(over < 30, "{over} of 540 means over by one");
     }
 }

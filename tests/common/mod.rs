@@ -9,8 +9,8 @@ pub mod gpu;
 pub mod paired;
 
 use fleetsim::model::params::{
-    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams, RunParams,
-    env_in, opt_ev, opt_in,
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams,
+    RunParams, env_in, opt_ev, opt_in,
 };
 
 /// A fixed-value spec with the field's clamp range left open.
@@ -60,9 +60,11 @@ pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
         class_units: 0,
         rma_mask: 0,
         n_units: 1,
+        unit_auto: 0,
         unit_stock: [0; MAX_UNITS],
         unit_swap_hours: [0.0; MAX_UNITS],
         unit_cost_usd: [0.0; MAX_UNITS],
+        class_back_days: [0.0; MAX_CLASSES],
         inputs,
         events: [fx(0.0); opt_ev::COUNT],
     }
