@@ -29,7 +29,12 @@ fn read_logistics(
     }
     let unit = match ct.get("unit") {
         None => None,
-        Some(n) => match str_field(n, &join(cp, "unit"), "\"node\" or the name of one of the option's units", iss) {
+        Some(n) => match str_field(
+            n,
+            &join(cp, "unit"),
+            "\"node\" or the name of one of the option's units",
+            iss,
+        ) {
             Some("node") => None,
             Some(u) => Some(u.to_string()),
             None => None,
@@ -40,7 +45,12 @@ fn read_logistics(
         Some(n) => match n.v {
             Val::Bool(b) => b,
             _ => {
-                iss.at(n, &join(cp, "rma"), IssueKind::WrongType, format!("expected true or false, got {}", n.show()));
+                iss.at(
+                    n,
+                    &join(cp, "rma"),
+                    IssueKind::WrongType,
+                    format!("expected true or false, got {}", n.show()),
+                );
                 true
             }
         },

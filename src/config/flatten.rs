@@ -86,7 +86,11 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                     p.rma_mask |= 1 << c;
                 }
                 let unit = cl.unit.as_ref().map_or(0, |n| {
-                    1 + o.units.iter().position(|x| &x.name == n).expect("validated")
+                    1 + o
+                        .units
+                        .iter()
+                        .position(|x| &x.name == n)
+                        .expect("validated")
                 });
                 p.class_units |= (unit as u32) << (2 * c);
                 p.events[opt_ev::RMA_BASE + c] = cl

@@ -2,13 +2,13 @@
 //! budget), structure checks and job view, and merging scenario overrides over a catalog entry.
 
 use super::classes::read_classes;
-use super::units::{check_class_units, read_units};
 use super::error::{IssueKind, num};
 use super::fields::{dist_field, int_field, str_field, sub_table, table_file, units};
 use super::job::{JobDefaults, read_job, read_job_defaults};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use super::types::{Facility, Inputs, OptionConfig};
+use super::units::{check_class_units, read_units};
 
 /// How an option table is read.
 pub(crate) enum Mode<'a> {
@@ -132,7 +132,13 @@ pub(crate) fn read_option(
     }
     let stream = match t.get("stream") {
         None => Some(if hardware.is_empty() { name } else { hardware }.to_string()),
-        Some(n) => str_field(n, &join(path, "stream"), "a stream key: options with the same key share their random streams", iss).map(str::to_string),
+        Some(n) => str_field(
+            n,
+            &join(path, "stream"),
+            "a stream key: options with the same key share their random streams",
+            iss,
+        )
+        .map(str::to_string),
     };
 
     // Accelerators.

@@ -144,7 +144,13 @@ pub const UNIT_COST_USD: FieldSpec = FieldSpec {
 };
 
 /// Keys allowed in a unit-type table (`[units.NAME]`).
-pub const UNIT_KEYS: &[&str] = &["description", "stock", "cost_usd", "swap_hours", "replenish_days"];
+pub const UNIT_KEYS: &[&str] = &[
+    "description",
+    "stock",
+    "cost_usd",
+    "swap_hours",
+    "replenish_days",
+];
 
 /// The on-site stock of a unit type: name, min, max, unit.
 pub const UNIT_STOCK: (&str, u64, u64, &str) = ("stock", 0, 1_000_000, "units");

@@ -61,7 +61,12 @@ pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<
         return Some(Vec::new());
     };
     let up = join(path, "units");
-    let ut = sub_table(unode, &up, "replaceable unit types, one sub-table each", iss)?;
+    let ut = sub_table(
+        unode,
+        &up,
+        "replaceable unit types, one sub-table each",
+        iss,
+    )?;
     let before = iss.list.len();
     let mut out = Vec::new();
     for (uname, _, un) in &ut.entries {
@@ -86,7 +91,15 @@ pub(super) fn read_units(t: &Table, path: &str, iss: &mut Issues) -> Option<Vec<
         };
         let cost = plain_number(t, &p, &schema::UNIT_COST_USD, iss);
         let swap = plain_number(t, &p, &schema::UNIT_SWAP_HOURS, iss);
-        let replenish = dist_field(t, "replenish_days", &p, &schema::REPLENISH_DAYS, true, iss, "");
+        let replenish = dist_field(
+            t,
+            "replenish_days",
+            &p,
+            &schema::REPLENISH_DAYS,
+            true,
+            iss,
+            "",
+        );
         if let (Some(stock), Some(cost_usd), Some(swap_hours), Some(replenish_days)) =
             (stock, cost, swap, replenish)
         {
@@ -145,7 +158,12 @@ pub(super) fn check_class_units(
         let p = join(&join(&join(path, "failures"), &c.name), "unit");
         match node {
             Some(n) => iss.at(n, &p, IssueKind::Conflict, msg),
-            None => iss.in_file(&super::fields::table_file(t, iss), &p, IssueKind::Conflict, msg),
+            None => iss.in_file(
+                &super::fields::table_file(t, iss),
+                &p,
+                IssueKind::Conflict,
+                msg,
+            ),
         }
     }
 }

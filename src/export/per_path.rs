@@ -78,7 +78,14 @@ impl PerPathWriter {
         n_years: usize,
         force: bool,
     ) -> Result<Self, ExportError> {
-        Self::with_formats(dir, option_names, n_years, &[], force, PerPathFormats::default())
+        Self::with_formats(
+            dir,
+            option_names,
+            n_years,
+            &[],
+            force,
+            PerPathFormats::default(),
+        )
     }
 
     /// Like [`new`](Self::new), writing only the formats asked for (a CSV of every path can be

@@ -905,7 +905,11 @@ fn day_step<F: Real>(
                 if s.spares[u] > 0 {
                     s.spares[u] -= 1;
                     // A hot spare node is swapped in; a unit from stock is fitted in the repair.
-                    let h = if u == 0 { repair_h + c.swap_h } else { repair_h };
+                    let h = if u == 0 {
+                        repair_h + c.swap_h
+                    } else {
+                        repair_h
+                    };
                     let charged = schedule_down(s, &mut lost_h, t, h);
                     charge_class(s, c, k, charged, t, horizon);
                 } else {

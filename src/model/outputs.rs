@@ -157,7 +157,12 @@ pub fn metrics_for(n_years: usize, classes: &[String]) -> Vec<(usize, MetricInfo
 /// `per_option` (each in slot order): slot `c` is named after its class when every option
 /// that has a class `c` calls it the same, else `class{c+1}`.
 pub fn class_slot_names(per_option: &[Vec<String>]) -> Vec<String> {
-    let n = per_option.iter().map(Vec::len).max().unwrap_or(0).min(MAX_CLASSES);
+    let n = per_option
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .min(MAX_CLASSES);
     (0..n)
         .map(|c| {
             let mut names = per_option.iter().filter_map(|v| v.get(c));

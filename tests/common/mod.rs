@@ -9,8 +9,8 @@ pub mod gpu;
 pub mod paired;
 
 use fleetsim::model::params::{
-    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams, RunParams,
-    env_in, opt_ev, opt_in,
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams,
+    RunParams, env_in, opt_ev, opt_in,
 };
 
 /// A fixed-value spec with the field's clamp range left open.
