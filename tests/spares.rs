@@ -730,3 +730,22 @@ fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
     assert!(t.contains("--pool \"gpu\""), "{t}");
     assert!(t.contains("t: node, tray; b: node"), "{t}");
 }
+
+#[test]
+fn the_tray_worked_example_swaps_gpu_and_hbm_failures_as_trays() {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sweeps/spares-trays.toml"
+    );
+    let s =
+        fleetsim::config::load_scenario(std::path::Path::new(p)).unwrap_or_else(|e| panic!("{e}"));
+    let m = flatten(&s, 7);
+    let (o, p) = (&s.options[0], &m.options[0]);
+    assert!(!o.accelerators_from_budget);
+    assert_eq!((p.nodes, p.spare_nodes, p.n_units), (512, 10, 2));
+    assert_eq!((p.unit_stock[TRAY], p.unit_cost_usd[TRAY]), (0, 15_000.0));
+    for c in &o.classes {
+        let tray = c.name == "gpu_hard" || c.name == "hbm";
+        assert_eq!(c.unit.as_deref() == Some("tray"), tray, "{}", c.name);
+    }
+}
