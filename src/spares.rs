@@ -1,6 +1,9 @@
-//! Spares planning (`fleetsim spares`): per option, the smallest hot-spare pool whose fleet
+//! Spares planning (`fleetsim spares`): per option, the smallest spare pool whose fleet
 //! availability meets a target at a stated confidence, found by galloping then bisection over
-//! pool sizes, every candidate run on the same paths (common random numbers).
+//! pool sizes, every candidate run on the same paths (common random numbers). The pool is the
+//! option's hot spare nodes (`spare_nodes`, the `node` pool) or the on-site stock of one of its
+//! replaceable unit types (`unit_stock`, the pool named as the unit); every other pool is held
+//! at the scenario's value.
 //!
 //! # Definitions
 //! - A path *meets* the target when its availability (available / installed chip-hours over
@@ -10,8 +13,9 @@
 //!   the target must be at least `confidence`. With every path meeting, that needs
 //!   `n >= 1.645^2 confidence / (1 - confidence)` paths ([`min_paths`]).
 //! - The fleet size is held fixed at what the scenario resolved (a capital budget is not
-//!   re-spent): spares are bought on top, their cost is `spares x chips_per_node x` the mean
-//!   server capex per chip.
+//!   re-spent): spares are bought on top, their cost is `spares x` the pool's unit cost
+//!   ([`OptionFacts::unit_cost_usd`]: `chips_per_node x` the mean server capex per chip for a
+//!   node, the unit type's `cost_usd` for a unit).
 //!
 //! The search assumes that a larger pool never meets the goal less often; it reports whether
 //! the evaluated pools agreed ([`OptionPlan::monotone`]). Options are independent given the
@@ -21,7 +25,7 @@ use serde::Serialize;
 
 use crate::engine::{FallbackEvent, PathBlock, Precision};
 use crate::model::outputs::idx;
-use crate::model::params::FlatModel;
+use crate::model::params::{FlatModel, OptionParams};
 use crate::stats::{MetricStats, MetricSummary, Moments};
 
 /// One-sided 95 % standard normal quantile, for the Wilson lower bound.
@@ -40,8 +44,11 @@ pub struct Goal {
     pub confidence: f64,
 }
 
+/// The pool of whole spare nodes (`spare_nodes`), `--pool node`.
+pub const NODE_POOL: &str = "node";
+
 /// What `spares.json` says its answer means, written into the file.
-pub const DEFINITION: &str = "a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x chips_per_node x mean server capex per chip; npv_vs_no_spares = mean per-path NPV change against no spares on the same paths";
+pub const DEFINITION: &str = "the pool sized is `pool`: `node` = hot spare nodes (spare_nodes), else the on-site spare stock of the unit type of that name (unit_stock), every other pool held at the scenario's value; spares = the pool's size; a pool meets the goal when the one-sided 95% Wilson lower bound of P(path availability >= availability) is >= confidence; the fleet size is held at what the scenario resolved; spare capex = spares x unit_cost_usd (a node: chips_per_node x mean server capex per chip; a unit type: its cost_usd); npv_vs_no_spares = mean per-path NPV change against an empty pool on the same paths";
 
 /// `spares.json`: how the search ran and every option's plan. Fields are in alphabetical
 /// order, the order the file writes them in (see [`crate::export::json_text`]).
@@ -61,18 +68,31 @@ pub struct Report<'a> {
     pub fleetsim_version: &'static str,
     /// The availability target and confidence.
     pub goal: Goal,
-    /// The answer per option.
+    /// The answer per option (with `--pool all`, per option and pool).
     pub options: &'a [OptionPlan],
     /// Paths per candidate pool.
     pub paths_per_candidate: u32,
+    /// The pool asked for: `node`, a unit type's name, or `all`.
+    pub pool: &'a str,
     /// Arithmetic precision.
     pub precision: Precision,
     /// The scenario file as given.
     pub scenario_file: String,
     /// Run seed.
     pub seed: u64,
+    /// Options without the pool asked for, not sized.
+    pub skipped: &'a [Skipped],
     /// Wall time of the search, seconds.
     pub wall_time_s: f64,
+}
+
+/// An option left out because it has no pool of the name asked for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Skipped {
+    /// Option name.
+    pub option: String,
+    /// The pools it has: `node` and its unit types.
+    pub pools: Vec<String>,
 }
 
 /// Lower bound of a one-sided Wilson score interval for `k` successes in `n` trials.
@@ -111,7 +131,7 @@ pub struct PoolPaths {
 /// What one candidate pool gave one option.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Candidate {
-    /// Spare nodes.
+    /// Pool size: spare nodes, or spare units of the pool's type.
     pub spares: u32,
     /// Paths.
     pub n_paths: u64,
@@ -130,11 +150,11 @@ pub struct Candidate {
     pub availability: MetricStats,
     /// Mean NPV, USD.
     pub npv_mean_usd: Option<f64>,
-    /// Mean per-path NPV change against no spares (same paths), USD.
+    /// Mean per-path NPV change against an empty pool (same paths), USD.
     pub npv_vs_no_spares_usd: Option<f64>,
     /// Its standard error.
     pub npv_vs_no_spares_se_usd: Option<f64>,
-    /// `spares x chips_per_node x` mean server capex per chip, USD.
+    /// `spares x unit_cost_usd`, USD.
     pub spare_capex_usd: f64,
 }
 
@@ -147,7 +167,11 @@ pub struct OptionPlan {
     pub nodes: u32,
     /// Chips per node.
     pub chips_per_node: u32,
-    /// Spare nodes the scenario itself buys.
+    /// The pool sized: `node` or a unit type's name.
+    pub pool: String,
+    /// Cost of one spare of the pool, USD.
+    pub unit_cost_usd: f64,
+    /// The pool's size in the scenario itself.
     pub scenario_spares: u32,
     /// Largest pool searched.
     pub max_spares: u32,
@@ -171,16 +195,43 @@ impl OptionPlan {
 pub struct OptionFacts {
     /// Option name.
     pub name: String,
+    /// The option's index in the model.
+    pub index: usize,
+    /// The pool sized: `node` or a unit type's name.
+    pub pool: String,
+    /// Its unit type index: 0 = the whole node (`spare_nodes`), `u >= 1` = `unit_stock[u]`.
+    pub unit: usize,
     /// Fleet nodes.
     pub nodes: u32,
     /// Chips per node.
     pub chips_per_node: u32,
-    /// Spares the scenario buys.
+    /// The pool's size in the scenario.
     pub scenario_spares: u32,
-    /// Mean server capex per chip, USD.
-    pub server_capex_per_chip_usd: f64,
+    /// Cost of one spare of the pool, USD: `chips_per_node x` mean server capex per chip for a
+    /// node, the unit type's `cost_usd` for a unit.
+    pub unit_cost_usd: f64,
     /// Largest pool to try.
     pub max_spares: u32,
+}
+
+/// Sets the size of pool `unit` (0 = spare nodes, else `unit_stock[unit]`) of option `p`; a
+/// pool set here is a fixed size on every path, no longer `"auto"`.
+pub fn set_pool(p: &mut OptionParams, unit: usize, size: u32) {
+    if unit == 0 {
+        p.spare_nodes = size;
+    } else {
+        p.unit_stock[unit] = size;
+        p.unit_auto &= !(1 << unit);
+    }
+}
+
+/// The size of pool `unit` of option `p` (see [`set_pool`]).
+pub fn pool_size(p: &OptionParams, unit: usize) -> u32 {
+    if unit == 0 {
+        p.spare_nodes
+    } else {
+        p.unit_stock[unit]
+    }
 }
 
 /// The (1 - confidence) quantile of `v` (type 7).
@@ -227,9 +278,7 @@ fn summarize(
         npv_mean_usd: npv.mean(),
         npv_vs_no_spares_usd: d.mean(),
         npv_vs_no_spares_se_usd: d.se(),
-        spare_capex_usd: spares as f64
-            * facts.chips_per_node as f64
-            * facts.server_capex_per_chip_usd,
+        spare_capex_usd: spares as f64 * facts.unit_cost_usd,
     }
 }
 
@@ -341,6 +390,8 @@ pub fn search<E>(
                 option: f.name.clone(),
                 nodes: f.nodes,
                 chips_per_node: f.chips_per_node,
+                pool: f.pool.clone(),
+                unit_cost_usd: f.unit_cost_usd,
                 scenario_spares: f.scenario_spares,
                 max_spares: f.max_spares,
                 chosen,
@@ -351,31 +402,44 @@ pub fn search<E>(
         .collect())
 }
 
-/// Evaluates candidate pools for [`search`]: one variant of `base` per entry of `points`
-/// (option `o` with `points[j][o]` spare nodes, fleet size unchanged), run on paths
-/// `0..n_paths` by `run(models, sink)` (e.g. [`crate::engine::run_points`]), and collects
-/// each option's per-path availability and NPV.
+/// Evaluates candidate spare-node pools for [`search`]: [`evaluate_pools`] with option `o`'s
+/// `spare_nodes` as entry `o` of each point.
 pub fn evaluate<E>(
     base: &FlatModel,
     points: &[Vec<u32>],
     n_paths: u32,
     run: impl FnOnce(&[FlatModel], &mut dyn FnMut(usize, &PathBlock)) -> Result<(), E>,
 ) -> Result<Vec<Vec<PoolPaths>>, E> {
+    let pools: Vec<(usize, usize)> = (0..base.options.len()).map(|o| (o, 0)).collect();
+    evaluate_pools(base, &pools, points, n_paths, run)
+}
+
+/// Evaluates candidate pools for [`search`]: one variant of `base` per entry of `points`, where
+/// entry `k` of a point is the size of pool `pools[k] = (option, unit)` (see [`set_pool`];
+/// fleet size and every other pool unchanged), run on paths `0..n_paths` by
+/// `run(models, sink)` (e.g. [`crate::engine::run_points`]), and collects the per-path
+/// availability and NPV of each entry's option, per point in `pools` order.
+pub fn evaluate_pools<E>(
+    base: &FlatModel,
+    pools: &[(usize, usize)],
+    points: &[Vec<u32>],
+    n_paths: u32,
+    run: impl FnOnce(&[FlatModel], &mut dyn FnMut(usize, &PathBlock)) -> Result<(), E>,
+) -> Result<Vec<Vec<PoolPaths>>, E> {
     let n = n_paths as usize;
-    let n_opt = base.options.len();
     let models: Vec<FlatModel> = points
         .iter()
         .map(|pool| {
             let mut m = base.clone();
-            for (o, s) in pool.iter().enumerate().take(n_opt) {
-                m.options[o].spare_nodes = *s;
+            for (&(o, u), s) in pools.iter().zip(pool) {
+                set_pool(&mut m.options[o], u, *s);
             }
             m
         })
         .collect();
     let mut out: Vec<Vec<PoolPaths>> = (0..models.len())
         .map(|_| {
-            (0..n_opt)
+            (0..pools.len())
                 .map(|_| PoolPaths {
                     availability: vec![0.0; n],
                     npv: vec![0.0; n],
@@ -386,7 +450,7 @@ pub fn evaluate<E>(
     run(&models, &mut |p, b| {
         for i in 0..b.n_paths as usize {
             let path = b.first_path as usize + i;
-            for (o, r) in out[p].iter_mut().enumerate() {
+            for (r, &(o, _)) in out[p].iter_mut().zip(pools) {
                 let rec = b.record(i, o);
                 r.availability[path] = rec[idx::AVAILABILITY];
                 r.npv[path] = rec[idx::NPV_USD];
@@ -436,10 +500,13 @@ mod tests {
         let avail = |s: u32, i: usize| 1.0 - 0.1 / (1.0 + s as f64) * w[i];
         let facts = vec![OptionFacts {
             name: "x".into(),
+            index: 0,
+            pool: NODE_POOL.into(),
+            unit: 0,
             nodes: 100,
             chips_per_node: 8,
             scenario_spares: 0,
-            server_capex_per_chip_usd: 1000.0,
+            unit_cost_usd: 8.0 * 1000.0,
             max_spares: max,
         }];
         let mut evaluated = 0;

@@ -3,7 +3,9 @@
 //! of every pool size returns; without hard failures spares change nothing; and `fleetsim
 //! spares` reports the smallest pool meeting the goal (one fewer fails), exits 2 on bad input.
 //! The oracle for what a pool's figures are is a direct CPU-engine run of the scenario with
-//! `spare_nodes` set to that pool (same seed, same paths), not `spares::evaluate`.
+//! `spare_nodes` (or, for a unit pool, that unit's `unit_stock`) set to that pool (same seed,
+//! same paths), not `spares::evaluate`. The unit-pool tests (`--pool tray`) use
+//! [`TRAYS`]: the same fleet with GPU and HBM failures swapped as compute trays.
 
 use crate::common;
 
@@ -59,10 +61,13 @@ fn eval(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
 fn facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
     vec![OptionFacts {
         name: "t".into(),
+        index: 0,
+        pool: spares::NODE_POOL.into(),
+        unit: 0,
         nodes: m.options[0].nodes,
         chips_per_node: m.options[0].chips_per_node,
         scenario_spares: 0,
-        server_capex_per_chip_usd: 25_000.0,
+        unit_cost_usd: m.options[0].chips_per_node as f64 * 25_000.0,
         max_spares: max,
     }]
 }
@@ -383,4 +388,364 @@ fn cli_candidates_are_the_figures_of_direct_runs_with_that_pool() {
         rows += 1;
     }
     assert!(rows >= 3, "{rows} candidates");
+}
+
+/// [`SCENARIO`] with 8 spare nodes and a compute-tray unit type: GPU and HBM failures take a
+/// tray from on-site stock (none in the scenario), a new tray arrives after PERT(3, 7, 21)
+/// days (no RMA round trip); the other hard classes take a spare node.
+const TRAYS: &str = r#"
+[scenario]
+name = "spares test, trays"
+horizon_years = 1
+seed = 11
+
+[options.t]
+hardware = "trn2"
+accelerators = 1024
+delivery_delay_days = 0
+ramp_days = 0
+spare_nodes = 8
+
+[options.t.units.tray]
+stock = 0
+cost_usd = 15000
+swap_hours = 2
+replenish_days = { dist = "pert", lo = 3, mode = 7, hi = 21 }
+
+[options.t.failures.gpu_hard]
+unit = "tray"
+rma = false
+[options.t.failures.hbm]
+unit = "tray"
+rma = false
+"#;
+
+/// The tray's unit index (1: the first unit type after the node).
+const TRAY: usize = 1;
+
+/// Per-path availability and NPV of a direct CPU run of `base` with `stock` trays on site.
+fn direct_trays(base: &FlatModel, stock: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
+    let mut m = base.clone();
+    assert_eq!(m.options[0].n_units, 2, "the tray is declared");
+    m.options[0].unit_stock[TRAY] = stock;
+    let b = CpuEngine::new(Precision::F32)
+        .simulate(&m, 0, n)
+        .expect("direct run");
+    let col = |k: usize| {
+        (0..n as usize)
+            .map(|i| b.record(i, 0)[k])
+            .collect::<Vec<f64>>()
+    };
+    (
+        col(fleetsim::model::outputs::idx::AVAILABILITY),
+        col(fleetsim::model::outputs::idx::NPV_USD),
+    )
+}
+
+fn eval_trays(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
+    let cpu = CpuEngine::new(Precision::F32);
+    spares::evaluate_pools(base, &[(0, TRAY)], points, n, |models, sink| {
+        run_points(&cpu, models, n, |p, b: &PathBlock| sink(p, b), |_| {})
+    })
+    .expect("run")
+}
+
+fn tray_facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
+    vec![OptionFacts {
+        name: "t".into(),
+        index: 0,
+        pool: "tray".into(),
+        unit: TRAY,
+        nodes: m.options[0].nodes,
+        chips_per_node: m.options[0].chips_per_node,
+        scenario_spares: 0,
+        unit_cost_usd: 15_000.0,
+        max_spares: max,
+    }]
+}
+
+/// `spares::evaluate_pools` on the tray pool gives, path by path, what the engine gives for
+/// the scenario with that tray stock (spare nodes left at the scenario's 8); and the tray
+/// stock matters (a planner sizing the node pool instead would fail here).
+#[test]
+fn unit_pool_evaluation_simulates_exactly_that_stock() {
+    let m = model(TRAYS);
+    assert_eq!(m.options[0].spare_nodes, 8);
+    let n = 120;
+    let pools = [0u32, 1, 3, 8];
+    let points: Vec<Vec<u32>> = pools.iter().map(|s| vec![*s]).collect();
+    let r = eval_trays(&m, &points, n);
+    for (k, &s) in pools.iter().enumerate() {
+        let (avail, npv) = direct_trays(&m, s, n);
+        assert_eq!(r[k][0].availability, avail, "tray stock {s}: availability");
+        assert_eq!(r[k][0].npv, npv, "tray stock {s}: NPV");
+    }
+    assert_ne!(r[0][0].availability, r[2][0].availability);
+    // Setting the node pool to the same sizes is another model.
+    let nodes = eval(&m, &points, n);
+    assert_ne!(nodes[2][0].availability, r[2][0].availability);
+}
+
+/// On the tray pool the share of paths meeting a target never falls as the stock grows, and
+/// the galloping + bisection search returns what a scan of every stock returns.
+#[test]
+fn unit_pool_search_is_monotone_and_equals_a_scan() {
+    let m = model(TRAYS);
+    let n = 150;
+    let max = 24;
+    let all: Vec<Vec<u32>> = (0..=max).map(|s| vec![s]).collect();
+    let scan = eval_trays(&m, &all, n);
+    let p_meet = |s: usize, target: f64| {
+        scan[s][0]
+            .availability
+            .iter()
+            .filter(|x| **x >= target)
+            .count() as u64
+    };
+    for target in [0.97, 0.98, 0.99, 0.993] {
+        let share: Vec<u64> = (0..=max as usize).map(|s| p_meet(s, target)).collect();
+        assert!(
+            share.windows(2).all(|w| w[1] >= w[0]),
+            "target {target}: {share:?}"
+        );
+    }
+    for (target, conf) in [(0.98, 0.5), (0.99, 0.75), (0.99, 0.5)] {
+        let goal = Goal {
+            availability: target,
+            confidence: conf,
+        };
+        let want = (0..=max as usize)
+            .find(|&s| wilson_lower(p_meet(s, target), n as u64, Z95) >= conf)
+            .map(|s| s as u32);
+        let mut runs = 0;
+        let plan = spares::search(&tray_facts(&m, max), goal, |pts| {
+            runs += pts.len();
+            Ok::<_, ()>(eval_trays(&m, pts, n))
+        })
+        .unwrap()
+        .remove(0);
+        eprintln!("trays: {target} at {conf}: {want:?} in {runs} points");
+        assert_eq!(plan.chosen, want, "target {target} at {conf}");
+        assert!(
+            want.is_some_and(|s| s >= 1),
+            "goal {target} should need trays"
+        );
+        assert!(plan.monotone);
+        assert_eq!(plan.pool, "tray");
+        assert!(runs < all.len(), "{runs} points: no better than a scan");
+        let c = plan.candidate(want.unwrap()).unwrap();
+        assert_eq!(c.n_meeting, p_meet(want.unwrap() as usize, target));
+        assert_eq!(c.spare_capex_usd, want.unwrap() as f64 * 15_000.0);
+    }
+}
+
+fn write_trays(dir: &std::path::Path, text: &str) -> String {
+    let p = dir.join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+/// `fleetsim spares --pool tray`: every row of spares_candidates.csv against a direct run with
+/// that tray stock; the report names the pool and its unit cost, costs trays at cost_usd,
+/// defaults the largest stock to 4 x the tray failures expected in the mean replenishment
+/// time + 8, and keeps the node-pool field names.
+#[test]
+fn cli_sizes_a_unit_pool_with_the_figures_of_direct_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write_trays(dir.path(), TRAYS);
+    let out = dir.path().join("out");
+    let (target, n) = (0.99, 200u32);
+    let o = fleetsim(&[
+        "spares",
+        &scenario,
+        "--pool",
+        "tray",
+        "--availability",
+        "0.99",
+        "--confidence",
+        "0.7",
+        "--paths",
+        "200",
+        "--backend",
+        "cpu",
+        "--precision",
+        "f32",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("unit `tray`"), "{t}");
+    assert!(t.contains("one fewer"), "{t}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spares.json")).unwrap()).unwrap();
+    assert_eq!(v["pool"], "tray");
+    assert!(v["definition"].as_str().unwrap().contains("unit_stock"));
+    assert_eq!(v["skipped"], serde_json::json!([]));
+    let opt = &v["options"][0];
+    assert_eq!(opt["pool"], "tray");
+    assert_eq!(opt["unit_cost_usd"], 15_000.0);
+    assert_eq!(opt["scenario_spares"], 0);
+    // Default largest stock: 64 nodes x 16 chips x the mean GPU + HBM rates (lognormal means)
+    // x the mean PERT(3, 7, 21) lead time (52 / 6 days), x 4, + 8.
+    let lognormal_mean = |median: f64, p90: f64| {
+        let s = (p90 / median).ln() / 1.281_551_565_544_600_5;
+        median * (0.5 * s * s).exp()
+    };
+    let per_day =
+        64.0 * 16.0 * (lognormal_mean(9.28e-05, 0.000372) + lognormal_mean(4.48e-05, 0.000182));
+    let want_max = (4.0 * per_day * 52.0 / 6.0).ceil() as u64 + 8;
+    assert_eq!(opt["max_spares"].as_u64(), Some(want_max), "{per_day}");
+    let chosen = opt["chosen"].as_u64().expect("a tray stock meets 99 %") as u32;
+    eprintln!("trays: 99 % on 70 % of 200 paths: {chosen} (max {want_max})");
+    assert!(chosen > 0);
+    let m = model(TRAYS);
+    let mut r = csv::Reader::from_path(out.join("spares_candidates.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|c| c == name).expect(name);
+    let (cs, ck, ca, cv, cc, cp) = (
+        col("spares"),
+        col("n_meeting"),
+        col("availability_mean"),
+        col("npv_mean_usd"),
+        col("spare_capex_usd"),
+        col("pool"),
+    );
+    let mut rows = 0;
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let s: u32 = rec[cs].parse().unwrap();
+        assert_eq!(&rec[cp], "tray");
+        assert_eq!(rec[cc].parse::<f64>().unwrap(), s as f64 * 15_000.0);
+        let (avail, npv) = direct_trays(&m, s, n);
+        let meeting = avail.iter().filter(|a| **a >= target).count();
+        assert_eq!(rec[ck].parse::<usize>().unwrap(), meeting, "stock {s}");
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let rel = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        let (a, v): (f64, f64) = (rec[ca].parse().unwrap(), rec[cv].parse().unwrap());
+        assert!(rel(a, mean(&avail)), "stock {s}: availability");
+        assert!(rel(v, mean(&npv)), "stock {s}: NPV");
+        rows += 1;
+    }
+    assert!(rows >= 3, "{rows} candidates");
+    let csv = std::fs::read_to_string(out.join("spares.csv")).unwrap();
+    let head = csv.lines().next().unwrap();
+    assert!(
+        head.starts_with("option,nodes,max_spares,chosen_spares,"),
+        "{head}"
+    );
+    assert!(head.ends_with(",pool,unit_cost_usd"), "{head}");
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("t,64,{want_max},{chosen},")),
+        "{csv}"
+    );
+}
+
+/// An option without the unit is skipped and reported; `--pool all` sizes every pool of every
+/// option, each with the others at the scenario's values; an unknown pool exits 2 listing
+/// each option's pools.
+#[test]
+fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let two = format!(
+        "{TRAYS}\n[options.b]\nhardware = \"trn2\"\naccelerators = 512\ndelivery_delay_days = 0\nramp_days = 0\n"
+    );
+    let scenario = write_trays(dir.path(), &two);
+    let run = |extra: &[&str]| {
+        let out = dir.path().join(format!("out{}", extra.join("_")));
+        let mut a = vec![
+            "spares",
+            scenario.as_str(),
+            "--availability",
+            "0.97",
+            "--confidence",
+            "0.5",
+            "--paths",
+            "60",
+            "--max-spares",
+            "6",
+            "--backend",
+            "cpu",
+            "--quiet",
+        ];
+        a.extend(extra);
+        let o_path = out.display().to_string();
+        a.extend(["--out", o_path.as_str()]);
+        let o = fleetsim(&a);
+        (o, out)
+    };
+    let (o, out) = run(&["--pool", "tray"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spares.json")).unwrap()).unwrap();
+    let plans = v["options"].as_array().unwrap();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0]["option"], "t");
+    assert_eq!(plans[0]["max_spares"], 6);
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([{"option": "b", "pools": ["node"]}])
+    );
+
+    let (o, out) = run(&["--pool", "all"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("spares.json")).unwrap()).unwrap();
+    let got: Vec<(String, String)> = v["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["option"].as_str().unwrap().to_string(),
+                p["pool"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [("t", "node"), ("b", "node"), ("t", "tray")];
+    assert_eq!(
+        got,
+        want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
+    );
+    // Each pool sized with the other at the scenario's value: the node plan's empty pool is
+    // the scenario with 0 spare nodes and no trays, the tray plan's with 8 spare nodes.
+    let m = model(&two);
+    let first = |k: usize| {
+        v["options"][k]["candidates"][0]["availability"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (a_node0, _) = direct(&m, 0, 60);
+    let (a_tray0, _) = direct_trays(&m, 0, 60);
+    assert!((first(0) - mean(&a_node0)).abs() <= 1e-9, "node pool 0");
+    assert!((first(2) - mean(&a_tray0)).abs() <= 1e-9, "tray pool 0");
+
+    let (o, _) = run(&["--pool", "gpu"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("--pool \"gpu\""), "{t}");
+    assert!(t.contains("t: node, tray; b: node"), "{t}");
+}
+
+#[test]
+fn the_tray_worked_example_swaps_gpu_and_hbm_failures_as_trays() {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sweeps/spares-trays.toml"
+    );
+    let s =
+        fleetsim::config::load_scenario(std::path::Path::new(p)).unwrap_or_else(|e| panic!("{e}"));
+    let m = flatten(&s, 7);
+    let (o, p) = (&s.options[0], &m.options[0]);
+    assert!(!o.accelerators_from_budget);
+    assert_eq!((p.nodes, p.spare_nodes, p.n_units), (512, 10, 2));
+    assert_eq!((p.unit_stock[TRAY], p.unit_cost_usd[TRAY]), (0, 15_000.0));
+    for c in &o.classes {
+        let tray = c.name == "gpu_hard" || c.name == "hbm";
+        assert_eq!(c.unit.as_deref() == Some("tray"), tray, "{}", c.name);
+    }
 }

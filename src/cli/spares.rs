@@ -1,5 +1,6 @@
-//! `fleetsim spares`: the smallest hot-spare pool per option that meets an availability target
-//! at a stated confidence, with its cost; printed, and written to spares.csv,
+//! `fleetsim spares`: the smallest spare pool per option (hot spare nodes, or with `--pool` the
+//! on-site stock of one unit type, or each pool in turn) that meets an availability target at
+//! a stated confidence, with its cost; printed, and written to spares.csv,
 //! spares_candidates.csv and spares.json.
 
 use std::path::PathBuf;
@@ -8,18 +9,27 @@ use std::time::Instant;
 use super::engines::pick_engines;
 use super::planning::{check_files, csv_text, run_models, write_files};
 use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
-use crate::config;
+use crate::config::{self, FailureKind, OptionConfig};
 use crate::engine::Sticky;
 use crate::export::format::{pct, table, usd};
 use crate::export::{self, opt};
-use crate::spares::{self, Goal, OptionFacts};
+use crate::model::params::OptionParams;
+use crate::spares::{self, Goal, NODE_POOL, OptionFacts, OptionPlan, Skipped};
 
 /// Paths per candidate pool when `--paths` is not given.
 pub const DEFAULT_SPARES_PATHS: u32 = 4_000;
 /// Most paths per candidate (two f64 per path, option and candidate are kept).
 pub const MAX_SPARES_PATHS: u32 = 200_000;
-/// Largest pool that may be searched (the scenario format's limit on `spare_nodes`).
+/// Largest pool that may be searched (the scenario format's limit on `spare_nodes` and on a
+/// unit type's `stock`).
 pub const MAX_SPARES: u32 = 1_000_000;
+/// `--pool` value that sizes every pool of every option in turn.
+pub const ALL_POOLS: &str = "all";
+/// Default largest unit pool: this many times the failures expected at mean rates during the
+/// unit's longest mean lead time (covers failure rates in their upper tail) ...
+pub const UNIT_MAX_FACTOR: f64 = 4.0;
+/// ... plus this many (covers the Poisson spread when few failures are expected).
+pub const UNIT_MAX_MARGIN: u32 = 8;
 
 /// Files `fleetsim spares --out` writes.
 pub const SPARES_FILES: [&str; 3] = ["spares.csv", "spares_candidates.csv", "spares.json"];
@@ -39,7 +49,12 @@ pub struct SparesArgs {
     /// Share of paths that must reach it, shown with 95 % statistical confidence (fraction).
     #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
     pub confidence: f64,
-    /// Largest pool to try per option (default: a quarter of the option's nodes).
+    /// Pool to size: `node` (spare_nodes), the name of a unit type (its stock; options without
+    /// it are skipped), or `all` (each pool of each option in turn, the others held).
+    #[arg(long, value_name = "NAME", default_value = NODE_POOL)]
+    pub pool: String,
+    /// Largest pool to try per option (default: a quarter of the option's nodes for `node`;
+    /// for a unit type 4 x the failures expected during its longest mean lead time, + 8).
     #[arg(long, value_name = "N")]
     pub max_spares: Option<u32>,
     /// Paths (default [`DEFAULT_SPARES_PATHS`]) and seed.
@@ -95,20 +110,19 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         .or(scenario.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
     let base = config::flatten(&scenario, seed);
-    let facts: Vec<OptionFacts> = scenario
-        .options
-        .iter()
-        .zip(&base.options)
-        .map(|(o, p)| OptionFacts {
-            name: o.name.clone(),
-            nodes: p.nodes,
-            chips_per_node: p.chips_per_node,
-            scenario_spares: p.spare_nodes,
-            server_capex_per_chip_usd: o.inputs.get("server_capex_per_chip_usd").mean(),
-            max_spares: args
-                .max_spares
-                .unwrap_or_else(|| p.nodes.div_ceil(4).max(1))
-                .min(MAX_SPARES),
+    let (groups, skipped) = pool_facts(&args.pool, &scenario.options, &base.options)?;
+    let groups: Vec<Vec<OptionFacts>> = groups
+        .into_iter()
+        .map(|g| {
+            g.into_iter()
+                .map(|mut f| {
+                    if let Some(m) = args.max_spares {
+                        f.max_spares = m;
+                    }
+                    f.max_spares = f.max_spares.min(MAX_SPARES);
+                    f
+                })
+                .collect()
         })
         .collect();
     let engines = pick_engines(&args.engine, args.output.quiet)?;
@@ -117,24 +131,37 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     let mut points_run = 0usize;
     // One runner for every round: once the CPU engine has taken over, it runs the rest.
     let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
-    let plans = spares::search(&facts, goal, |points| {
-        points_run += points.len();
-        spares::evaluate(&base, points, paths, |models, sink| {
-            run_models(
-                &mut runner,
-                models,
-                paths,
-                args.output.quiet,
-                "spares",
-                sink,
-                |e| engines.error(e),
-            )
-        })
-    })?;
+    // One search per pool (every other pool at the scenario's value); `--pool all` runs them
+    // in turn.
+    let mut plans: Vec<OptionPlan> = Vec::new();
+    for facts in &groups {
+        let targets: Vec<(usize, usize)> = facts.iter().map(|f| (f.index, f.unit)).collect();
+        plans.extend(spares::search(facts, goal, |points| {
+            points_run += points.len();
+            spares::evaluate_pools(&base, &targets, points, paths, |models, sink| {
+                run_models(
+                    &mut runner,
+                    models,
+                    paths,
+                    args.output.quiet,
+                    "spares",
+                    sink,
+                    |e| engines.error(e),
+                )
+            })
+        })?);
+    }
     let wall = start.elapsed().as_secs_f64();
 
+    let what = match args.pool.as_str() {
+        NODE_POOL => "hot-spare node pool".to_string(),
+        ALL_POOLS => {
+            "spare pool, each pool in turn (the others at the scenario's values),".to_string()
+        }
+        u => format!("on-site stock of unit `{u}` (other pools at the scenario's values)"),
+    };
     say!(
-        "{}: smallest hot-spare pool with availability >= {} on >= {} of paths (95 % lower bound), fleet size held fixed\n{points_run} candidate points x {} paths, seed {seed}, {} {} in {wall:.1} s\n",
+        "{}: smallest {what} with availability >= {} on >= {} of paths (95 % lower bound), fleet size held fixed\n{points_run} candidate points x {} paths, seed {seed}, {} {} in {wall:.1} s\n",
         scenario.name,
         pct(goal.availability),
         pct(goal.confidence),
@@ -149,6 +176,8 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     let header: Vec<String> = [
         "option",
         "nodes",
+        "pool",
+        "unit cost",
         "spares",
         "% of fleet",
         "P(meets)",
@@ -168,8 +197,15 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
             vec![
                 label,
                 p.nodes.to_string(),
+                p.pool.clone(),
+                usd(p.unit_cost_usd),
                 s.to_string(),
-                pct(s as f64 / p.nodes.max(1) as f64),
+                // A unit pool is not a share of the fleet's nodes.
+                if p.pool == NODE_POOL {
+                    pct(s as f64 / p.nodes.max(1) as f64)
+                } else {
+                    "-".into()
+                },
                 pct(c.p_meeting),
                 pct(c.p_meeting_lo95),
                 pct(c.availability_at_confidence),
@@ -192,6 +228,14 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         }
     }
     say_raw!("{}", table(&header, &rows));
+    for k in &skipped {
+        say!(
+            "skipped {}: no pool `{}` (its pools: {})",
+            k.option,
+            args.pool,
+            k.pools.join(", ")
+        );
+    }
     for p in &plans {
         if !p.monotone {
             eprintln!(
@@ -212,9 +256,11 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
             goal,
             options: &plans,
             paths_per_candidate: paths,
+            pool: &args.pool,
             precision: info.precision,
             scenario_file: args.scenario.display().to_string(),
             seed,
+            skipped: &skipped,
             wall_time_s: wall,
         };
         let answer = csv_text(
@@ -231,6 +277,8 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 "spare_capex_usd",
                 "npv_vs_no_spares_usd",
                 "monotone",
+                "pool",
+                "unit_cost_usd",
             ],
             &plans
                 .iter()
@@ -249,6 +297,8 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                         opt(c.map(|c| c.spare_capex_usd)),
                         opt(c.and_then(|c| c.npv_vs_no_spares_usd)),
                         p.monotone.to_string(),
+                        p.pool.clone(),
+                        opt(Some(p.unit_cost_usd)),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -269,6 +319,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                 "npv_vs_no_spares_usd",
                 "npv_vs_no_spares_se_usd",
                 "spare_capex_usd",
+                "pool",
             ],
             &plans
                 .iter()
@@ -289,6 +340,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
                             opt(c.npv_vs_no_spares_usd),
                             opt(c.npv_vs_no_spares_se_usd),
                             opt(Some(c.spare_capex_usd)),
+                            p.pool.clone(),
                         ]
                     })
                 })
@@ -309,4 +361,125 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The pools option `o` has: `node`, then its unit types in declaration order (unit `u` is
+/// `1 +` its position).
+fn pools_of(o: &OptionConfig) -> Vec<String> {
+    std::iter::once(NODE_POOL.to_string())
+        .chain(o.units.iter().map(|u| u.name.clone()))
+        .collect()
+}
+
+/// The search facts of pool `unit` (0 = the node) of option `index`, its default largest pool
+/// included.
+fn facts_of(index: usize, o: &OptionConfig, p: &OptionParams, unit: usize) -> OptionFacts {
+    let (pool, unit_cost_usd, max_spares) = if unit == 0 {
+        let per_chip = o.inputs.get("server_capex_per_chip_usd").mean();
+        (
+            NODE_POOL.to_string(),
+            p.chips_per_node as f64 * per_chip,
+            p.nodes.div_ceil(4).max(1),
+        )
+    } else {
+        let ut = &o.units[unit - 1];
+        (ut.name.clone(), ut.cost_usd, default_unit_max(o, p, unit))
+    };
+    OptionFacts {
+        name: o.name.clone(),
+        index,
+        pool,
+        unit,
+        nodes: p.nodes,
+        chips_per_node: p.chips_per_node,
+        scenario_spares: spares::pool_size(p, unit),
+        unit_cost_usd,
+        max_spares,
+    }
+}
+
+/// Default largest pool of unit type `unit` (`>= 1`) of an option: [`UNIT_MAX_FACTOR`] x the
+/// hard failures of its classes expected at mean rates over the fleet's nodes during the
+/// longest mean lead time of those classes (RMA round trip, or the unit's replenishment when
+/// the class sends no RMA), + [`UNIT_MAX_MARGIN`].
+pub fn default_unit_max(o: &OptionConfig, p: &OptionParams, unit: usize) -> u32 {
+    let ut = &o.units[unit - 1];
+    let (mut per_day, mut lead) = (0.0f64, 0.0f64);
+    for c in o
+        .classes
+        .iter()
+        .filter(|c| c.kind == FailureKind::Hard && c.unit.as_deref() == Some(ut.name.as_str()))
+    {
+        per_day += c.rate_per_node_day().mean() * p.nodes as f64;
+        let l = if c.rma {
+            c.rma_days.as_ref().unwrap_or(&o.rma_days).mean()
+        } else {
+            ut.replenish_days.mean()
+        };
+        lead = lead.max(l);
+    }
+    let expected = (UNIT_MAX_FACTOR * per_day * lead).ceil();
+    (expected.min(MAX_SPARES as f64) as u32)
+        .saturating_add(UNIT_MAX_MARGIN)
+        .min(MAX_SPARES)
+}
+
+/// The searches `--pool` asks for, each a list of option facts (one search per pool), and the
+/// options skipped for want of that pool. Exit 2 when no option has it.
+fn pool_facts(
+    pool: &str,
+    options: &[OptionConfig],
+    params: &[OptionParams],
+) -> Result<(Vec<Vec<OptionFacts>>, Vec<Skipped>), CliError> {
+    let all_pools: Vec<Vec<String>> = options.iter().map(pools_of).collect();
+    if pool == ALL_POOLS {
+        // Every pool name in order of first appearance; each searched over the options that
+        // have it.
+        let mut names: Vec<&String> = Vec::new();
+        for n in all_pools.iter().flatten() {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let groups = names
+            .iter()
+            .map(|n| {
+                options
+                    .iter()
+                    .zip(params)
+                    .zip(&all_pools)
+                    .enumerate()
+                    .filter_map(|(i, ((o, p), ps))| {
+                        ps.iter()
+                            .position(|x| x == *n)
+                            .map(|u| facts_of(i, o, p, u))
+                    })
+                    .collect()
+            })
+            .collect();
+        return Ok((groups, Vec::new()));
+    }
+    let mut facts = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, ((o, p), ps)) in options.iter().zip(params).zip(&all_pools).enumerate() {
+        match ps.iter().position(|x| x == pool) {
+            Some(u) => facts.push(facts_of(i, o, p, u)),
+            None => skipped.push(Skipped {
+                option: o.name.clone(),
+                pools: ps.clone(),
+            }),
+        }
+    }
+    if facts.is_empty() {
+        let have: Vec<String> = options
+            .iter()
+            .zip(&all_pools)
+            .map(|(o, ps)| format!("{}: {}", o.name, ps.join(", ")))
+            .collect();
+        return Err(CliError::input(format!(
+            "--pool {pool:?}: no option has a pool of that name (`{NODE_POOL}`, a unit type under [options.NAME.units], or `{ALL_POOLS}`); the options' pools are {}",
+            have.join("; ")
+        )));
+    }
+    Ok((vec![facts], skipped))
 }
