@@ -176,6 +176,7 @@ pub fn option_keys() -> Vec<&'static str> {
         "rma_days",
         "failures",
         "job",
+        "in_service",
     ];
     k.extend(OPTION_INPUTS.iter().map(|s| s.name));
     k
@@ -206,6 +207,7 @@ pub const SCENARIO_KEYS: &[&str] = &[
     "name",
     "description",
     "horizon_years",
+    "horizon_days",
     "capital_budget_usd",
     "paths",
     "seed",
@@ -229,6 +231,7 @@ pub fn unit_of(key: &str) -> Option<String> {
         "rate_per_chip_day" => Some("per chip-day".into()),
         "capital_budget_usd" => Some("USD".into()),
         "horizon_years" => Some("years".into()),
+        "horizon_days" => Some("days".into()),
         _ => int_field_spec(key).map(|(_, _, unit)| unit.to_string()),
     }
 }

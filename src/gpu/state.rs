@@ -23,6 +23,8 @@ pub struct KSum {
 pub struct EnvState {
     /// Outage hours still to come.
     pub outage_left: f32,
+    /// Regional outage hours of the current SLA month so far.
+    pub month_out_h: f32,
 }
 
 /// One option's carried state (the GPU layout of the CPU's `OptionState`).
@@ -57,6 +59,8 @@ pub struct OptionState {
     pub job_num: KSum,
     pub job_den: KSum,
     pub job_days: KSum,
+    /// Revenue of the current SLA month so far.
+    pub month_rev: f32,
 }
 
 /// What one invocation carries between windows: one element of the kernel's `state` buffer.
