@@ -591,8 +591,7 @@ in_service = true
 /// failure downtime is fully available and earns its full revenue from day 0; a monthly tier
 /// that every month falls below credits exactly its share (revenue 0.75 of the uncredited).
 pub fn in_service_and_monthly_credit_closed_forms_hold_on_the_gpu() {
-    let Some(gpu) = gpu_engine("in_service_and_monthly_credit_closed_forms_hold_on_the_gpu")
-    else {
+    let Some(gpu) = gpu_engine("in_service_and_monthly_credit_closed_forms_hold_on_the_gpu") else {
         return;
     };
     let n = 64;
@@ -603,10 +602,16 @@ pub fn in_service_and_monthly_credit_closed_forms_hold_on_the_gpu() {
         let r = g.record(i, 0);
         assert_eq!(r[idx::AVAILABILITY], 1.0, "path {i}");
         let rev = chips * 0.5 * 2.0;
-        assert!(((r[idx::REVENUE_USD] - rev) / rev).abs() < 1e-6, "path {i}: {}", r[idx::REVENUE_USD]);
+        assert!(
+            ((r[idx::REVENUE_USD] - rev) / rev).abs() < 1e-6,
+            "path {i}: {}",
+            r[idx::REVENUE_USD]
+        );
         assert_eq!(r[idx::CAPEX_USD], 50.0 * 8.0 * 1000.0);
     }
-    let d = gpu.simulate(&common::sla_model(None, 4), 0, n).expect("GPU run");
+    let d = gpu
+        .simulate(&common::sla_model(None, 4), 0, n)
+        .expect("GPU run");
     let mo = gpu
         .simulate(&common::sla_model(Some(&[(1.0, 0.25)]), 4), 0, n)
         .expect("GPU run");
@@ -618,8 +623,14 @@ pub fn in_service_and_monthly_credit_closed_forms_hold_on_the_gpu() {
         assert_eq!(a[idx::AVAILABILITY], b[idx::AVAILABILITY]);
         assert!(a[idx::AVAILABILITY] < 1.0);
         let want = 0.75 * a[idx::REVENUE_USD];
-        assert!(((b[idx::REVENUE_USD] - want) / want).abs() < 1e-5, "path {i}");
+        assert!(
+            ((b[idx::REVENUE_USD] - want) / want).abs() < 1e-5,
+            "path {i}"
+        );
         let cpu = c.record(i, 0)[idx::REVENUE_USD];
-        assert!(((b[idx::REVENUE_USD] - cpu) / cpu).abs() < 1e-5, "path {i}: gpu vs cpu");
+        assert!(
+            ((b[idx::REVENUE_USD] - cpu) / cpu).abs() < 1e-5,
+            "path {i}: gpu vs cpu"
+        );
     }
 }

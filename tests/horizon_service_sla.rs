@@ -39,7 +39,10 @@ fn assert_line(e: &ConfigError, path: &str, fragments: &[&str]) {
     let ok = t.lines().any(|l| {
         l.starts_with(&format!("{FILE}: {path}: ")) && fragments.iter().all(|f| l.contains(f))
     });
-    assert!(ok, "no line `{FILE}: {path}: ...` with {fragments:?} in:\n{t}");
+    assert!(
+        ok,
+        "no line `{FILE}: {path}: ...` with {fragments:?} in:\n{t}"
+    );
 }
 
 // ----- horizon in days -------------------------------------------------------------------------
@@ -63,7 +66,11 @@ fn horizon_days_and_years_together_or_out_of_range_are_errors() {
     assert!(e.has(IssueKind::Conflict));
     for bad in ["0", "7301"] {
         let e = err(&text(&format!("horizon_days = {bad}"), ""));
-        assert_line(&e, "scenario.horizon_days", &["allowed range [1, 7300] days", bad]);
+        assert_line(
+            &e,
+            "scenario.horizon_days",
+            &["allowed range [1, 7300] days", bad],
+        );
         assert!(e.has(IssueKind::OutOfRange));
     }
     let e = err(&text("horizon_days = 54.5", ""));
@@ -120,7 +127,11 @@ fn in_service_is_a_flag_and_must_be_a_boolean() {
 /// sold fraction from day 0 (no demand ramp), failures at the base rate (no infant uplift).
 #[test]
 fn an_in_service_fleet_is_installed_and_earning_from_day_0() {
-    let mut m = model(vec![in_service_option(true), in_service_option(false)], 1, 17);
+    let mut m = model(
+        vec![in_service_option(true), in_service_option(false)],
+        1,
+        17,
+    );
     m.env.inputs[env_in::DEMAND_RAMP_DAYS] = fx(90.0);
     let n = 400;
     let b = run(&m, n, Precision::F64);
@@ -135,7 +146,12 @@ fn an_in_service_fleet_is_installed_and_earning_from_day_0() {
         assert!(rel(r[idx::REVENUE_USD], chips * 24.0 * h * 0.5 * 2.0) < 1e-9);
         assert_eq!(r[idx::CAPEX_USD], chips * 1000.0);
         // Everything is paid on day 0, all of it in year 1 (no residual, no costs).
-        assert!(rel(r[idx::CASH_FLOW_Y1], r[idx::REVENUE_USD] - r[idx::CAPEX_USD]) < 1e-9);
+        assert!(
+            rel(
+                r[idx::CASH_FLOW_Y1],
+                r[idx::REVENUE_USD] - r[idx::CAPEX_USD]
+            ) < 1e-9
+        );
         // The late fleet earns less: it arrives on day 200.
         assert!(b.record(i, 1)[idx::REVENUE_USD] < 0.5 * r[idx::REVENUE_USD]);
     }
@@ -155,7 +171,11 @@ fn in_service_equals_the_same_fleet_written_with_no_delay_ramp_burn_in_or_uplift
     plain.inputs[opt_in::RAMP_DAYS] = fx(0.0);
     plain.inputs[opt_in::BURN_IN_YIELD] = fx(1.0);
     plain.inputs[opt_in::CLASS_BASE + opt_in::CLASS_INFANT_MULT] = fx(1.0);
-    let a = run(&model(vec![in_service_option(true)], 1, 5), 200, Precision::F32);
+    let a = run(
+        &model(vec![in_service_option(true)], 1, 5),
+        200,
+        Precision::F32,
+    );
     let b = run(&model(vec![plain], 1, 5), 200, Precision::F32);
     for (i, (x, y)) in a.values.iter().zip(&b.values).enumerate() {
         assert!(x.to_bits() == y.to_bits(), "value {i}: {x} vs {y}");
@@ -184,7 +204,10 @@ fn six_options_load_and_the_first_two_keep_their_numbers() {
         for o in 0..2 {
             let (x, y) = (a.record(i, o), b.record(i, o));
             for k in 0..N_OUT {
-                assert!(x[k].to_bits() == y[k].to_bits(), "path {i} option {o} value {k}");
+                assert!(
+                    x[k].to_bits() == y[k].to_bits(),
+                    "path {i} option {o} value {k}"
+                );
             }
         }
     }
@@ -208,10 +231,18 @@ fn sla_months_tile_the_horizon_in_30_and_31_day_blocks() {
 fn the_lowest_tier_a_month_falls_below_sets_its_credit() {
     let e = env_with_sla_tiers(&[(0.9999, 0.10), (0.99, 0.30), (0.95, 1.00)]);
     for (uptime, want) in [(1.0, 0.0), (0.99995, 0.0), (0.9995, 0.10), (0.995, 0.10)] {
-        assert_eq!(sla_tier_credit::<f64>(&e, uptime), (want as f32) as f64, "{uptime}");
+        assert_eq!(
+            sla_tier_credit::<f64>(&e, uptime),
+            (want as f32) as f64,
+            "{uptime}"
+        );
     }
     for (uptime, want) in [(0.98, 0.30), (0.9, 1.0), (0.0, 1.0)] {
-        assert_eq!(sla_tier_credit::<f64>(&e, uptime), (want as f32) as f64, "{uptime}");
+        assert_eq!(
+            sla_tier_credit::<f64>(&e, uptime),
+            (want as f32) as f64,
+            "{uptime}"
+        );
     }
 }
 
@@ -223,7 +254,10 @@ fn monthly_sla_config_defaults_to_the_aws_ec2_region_tiers() {
     assert_eq!(&m.env.sla_uptime_below[..3], &[0.9999, 0.99, 0.95]);
     assert_eq!(&m.env.sla_credit[..3], &[0.10, 0.30, 1.00]);
     let s = load_scenario_str(&text("", ""), FILE).unwrap();
-    assert_eq!((flatten(&s, 1).env.sla_mode, flatten(&s, 1).env.n_sla_tiers), (sla::DAILY, 0));
+    assert_eq!(
+        (flatten(&s, 1).env.sla_mode, flatten(&s, 1).env.n_sla_tiers),
+        (sla::DAILY, 0)
+    );
     let own = "[environment]\nsla = \"monthly\"\nsla_tiers = [{ uptime_below = 0.999, credit = 0.25 }, { uptime_below = 0.9, credit = 0.5 }]\n";
     let m = flatten(&load_scenario_str(&text("", own), FILE).unwrap(), 1);
     assert_eq!(m.env.n_sla_tiers, 2);
@@ -236,9 +270,17 @@ fn bad_sla_settings_name_the_key_and_the_rule() {
     let env = |lines: &str| text("", &format!("[environment]\n{lines}\n"));
     let m = "sla = \"monthly\"\n";
     let e = err(&env("sla = \"weekly\""));
-    assert_line(&e, "environment.sla", &["\"daily\" or \"monthly\"", "weekly"]);
+    assert_line(
+        &e,
+        "environment.sla",
+        &["\"daily\" or \"monthly\"", "weekly"],
+    );
     let e = err(&env("sla_tiers = [{ uptime_below = 0.99, credit = 0.1 }]"));
-    assert_line(&e, "environment.sla_tiers", &["only with sla = \"monthly\""]);
+    assert_line(
+        &e,
+        "environment.sla_tiers",
+        &["only with sla = \"monthly\""],
+    );
     let five = (0..5)
         .map(|i| format!("{{ uptime_below = 0.9{i}, credit = 0.1 }}"))
         .collect::<Vec<_>>()
@@ -247,12 +289,24 @@ fn bad_sla_settings_name_the_key_and_the_rule() {
     assert_line(&e, "environment.sla_tiers", &["1 to 4 tiers", "got 5"]);
     assert!(e.has(IssueKind::TooMany));
     for (tier, path, frag) in [
-        ("{ uptime_below = 0, credit = 0.1 }", "uptime_below", "(0, 1]"),
-        ("{ uptime_below = 1.5, credit = 0.1 }", "uptime_below", "(0, 1]"),
+        (
+            "{ uptime_below = 0, credit = 0.1 }",
+            "uptime_below",
+            "(0, 1]",
+        ),
+        (
+            "{ uptime_below = 1.5, credit = 0.1 }",
+            "uptime_below",
+            "(0, 1]",
+        ),
         ("{ uptime_below = 0.9, credit = 1.2 }", "credit", "[0, 1]"),
         ("{ uptime_below = 0.9, credit = -0.1 }", "credit", "[0, 1]"),
         ("{ uptime_below = 0.9 }", "credit", "missing required field"),
-        ("{ uptime_below = 0.9, credit = \"x\" }", "credit", "expected a number"),
+        (
+            "{ uptime_below = 0.9, credit = \"x\" }",
+            "credit",
+            "expected a number",
+        ),
     ] {
         let e = err(&env(&format!("{m}sla_tiers = [{tier}]")));
         assert_line(&e, &format!("environment.sla_tiers[0].{path}"), &[frag]);
@@ -260,7 +314,11 @@ fn bad_sla_settings_name_the_key_and_the_rule() {
     let e = err(&env(&format!(
         "{m}sla_tiers = [{{ uptime_below = 0.9, credit = 0.1 }}, {{ uptime_below = 0.99, credit = 0.3 }}]"
     )));
-    assert_line(&e, "environment.sla_tiers[1].uptime_below", &["descending", "0.99"]);
+    assert_line(
+        &e,
+        "environment.sla_tiers[1].uptime_below",
+        &["descending", "0.99"],
+    );
     let e = err(&env(&format!(
         "{m}sla_tiers = [{{ uptime_below = 0.9, credit = 0.1, refund = 1 }}]"
     )));
@@ -281,7 +339,11 @@ fn a_monthly_tier_credits_its_share_of_every_month_with_an_outage() {
         assert!(a[idx::AVAILABILITY] < 1.0);
         for k in [idx::REVENUE_USD, idx::CASH_FLOW_Y1, idx::NPV_USD] {
             let want = 0.75 * a[k];
-            assert!((b[k] - want).abs() < 1e-9 * want.abs(), "path {i} value {k}: {} vs {want}", b[k]);
+            assert!(
+                (b[k] - want).abs() < 1e-9 * want.abs(),
+                "path {i} value {k}: {} vs {want}",
+                b[k]
+            );
         }
     }
 }

@@ -387,7 +387,9 @@ fn outages_longer_than_a_day_carry_over_with_their_sla_credit() {
     let h = (365 * years) as f64;
     let lam = rate / 365.0;
     let k = 1.0 - (credit as f32) as f64;
-    let lost = |k: f64| lam * (h * (24.0 - 12.0 * k) + (h - 1.0) * (24.0 - 3.0 * k) + (h - 2.0) * (12.0 - 9.0 * k));
+    let lost = |k: f64| {
+        lam * (h * (24.0 - 12.0 * k) + (h - 1.0) * (24.0 - 3.0 * k) + (h - 2.0) * (12.0 - 9.0 * k))
+    };
     // Outage hours: the loss with no credit (k = 1).
     let want_avail = 1.0 - lost(1.0) / (24.0 * h);
     let want_rev = (24.0 * h - lost(k)) * nodes as f64 * price;

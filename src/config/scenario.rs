@@ -327,10 +327,7 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
             tn,
             "environment.sla_tiers",
             IssueKind::TooMany,
-            format!(
-                "needs 1 to {MAX_SLA_TIERS} tiers, got {}",
-                items.len()
-            ),
+            format!("needs 1 to {MAX_SLA_TIERS} tiers, got {}", items.len()),
         );
         return (mode, Vec::new());
     }
@@ -344,7 +341,12 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
         let mut get = |key: &str, lo: f64, lo_open: bool, what: &str| -> Option<f64> {
             let kp = join(&p, key);
             let Some(n) = t.get(key) else {
-                iss.at(item, &kp, IssueKind::Missing, format!("missing required field ({what})"));
+                iss.at(
+                    item,
+                    &kp,
+                    IssueKind::Missing,
+                    format!("missing required field ({what})"),
+                );
                 return None;
             };
             let Some(v) = n.number() else {
@@ -352,7 +354,11 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
                     n,
                     &kp,
                     IssueKind::WrongType,
-                    format!("expected a number ({what}; fixed, no distribution), got {} {}", n.type_name(), n.show()),
+                    format!(
+                        "expected a number ({what}; fixed, no distribution), got {} {}",
+                        n.type_name(),
+                        n.show()
+                    ),
                 );
                 return None;
             };
@@ -363,7 +369,10 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
                     n,
                     &kp,
                     IssueKind::OutOfRange,
-                    format!("must be in {range} (allowed range {range} fraction), got {}", num(v)),
+                    format!(
+                        "must be in {range} (allowed range {range} fraction), got {}",
+                        num(v)
+                    ),
                 );
                 return None;
             }

@@ -268,7 +268,6 @@ impl Scenario {
 
     /// Horizon in days (`horizon_days` as given, else `365 * horizon_years`).
     pub fn horizon_days(&self) -> u32 {
-        self.horizon_days_given
-            .unwrap_or(365 * self.horizon_years)
+        self.horizon_days_given.unwrap_or(365 * self.horizon_years)
     }
 }

@@ -4,7 +4,8 @@
 
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_YEARS, MONTHS_PER_YEAR, RING_DAYS, env_in, flags, kind, opt_ev, opt_in, sla,
+    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_YEARS, MONTHS_PER_YEAR, RING_DAYS,
+    env_in, flags, kind, opt_ev, opt_in, sla,
 };
 use crate::model::sample::{
     BINOMIAL_INV_MAX_MEAN, INV_CAP, MAX_DISCRETE, POISSON_INV_MAX_MEAN, POISSON_MAX_MEAN,

@@ -10,8 +10,7 @@ pub mod paired;
 
 use fleetsim::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_SLA_TIERS, OptionParams,
-    RunParams,
-    env_in, flags, opt_ev, opt_in, sla,
+    RunParams, env_in, flags, opt_ev, opt_in, sla,
 };
 
 /// A fixed-value spec with the field's clamp range left open.
@@ -184,7 +183,7 @@ pub fn in_service_option(in_service: bool) -> OptionParams {
 }
 
 /// A quiet environment (as [`model`]) with the monthly SLA and `tiers` `(uptime_below, credit)`.
-pub fn env_with_tiers(tiers: &[(f32, f32)]) -> EnvParams {
+pub fn env_with_sla_tiers(tiers: &[(f32, f32)]) -> EnvParams {
     let mut e = model(vec![], 1, 0).env;
     e.sla_mode = sla::MONTHLY;
     e.n_sla_tiers = tiers.len() as u32;
@@ -218,4 +217,3 @@ pub fn sla_model(monthly: Option<&[(f32, f32)]>, seed: u64) -> FlatModel {
     }
     m
 }
-
