@@ -634,3 +634,28 @@ pub fn in_service_and_monthly_credit_closed_forms_hold_on_the_gpu() {
         );
     }
 }
+
+/// The monthly SLA's carried sums (the month's outage hours in `EnvState`, its revenue in
+/// `OptionState`) cross window boundaries: 29-day windows cut the 54-day horizon inside its
+/// first SLA month, and give bit-identical outputs to one 365-day window.
+pub fn windows_carry_the_sla_month() {
+    let Some(gpu) = gpu_engine("windows_carry_the_sla_month") else {
+        return;
+    };
+    let tiers = [(0.9999, 0.10), (0.99, 0.30), (0.95, 1.00)];
+    let m = common::sla_model(Some(&tiers), 8);
+    let a = gpu.with_window_days(365);
+    let ra = a.simulate(&m, 0, 64).expect("GPU run");
+    let b = a.with_window_days(29);
+    let rb = b.simulate(&m, 0, 64).expect("GPU run");
+    let c = CpuEngine::new(Precision::F32)
+        .simulate(&m, 0, 64)
+        .expect("CPU run");
+    for (i, (x, y)) in ra.values.iter().zip(&rb.values).enumerate() {
+        assert!(
+            x.to_bits() == y.to_bits(),
+            "value {i} differs: {x} (365-day windows) vs {y} (29-day windows)"
+        );
+    }
+    compare_blocks("windows_carry_the_sla_month", &m, &rb, &c);
+}
