@@ -628,7 +628,7 @@ pub fn sla_month(t: u32) -> u32 {
 /// The first day of SLA month `m`: `ceil(m * 365 / 12)`.
 #[inline(always)]
 pub fn sla_month_start(m: u32) -> u32 {
-    (m * 365 + MONTHS_PER_YEAR - 1) / MONTHS_PER_YEAR
+    (m * 365).div_ceil(MONTHS_PER_YEAR)
 }
 
 /// The credit of the last tier (in order, thresholds descending) whose `uptime_below` is above
