@@ -412,15 +412,15 @@ fn checkpoint_cost_not_below_interval() {
 }
 
 #[test]
-fn more_than_four_options() {
+fn more_than_eight_options() {
     let mut t = String::from("[scenario]\nname = \"t\"\n");
-    for i in 0..5 {
+    for i in 0..9 {
         t.push_str(&format!(
             "[options.o{i}]\nhardware = \"h100\"\naccelerators = 8\n"
         ));
     }
     let e = err(&t);
-    assert_line(&e, "options", &["at most 4 options", "got 5"]);
+    assert_line(&e, "options", &["at most 8 options", "got 9"]);
     assert!(e.has(IssueKind::TooMany));
 }
 

@@ -513,3 +513,149 @@ pub fn a_20_year_reserved_only_revenue_is_summed_to_f32_rounding_on_the_gpu() {
         assert!(err < 2e-7, "GPU revenue {got} vs exact {exact}: {err:.2e}");
     }
 }
+
+/// A 54-day horizon (one partial year, SLA months of 31 and 23 days), one fleet already in
+/// service at day 0 beside one delivered late, frequent regional outages starting at random
+/// hours, and the monthly SLA with Amazon EC2's region-level tiers.
+pub fn horizon_of_54_days_in_service_and_monthly_sla_match_cpu() {
+    let text = r#"
+[scenario]
+name = "short"
+horizon_days = 54
+capital_budget_usd = 100_000_000
+
+[environment]
+outage_rate_per_year = 24
+outage_hours = { dist = "lognormal", median = 10, p90 = 40 }
+sla = "monthly"
+
+[options.trn2]
+hardware = "trn2"
+in_service = true
+
+[options.b200]
+hardware = "b200-hgx"
+delivery_delay_days = 20
+ramp_days = 20
+"#;
+    let s = load_scenario_str(text, "short.toml").expect("valid scenario");
+    let m = flatten(&s, 54);
+    assert_eq!((m.run.horizon_days, m.run.n_years), (54, 1));
+    compare(
+        "horizon_of_54_days_in_service_and_monthly_sla_match_cpu",
+        &m,
+        1000,
+    );
+}
+
+/// Six options (more than the former limit of four; fleets in service and delivered late,
+/// colocation, the job view), a year of outages with custom monthly SLA tiers.
+pub fn six_options_match_cpu() {
+    let text = r#"
+[scenario]
+name = "six"
+horizon_years = 1
+capital_budget_usd = 50_000_000
+
+[environment]
+outage_rate_per_year = 12
+outage_hours = { dist = "lognormal", median = 8, p90 = 30 }
+sla = "monthly"
+sla_tiers = [{ uptime_below = 0.999, credit = 0.05 }, { uptime_below = 0.99, credit = 0.25 }, { uptime_below = 0.9, credit = 0.5 }, { uptime_below = 0.5, credit = 1.0 }]
+
+[options.trn2]
+hardware = "trn2"
+[options.trn2-live]
+hardware = "trn2"
+in_service = true
+[options.b200]
+hardware = "b200-hgx"
+[options.b200-live]
+hardware = "b200-hgx"
+in_service = true
+spare_nodes = 0
+[options.h100]
+hardware = "h100"
+[options.gb200]
+hardware = "gb200-nvl72"
+facility = "colo"
+in_service = true
+"#;
+    let s = load_scenario_str(text, "six.toml").expect("valid scenario");
+    let m = flatten(&s, 6);
+    assert_eq!(m.run.n_options, 6);
+    compare("six_options_match_cpu", &m, 300);
+}
+
+/// The closed forms of `tests/horizon_service_sla.rs` on the GPU: an in-service fleet with no
+/// failure downtime is fully available and earns its full revenue from day 0; a monthly tier
+/// that every month falls below credits exactly its share (revenue 0.75 of the uncredited).
+pub fn in_service_and_monthly_credit_closed_forms_hold_on_the_gpu() {
+    let Some(gpu) = gpu_engine("in_service_and_monthly_credit_closed_forms_hold_on_the_gpu") else {
+        return;
+    };
+    let n = 64;
+    let m = common::model(vec![common::in_service_option(true)], 1, 17);
+    let g = gpu.simulate(&m, 0, n).expect("GPU run");
+    let chips = 50.0 * 8.0 * 24.0 * 365.0;
+    for i in 0..n as usize {
+        let r = g.record(i, 0);
+        assert_eq!(r[idx::AVAILABILITY], 1.0, "path {i}");
+        let rev = chips * 0.5 * 2.0;
+        assert!(
+            ((r[idx::REVENUE_USD] - rev) / rev).abs() < 1e-6,
+            "path {i}: {}",
+            r[idx::REVENUE_USD]
+        );
+        assert_eq!(r[idx::CAPEX_USD], 50.0 * 8.0 * 1000.0);
+    }
+    let d = gpu
+        .simulate(&common::sla_model(None, 4), 0, n)
+        .expect("GPU run");
+    let mo = gpu
+        .simulate(&common::sla_model(Some(&[(1.0, 0.25)]), 4), 0, n)
+        .expect("GPU run");
+    let c = CpuEngine::new(Precision::F32)
+        .simulate(&common::sla_model(Some(&[(1.0, 0.25)]), 4), 0, n)
+        .expect("CPU run");
+    for i in 0..n as usize {
+        let (a, b) = (d.record(i, 0), mo.record(i, 0));
+        assert_eq!(a[idx::AVAILABILITY], b[idx::AVAILABILITY]);
+        assert!(a[idx::AVAILABILITY] < 1.0);
+        let want = 0.75 * a[idx::REVENUE_USD];
+        assert!(
+            ((b[idx::REVENUE_USD] - want) / want).abs() < 1e-5,
+            "path {i}"
+        );
+        let cpu = c.record(i, 0)[idx::REVENUE_USD];
+        assert!(
+            ((b[idx::REVENUE_USD] - cpu) / cpu).abs() < 1e-5,
+            "path {i}: gpu vs cpu"
+        );
+    }
+}
+
+/// The monthly SLA's carried sums (the month's outage hours in `EnvState`, its revenue in
+/// `OptionState`) cross window boundaries: 29-day windows cut the 54-day horizon inside its
+/// first SLA month, and give bit-identical outputs to one 365-day window.
+pub fn windows_carry_the_sla_month() {
+    let Some(gpu) = gpu_engine("windows_carry_the_sla_month") else {
+        return;
+    };
+    let tiers = [(0.9999, 0.10), (0.99, 0.30), (0.95, 1.00)];
+    let m = common::sla_model(Some(&tiers), 8);
+    let a = gpu.with_window_days(365);
+    let ra = a.simulate(&m, 0, 64).expect("GPU run");
+    let b = a.with_window_days(29);
+    let rb = b.simulate(&m, 0, 64).expect("GPU run");
+    let c = CpuEngine::new(Precision::F32)
+        .simulate(&m, 0, 64)
+        .expect("CPU run");
+    for (i, (x, y)) in ra.values.iter().zip(&rb.values).enumerate() {
+        assert!(
+            x.to_bits() == y.to_bits(),
+            "value {i} differs: {x} (365-day windows) vs {y} (29-day windows)"
+        );
+    }
+    compare_blocks("windows_carry_the_sla_month", &m, &rb, &c);
+}

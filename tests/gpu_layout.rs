@@ -68,6 +68,15 @@ fn wgsl_structs_match_the_rust_pod_structs() {
         offset(&m, "outage_hours"),
         offset_of!(EnvParams, outage_hours)
     );
+    for f in ["sla_mode", "n_sla_tiers", "sla_uptime_below", "sla_credit"] {
+        let rust = match f {
+            "sla_mode" => offset_of!(EnvParams, sla_mode),
+            "n_sla_tiers" => offset_of!(EnvParams, n_sla_tiers),
+            "sla_uptime_below" => offset_of!(EnvParams, sla_uptime_below),
+            _ => offset_of!(EnvParams, sla_credit),
+        };
+        assert_eq!(offset(&m, f), rust, "EnvParams.{f}");
+    }
     let (size, m) = l.strukt("CorrParams");
     assert_eq!(size as usize, size_of::<CorrParams>());
     assert_eq!(offset(&m, "chol"), offset_of!(CorrParams, chol));
@@ -187,7 +196,7 @@ fn carried_state_and_model_match_their_pod_twins() {
     use fleetsim::model::params::Model;
     let l = Layout::new();
     same_layout!(l, "KSum", KSum, [s, c]);
-    same_layout!(l, "EnvState", EnvState, [outage_left]);
+    same_layout!(l, "EnvState", EnvState, [outage_left, month_out_h]);
     same_layout!(
         l,
         "OptionState",
@@ -223,6 +232,7 @@ fn carried_state_and_model_match_their_pod_twins() {
             job_den,
             job_days,
             job_restart,
+            month_rev,
         ]
     );
     same_layout!(l, "Carried", Carried, [env, option]);

@@ -204,9 +204,11 @@ fn infant_mortality_multiplies_early_failures() {
 
 #[test]
 fn regional_outages_cost_availability_and_sla_credits() {
-    // 2 outages a year of exactly 12 h: expected unavailable share 2 x 12 / 8760; revenue on
-    // affected days is refunded 10%: with 12-hour outages each affected day earns 12 h, so the
-    // refund is 0.1 x 12 h per outage.
+    // 2 outages a year of exactly 12 h, each starting at a uniform time s of its day:
+    // expected unavailable share 2 x 12 / 8760 (hours carried past midnight are still lost).
+    // Revenue on affected days is refunded 10%: when s <= 12 (half the time) the outage fits
+    // in its day, which earns 12 h; when s > 12 it spans two days that earn s and 36 - s
+    // hours, 36 in all. So the expected refund is 0.1 x (12 + 36) / 2 = 0.1 x 24 h per outage.
     let mut o = rented(100, 1.0);
     o.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
     let mut m = model(vec![o], 2, 6);
@@ -224,7 +226,7 @@ fn regional_outages_cost_availability_and_sla_credits() {
     let (rev, se_r) = mean_se(&column(&b, 0, idx::REVENUE_USD));
     let full = 100.0 * 8760.0 * 2.0;
     let outages = 2.0 * 2.0;
-    let expected_rev = full - outages * 100.0 * 12.0 - outages * 0.1 * 100.0 * 12.0;
+    let expected_rev = full - outages * 100.0 * 12.0 - outages * 0.1 * 100.0 * 24.0;
     assert!(
         (rev - expected_rev).abs() < 5.0 * se_r + 1.0,
         "revenue {rev} vs {expected_rev}"

@@ -35,6 +35,14 @@ ramp_days = 0
 server_capex_per_chip_usd = { dist = "uniform", lo = 24000, hi = 26000 }
 reserved_usd_per_chip_hour = 2.0
 on_demand_usd_per_chip_hour = 2.5
+# No on-site part stock: an auto-sized stock follows each path's failure rates, and would add
+# that to capex.
+[options.t.units.tray]
+stock = 0
+[options.t.units.optic]
+stock = 0
+[options.t.units.host_part]
+stock = 0
 "#;
 
 fn json(p: &Path) -> Value {

@@ -17,7 +17,8 @@ use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
 use fleetsim::model::params::FlatModel;
 use fleetsim::spares::{self, Goal, OptionFacts, PoolPaths, Z95, wilson_lower};
 
-/// 64 Trainium2 nodes for a year, all delivered on day 0, catalog failure rates.
+/// 64 Trainium2 nodes for a year, all delivered on day 0, catalog failure rates, every hard
+/// failure taking a whole spare node (the catalog's part units are not used).
 const SCENARIO: &str = r#"
 [scenario]
 name = "spares test"
@@ -29,20 +30,16 @@ hardware = "trn2"
 accelerators = 1024
 delivery_delay_days = 0
 ramp_days = 0
-"#;
-
-/// The same fleet without hard failures (every hard class of the catalog entry disabled).
-const NO_HARD: &str = r#"
 [options.t.failures.gpu_hard]
-enabled = false
+unit = "node"
 [options.t.failures.hbm]
-enabled = false
+unit = "node"
 [options.t.failures.sdc]
-enabled = false
+unit = "node"
 [options.t.failures.network]
-enabled = false
+unit = "node"
 [options.t.failures.host]
-enabled = false
+unit = "node"
 "#;
 
 fn model(text: &str) -> FlatModel {
@@ -153,7 +150,7 @@ fn search_equals_a_scan_of_every_pool() {
 
 #[test]
 fn without_hard_failures_spares_change_nothing() {
-    let m = model(&format!("{SCENARIO}{NO_HARD}"));
+    let m = model(&SCENARIO.replace("unit = \"node\"", "enabled = false"));
     let r = eval(&m, &[vec![0], vec![7], vec![30]], 100);
     for k in 1..3 {
         assert_eq!(r[k][0].availability, r[0][0].availability);
@@ -390,8 +387,8 @@ fn cli_candidates_are_the_figures_of_direct_runs_with_that_pool() {
     assert!(rows >= 3, "{rows} candidates");
 }
 
-/// [`SCENARIO`] with 8 spare nodes and a compute-tray unit type: GPU and HBM failures take a
-/// tray from on-site stock (none in the scenario), a new tray arrives after PERT(3, 7, 21)
+/// [`SCENARIO`] with 8 spare nodes and the catalog's compute-tray unit type: GPU and HBM failures
+/// take a tray from on-site stock (none in the scenario), a new tray arrives after PERT(3, 7, 21)
 /// days (no RMA round trip); the other hard classes take a spare node.
 const TRAYS: &str = r#"
 [scenario]
@@ -418,6 +415,12 @@ rma = false
 [options.t.failures.hbm]
 unit = "tray"
 rma = false
+[options.t.failures.sdc]
+unit = "node"
+[options.t.failures.network]
+unit = "node"
+[options.t.failures.host]
+unit = "node"
 "#;
 
 /// The tray's unit index (1: the first unit type after the node).
@@ -426,7 +429,10 @@ const TRAY: usize = 1;
 /// Per-path availability and NPV of a direct CPU run of `base` with `stock` trays on site.
 fn direct_trays(base: &FlatModel, stock: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
     let mut m = base.clone();
-    assert_eq!(m.options[0].n_units, 2, "the tray is declared");
+    assert_eq!(
+        m.options[0].n_units, 4,
+        "the catalog's tray, optic and host part"
+    );
     m.options[0].unit_stock[TRAY] = stock;
     let b = CpuEngine::new(Precision::F32)
         .simulate(&m, 0, n)
@@ -651,7 +657,7 @@ fn cli_sizes_a_unit_pool_with_the_figures_of_direct_runs() {
 fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
     let dir = tempfile::tempdir().unwrap();
     let two = format!(
-        "{TRAYS}\n[options.b]\nhardware = \"trn2\"\naccelerators = 512\ndelivery_delay_days = 0\nramp_days = 0\n"
+        "{TRAYS}\n[options.b]\nhardware = \"gb200-nvl72\"\naccelerators = 512\ndelivery_delay_days = 0\nramp_days = 0\n"
     );
     let scenario = write_trays(dir.path(), &two);
     let run = |extra: &[&str]| {
@@ -687,7 +693,7 @@ fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
     assert_eq!(plans[0]["max_spares"], 6);
     assert_eq!(
         v["skipped"],
-        serde_json::json!([{"option": "b", "pools": ["node"]}])
+        serde_json::json!([{"option": "b", "pools": ["node", "optic", "host_part"]}])
     );
 
     let (o, out) = run(&["--pool", "all"]);
@@ -705,7 +711,15 @@ fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
             )
         })
         .collect();
-    let want = [("t", "node"), ("b", "node"), ("t", "tray")];
+    let want = [
+        ("t", "node"),
+        ("b", "node"),
+        ("t", "tray"),
+        ("t", "optic"),
+        ("b", "optic"),
+        ("t", "host_part"),
+        ("b", "host_part"),
+    ];
     assert_eq!(
         got,
         want.map(|(a, b)| (a.to_string(), b.to_string())).to_vec()
@@ -728,7 +742,10 @@ fn cli_pool_skips_options_without_it_and_rejects_unknown_pools() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("--pool \"gpu\""), "{t}");
-    assert!(t.contains("t: node, tray; b: node"), "{t}");
+    assert!(
+        t.contains("t: node, tray, optic, host_part; b: node, optic, host_part"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -742,7 +759,7 @@ fn the_tray_worked_example_swaps_gpu_and_hbm_failures_as_trays() {
     let m = flatten(&s, 7);
     let (o, p) = (&s.options[0], &m.options[0]);
     assert!(!o.accelerators_from_budget);
-    assert_eq!((p.nodes, p.spare_nodes, p.n_units), (512, 10, 2));
+    assert_eq!((p.nodes, p.spare_nodes, p.n_units), (512, 10, 4));
     assert_eq!((p.unit_stock[TRAY], p.unit_cost_usd[TRAY]), (0, 15_000.0));
     for c in &o.classes {
         let tray = c.name == "gpu_hard" || c.name == "hbm";

@@ -14,6 +14,7 @@ mod config_errors;
 mod docs;
 mod engine_fallback;
 mod gpu_layout;
+mod horizon_service_sla;
 mod model_closed_forms;
 mod model_logistics;
 mod model_mechanisms;

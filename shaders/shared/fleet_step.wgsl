@@ -64,12 +64,16 @@ struct OptionState {
     job_days: KSum,
     // Job chip-hours spent restarting.
     job_restart: KSum,
+    // Revenue of the current SLA month so far (before its credit; monthly SLA).
+    month_rev: f32,
 }
 
 // The environment's state carried from day to day (twin of `EnvState`).
 struct EnvState {
     // Outage hours still to come (outages longer than a day carry over).
     outage_left: f32,
+    // Regional outage hours of the current SLA month so far.
+    month_out_h: f32,
 }
 
 // What one invocation carries from one window of days to the next (host twin
@@ -116,6 +120,10 @@ struct EnvDay {
     elec_mult: f32,
     price_mult: f32,
     year: u32,
+    // Monthly SLA: the tier credit on a month's last day, else 0.
+    month_credit: f32,
+    // The day is the last of its SLA month (or of the horizon).
+    month_end: bool,
 }
 
 // Constants of one option for one path (twin of `OptionConsts`, without its CPU-only
@@ -160,6 +168,9 @@ struct OptionConsts {
     rate: array<f32, MAX_CLASSES>,
     infant_extra: array<f32, MAX_CLASSES>,
     infant_days: array<u32, MAX_CLASSES>,
+    // In service at day 0 (FLAG_IN_SERVICE): no delay, ramp, burn-in, infant uplift or
+    // demand ramp.
+    in_service: bool,
 }
 
 // On-site stock of each unit type bought at delivery on this path (unit 0: spare_nodes), kept
@@ -366,6 +377,9 @@ fn option_class_consts(k: u32, x: array<f32, OPT_IN_COUNT>) {
         oc.rate[k] = x[b + OPT_CLASS_RATE];
         oc.infant_extra[k] = x[b + OPT_CLASS_INFANT_MULT] - 1.0;
         oc.infant_days[k] = round_days(x[b + OPT_CLASS_INFANT_DAYS], 100000u);
+        if (oc.in_service) {
+            oc.infant_extra[k] = 0.0;
+        }
     }
 }
 
@@ -424,6 +438,7 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     oc.hard_mask = models[pt].options[o].hard_mask;
     oc.cpn = f32(models[pt].options[o].chips_per_node);
     let colo = (models[pt].options[o].flags & FLAG_COLO) != 0u;
+    oc.in_service = (models[pt].options[o].flags & FLAG_IN_SERVICE) != 0u;
     oc.it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
     let facility_mw = f32(oc.nodes) * oc.cpn * oc.it_kw * 0.001;
     // Unrolled over MAX_CLASSES with constant indices (unused classes keep 0), so `oc` is
@@ -440,9 +455,9 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
     oc.blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / oc.cpn;
-    oc.delay = round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u);
-    oc.ramp = round_days(x[OPT_RAMP_DAYS], 100000u);
-    oc.burn_fail = 1.0 - x[OPT_BURN_IN_YIELD];
+    oc.delay = select(round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u), 0u, oc.in_service);
+    oc.ramp = select(round_days(x[OPT_RAMP_DAYS], 100000u), 0u, oc.in_service);
+    oc.burn_fail = select(1.0 - x[OPT_BURN_IN_YIELD], 0.0, oc.in_service);
     oc.replacement = round_days(x[OPT_REPLACEMENT_DAYS], RING_DAYS - 1u);
     oc.swap_h = x[OPT_SWAP_HOURS];
     oc.capex_per_node = x[OPT_SERVER_CAPEX_PER_CHIP_USD] * oc.cpn;
@@ -493,20 +508,58 @@ fn env_day(pt: u32, env: EnvConsts, path: u32, t: u32) -> EnvDay {
     if (env.outage_per_day > 0.0) {
         n_out = poisson_inversion(env.outage_per_day, env.outage_p0, &es);
     }
+    // Each outage starts at a uniform time of its day; the hours past midnight carry over.
+    var tail = 0.0;
     for (var i = 0u; i < n_out; i++) {
-        let u = ds_next_u01(&es);
-        env_state.outage_left += sample_event(models[pt].env.outage_hours, u);
+        let h = sample_event(models[pt].env.outage_hours, ds_next_u01(&es));
+        let start = ds_next_u01(&es) * 24.0;
+        let first = min(h, 24.0 - start);
+        env_state.outage_left += first;
+        tail += h - first;
     }
     let out_h = min(env_state.outage_left, 24.0);
-    env_state.outage_left -= out_h;
+    env_state.outage_left = env_state.outage_left - out_h + tail;
     d.outage_frac = out_h * (1.0 / 24.0);
-    d.credit = select(1.0, 1.0 - env.sla, out_h > 0.0);
+    let monthly = models[pt].env.sla_mode == SLA_MONTHLY;
+    d.credit = select(1.0, 1.0 - env.sla, !monthly && out_h > 0.0);
+    let month = sla_month(t);
+    d.month_end = t + 1u == models[pt].run.horizon_days || sla_month(t + 1u) != month;
+    d.month_credit = 0.0;
+    if (monthly) {
+        env_state.month_out_h += out_h;
+        if (d.month_end) {
+            let days = t + 1u - sla_month_start(month);
+            let uptime = 1.0 - env_state.month_out_h / (f32(days) * 24.0);
+            d.month_credit = sla_tier_credit(pt, uptime);
+            env_state.month_out_h = 0.0;
+        }
+    }
     let tf = f32(t);
     d.df = exp(-(env.lr_disc * tf));
     d.elec_mult = exp(env.lr_elec * tf);
     d.price_mult = exp(env.lr_price * tf);
     d.year = min(t / 365u, n_years - 1u);
     return d;
+}
+
+// The SLA month of day t, and the first day of month m (see `sla_month` in fleet_step.rs).
+fn sla_month(t: u32) -> u32 {
+    return t * MONTHS_PER_YEAR / 365u;
+}
+
+fn sla_month_start(m: u32) -> u32 {
+    return (m * 365u + MONTHS_PER_YEAR - 1u) / MONTHS_PER_YEAR;
+}
+
+// The credit of the last tier whose uptime_below is above `uptime` (0 if none).
+fn sla_tier_credit(pt: u32, uptime: f32) -> f32 {
+    var credit = 0.0;
+    for (var k = 0u; k < MAX_SLA_TIERS; k++) {
+        if (k < models[pt].env.n_sla_tiers && uptime < models[pt].env.sla_uptime_below[k]) {
+            credit = models[pt].env.sla_credit[k];
+        }
+    }
+    return credit;
 }
 
 // Today's failure weight of each class (`w` in fleet_step.rs), their running sum (`cum`) and
@@ -701,7 +754,7 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     var ramp_frac = 1.0;
     if (t < oc.delay) {
         ramp_frac = 0.0;
-    } else if (env.demand_ramp > 0.0) {
+    } else if (env.demand_ramp > 0.0 && !oc.in_service) {
         ramp_frac = min(f32(t - oc.delay + 1u) / env.demand_ramp, 1.0);
     }
     let util = ramp_frac / (1.0 + exp(-st.demand_x));
@@ -720,9 +773,17 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let avail_ch = healthy_ch * (1.0 - d.outage_frac);
     let res_frac = oc.res_frac;
     let sold = res_frac + (1.0 - res_frac) * util;
-    let revenue = avail_ch
+    var revenue = avail_ch
         * (res_frac * oc.p_res + (1.0 - res_frac) * oc.p_od * d.price_mult * util)
         * d.credit;
+    // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
+    st.month_rev += revenue;
+    if (d.month_credit > 0.0) {
+        revenue -= d.month_credit * st.month_rev;
+    }
+    if (d.month_end) {
+        st.month_rev = 0.0;
+    }
 
     // ---- costs ----
     let energy_kwh = avail_ch * oc.it_kw * (oc.idle + (1.0 - oc.idle) * sold) * oc.pue;
@@ -863,6 +924,7 @@ fn load_carried(inv: u32) {
     st.job_den = state[inv].option.job_den;
     st.job_days = state[inv].option.job_days;
     st.job_restart = state[inv].option.job_restart;
+    st.month_rev = state[inv].option.month_rev;
 }
 
 // Stores invocation inv's carried state into `state` (the inverse of `load_carried`).
@@ -908,6 +970,7 @@ fn store_carried(inv: u32) {
     state[inv].option.job_den = st.job_den;
     state[inv].option.job_days = st.job_days;
     state[inv].option.job_restart = st.job_restart;
+    state[inv].option.month_rev = st.month_rev;
 }
 
 // Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,

@@ -27,6 +27,10 @@ struct RunParams {
 struct EnvParams {
     inputs: array<DistSpec, ENV_IN_COUNT>,
     outage_hours: DistSpec,
+    sla_mode: u32,
+    n_sla_tiers: u32,
+    sla_uptime_below: array<f32, MAX_SLA_TIERS>,
+    sla_credit: array<f32, MAX_SLA_TIERS>,
 }
 
 struct CorrParams {

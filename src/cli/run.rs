@@ -68,11 +68,14 @@ fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
 /// `fleetsim validate`: loads the scenario and prints what it resolves to; errors exit 2.
 pub fn validate(path: &Path) -> Result<(), CliError> {
     let (s, origin) = load(Some(path))?;
+    let horizon = match s.horizon_days_given {
+        Some(d) => format!("{d} days ({} yearly cash flows)", s.horizon_years),
+        None => format!("{} years", s.horizon_years),
+    };
     say!(
-        "{origin}: valid: \"{}\", {} option(s), {} years",
+        "{origin}: valid: \"{}\", {} option(s), {horizon}",
         s.name,
         s.options.len(),
-        s.horizon_years
     );
     for o in &s.options {
         say!("{}", option_line(o));

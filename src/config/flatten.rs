@@ -6,11 +6,11 @@ use bytemuck::Zeroable;
 
 use super::correlations::cholesky;
 use super::schema;
-use super::types::{Facility, FailureKind, Scenario};
+use super::types::{Facility, FailureKind, Scenario, SlaMode};
 use crate::distributions::Dist;
 use crate::model::params::{
-    CorrParams, EnvParams, FlatModel, MAX_CORR, OptionParams, RunParams, env_in, flags, opt_ev,
-    opt_in,
+    CorrParams, EnvParams, FlatModel, MAX_CORR, MAX_SLA_TIERS, OptionParams, RunParams, env_in,
+    flags, opt_ev, opt_in, sla,
 };
 
 /// Flattens `s` for a run with `seed` (split into the two Philox key words).
@@ -30,6 +30,16 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         .environment
         .outage_hours
         .to_event_spec(oh.lo, oh.hi, &mut table);
+    env.sla_mode = match s.environment.sla {
+        SlaMode::Daily => sla::DAILY,
+        SlaMode::Monthly => sla::MONTHLY,
+    };
+    let tiers = &s.environment.sla_tiers[..s.environment.sla_tiers.len().min(MAX_SLA_TIERS)];
+    env.n_sla_tiers = tiers.len() as u32;
+    for (k, tier) in tiers.iter().enumerate() {
+        env.sla_uptime_below[k] = tier.uptime_below as f32;
+        env.sla_credit[k] = tier.credit as f32;
+    }
 
     let mut options = Vec::with_capacity(s.options.len());
     for o in &s.options {
@@ -44,6 +54,9 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         } else {
             0
         };
+        if o.in_service {
+            p.flags |= flags::IN_SERVICE;
+        }
         for spec in schema::OPTION_INPUTS {
             p.inputs[spec.index] = o
                 .inputs

@@ -8,6 +8,7 @@
 //! name = "Trainium2 vs Blackwell, equal capital"   # required string
 //! description = "..."                              # optional
 //! horizon_years = 5                                # integer 1..=20, default 5
+//! # horizon_days = 54                              # or: integer 1..=7300 (not both)
 //! capital_budget_usd = 500_000_000                 # optional: sizes every option's fleet
 //! paths = 100000                                   # optional default for --paths (1..=1e9)
 //! seed = 42                                        # optional default for --seed
@@ -15,11 +16,14 @@
 //!
 //! [environment]          # shared by all options; any field may be omitted (built-in default)
 //! usd_per_kwh = { dist = "lognormal", median = 0.075, p90 = 0.11 }
+//! sla = "monthly"        # or "daily" (default): sla_credit_fraction of an outage day
+//! sla_tiers = [{ uptime_below = 0.99, credit = 0.3 }]  # 1..=4, default AWS EC2 region tiers
 //!
-//! [options.trn2]         # 1..=4 options, compared in the order written
+//! [options.trn2]         # 1..=8 options, compared in the order written
 //! hardware = "trn2"      # catalog entry: every other field defaults from it
 //! accelerators = 30000   # integer chips (required unless capital_budget_usd; not both)
 //! utilization_mean = 0.75
+//! in_service = false     # true: already in service at day 0 (no delivery, ramp, burn-in)
 //! [options.trn2.failures.hbm]     # merges over the catalog class (or adds one)
 //! rate_per_chip_day = { dist = "lognormal", median = 2e-5, p90 = 6e-5 }
 //! [options.trn2.job]              # optional training-job view (on only if written here)

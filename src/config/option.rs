@@ -90,6 +90,25 @@ pub(crate) fn read_option(
             None => None,
         },
     };
+    let in_service = match t.get("in_service") {
+        None => Some(false),
+        Some(n) => match &n.v {
+            Val::Bool(b) => Some(*b),
+            _ => {
+                iss.at(
+                    n,
+                    &join(path, "in_service"),
+                    IssueKind::WrongType,
+                    format!(
+                        "expected true or false (a fleet already in service at day 0), got {} {}",
+                        n.type_name(),
+                        n.show()
+                    ),
+                );
+                None
+            }
+        },
+    };
     let int = |key: &str, iss: &mut Issues| -> Option<Option<u64>> {
         let (_, lo, hi, unit) = schema::OPTION_INTS.iter().find(|i| i.0 == key).copied()?;
         match t.get(key) {
@@ -250,7 +269,7 @@ pub(crate) fn read_option(
     ) = (mode, inputs_ok)
     {
         let m = inputs.get("delivery_delay_days").median();
-        if m >= *horizon_days {
+        if m >= *horizon_days && in_service != Some(true) {
             let (n, note) = blame(t.get("delivery_delay_days").expect("present"), mode);
             iss.at(&n, &join(path, "delivery_delay_days"), IssueKind::Conflict, format!(
                 "median {} days is not before the end of the {}-day horizon: the fleet would mostly never arrive; shorten the delay or lengthen horizon_years{note}",
@@ -299,6 +318,7 @@ pub(crate) fn read_option(
             units: units?,
             stream: stream?,
             job,
+            in_service: in_service?,
         },
         job_defaults,
     ))

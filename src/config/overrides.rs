@@ -256,7 +256,7 @@ mod tests {
         );
         // The base is untouched: a variant is a copy.
         let b = base.build().expect("base");
-        assert_eq!(b.options[0].spare_nodes, 8);
+        assert_eq!(b.options[0].spare_nodes, 0);
         assert_ne!(
             b.environment.inputs.get("usd_per_kwh"),
             &Dist::Fixed { value: 0.2 }
@@ -327,7 +327,7 @@ mod tests {
         let base = BaseScenario::builtin_default();
         assert_eq!(
             base.get("options.trn2.spare_nodes").and_then(Node::number),
-            Some(8.0)
+            Some(0.0)
         );
         assert!(base.get("options.trn2.utilization_mean").is_none());
     }

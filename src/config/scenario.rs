@@ -10,9 +10,9 @@ use super::option::{Mode, merge_option, read_option};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use crate::distributions::Dist;
-use crate::model::params::{MAX_OPTIONS, MAX_YEARS};
+use crate::model::params::{MAX_OPTIONS, MAX_SLA_TIERS, MAX_YEARS};
 
-use super::types::{Environment, Inputs, Scenario};
+use super::types::{AWS_EC2_REGION_TIERS, Environment, Inputs, Scenario, SlaMode, SlaTier};
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
@@ -77,6 +77,34 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         .map(|v| v as u32),
         None => Some(5),
     };
+    // Or a horizon in days (exactly one of the two): yearly cash flows ceil(days / 365).
+    let horizon_days_given = match st.get("horizon_days") {
+        None => None,
+        Some(n) => {
+            let d = int_field(
+                n,
+                "scenario.horizon_days",
+                1,
+                365 * MAX_YEARS as u64,
+                "days",
+                &mut iss,
+            )
+            .map(|v| v as u32);
+            if st.has("horizon_years") {
+                iss.at(
+                    n,
+                    "scenario.horizon_days",
+                    IssueKind::Conflict,
+                    "give the horizon once: horizon_days or horizon_years, not both",
+                );
+            }
+            d.or(Some(365))
+        }
+    };
+    let horizon_years = match horizon_days_given {
+        Some(d) => Some(d.div_ceil(365)),
+        None => horizon_years,
+    };
     let budget_node = st.get("capital_budget_usd");
     let budget = match budget_node {
         None => None,
@@ -126,7 +154,7 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         None => &empty,
     };
     let mut env_keys: Vec<&str> = schema::ENV_INPUTS.iter().map(|s| s.name).collect();
-    env_keys.push("outage_hours");
+    env_keys.extend(["outage_hours", "sla", "sla_tiers"]);
     iss.unknown_keys(et, "environment", &env_keys, &units);
     let mut env = Vec::new();
     for s in schema::ENV_INPUTS {
@@ -151,10 +179,13 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         schema::OUTAGE_HOURS.default.dist()
     }
     .unwrap_or(Dist::Fixed { value: 0.0 });
+    let (sla, sla_tiers) = read_sla(et, &mut iss);
 
     // [options]
     let mut options = Vec::new();
-    let horizon_days = 365.0 * horizon_years.unwrap_or(5) as f64;
+    let horizon_days = horizon_days_given
+        .map(f64::from)
+        .unwrap_or(365.0 * horizon_years.unwrap_or(5) as f64);
     match doc.get("options") {
         None => iss.in_file(origin, "options", IssueKind::Missing, format!("missing required table: at least one [options.NAME] with `hardware = \"...\"` (1 to {MAX_OPTIONS})")),
         Some(on) => {
@@ -232,8 +263,143 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         environment: Environment {
             inputs: Inputs(env),
             outage_hours,
+            sla,
+            sla_tiers,
         },
         options,
         correlations,
+        horizon_days_given,
     })
+}
+
+/// `[environment] sla` (`"daily"`, the default, or `"monthly"`) and, for the monthly SLA,
+/// `sla_tiers` (default: Amazon EC2's region-level tiers): at most `MAX_SLA_TIERS` tables
+/// `{ uptime_below, credit }`, `uptime_below` in (0, 1] strictly descending, `credit` in [0, 1].
+fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
+    let mode = match et.get("sla") {
+        None => SlaMode::Daily,
+        Some(n) => match str_field(n, "environment.sla", "\"daily\" or \"monthly\"", iss) {
+            Some("daily") => SlaMode::Daily,
+            Some("monthly") => SlaMode::Monthly,
+            Some(other) => {
+                iss.at(
+                    n,
+                    "environment.sla",
+                    IssueKind::OutOfRange,
+                    format!("must be \"daily\" or \"monthly\", got {other:?}"),
+                );
+                SlaMode::Daily
+            }
+            None => SlaMode::Daily,
+        },
+    };
+    let Some(tn) = et.get("sla_tiers") else {
+        let tiers = match mode {
+            SlaMode::Monthly => AWS_EC2_REGION_TIERS.to_vec(),
+            SlaMode::Daily => Vec::new(),
+        };
+        return (mode, tiers);
+    };
+    if mode != SlaMode::Monthly {
+        iss.at(
+            tn,
+            "environment.sla_tiers",
+            IssueKind::Conflict,
+            "applies only with sla = \"monthly\" (the daily SLA uses sla_credit_fraction); set sla = \"monthly\" or remove it",
+        );
+        return (mode, Vec::new());
+    }
+    let Val::Array(items) = &tn.v else {
+        iss.at(
+            tn,
+            "environment.sla_tiers",
+            IssueKind::WrongType,
+            format!(
+                "expected an array of tables {{ uptime_below = ..., credit = ... }}, got {} {}",
+                tn.type_name(),
+                tn.show()
+            ),
+        );
+        return (mode, Vec::new());
+    };
+    if items.is_empty() || items.len() > MAX_SLA_TIERS {
+        iss.at(
+            tn,
+            "environment.sla_tiers",
+            IssueKind::TooMany,
+            format!("needs 1 to {MAX_SLA_TIERS} tiers, got {}", items.len()),
+        );
+        return (mode, Vec::new());
+    }
+    let mut tiers = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = format!("environment.sla_tiers[{i}]");
+        let Some(t) = sub_table(item, &p, "one tier { uptime_below, credit }", iss) else {
+            continue;
+        };
+        iss.unknown_keys(t, &p, &["uptime_below", "credit"], &units);
+        let mut get = |key: &str, lo: f64, lo_open: bool, what: &str| -> Option<f64> {
+            let kp = join(&p, key);
+            let Some(n) = t.get(key) else {
+                iss.at(
+                    item,
+                    &kp,
+                    IssueKind::Missing,
+                    format!("missing required field ({what})"),
+                );
+                return None;
+            };
+            let Some(v) = n.number() else {
+                iss.at(
+                    n,
+                    &kp,
+                    IssueKind::WrongType,
+                    format!(
+                        "expected a number ({what}; fixed, no distribution), got {} {}",
+                        n.type_name(),
+                        n.show()
+                    ),
+                );
+                return None;
+            };
+            let ok = v.is_finite() && v <= 1.0 && (v > lo || (!lo_open && v == lo));
+            if !ok {
+                let range = if lo_open { "(0, 1]" } else { "[0, 1]" };
+                iss.at(
+                    n,
+                    &kp,
+                    IssueKind::OutOfRange,
+                    format!(
+                        "must be in {range} (allowed range {range} fraction), got {}",
+                        num(v)
+                    ),
+                );
+                return None;
+            }
+            Some(v)
+        };
+        let u = get("uptime_below", 0.0, true, "monthly uptime fraction");
+        let c = get("credit", 0.0, false, "share of the month's revenue");
+        if let (Some(uptime_below), Some(credit)) = (u, c) {
+            if let Some(prev) = tiers.last().map(|x: &SlaTier| x.uptime_below)
+                && uptime_below >= prev
+            {
+                iss.at(
+                    item,
+                    &join(&p, "uptime_below"),
+                    IssueKind::Conflict,
+                    format!(
+                        "tiers must be in descending uptime_below order: {} is not below the previous tier's {}",
+                        num(uptime_below),
+                        num(prev)
+                    ),
+                );
+            }
+            tiers.push(SlaTier {
+                uptime_below,
+                credit,
+            });
+        }
+    }
+    (mode, tiers)
 }

@@ -225,6 +225,7 @@ pub fn option_keys() -> Vec<&'static str> {
         "units",
         "stream",
         "job",
+        "in_service",
     ];
     k.extend(OPTION_INPUTS.iter().map(|s| s.name));
     k
@@ -260,6 +261,7 @@ pub const SCENARIO_KEYS: &[&str] = &[
     "name",
     "description",
     "horizon_years",
+    "horizon_days",
     "capital_budget_usd",
     "paths",
     "seed",
@@ -291,6 +293,7 @@ pub fn unit_of(key: &str) -> Option<String> {
         "capital_budget_usd" => Some("USD".into()),
         "horizon_years" => Some("years".into()),
         "stock" => Some("units".into()),
+        "horizon_days" => Some("days".into()),
         _ => int_field_spec(key).map(|(_, _, unit)| unit.to_string()),
     }
 }

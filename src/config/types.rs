@@ -181,6 +181,9 @@ pub struct OptionConfig {
     pub stream: String,
     /// Training-job view, when the scenario asks for one.
     pub job: Option<JobConfig>,
+    /// Already in service at day 0 (`in_service = true`): no delivery delay, ramp, burn-in
+    /// rejects, infant-mortality uplift or demand ramp.
+    pub in_service: bool,
 }
 
 /// Shared environment inputs.
@@ -190,7 +193,48 @@ pub struct Environment {
     pub inputs: Inputs,
     /// Outage duration per event, hours.
     pub outage_hours: Dist,
+    /// How SLA credits are paid (`sla`, default daily).
+    pub sla: SlaMode,
+    /// Uptime tiers of the monthly SLA (empty with the daily one), thresholds descending.
+    pub sla_tiers: Vec<SlaTier>,
 }
+
+/// How regional outages are credited back to customers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlaMode {
+    /// `sla_credit_fraction` of an outage day's revenue, that day.
+    Daily,
+    /// Tiers of monthly uptime (`sla_tiers`), credited on the month's last day.
+    Monthly,
+}
+
+/// One tier of a monthly SLA: a month whose uptime is below `uptime_below` earns `credit` of
+/// its revenue back (the lowest tier that applies wins).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct SlaTier {
+    /// Uptime threshold, in (0, 1].
+    pub uptime_below: f64,
+    /// Share of the month's revenue credited, in [0, 1].
+    pub credit: f64,
+}
+
+/// The default monthly tiers: Amazon EC2's region-level SLA (https://aws.amazon.com/compute/sla/):
+/// below 99.99% monthly uptime 10%, below 99.0% 30%, below 95.0% 100% of the month's charges.
+pub const AWS_EC2_REGION_TIERS: [SlaTier; 3] = [
+    SlaTier {
+        uptime_below: 0.9999,
+        credit: 0.10,
+    },
+    SlaTier {
+        uptime_below: 0.99,
+        credit: 0.30,
+    },
+    SlaTier {
+        uptime_below: 0.95,
+        credit: 1.00,
+    },
+];
 
 /// The Gaussian-copula block: distinct inputs and their Spearman rank correlations.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -236,7 +280,8 @@ pub struct Scenario {
     pub origin: String,
     /// Catalog used for defaults.
     pub catalog: String,
-    /// Horizon in years (1..=20).
+    /// Horizon in years (1..=20); with `horizon_days` the number of yearly cash flows,
+    /// `ceil(horizon_days / 365)`.
     pub horizon_years: u32,
     /// Equal capital budget that sized every option, if given.
     pub capital_budget_usd: Option<f64>,
@@ -246,10 +291,13 @@ pub struct Scenario {
     pub seed: Option<u64>,
     /// Shared environment.
     pub environment: Environment,
-    /// Options in written order (1..=4).
+    /// Options in written order (1..=`MAX_OPTIONS` = 8).
     pub options: Vec<OptionConfig>,
     /// Correlated inputs (empty: independent).
     pub correlations: Correlations,
+    /// `[scenario] horizon_days` when the horizon was given in days (1..=7300), else `None`
+    /// (the horizon is `365 * horizon_years`).
+    pub horizon_days_given: Option<u32>,
 }
 
 impl Scenario {
@@ -258,9 +306,9 @@ impl Scenario {
         self.options.iter().map(|o| o.name.as_str()).collect()
     }
 
-    /// Horizon in days (`365 * horizon_years`).
+    /// Horizon in days (`horizon_days` as given, else `365 * horizon_years`).
     pub fn horizon_days(&self) -> u32 {
-        365 * self.horizon_years
+        self.horizon_days_given.unwrap_or(365 * self.horizon_years)
     }
 
     /// Names of the failure-class slots of the outputs (`failures_NAME`,

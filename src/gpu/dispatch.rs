@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn dispatches_never_split_a_path_and_always_make_progress() {
-        for n_opt in 1..=4u32 {
+        for n_opt in 1..=crate::model::params::MAX_OPTIONS as u32 {
             for remaining in [n_opt, 7 * n_opt, 1000 * n_opt] {
                 for secs in [None, Some(0.0), Some(1e-9), Some(1.0)] {
                     for max in [1, 64, 1 << 16] {

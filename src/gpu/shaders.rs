@@ -5,8 +5,8 @@
 use crate::model::job::{JOB_TABLES, RENEWAL_SERIES_MAX};
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, RING_DAYS, env_in, flags, kind,
-    opt_ev, opt_in,
+    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS, MAX_YEARS, MONTHS_PER_YEAR,
+    RING_DAYS, env_in, flags, kind, opt_ev, opt_in, sla,
 };
 use crate::model::sample::{
     AUTO_CF_2, AUTO_CF_3, AUTO_FILL_RATE, AUTO_STOCK_EXACT_MAX, BINOMIAL_INV_MAX_MEAN, INV_CAP,
@@ -131,6 +131,8 @@ pub fn prelude() -> String {
         ("REJECT_CAP", REJECT_CAP as usize),
         ("WORKGROUP_SIZE", WORKGROUP_SIZE as usize),
         ("CORR_CHOL_LEN", MAX_CORR * MAX_CORR),
+        ("MAX_SLA_TIERS", MAX_SLA_TIERS),
+        ("MONTHS_PER_YEAR", MONTHS_PER_YEAR as usize),
     ] {
         s.push_str(&u(n, v));
     }
@@ -170,7 +172,7 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         class_inputs, environment_inputs, job_inputs, option_inputs, scalar_metrics, wgsl_names,
         wgsl_names_metrics,
     };
-    let tables: [&[(&str, usize)]; 8] = [
+    let tables: [&[(&str, usize)]; 9] = [
         kind::WGSL,
         environment_inputs!(wgsl_names!("ENV_", env_in)),
         option_inputs!(wgsl_names!("OPT_", opt_in)),
@@ -178,6 +180,7 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         class_inputs!(wgsl_names!("OPT_", opt_in)),
         opt_ev::WGSL,
         flags::WGSL,
+        sla::WGSL,
         scalar_metrics!(wgsl_names_metrics!("OUT_", idx)),
     ];
     let mut v: Vec<(&'static str, usize)> = tables.concat();

@@ -23,6 +23,8 @@ pub struct KSum {
 pub struct EnvState {
     /// Outage hours still to come.
     pub outage_left: f32,
+    /// Regional outage hours of the current SLA month so far.
+    pub month_out_h: f32,
 }
 
 /// One option's carried state (the GPU layout of the CPU's `OptionState`).
@@ -61,6 +63,8 @@ pub struct OptionState {
     pub job_den: KSum,
     pub job_days: KSum,
     pub job_restart: KSum,
+    /// Revenue of the current SLA month so far.
+    pub month_rev: f32,
 }
 
 /// What one invocation carries between windows: one element of the kernel's `state` buffer.

@@ -12,8 +12,8 @@
 use crate::model::job::renewal_losses;
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    DistSpec, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_UNITS, MAX_YEARS, OptionParams,
-    RING_DAYS, env_in, flags, opt_ev, opt_in,
+    DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS,
+    MAX_YEARS, MONTHS_PER_YEAR, OptionParams, RING_DAYS, env_in, flags, opt_ev, opt_in, sla,
 };
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
@@ -193,6 +193,8 @@ struct OptionState<F: Real> {
     class_failures: [u32; MAX_CLASSES],
     /// Node-hours lost by class (repairs and swaps times the blast radius, waiting for units).
     class_lost: [KSum<F>; MAX_CLASSES],
+    /// Revenue of the current SLA month so far (before its credit; monthly SLA).
+    month_rev: F,
 }
 
 /// Per-option constants derived once per path from the sampled inputs (stage `option_consts`;
@@ -263,6 +265,8 @@ struct OptionConsts<F: Real> {
     /// `min(fitting hours, 24)` of each unit type: node-hours lost when a unit arrives for a
     /// node waiting for it (unit 0, the node: `swap_h`).
     swap_day: [F; MAX_UNITS],
+    /// The fleet is in service at day 0 ([`flags::IN_SERVICE`]): no demand ramp.
+    in_service: bool,
 }
 
 /// Quantities of one option that depend on the day only through the number of nodes
@@ -322,6 +326,7 @@ impl<F: Real> InstConst<F> {
 fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionConsts<F> {
     let cpn = F::from_u32(p.chips_per_node);
     let colo = p.flags & flags::COLO != 0;
+    let in_service = p.flags & flags::IN_SERVICE != 0;
     let it_kw = (x[opt_in::CHIP_W] + x[opt_in::HOST_W_PER_CHIP]) * F::c(0.001);
     let facility_mw = F::from_u32(p.nodes) * cpn * it_kw * F::c(0.001);
     let mut rate = [F::c(0.0); MAX_CLASSES];
@@ -332,11 +337,25 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         rate[c] = x[b + opt_in::CLASS_RATE];
         infant_extra[c] = x[b + opt_in::CLASS_INFANT_MULT] - F::c(1.0);
         infant_days[c] = round_days(x[b + opt_in::CLASS_INFANT_DAYS], 100_000);
+        if in_service {
+            // A fleet in service is past its infant period.
+            infant_extra[c] = F::c(0.0);
+        }
     }
     let tau = x[opt_in::CHECKPOINT_INTERVAL_MINUTES].max(F::c(1e-3));
     let u = x[opt_in::UTILIZATION_MEAN];
-    let delay = round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000);
-    let ramp = round_days(x[opt_in::RAMP_DAYS], 100_000);
+    // In service at day 0: delivered, installed and burnt in before the horizon starts (the
+    // inputs are still drawn, in their lanes, and ignored).
+    let delay = if in_service {
+        0
+    } else {
+        round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000)
+    };
+    let ramp = if in_service {
+        0
+    } else {
+        round_days(x[opt_in::RAMP_DAYS], 100_000)
+    };
     let mut infant_until = [0u32; MAX_CLASSES];
     for c in 0..(p.n_classes as usize).min(MAX_CLASSES) {
         if infant_days[c] > 0 && infant_extra[c] != F::c(0.0) {
@@ -349,7 +368,11 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         blast_nodes: F::from_u32(p.blast_radius_chips.max(p.chips_per_node)) / cpn,
         delay,
         ramp,
-        burn_fail: F::c(1.0) - x[opt_in::BURN_IN_YIELD],
+        burn_fail: if in_service {
+            F::c(0.0)
+        } else {
+            F::c(1.0) - x[opt_in::BURN_IN_YIELD]
+        },
         replacement: round_days(x[opt_in::REPLACEMENT_DAYS], RING_DAYS as u32 - 1),
         swap_h: x[opt_in::SWAP_HOURS],
         capex_per_node: x[opt_in::SERVER_CAPEX_PER_CHIP_USD] * cpn,
@@ -408,6 +431,7 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
                 F::from_f32(p.unit_swap_hours[u]).min(F::c(24.0))
             }
         }),
+        in_service,
     }
 }
 
@@ -656,6 +680,8 @@ pub fn env_consts<F: Real>(e: &[F; env_in::COUNT]) -> EnvConsts<F> {
 pub struct EnvState<F: Real> {
     /// Outage hours still to come (outages longer than a day carry over).
     pub outage_left: F,
+    /// Regional outage hours of the current SLA month so far.
+    pub month_out_h: F,
 }
 
 /// What the environment does on one day, shared by every option (WGSL twin `EnvDay`).
@@ -675,6 +701,36 @@ pub struct EnvDay<F: Real> {
     pub price_mult: F,
     /// Cash-flow year of the day (the last year takes any remainder).
     pub year: usize,
+    /// Monthly SLA: on a month's last day, the tier credit (share of the month's revenue
+    /// refunded); 0 on other days and with the daily SLA.
+    pub month_credit: F,
+    /// The day is the last of its SLA month (or of the horizon).
+    pub month_end: bool,
+}
+
+/// The SLA month of day `t`: `t * 12 / 365` (integer division).
+#[inline(always)]
+pub fn sla_month(t: u32) -> u32 {
+    t * MONTHS_PER_YEAR / 365
+}
+
+/// The first day of SLA month `m`: `ceil(m * 365 / 12)`.
+#[inline(always)]
+pub fn sla_month_start(m: u32) -> u32 {
+    (m * 365).div_ceil(MONTHS_PER_YEAR)
+}
+
+/// The credit of the last tier (in order, thresholds descending) whose `uptime_below` is above
+/// `uptime`; 0 when the month met every tier.
+#[inline(always)]
+pub fn sla_tier_credit<F: Real>(e: &EnvParams, uptime: F) -> F {
+    let mut credit = F::c(0.0);
+    for k in 0..MAX_SLA_TIERS {
+        if (k as u32) < e.n_sla_tiers && uptime < F::from_f32(e.sla_uptime_below[k]) {
+            credit = F::from_f32(e.sla_credit[k]);
+        }
+    }
+    credit
 }
 
 /// Stage `env_day`: day `t`'s demand shock and outages from the environment stream
@@ -697,18 +753,40 @@ fn env_day<F: Real>(
     } else {
         0
     };
+    // Each outage starts at a uniform time of its day: its hours up to midnight fall today,
+    // the rest from hour 0 of the next days (with what is carried in). Overlapping hours add
+    // up; beyond 24 h a day they carry over too.
+    let mut tail = F::c(0.0);
     for _ in 0..n_out {
-        let u = es.next_u01();
-        es_state.outage_left += sample_event(outage_hours, u, &m.table);
+        let h = sample_event(outage_hours, es.next_u01(), &m.table);
+        let start = es.next_u01::<F>() * F::c(24.0);
+        let first = h.min(F::c(24.0) - start);
+        es_state.outage_left += first;
+        tail += h - first;
     }
     let out_h = es_state.outage_left.min(F::c(24.0));
-    es_state.outage_left -= out_h;
+    es_state.outage_left = es_state.outage_left - out_h + tail;
     let outage_frac = out_h * F::c(1.0 / 24.0);
-    let credit = if out_h > F::c(0.0) {
+    let monthly = m.env.sla_mode == sla::MONTHLY;
+    let credit = if !monthly && out_h > F::c(0.0) {
         F::c(1.0) - env.sla
     } else {
         F::c(1.0)
     };
+    // Monthly SLA: the month's outage hours; on its last day (or the horizon's), the tier of
+    // its uptime over the days it had.
+    let month = sla_month(t);
+    let month_end = t + 1 == m.run.horizon_days || sla_month(t + 1) != month;
+    let mut month_credit = F::c(0.0);
+    if monthly {
+        es_state.month_out_h += out_h;
+        if month_end {
+            let days = t + 1 - sla_month_start(month);
+            let uptime = F::c(1.0) - es_state.month_out_h / (F::from_u32(days) * F::c(24.0));
+            month_credit = sla_tier_credit(&m.env, uptime);
+            es_state.month_out_h = F::c(0.0);
+        }
+    }
     let tf = F::from_u32(t);
     EnvDay {
         eps,
@@ -718,6 +796,8 @@ fn env_day<F: Real>(
         elec_mult: (env.lr_elec * tf).exp(),
         price_mult: (env.lr_price * tf).exp(),
         year: ((t / 365) as usize).min(n_years - 1),
+        month_end,
+        month_credit,
     }
 }
 
@@ -755,6 +835,7 @@ impl<F: Real> OptionState<F> {
             year_cf: [KSum::zero(); MAX_YEARS],
             class_failures: [0; MAX_CLASSES],
             class_lost: [KSum::zero(); MAX_CLASSES],
+            month_rev: F::c(0.0),
         }
     }
 }
@@ -996,7 +1077,7 @@ fn day_step<F: Real>(
     s.demand_x += env.kappa * (c.mu_logit - s.demand_x) + env.vol * d.eps;
     let ramp_frac = if t < c.delay {
         F::c(0.0)
-    } else if env.demand_ramp > F::c(0.0) {
+    } else if env.demand_ramp > F::c(0.0) && !c.in_service {
         // x / d >= d / d = 1 when x >= d > 0 (division is monotone), so the min is 1
         // without dividing once the ramp is over.
         let days = F::from_u32(t - c.delay + 1);
@@ -1025,7 +1106,15 @@ fn day_step<F: Real>(
     let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
     let avail_ch = healthy_ch * (F::c(1.0) - d.outage_frac);
     let sold = c.res_frac + c.od_frac * util;
-    let revenue = avail_ch * (c.res_price + c.od_price * d.price_mult * util) * d.credit;
+    let mut revenue = avail_ch * (c.res_price + c.od_price * d.price_mult * util) * d.credit;
+    // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
+    s.month_rev += revenue;
+    if d.month_credit > F::c(0.0) {
+        revenue -= d.month_credit * s.month_rev;
+    }
+    if d.month_end {
+        s.month_rev = F::c(0.0);
+    }
 
     // ---- costs ----
     let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
@@ -1172,6 +1261,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
     let mut cache: Vec<DayCache<F>> = consts.iter().map(DayCache::new).collect();
     let mut es = EnvState {
         outage_left: F::c(0.0),
+        month_out_h: F::c(0.0),
     };
     for t in 0..horizon {
         let d = env_day(m, &env, &mut es, &outage_hours, path, t);

@@ -8,8 +8,10 @@
 
 use bytemuck::{Pod, Zeroable};
 
-/// Most accelerator options one scenario may compare.
-pub const MAX_OPTIONS: usize = 4;
+/// Most accelerator options one scenario may compare. Each option is one GPU invocation per
+/// path, and every uploaded `Model` is padded to this many options (2,016 B each), so the limit
+/// costs model-buffer size and upload, not kernel time: 8 keeps a point's `Model` at ~16.5 KiB.
+pub const MAX_OPTIONS: usize = 8;
 /// Most failure classes per option.
 pub const MAX_CLASSES: usize = 8;
 /// Most replaceable unit types per option, the whole node (unit 0) included. A class's unit is
@@ -22,6 +24,11 @@ pub const MAX_CORR: usize = 8;
 /// Length of the per-option ring of future days used to schedule returns from repair and RMA.
 /// Repair, RMA and replacement times are capped at `RING_DAYS - 1` days.
 pub const RING_DAYS: usize = 128;
+/// Most uptime tiers of a monthly SLA (`[environment] sla_tiers`).
+pub const MAX_SLA_TIERS: usize = 4;
+/// Days of one SLA billing month: month `m` is the days `t` with `t * 12 / 365 == m`
+/// (integer division: 30- and 31-day blocks, 12 to a 365-day year).
+pub const MONTHS_PER_YEAR: u32 = 12;
 
 /// Distribution kinds understood by `sample_dist` (the `kind` word of [`DistSpec`]).
 pub mod kind {
@@ -123,9 +130,10 @@ pub struct RunParams {
     pub seed_hi: u32,
     /// Options in use (`<= MAX_OPTIONS`).
     pub n_options: u32,
-    /// Simulated days (`365 * horizon_years`).
+    /// Simulated days (`[scenario] horizon_days`, or `365 * horizon_years`).
     pub horizon_days: u32,
-    /// Horizon in whole years (`<= MAX_YEARS`).
+    /// Yearly cash flows, `ceil(horizon_days / 365)` (`<= MAX_YEARS`; the last year may be
+    /// partial).
     pub n_years: u32,
     /// Inputs tied by the copula (`<= MAX_CORR`; 0 = independent inputs).
     pub n_corr: u32,
@@ -143,6 +151,24 @@ pub struct EnvParams {
     pub inputs: [DistSpec; env_in::COUNT],
     /// Duration of one regional outage, hours (per event).
     pub outage_hours: DistSpec,
+    /// How SLA credits are paid: one of [`sla`].
+    pub sla_mode: u32,
+    /// Uptime tiers in use (`<= MAX_SLA_TIERS`; monthly SLA only).
+    pub n_sla_tiers: u32,
+    /// Tier `k` applies to a month whose uptime is below `sla_uptime_below[k]` (descending).
+    pub sla_uptime_below: [f32; MAX_SLA_TIERS],
+    /// Share of the month's revenue credited back under tier `k`.
+    pub sla_credit: [f32; MAX_SLA_TIERS],
+}
+
+/// SLA modes of [`EnvParams::sla_mode`].
+pub mod sla {
+    crate::model::tables::wgsl_consts! { "SLA_", u32;
+        /// `sla_credit_fraction` of an outage day's revenue, that day.
+        DAILY = 0;
+        /// Uptime tiers over 365/12-day months, credited on the month's last day.
+        MONTHLY = 1;
+    }
 }
 
 /// Gaussian copula over up to `MAX_CORR` sampled inputs: their uniforms `u` become
@@ -162,6 +188,9 @@ pub mod flags {
     crate::model::tables::wgsl_consts! { "FLAG_", u32;
         /// Facility is leased (colocation, `colo_usd_per_kw_month`) instead of built (capex).
         COLO = 1;
+        /// The fleet is already in service at day 0 (`in_service = true`): no delivery delay,
+        /// no ramp, no burn-in rejects, no infant-mortality uplift, no demand ramp.
+        IN_SERVICE = 2;
     }
 }
 
@@ -276,7 +305,10 @@ mod tests {
         assert_eq!(offset_of!(DistSpec, p), 8);
         assert_eq!(offset_of!(DistSpec, lo), 24);
         assert_eq!(size_of::<RunParams>(), 32);
-        assert_eq!(size_of::<EnvParams>(), 32 * (env_in::COUNT + 1));
+        assert_eq!(
+            size_of::<EnvParams>(),
+            32 * (env_in::COUNT + 1) + 8 + 8 * MAX_SLA_TIERS
+        );
         assert_eq!(
             size_of::<CorrParams>(),
             4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR

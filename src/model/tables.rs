@@ -120,7 +120,7 @@ macro_rules! environment_inputs {
             OUTAGE_RATE_PER_YEAR = "outage_rate_per_year", [0.0, 365.0], "per year", lognormal(0.3, 1.0),
                 "regional outages per year";
             SLA_CREDIT_FRACTION = "sla_credit_fraction", [0.0, 1.0], "fraction", triangular(0.0, 0.1, 0.3),
-                "revenue refunded for an outage day";
+                "revenue refunded for an outage day (daily SLA; ignored with sla = \"monthly\")";
             DEMAND_VOLATILITY_PER_DAY = "demand_volatility_per_day", [0.0, 1.0], "per day (logit space)", lognormal(0.03, 0.06),
                 "daily volatility of the sold fraction";
             DEMAND_REVERSION_PER_DAY = "demand_reversion_per_day", [0.0, 1.0], "per day", lognormal(0.02, 0.05),

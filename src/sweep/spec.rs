@@ -26,6 +26,7 @@ pub const MAX_AXIS_VALUES: u64 = 1_000_000;
 /// model inputs (names, defaults for --paths/--seed, the catalog).
 pub const UNSWEEPABLE: &[&str] = &[
     "scenario.horizon_years",
+    "scenario.horizon_days",
     "scenario.paths",
     "scenario.seed",
     "scenario.name",

@@ -9,8 +9,8 @@ pub mod gpu;
 pub mod paired;
 
 use fleetsim::model::params::{
-    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_UNITS, OptionParams,
-    RunParams, env_in, opt_ev, opt_in,
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_SLA_TIERS, MAX_UNITS,
+    OptionParams, RunParams, env_in, flags, opt_ev, opt_in, sla,
 };
 
 /// A fixed-value spec with the field's clamp range left open.
@@ -115,6 +115,10 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
         env: EnvParams {
             inputs: env,
             outage_hours: fx(0.0),
+            sla_mode: 0,
+            n_sla_tiers: 0,
+            sla_uptime_below: [0.0; MAX_SLA_TIERS],
+            sla_credit: [0.0; MAX_SLA_TIERS],
         },
         corr: CorrParams {
             idx: [0; MAX_CORR],
@@ -195,4 +199,62 @@ pub fn loop_heavy_model(seed: u64, rate: f64) -> FlatModel {
     let mut o = quiet_option(1000, 1);
     add_class(&mut o, rate, false, fx(0.0));
     model(vec![o], 5, seed)
+}
+
+/// An option with a delivery delay, a ramp, burn-in rejects, an infant uplift and a demand
+/// ramp, on-demand only at a fixed sold fraction of 0.5.
+pub fn in_service_option(in_service: bool) -> OptionParams {
+    let mut o = quiet_option(50, 8);
+    o.inputs[opt_in::DELIVERY_DELAY_DAYS] = fx(200.0);
+    o.inputs[opt_in::RAMP_DAYS] = fx(100.0);
+    o.inputs[opt_in::BURN_IN_YIELD] = fx(0.8);
+    o.inputs[opt_in::REPLACEMENT_DAYS] = fx(30.0);
+    o.inputs[opt_in::SERVER_CAPEX_PER_CHIP_USD] = fx(1000.0);
+    o.inputs[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR] = fx(2.0);
+    o.inputs[opt_in::USEFUL_LIFE_YEARS] = fx(1.0);
+    // Soft failures with no repair time (every node stays up), x10 for 100 days when young.
+    let c = add_class(&mut o, 0.01, false, fx(0.0));
+    let b = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
+    o.inputs[b + opt_in::CLASS_INFANT_MULT] = fx(10.0);
+    o.inputs[b + opt_in::CLASS_INFANT_DAYS] = fx(100.0);
+    if in_service {
+        o.flags |= flags::IN_SERVICE;
+    }
+    o
+}
+
+/// A quiet environment (as [`model`]) with the monthly SLA and `tiers` `(uptime_below, credit)`.
+pub fn env_with_sla_tiers(tiers: &[(f32, f32)]) -> EnvParams {
+    let mut e = model(vec![], 1, 0).env;
+    e.sla_mode = sla::MONTHLY;
+    e.n_sla_tiers = tiers.len() as u32;
+    for (k, &(u, c)) in tiers.iter().enumerate() {
+        e.sla_uptime_below[k] = u;
+        e.sla_credit[k] = c;
+    }
+    e
+}
+
+/// Reserved-only rental of 100 chips at 1 USD/h, a 54-day horizon (SLA months of 31 days and
+/// a partial 23-day one settled on the horizon's last day) and an outage of 1 h a day on
+/// average (a month without one has probability below e^-23), with the daily SLA crediting
+/// nothing, or the monthly SLA with `tiers`.
+pub fn sla_model(monthly: Option<&[(f32, f32)]>, seed: u64) -> FlatModel {
+    let mut o = quiet_option(100, 1);
+    o.inputs[opt_in::RESERVED_FRACTION] = fx(1.0);
+    o.inputs[opt_in::RESERVED_USD_PER_CHIP_HOUR] = fx(1.0);
+    let mut m = model(vec![o], 1, seed);
+    m.run.horizon_days = 54;
+    m.env.inputs[env_in::OUTAGE_RATE_PER_YEAR] = fx(365.0);
+    m.env.outage_hours = fx(1.0);
+    if let Some(tiers) = monthly {
+        m.env = EnvParams {
+            inputs: m.env.inputs,
+            outage_hours: m.env.outage_hours,
+            ..env_with_sla_tiers(tiers)
+        };
+        // Ignored by the monthly SLA.
+        m.env.inputs[env_in::SLA_CREDIT_FRACTION] = fx(0.5);
+    }
+    m
 }
