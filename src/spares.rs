@@ -221,8 +221,8 @@ pub fn set_pool(p: &mut OptionParams, unit: usize, size: u32) {
         p.spare_nodes = size;
     } else {
         p.unit_stock[unit] = size;
-        p.unit_auto &= !(1 << unit);
     }
+    p.unit_auto &= !(1 << unit);
 }
 
 /// The size of pool `unit` of option `p` (see [`set_pool`]).

@@ -225,8 +225,12 @@ fn class_unit(class_units: u32, k: u32) -> u32 {
 // Adds the node-hours `charged` by a repair of class k on day t to its lost node-hours: times
 // the blast radius in nodes, capped at the hours left in the horizon.
 fn charge_class(k: u32, charged: f32, t: u32, horizon: u32) {
-    let left = f32(horizon - t) * 24.0;
-    st.class_lost[k] = ks_add(st.class_lost[k], min(charged, left) * oc.blast_nodes);
+    // Under a day it is all within the horizon (t < horizon).
+    var h = charged;
+    if (charged > 24.0) {
+        h = min(charged, f32(horizon - t) * 24.0);
+    }
+    st.class_lost[k] = ks_add(st.class_lost[k], h * oc.blast_nodes);
 }
 
 // A per-event distribution: the quantile-table lookup inline, anything else by sample_dist.
@@ -410,11 +414,13 @@ fn auto_stock(mu: f32) -> u32 {
 // The stock of each unit type on this path (see `unit_stocks` in fleet_step.rs), into
 // `unit_stock`.
 fn option_unit_stocks(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
-    unit_stock[0] = oc.spare_nodes;
-    let n_units = min(models[pt].options[o].n_units, MAX_UNITS);
+    let n_units = clamp(models[pt].options[o].n_units, 1u, MAX_UNITS);
     let class_units = models[pt].options[o].class_units;
-    for (var u = 1u; u < n_units; u++) {
+    for (var u = 0u; u < n_units; u++) {
         var stock = models[pt].options[o].unit_stock[u];
+        if (u == 0u) {
+            stock = oc.spare_nodes;
+        }
         if ((models[pt].options[o].unit_auto & (1u << u)) != 0u) {
             var per_node = 0.0;
             for (var k = 0u; k < min(oc.n_classes, MAX_CLASSES); k++) {
@@ -617,7 +623,10 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
                     let f = min(parts - fill, st.backorders[k]);
                     st.backorders[k] -= f;
                     fill += f;
-                    st.class_lost[k] = ks_add(st.class_lost[k], f32(f) * swap_day * oc.blast_nodes);
+                    // Waiting ends today (24 h a day since the failure, whose day subtracted
+                    // 24 t), then the unit is fitted.
+                    st.class_lost[k] = ks_add(st.class_lost[k],
+                        f32(f) * (f32(t) * 24.0 + swap_day * oc.blast_nodes));
                 }
             }
             st.waiting -= fill;
@@ -637,8 +646,8 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         capex_today += oc.dc_capex;
     }
     if (t == oc.delay) {
-        st.spares[0] += oc.spare_nodes;
-        let spare_capex = f32(oc.spare_nodes) * oc.capex_per_node;
+        st.spares[0] += unit_stock[0];
+        let spare_capex = f32(unit_stock[0]) * oc.capex_per_node;
         capex_today += spare_capex;
         st.hw_capex += spare_capex;
         for (var u = 1u; u < n_units; u++) {
@@ -734,6 +743,8 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
                     st.backorders[k] += 1u;
                     st.waiting += 1u;
                     st.down += 1u;
+                    // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
+                    st.class_lost[k] = ks_add(st.class_lost[k], -(tf * 24.0));
                 }
                 if (tf >= oc.warranty_day) {
                     parts_cost += oc.part_cost;
@@ -760,13 +771,6 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let util = ramp_frac / (1.0 + exp(-st.demand_x));
     let down_all = min(st.down, inst);
     let waiting = min(st.waiting, down_all);
-    if (st.waiting > 0u) {
-        for (var k = 0u; k < oc.n_classes; k++) {
-            if (st.backorders[k] > 0u) {
-                st.class_lost[k] = ks_add(st.class_lost[k], f32(st.backorders[k]) * 24.0);
-            }
-        }
-    }
     let down_node_h = (f32(down_all - waiting) * 24.0 + lost_h) * oc.blast_nodes
         + f32(waiting) * 24.0;
     let healthy_ch = max(inst_f * 24.0 - down_node_h, 0.0) * oc.cpn;
@@ -874,6 +878,10 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
         put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
     for (var k = 0u; k < MAX_CLASSES; k++) {
+        // Nodes still waiting at the horizon waited until its end.
+        if (st.backorders[k] > 0u) {
+            st.class_lost[k] = ks_add(st.class_lost[k], f32(st.backorders[k]) * (hf * 24.0));
+        }
         put(rec + OUT_CLASS_FAILURES + k, f32(st.class_failures[k]));
         put(rec + OUT_CLASS_LOST_NODE_HOURS + k, st.class_lost[k].s);
     }

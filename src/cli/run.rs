@@ -355,12 +355,13 @@ fn precision_word(p: Precision) -> &'static str {
 /// then its on-site unit stock and how each pool was sized.
 fn option_line(o: &config::OptionConfig) -> String {
     let mut s = format!(
-        "  {:<10} {} x {} ({} chips/node, {} spare nodes, {} failure classes{}{})",
+        "  {:<10} {} x {} ({} chips/node, {} spare nodes{}, {} failure classes{}{})",
         o.name,
         group_thousands(o.accelerators),
         o.hardware,
         o.chips_per_node,
         o.spare_nodes,
+        if o.spare_nodes_auto { " (auto)" } else { "" },
         o.classes.len(),
         if o.job.is_some() { ", job view" } else { "" },
         if o.accelerators_from_budget {
@@ -387,7 +388,7 @@ fn option_line(o: &config::OptionConfig) -> String {
             "",
             pools.join(", ")
         ));
-        if o.units.iter().any(|u| u.stock_auto) {
+        if o.spare_nodes_auto || o.units.iter().any(|u| u.stock_auto) {
             s.push_str(&format!(
                 "; auto = the {} % quantile of the unit's replenishment pipeline",
                 crate::config::AUTO_FILL_RATE * 100.0
@@ -410,6 +411,7 @@ const ROWS: &[(&str, &str, Fmt)] = &[
     ),
     ("availability", "availability", |x, _| pct(x)),
     ("goodput", "goodput", |x, _| pct(x)),
+    ("job uptime", "job_uptime", |x, _| pct(x)),
     ("hard failures", "hard_failures", |x, _| qty(x)),
     ("soft failures", "soft_failures", |x, _| qty(x)),
     ("capex", "capex_usd", |x, _| usd(x)),

@@ -9,13 +9,14 @@ use super::schema;
 use super::types::{Facility, FailureKind, Scenario, SlaMode};
 use crate::distributions::Dist;
 use crate::model::params::{
-    CorrParams, EnvParams, FlatModel, MAX_CORR, MAX_SLA_TIERS, OptionParams, RunParams, env_in,
-    flags, opt_ev, opt_in, sla,
+    CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, MAX_SLA_TIERS, OptionParams, RunParams,
+    env_in, flags, opt_ev, opt_in, sla,
 };
 
 /// Flattens `s` for a run with `seed` (split into the two Philox key words).
 pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
     let mut table: Vec<f32> = Vec::new();
+    let mut events = EventTables::default();
 
     let mut env = EnvParams::zeroed();
     for spec in schema::ENV_INPUTS {
@@ -26,10 +27,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             .to_spec(spec.lo, spec.hi, &mut table);
     }
     let oh = &schema::OUTAGE_HOURS;
-    env.outage_hours = s
-        .environment
-        .outage_hours
-        .to_event_spec(oh.lo, oh.hi, &mut table);
+    env.outage_hours = events.spec(&s.environment.outage_hours, oh.lo, oh.hi, &mut table);
     env.sla_mode = match s.environment.sla {
         SlaMode::Daily => sla::DAILY,
         SlaMode::Monthly => sla::MONTHLY,
@@ -82,9 +80,12 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         // Unit 0 is the whole node: stock spare_nodes, fitted in swap_hours (a sampled input),
         // a new node arrives after rma_days.
         p.n_units = 1 + o.units.len() as u32;
+        if o.spare_nodes_auto {
+            p.unit_auto |= 1;
+        }
         let rma = &schema::RMA_DAYS;
         let rep = &schema::REPLENISH_DAYS;
-        p.events[opt_ev::REPLENISH_BASE] = o.rma_days.to_event_spec(rep.lo, rep.hi, &mut table);
+        p.events[opt_ev::REPLENISH_BASE] = events.spec(&o.rma_days, rep.lo, rep.hi, &mut table);
         for (u, ut) in o.units.iter().enumerate() {
             p.unit_stock[1 + u] = ut.stock;
             if ut.stock_auto {
@@ -93,7 +94,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             p.unit_swap_hours[1 + u] = ut.swap_hours as f32;
             p.unit_cost_usd[1 + u] = ut.cost_usd as f32;
             p.events[opt_ev::REPLENISH_BASE + 1 + u] =
-                ut.replenish_days.to_event_spec(rep.lo, rep.hi, &mut table);
+                events.spec(&ut.replenish_days, rep.lo, rep.hi, &mut table);
         }
         for (c, cl) in o.classes.iter().enumerate() {
             if cl.kind == FailureKind::Hard {
@@ -110,11 +111,12 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
                 });
                 p.class_units |= (unit as u32) << (2 * c);
                 p.class_back_days[c] = super::units::back_days(cl, &o.units, &o.rma_days) as f32;
-                p.events[opt_ev::RMA_BASE + c] = cl
-                    .rma_days
-                    .as_ref()
-                    .unwrap_or(&o.rma_days)
-                    .to_event_spec(rma.lo, rma.hi, &mut table);
+                p.events[opt_ev::RMA_BASE + c] = events.spec(
+                    cl.rma_days.as_ref().unwrap_or(&o.rma_days),
+                    rma.lo,
+                    rma.hi,
+                    &mut table,
+                );
             }
             let base = opt_in::CLASS_BASE + opt_in::PER_CLASS * c;
             for spec in schema::CLASS_INPUTS {
@@ -125,7 +127,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
             }
             let r = &schema::REPAIR_HOURS;
             p.events[opt_ev::REPAIR_BASE + c] =
-                cl.repair_hours.to_event_spec(r.lo, r.hi, &mut table);
+                events.spec(&cl.repair_hours, r.lo, r.hi, &mut table);
         }
         options.push(p);
     }
@@ -159,5 +161,23 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         corr,
         options,
         table,
+    }
+}
+
+/// The per-event distributions flattened so far: an event distribution used again (every hard
+/// class's RMA time is the option's by default, many classes share a repair time) reuses its
+/// table instead of writing another copy, which keeps the tables the day step reads small
+/// enough for the CPU's caches (a table is 4 KB). Same values, so the same results.
+#[derive(Default)]
+struct EventTables(Vec<(Dist, f64, f64, DistSpec)>);
+
+impl EventTables {
+    fn spec(&mut self, d: &Dist, lo: f64, hi: f64, table: &mut Vec<f32>) -> DistSpec {
+        if let Some(e) = self.0.iter().find(|e| &e.0 == d && e.1 == lo && e.2 == hi) {
+            return e.3;
+        }
+        let spec = d.to_event_spec(lo, hi, table);
+        self.0.push((d.clone(), lo, hi, spec));
+        spec
     }
 }

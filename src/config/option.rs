@@ -8,7 +8,7 @@ use super::job::{JobDefaults, read_job, read_job_defaults};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use super::types::{Facility, Inputs, OptionConfig};
-use super::units::{check_class_units, read_units, resolve_auto_stock};
+use super::units::{check_class_units, node_pool_stock, read_units, resolve_auto_stock};
 
 /// How an option table is read.
 pub(crate) enum Mode<'a> {
@@ -129,7 +129,14 @@ pub(crate) fn read_option(
         }
         None => None,
     };
-    let spare = int("spare_nodes", iss).map(|v| v.unwrap_or(0));
+    // `spare_nodes = "auto"`: the node pool sized like an auto unit pool (the classes that
+    // consume a whole node).
+    let spare_auto = matches!(t.get("spare_nodes").map(|n| &n.v), Some(Val::Str(s)) if s == "auto");
+    let mut spare = if spare_auto {
+        Some(0)
+    } else {
+        int("spare_nodes", iss).map(|v| v.unwrap_or(0))
+    };
     let blast = int("blast_radius_chips", iss);
 
     // Sampled inputs.
@@ -184,7 +191,7 @@ pub(crate) fn read_option(
                 }
             }
             (Some((b, bn)), None) => {
-                if let (Some(c), Some(sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
+                if let (Some(c), Some(mut sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
                     let inp = Inputs(inputs.clone());
                     // Auto-sized stock depends on the fleet the budget buys, and costs part of
                     // the budget: size without it, size the stock for that fleet, size again
@@ -199,9 +206,13 @@ pub(crate) fn read_option(
                     let mut sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
                     if let (Ok(a), Some(un), Some(cl), Some(r)) =
                         (&sized, units.as_mut(), classes.as_ref(), rma.as_ref())
-                        && un.iter().any(|u| u.stock_auto)
+                        && (spare_auto || un.iter().any(|u| u.stock_auto))
                     {
-                        resolve_auto_stock(un, (*a / c) as f64, cl, r);
+                        let nodes = (*a / c) as f64;
+                        resolve_auto_stock(un, nodes, cl, r);
+                        if spare_auto {
+                            sp = u64::from(node_pool_stock(nodes, cl, un, r));
+                        }
                         sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
                     }
                     match sized {
@@ -224,7 +235,11 @@ pub(crate) fn read_option(
         && let (Some(c), Some(un), Some(cl), Some(r)) =
             (cpn, units.as_mut(), classes.as_ref(), rma.as_ref())
     {
-        resolve_auto_stock(un, accelerators.div_ceil(c) as f64, cl, r);
+        let nodes = accelerators.div_ceil(c) as f64;
+        resolve_auto_stock(un, nodes, cl, r);
+        if spare_auto {
+            spare = Some(u64::from(node_pool_stock(nodes, cl, un, r)));
+        }
     }
 
     // Structure checks.
@@ -312,6 +327,7 @@ pub(crate) fn read_option(
             chips_per_node: cpn? as u32,
             blast_radius_chips: blast_radius as u32,
             spare_nodes: spare? as u32,
+            spare_nodes_auto: spare_auto,
             inputs,
             rma_days: rma?,
             classes: classes?,

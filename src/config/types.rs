@@ -164,8 +164,11 @@ pub struct OptionConfig {
     pub chips_per_node: u32,
     /// Chips stopped by one node failure (a multiple of `chips_per_node`).
     pub blast_radius_chips: u32,
-    /// Hot spare nodes.
+    /// Hot spare nodes (for `"auto"`: the size at the mean failure rates).
     pub spare_nodes: u32,
+    /// True when `spare_nodes` was `"auto"`: sized like an auto unit pool, on every path from
+    /// its sampled rates.
+    pub spare_nodes_auto: bool,
     /// Sampled inputs, in [`schema::OPTION_INPUTS`](super::schema::OPTION_INPUTS) order.
     pub inputs: Inputs,
     /// RMA turnaround per event, days.

@@ -206,6 +206,22 @@ pub(super) fn back_days(c: &FailureClass, units: &[UnitType], option_rma: &Dist)
     }
 }
 
+/// The size of an auto node pool (`spare_nodes = "auto"`) for `nodes` nodes at the classes'
+/// mean rates: the pipeline of the hard classes that consume a whole node.
+pub(super) fn node_pool_stock(
+    nodes: f64,
+    classes: &[FailureClass],
+    units: &[UnitType],
+    option_rma: &Dist,
+) -> u32 {
+    let mu: f64 = classes
+        .iter()
+        .filter(|c| c.kind == super::types::FailureKind::Hard && c.unit.is_none())
+        .map(|c| c.rate_per_node_day().mean() * nodes * back_days(c, units, option_rma))
+        .sum();
+    crate::model::sample::auto_stock::<f64>(mu)
+}
+
 /// Resolves every `stock = "auto"` unit of an option of `nodes` nodes at the classes' mean
 /// rates (what the budget sizing and the printed fleet use; the engines size the pool again on
 /// every path from its sampled rates, `model::sample::auto_stock`).

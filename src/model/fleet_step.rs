@@ -435,14 +435,17 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
     }
 }
 
-/// The stock of each unit type on a path whose classes fail at `rate` per node-day: as
-/// written, or for an auto pool the [`auto_stock`] of its pipeline, nodes x the sum over its
-/// classes of rate x mean days back.
+/// The stock of each unit type (0: spare nodes) on a path whose classes fail at `rate` per
+/// node-day: as written, or for an auto pool the [`auto_stock`] of its pipeline, nodes x the
+/// sum over its classes of rate x mean days back.
 fn unit_stocks<F: Real>(p: &OptionParams, rate: &[F; MAX_CLASSES]) -> [u32; MAX_UNITS] {
     let mut stock = [0u32; MAX_UNITS];
-    stock[0] = p.spare_nodes;
-    for u in 1..(p.n_units as usize).min(MAX_UNITS) {
-        stock[u] = p.unit_stock[u];
+    for u in 0..(p.n_units as usize).clamp(1, MAX_UNITS) {
+        stock[u] = if u == 0 {
+            p.spare_nodes
+        } else {
+            p.unit_stock[u]
+        };
         if p.unit_auto & (1 << u) != 0 {
             let mut per_node = F::c(0.0);
             for k in 0..(p.n_classes as usize).min(MAX_CLASSES) {
@@ -541,8 +544,13 @@ fn charge_class<F: Real>(
     t: u32,
     horizon: u32,
 ) {
-    let left = F::from_u32(horizon - t) * F::c(24.0);
-    s.class_lost[k].add(charged.min(left) * c.blast_nodes);
+    // Under a day it is all within the horizon (t < horizon).
+    let h = if charged > F::c(24.0) {
+        charged.min(F::from_u32(horizon - t) * F::c(24.0))
+    } else {
+        charged
+    };
+    s.class_lost[k].add(h * c.blast_nodes);
 }
 
 /// Finds the yearly IRR by bisection on `[-0.99, 10]` (60 steps, bounded); NaN when the
@@ -905,7 +913,12 @@ fn day_step<F: Real>(
                     let f = (parts - fill).min(s.backorders[k]);
                     s.backorders[k] -= f;
                     fill += f;
-                    s.class_lost[k].add(F::from_u32(f) * c.swap_day[u] * c.blast_nodes);
+                    // Waiting ends today (24 h a day since the failure, whose day subtracted
+                    // 24 t), then the unit is fitted.
+                    s.class_lost[k].add(
+                        F::from_u32(f)
+                            * (F::from_u32(t) * F::c(24.0) + c.swap_day[u] * c.blast_nodes),
+                    );
                 }
             }
             s.waiting -= fill;
@@ -925,8 +938,8 @@ fn day_step<F: Real>(
         capex_today += c.dc_capex;
     }
     if t == c.delay {
-        s.spares[0] += p.spare_nodes;
-        let spare_capex = F::from_u32(p.spare_nodes) * c.capex_per_node;
+        s.spares[0] += c.stock[0];
+        let spare_capex = F::from_u32(c.stock[0]) * c.capex_per_node;
         capex_today += spare_capex;
         s.hw_capex += spare_capex;
         for u in 1..p.n_units as usize {
@@ -1056,6 +1069,8 @@ fn day_step<F: Real>(
                     s.backorders[k] += 1;
                     s.waiting += 1;
                     s.down += 1;
+                    // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
+                    s.class_lost[k].add(-(tf * F::c(24.0)));
                 }
                 if tf >= c.warranty_day {
                     parts_cost += c.part_cost;
@@ -1094,13 +1109,6 @@ fn day_step<F: Real>(
     // for a part (backorder) has been isolated and stops only its own chips.
     let down_all = s.down.min(inst);
     let waiting = s.waiting.min(down_all);
-    if s.waiting > 0 {
-        for k in 0..p.n_classes as usize {
-            if s.backorders[k] > 0 {
-                s.class_lost[k].add(F::from_u32(s.backorders[k]) * F::c(24.0));
-            }
-        }
-    }
     let down_node_h = (F::from_u32(down_all - waiting) * F::c(24.0) + lost_h) * c.blast_nodes
         + F::from_u32(waiting) * F::c(24.0);
     let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
@@ -1235,6 +1243,10 @@ fn finish<F: Real>(
     r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
     r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
     for k in 0..MAX_CLASSES {
+        // Nodes still waiting at the horizon waited until its end.
+        if s.backorders[k] > 0 {
+            s.class_lost[k].add(F::from_u32(s.backorders[k]) * (hf * F::c(24.0)));
+        }
         r[idx::CLASS_FAILURES + k] = F::from_u32(s.class_failures[k]);
         r[idx::CLASS_LOST_NODE_HOURS + k] = s.class_lost[k].get();
     }
