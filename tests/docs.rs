@@ -45,7 +45,11 @@ fn readme_scenario_example_is_valid() {
     let end = start + r[start..].find("```").unwrap();
     let s = fleetsim::config::load_scenario_str(&r[start..end], "README.md example")
         .unwrap_or_else(|e| panic!("README example does not validate:\n{e}"));
-    assert_eq!(s.option_names(), vec!["trn2", "b200"]);
+    assert_eq!(s.option_names(), vec!["trn2", "b200", "b200_more_spares"]);
+    // Options of the same hardware share a stream (common random numbers).
+    let m = fleetsim::config::flatten(&s, 1);
+    assert_eq!(m.options[2].stream, m.options[1].stream);
+    assert_ne!(m.options[0].stream, m.options[1].stream);
 }
 
 #[test]

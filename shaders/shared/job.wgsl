@@ -1,6 +1,6 @@
 // Renewal model of a checkpointed training job: the per-interruption losses
 // (loss_hours, restart_hours). Rust twin: src/model/job.rs (derivation, stable forms and
-// limits in its module docs and docs/job-renewal.md) — same formulas, same operation order.
+// limits in its module docs and docs/MODEL.md 6.12) — same formulas, same operation order.
 // Needs only the prelude: RENEWAL_SERIES_MAX (below it, lambda R for q and lambda w for psi,
 // the series are used) and the coefficient tables RENEWAL_SINHC, RENEWAL_PSI.
 

@@ -17,7 +17,7 @@ use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::N_OUT;
 use crate::model::params::{FlatModel, MAX_OPTIONS};
 
-/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 148 B = 74 MiB).
+/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 216 B = 108 MiB).
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
 
 /// Most invocations per dispatch when the horizon is split into windows (bounds the state

@@ -1,8 +1,8 @@
 //! The exact renewal model of a checkpointed training job's effective training time: the
 //! per-interruption losses both engines can charge path by path ([`renewal_losses`], WGSL twin
 //! `renewal_losses` in `shaders/shared/job.wgsl`) and the f64 closed forms they reproduce in
-//! expectation ([`renewal_goodput`], [`renewal_uptime`]). `docs/job-renewal.md` has the
-//! derivation; it is summarised here.
+//! expectation ([`renewal_goodput`], [`renewal_uptime`]). `docs/MODEL.md` section 6.12 has
+//! the derivation; it is summarised here.
 //!
 //! # Model
 //!

@@ -9,8 +9,8 @@
 use bytemuck::{Pod, Zeroable};
 
 /// Most accelerator options one scenario may compare. Each option is one GPU invocation per
-/// path, and every uploaded `Model` is padded to this many options (2,016 B each), so the limit
-/// costs model-buffer size and upload, not kernel time: 8 keeps a point's `Model` at ~16.5 KiB.
+/// path, and every uploaded `Model` is padded to this many options (2,532 B each), so the limit
+/// costs model-buffer size and upload, not kernel time: 8 keeps a point's `Model` at ~20.5 KiB.
 pub const MAX_OPTIONS: usize = 8;
 /// Most failure classes per option.
 pub const MAX_CLASSES: usize = 8;

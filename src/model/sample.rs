@@ -687,7 +687,9 @@ pub const AUTO_STOCK_EXACT_MAX: f64 = 30.0;
 /// exact quantile or exceeds it by one unit (checked against exact sums in the tests). WGSL
 /// twin `auto_stock` in `shaders/shared/fleet_step.wgsl`.
 pub fn auto_stock<F: Real>(mu: F) -> u32 {
-    if !(mu > F::c(0.0)) {
+    // NaN or <= 0: nothing in the pipeline (`mu != mu` is the NaN test).
+    #[allow(clippy::eq_op)]
+    if mu != mu || mu <= F::c(0.0) {
         return 0;
     }
     if mu > F::c(AUTO_STOCK_EXACT_MAX) {
