@@ -591,3 +591,35 @@ fn multi_day_repairs_are_down_for_whole_days_then_the_remainder() {
         assert!(*g >= -1e-6, "never more than 60 h a failure: {g}");
     }
 }
+
+#[test]
+fn planned_stops_cost_their_restart_time_exactly() {
+    // No failures; 2 planned stops a job-day of 36 minutes each (after a checkpoint, so no work
+    // is recomputed): every job-day loses 72 minutes of restart, so uptime = 1 - 72/1440 and
+    // goodput = G0 x that, G0 = tau / (tau + C), on every path.
+    let mut o = quiet_option(64, 8);
+    o.job_chips = 256;
+    o.inputs[opt_in::JOB_FRACTION] = fx(1.0);
+    o.inputs[opt_in::RESTART_MINUTES] = fx(10.0);
+    o.inputs[opt_in::CHECKPOINT_INTERVAL_MINUTES] = fx(30.0);
+    o.inputs[opt_in::CHECKPOINT_COST_SECONDS] = fx(60.0);
+    o.inputs[opt_in::PLANNED_INTERRUPTIONS_PER_DAY] = fx(2.0);
+    o.inputs[opt_in::PLANNED_RESTART_MINUTES] = fx(36.0);
+    let b = run(&model(vec![o], 1, 41), 8, Precision::F64);
+    let up = 1.0 - 72.0 / 1440.0;
+    let g0 = 30.0 / 31.0;
+    for i in 0..8 {
+        let r = b.record(i, 0);
+        assert!(
+            (r[idx::JOB_UPTIME] - up).abs() < 1e-12,
+            "{}",
+            r[idx::JOB_UPTIME]
+        );
+        assert!(
+            (r[idx::GOODPUT] - g0 * up).abs() < 1e-12,
+            "{}",
+            r[idx::GOODPUT]
+        );
+        assert_eq!(r[idx::INTERRUPTIONS_PER_JOB_DAY], 0.0);
+    }
+}
