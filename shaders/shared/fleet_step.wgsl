@@ -820,11 +820,14 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         let lambda = day_total * oc.job_chips / (inst_f * oc.cpn) * (1.0 / 24.0);
         let job = renewal_losses(lambda, oc.job_tau_h, oc.job_ckpt_h, oc.job_restart_h);
         let job_ch = n_jobs * oc.job_chips * 24.0;
-        let planned_ch = n_jobs * oc.job_chips * oc.job_planned_h;
-        let hit = f32(interrupted) * oc.job_chips;
         st.job_den = ks_add(st.job_den, job_ch);
-        st.job_num = ks_add(st.job_num, job_ch * oc.job_g0 - hit * job.x - planned_ch * oc.job_g0);
-        st.job_restart = ks_add(st.job_restart, hit * job.y + planned_ch);
+        if (interrupted > 0u) {
+            let hit = f32(interrupted) * oc.job_chips;
+            st.job_num = ks_add(st.job_num, job_ch * oc.job_g0 - hit * job.x);
+            st.job_restart = ks_add(st.job_restart, hit * job.y);
+        } else {
+            st.job_num = ks_add(st.job_num, job_ch * oc.job_g0);
+        }
         st.job_days = ks_add(st.job_days, n_jobs);
         st.interruptions += interrupted;
     }
@@ -864,8 +867,12 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     let inst_h = st.installed_hours.s;
     put(rec + OUT_AVAILABILITY, select(0.0, st.avail_hours.s / inst_h, inst_h > 0.0));
     let jd = st.job_den.s;
-    put_if(rec + OUT_GOODPUT, clamp(st.job_num.s / jd, 0.0, 1.0), jd > 0.0);
-    put_if(rec + OUT_JOB_UPTIME, clamp(1.0 - st.job_restart.s / jd, 0.0, 1.0), jd > 0.0);
+    // Planned stops cost the same restart every job-day (see `finish` in fleet_step.rs).
+    let planned_ch = st.job_days.s * oc.job_chips * oc.job_planned_h;
+    put_if(rec + OUT_GOODPUT, clamp((st.job_num.s - planned_ch * oc.job_g0) / jd, 0.0, 1.0),
+        jd > 0.0);
+    put_if(rec + OUT_JOB_UPTIME, clamp(1.0 - (st.job_restart.s + planned_ch) / jd, 0.0, 1.0),
+        jd > 0.0);
     put(rec + OUT_HARD_FAILURES, f32(st.hard));
     put(rec + OUT_SOFT_FAILURES, f32(st.soft));
     let jdays = st.job_days.s;

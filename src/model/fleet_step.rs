@@ -283,8 +283,6 @@ struct InstConst<F: Real> {
     job_ch: F,
     /// `job_ch * job_g0`.
     job_ch_net: F,
-    /// Job chip-hours of the day spent in planned restarts, `n_jobs * job_chips * job_planned_h`.
-    job_planned_ch: F,
     /// Installed chip-hours of the day, `inst * cpn * 24`.
     inst_ch: F,
     /// `ops_per_mw_day * it_mw`.
@@ -314,7 +312,6 @@ impl<F: Real> InstConst<F> {
             q_job,
             job_ch,
             job_ch_net: job_ch * c.job_g0,
-            job_planned_ch: n_jobs * c.job_chips * c.job_planned_h,
             inst_ch: inst_f * c.cpn * F::c(24.0),
             ops: c.ops_per_mw_day * it_mw,
             colo: c.colo_per_kw_day * it_mw * F::c(1000.0),
@@ -1150,11 +1147,14 @@ fn day_step<F: Real>(
     s.year_cf[d.year].add(cf);
     if n_jobs > F::c(0.0) {
         let ic = &cache.inst_const;
-        let hit = F::from_u32(interrupted) * c.job_chips;
         s.job_den.add(ic.job_ch);
-        s.job_num
-            .add(ic.job_ch_net - hit * job.0 - ic.job_planned_ch * c.job_g0);
-        s.job_restart.add(hit * job.1 + ic.job_planned_ch);
+        if interrupted > 0 {
+            let hit = F::from_u32(interrupted) * c.job_chips;
+            s.job_num.add(ic.job_ch_net - hit * job.0);
+            s.job_restart.add(hit * job.1);
+        } else {
+            s.job_num.add(ic.job_ch_net);
+        }
         s.job_days.add(n_jobs);
         s.interruptions += interrupted;
     }
@@ -1215,13 +1215,16 @@ fn finish<F: Real>(
         F::c(0.0)
     };
     let jd = s.job_den.get();
+    // Planned stops cost the same restart every job-day: their chip-hours follow from the
+    // job-days (no draws, so they need no daily sum).
+    let planned_ch = s.job_days.get() * c.job_chips * c.job_planned_h;
     r[idx::GOODPUT] = if jd > F::c(0.0) {
-        (s.job_num.get() / jd).clamp(F::c(0.0), F::c(1.0))
+        ((s.job_num.get() - planned_ch * c.job_g0) / jd).clamp(F::c(0.0), F::c(1.0))
     } else {
         nan
     };
     r[idx::JOB_UPTIME] = if jd > F::c(0.0) {
-        (F::c(1.0) - s.job_restart.get() / jd).clamp(F::c(0.0), F::c(1.0))
+        (F::c(1.0) - (s.job_restart.get() + planned_ch) / jd).clamp(F::c(0.0), F::c(1.0))
     } else {
         nan
     };
