@@ -10,10 +10,11 @@ use fleetsim::config::{
 };
 use fleetsim::model::params::{MAX_CLASSES, MAX_CORR, flags, kind, opt_ev, opt_in};
 
-const FILE: &str = "configs/x.toml";
+/// The file name config errors are reported against (shared with `horizon_service_sla`).
+pub(crate) const FILE: &str = "configs/x.toml";
 
 /// A minimal valid scenario; tests append or substitute lines.
-const BASE: &str = r#"
+pub(crate) const BASE: &str = r#"
 [scenario]
 name = "t"
 
@@ -22,7 +23,7 @@ hardware = "trn2"
 accelerators = 30000
 "#;
 
-fn err(text: &str) -> ConfigError {
+pub(crate) fn err(text: &str) -> ConfigError {
     match load_scenario_str(text, FILE) {
         Ok(_) => panic!("expected an error for:\n{text}"),
         Err(e) => e,
@@ -30,7 +31,7 @@ fn err(text: &str) -> ConfigError {
 }
 
 /// Asserts the error has a line containing the file, the path and every fragment.
-fn assert_line(e: &ConfigError, path: &str, fragments: &[&str]) {
+pub(crate) fn assert_line(e: &ConfigError, path: &str, fragments: &[&str]) {
     let text = e.to_string();
     let ok = text.lines().any(|l| {
         l.starts_with(&format!("{FILE}: {path}: ")) && fragments.iter().all(|f| l.contains(f))

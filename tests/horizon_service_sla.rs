@@ -4,45 +4,17 @@
 //! are in `tests/gpu_equivalence.rs`.
 
 use crate::common;
+use crate::config_errors::{BASE, FILE, assert_line, err};
 use common::*;
-use fleetsim::config::{ConfigError, IssueKind, flatten, load_scenario_str};
+use fleetsim::config::{IssueKind, flatten, load_scenario_str};
 use fleetsim::engine::Precision;
 use fleetsim::model::fleet_step::{sla_month, sla_month_start, sla_tier_credit};
 use fleetsim::model::outputs::{N_OUT, idx};
 use fleetsim::model::params::*;
 
-const FILE: &str = "configs/x.toml";
-
-const BASE: &str = r#"
-[scenario]
-name = "t"
-
-[options.trn2]
-hardware = "trn2"
-accelerators = 30000
-"#;
-
 /// `BASE` with `scenario` lines added to `[scenario]` and `rest` appended.
 fn text(scenario: &str, rest: &str) -> String {
     BASE.replace("name = \"t\"\n", &format!("name = \"t\"\n{scenario}\n")) + rest
-}
-
-fn err(t: &str) -> ConfigError {
-    match load_scenario_str(t, FILE) {
-        Ok(_) => panic!("expected an error for:\n{t}"),
-        Err(e) => e,
-    }
-}
-
-fn assert_line(e: &ConfigError, path: &str, fragments: &[&str]) {
-    let t = e.to_string();
-    let ok = t.lines().any(|l| {
-        l.starts_with(&format!("{FILE}: {path}: ")) && fragments.iter().all(|f| l.contains(f))
-    });
-    assert!(
-        ok,
-        "no line `{FILE}: {path}: ...` with {fragments:?} in:\n{t}"
-    );
 }
 
 // ----- horizon in days -------------------------------------------------------------------------

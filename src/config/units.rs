@@ -206,20 +206,32 @@ pub(super) fn back_days(c: &FailureClass, units: &[UnitType], option_rma: &Dist)
     }
 }
 
+/// Mean units in the replenishment pipeline of the pool that the hard classes with unit `unit`
+/// (`None`: the whole node) draw from, for `nodes` nodes at the classes' mean rates: the sum of
+/// mean failures per day x mean days back.
+fn pipeline(
+    unit: Option<&str>,
+    nodes: f64,
+    classes: &[FailureClass],
+    units: &[UnitType],
+    option_rma: &Dist,
+) -> f64 {
+    classes
+        .iter()
+        .filter(|c| c.kind == super::types::FailureKind::Hard && c.unit.as_deref() == unit)
+        .map(|c| c.rate_per_node_day().mean() * nodes * back_days(c, units, option_rma))
+        .sum()
+}
+
 /// The size of an auto node pool (`spare_nodes = "auto"`) for `nodes` nodes at the classes'
-/// mean rates: the pipeline of the hard classes that consume a whole node.
+/// mean rates.
 pub(super) fn node_pool_stock(
     nodes: f64,
     classes: &[FailureClass],
     units: &[UnitType],
     option_rma: &Dist,
 ) -> u32 {
-    let mu: f64 = classes
-        .iter()
-        .filter(|c| c.kind == super::types::FailureKind::Hard && c.unit.is_none())
-        .map(|c| c.rate_per_node_day().mean() * nodes * back_days(c, units, option_rma))
-        .sum();
-    crate::model::sample::auto_stock::<f64>(mu)
+    crate::model::sample::auto_stock::<f64>(pipeline(None, nodes, classes, units, option_rma))
 }
 
 /// Resolves every `stock = "auto"` unit of an option of `nodes` nodes at the classes' mean
@@ -234,11 +246,7 @@ pub(super) fn resolve_auto_stock(
     for i in 0..units.len() {
         if units[i].stock_auto {
             let name = units[i].name.clone();
-            let mu: f64 = classes
-                .iter()
-                .filter(|c| c.unit.as_deref() == Some(name.as_str()))
-                .map(|c| c.rate_per_node_day().mean() * nodes * back_days(c, units, option_rma))
-                .sum();
+            let mu = pipeline(Some(&name), nodes, classes, units, option_rma);
             units[i].stock = crate::model::sample::auto_stock::<f64>(mu);
         }
     }
