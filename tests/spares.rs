@@ -47,6 +47,16 @@ fn model(text: &str) -> FlatModel {
     flatten(&s, 11)
 }
 
+/// `spares::evaluate_pools` of pool `unit` (0: spare nodes) of option 0 on the CPU engine.
+fn eval_pool(base: &FlatModel, unit: usize, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
+    let cpu = CpuEngine::new(Precision::F32);
+    spares::evaluate_pools(base, &[(0, unit)], points, n, |models, sink| {
+        run_points(&cpu, models, n, |p, b: &PathBlock| sink(p, b), |_| {})
+    })
+    .expect("run")
+}
+
+/// The spare-node pool through `spares::evaluate` (the node pool of every option).
 fn eval(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
     let cpu = CpuEngine::new(Precision::F32);
     spares::evaluate(base, points, n, |models, sink| {
@@ -55,18 +65,25 @@ fn eval(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
     .expect("run")
 }
 
-fn facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
+/// Search facts of pool `pool` (unit index `unit`) of option `t`, each spare costing `cost`.
+fn pool_facts(m: &FlatModel, pool: &str, unit: usize, cost: f64, max: u32) -> Vec<OptionFacts> {
     vec![OptionFacts {
         name: "t".into(),
         index: 0,
-        pool: spares::NODE_POOL.into(),
-        unit: 0,
+        pool: pool.into(),
+        unit,
         nodes: m.options[0].nodes,
         chips_per_node: m.options[0].chips_per_node,
         scenario_spares: 0,
-        unit_cost_usd: m.options[0].chips_per_node as f64 * 25_000.0,
+        unit_cost_usd: cost,
         max_spares: max,
     }]
+}
+
+/// The spare-node pool's facts (a spare costs a node at USD 25k a chip).
+fn facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
+    let cost = f64::from(m.options[0].chips_per_node) * 25_000.0;
+    pool_facts(m, spares::NODE_POOL, 0, cost, max)
 }
 
 /// With common random numbers a larger pool lowers a path's availability only rarely and
@@ -285,11 +302,12 @@ fn the_worked_example_is_a_valid_scenario_with_fixed_fleets() {
     }
 }
 
-/// Per-path availability and NPV of a direct CPU run of `base` with `spares` spare nodes on
-/// option 0, paths `0..n`: the independent oracle for what the planner reports for a pool.
-fn direct(base: &FlatModel, spares: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
+/// Per-path availability and NPV of a direct CPU run of `base` with pool `unit` (0: spare
+/// nodes) of option 0 set to `size` by the library's `set_pool`, paths `0..n`: the
+/// independent oracle for what the planner reports for a pool.
+fn direct_pool(base: &FlatModel, unit: usize, size: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
     let mut m = base.clone();
-    m.options[0].spare_nodes = spares;
+    spares::set_pool(&mut m.options[0], unit, size);
     let b = CpuEngine::new(Precision::F32)
         .simulate(&m, 0, n)
         .expect("direct run");
@@ -302,6 +320,11 @@ fn direct(base: &FlatModel, spares: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
         col(fleetsim::model::outputs::idx::AVAILABILITY),
         col(fleetsim::model::outputs::idx::NPV_USD),
     )
+}
+
+/// [`direct_pool`] of the spare nodes.
+fn direct(base: &FlatModel, spares: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
+    direct_pool(base, 0, spares, n)
 }
 
 /// `spares::evaluate` for a pool gives, path by path, what the engine gives for a scenario
@@ -426,48 +449,21 @@ unit = "node"
 /// The tray's unit index (1: the first unit type after the node).
 const TRAY: usize = 1;
 
-/// Per-path availability and NPV of a direct CPU run of `base` with `stock` trays on site.
+/// [`direct_pool`] of the tray stock; the model must declare the catalog's three units.
 fn direct_trays(base: &FlatModel, stock: u32, n: u32) -> (Vec<f64>, Vec<f64>) {
-    let mut m = base.clone();
     assert_eq!(
-        m.options[0].n_units, 4,
+        base.options[0].n_units, 4,
         "the catalog's tray, optic and host part"
     );
-    m.options[0].unit_stock[TRAY] = stock;
-    let b = CpuEngine::new(Precision::F32)
-        .simulate(&m, 0, n)
-        .expect("direct run");
-    let col = |k: usize| {
-        (0..n as usize)
-            .map(|i| b.record(i, 0)[k])
-            .collect::<Vec<f64>>()
-    };
-    (
-        col(fleetsim::model::outputs::idx::AVAILABILITY),
-        col(fleetsim::model::outputs::idx::NPV_USD),
-    )
+    direct_pool(base, TRAY, stock, n)
 }
 
 fn eval_trays(base: &FlatModel, points: &[Vec<u32>], n: u32) -> Vec<Vec<PoolPaths>> {
-    let cpu = CpuEngine::new(Precision::F32);
-    spares::evaluate_pools(base, &[(0, TRAY)], points, n, |models, sink| {
-        run_points(&cpu, models, n, |p, b: &PathBlock| sink(p, b), |_| {})
-    })
-    .expect("run")
+    eval_pool(base, TRAY, points, n)
 }
 
 fn tray_facts(m: &FlatModel, max: u32) -> Vec<OptionFacts> {
-    vec![OptionFacts {
-        name: "t".into(),
-        index: 0,
-        pool: "tray".into(),
-        unit: TRAY,
-        nodes: m.options[0].nodes,
-        chips_per_node: m.options[0].chips_per_node,
-        scenario_spares: 0,
-        unit_cost_usd: 15_000.0,
-        max_spares: max,
-    }]
+    pool_facts(m, "tray", TRAY, 15_000.0, max)
 }
 
 /// `spares::evaluate_pools` on the tray pool gives, path by path, what the engine gives for
