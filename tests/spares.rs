@@ -127,41 +127,80 @@ fn more_spares_raise_availability_path_by_path_up_to_rare_small_reversals() {
     }
 }
 
+/// What a scan of every pool size `0..=max` of pool `unit` says the search must choose, and
+/// what it chose: per goal `(target, confidence)`, the smallest scanned pool whose Wilson
+/// bound meets it, the plan, and the points the search ran. `p_meet(scan, s, target)` counts
+/// the paths of pool size `s` that reach `target`.
+struct ScanCheck {
+    scan: Vec<Vec<PoolPaths>>,
+    points: usize,
+    results: Vec<(f64, f64, Option<u32>, spares::OptionPlan, usize)>,
+}
+
+fn p_meet(scan: &[Vec<PoolPaths>], s: usize, target: f64) -> u64 {
+    scan[s][0]
+        .availability
+        .iter()
+        .filter(|x| **x >= target)
+        .count() as u64
+}
+
+fn search_against_scan(
+    m: &FlatModel,
+    unit: usize,
+    facts: &[OptionFacts],
+    max: u32,
+    n: u32,
+    goals: &[(f64, f64)],
+) -> ScanCheck {
+    let all: Vec<Vec<u32>> = (0..=max).map(|s| vec![s]).collect();
+    let scan = eval_pool(m, unit, &all, n);
+    let results = goals
+        .iter()
+        .map(|&(target, conf)| {
+            let goal = Goal {
+                availability: target,
+                confidence: conf,
+            };
+            let want = (0..=max as usize)
+                .find(|&s| wilson_lower(p_meet(&scan, s, target), u64::from(n), Z95) >= conf)
+                .map(|s| s as u32);
+            let mut runs = 0;
+            let plan = spares::search(facts, goal, |pts| {
+                runs += pts.len();
+                Ok::<_, ()>(eval_pool(m, unit, pts, n))
+            })
+            .unwrap()
+            .remove(0);
+            (target, conf, want, plan, runs)
+        })
+        .collect();
+    ScanCheck {
+        scan,
+        points: all.len(),
+        results,
+    }
+}
+
 #[test]
 fn search_equals_a_scan_of_every_pool() {
     let m = model(SCENARIO);
-    let n = 150;
-    let max = 40;
-    let all: Vec<Vec<u32>> = (0..=max).map(|s| vec![s]).collect();
-    let scan = eval(&m, &all, n);
-    let p_meet = |s: usize, target: f64| {
-        let a = &scan[s][0].availability;
-        a.iter().filter(|x| **x >= target).count() as u64
-    };
-    for (target, conf) in [(0.97, 0.9), (0.98, 0.5), (0.985, 0.75)] {
-        let goal = Goal {
-            availability: target,
-            confidence: conf,
-        };
-        let want = (0..=max as usize)
-            .find(|&s| wilson_lower(p_meet(s, target), n as u64, Z95) >= conf)
-            .map(|s| s as u32);
-        let mut runs = 0;
-        let plan = spares::search(&facts(&m, max), goal, |pts| {
-            runs += pts.len();
-            Ok::<_, ()>(eval(&m, pts, n))
-        })
-        .unwrap()
-        .remove(0);
+    let (n, max) = (150, 40);
+    let goals = [(0.97, 0.9), (0.98, 0.5), (0.985, 0.75)];
+    let c = search_against_scan(&m, 0, &facts(&m, max), max, n, &goals);
+    for (target, conf, want, plan, runs) in c.results {
         assert_eq!(plan.chosen, want, "target {target} at {conf}");
         assert!(
             want.is_some_and(|s| s > 2),
             "goal {target} should need spares"
         );
         assert!(plan.monotone);
-        assert!(runs < all.len(), "{runs} points: no better than a scan");
-        let c = plan.candidate(want.unwrap()).unwrap();
-        assert_eq!(c.n_meeting, p_meet(want.unwrap() as usize, target));
+        assert!(runs < c.points, "{runs} points: no better than a scan");
+        let cand = plan.candidate(want.unwrap()).unwrap();
+        assert_eq!(
+            cand.n_meeting,
+            p_meet(&c.scan, want.unwrap() as usize, target)
+        );
     }
 }
 
@@ -493,39 +532,19 @@ fn unit_pool_evaluation_simulates_exactly_that_stock() {
 #[test]
 fn unit_pool_search_is_monotone_and_equals_a_scan() {
     let m = model(TRAYS);
-    let n = 150;
-    let max = 24;
-    let all: Vec<Vec<u32>> = (0..=max).map(|s| vec![s]).collect();
-    let scan = eval_trays(&m, &all, n);
-    let p_meet = |s: usize, target: f64| {
-        scan[s][0]
-            .availability
-            .iter()
-            .filter(|x| **x >= target)
-            .count() as u64
-    };
+    let (n, max) = (150, 24);
+    let goals = [(0.98, 0.5), (0.99, 0.75), (0.99, 0.5)];
+    let c = search_against_scan(&m, TRAY, &tray_facts(&m, max), max, n, &goals);
     for target in [0.97, 0.98, 0.99, 0.993] {
-        let share: Vec<u64> = (0..=max as usize).map(|s| p_meet(s, target)).collect();
+        let share: Vec<u64> = (0..=max as usize)
+            .map(|s| p_meet(&c.scan, s, target))
+            .collect();
         assert!(
             share.windows(2).all(|w| w[1] >= w[0]),
             "target {target}: {share:?}"
         );
     }
-    for (target, conf) in [(0.98, 0.5), (0.99, 0.75), (0.99, 0.5)] {
-        let goal = Goal {
-            availability: target,
-            confidence: conf,
-        };
-        let want = (0..=max as usize)
-            .find(|&s| wilson_lower(p_meet(s, target), n as u64, Z95) >= conf)
-            .map(|s| s as u32);
-        let mut runs = 0;
-        let plan = spares::search(&tray_facts(&m, max), goal, |pts| {
-            runs += pts.len();
-            Ok::<_, ()>(eval_trays(&m, pts, n))
-        })
-        .unwrap()
-        .remove(0);
+    for (target, conf, want, plan, runs) in c.results {
         eprintln!("trays: {target} at {conf}: {want:?} in {runs} points");
         assert_eq!(plan.chosen, want, "target {target} at {conf}");
         assert!(
@@ -534,10 +553,13 @@ fn unit_pool_search_is_monotone_and_equals_a_scan() {
         );
         assert!(plan.monotone);
         assert_eq!(plan.pool, "tray");
-        assert!(runs < all.len(), "{runs} points: no better than a scan");
-        let c = plan.candidate(want.unwrap()).unwrap();
-        assert_eq!(c.n_meeting, p_meet(want.unwrap() as usize, target));
-        assert_eq!(c.spare_capex_usd, want.unwrap() as f64 * 15_000.0);
+        assert!(runs < c.points, "{runs} points: no better than a scan");
+        let cand = plan.candidate(want.unwrap()).unwrap();
+        assert_eq!(
+            cand.n_meeting,
+            p_meet(&c.scan, want.unwrap() as usize, target)
+        );
+        assert_eq!(cand.spare_capex_usd, want.unwrap() as f64 * 15_000.0);
     }
 }
 
