@@ -164,7 +164,14 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
                 ),
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {what}"),
             };
-            within("mean", sg.mean, sc.mean, 5.0 * se_d + 1e-6 * sc_m);
+            // A rate of return is a root, not a sum: bisection stops within an ulp of the
+            // root of each engine's f32 bucket NPV, whose `exp`/`log` WGSL lets differ from
+            // the CPU's by a few ulp; the root of a function perturbed by `e` moves by
+            // `e / slope`, which on these flows (60 buckets, |NPV'(r)| ~ capex) is a few 1e-6
+            // of the rate on every path alike: a systematic floor of 1e-5 of the scale, 10x
+            // below TIGHT_TOL, for the IRRs only.
+            let floor = if name.starts_with("irr") { 1e-5 } else { 1e-6 };
+            within("mean", sg.mean, sc.mean, 5.0 * se_d + floor * sc_m);
             within("sd", sg.sd, sc.sd, sd_d);
             within("cvar5", sg.cvar5, sc.cvar5, max_d);
             for ((q, a), (_, b)) in sg.quantiles().iter().zip(sc.quantiles().iter()) {

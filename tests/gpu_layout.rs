@@ -68,8 +68,15 @@ fn wgsl_structs_match_the_rust_pod_structs() {
         offset(&m, "outage_hours"),
         offset_of!(EnvParams, outage_hours)
     );
-    for f in ["sla_mode", "n_sla_tiers", "sla_uptime_below", "sla_credit"] {
+    for f in [
+        "sla_mode",
+        "n_sla_tiers",
+        "sla_uptime_below",
+        "sla_credit",
+        "price_basis",
+    ] {
         let rust = match f {
+            "price_basis" => offset_of!(EnvParams, price_basis),
             "sla_mode" => offset_of!(EnvParams, sla_mode),
             "n_sla_tiers" => offset_of!(EnvParams, n_sla_tiers),
             "sla_uptime_below" => offset_of!(EnvParams, sla_uptime_below),
@@ -83,6 +90,15 @@ fn wgsl_structs_match_the_rust_pod_structs() {
     let (size, m) = l.strukt("OptionParams");
     assert_eq!(size as usize, size_of::<OptionParams>());
     assert_eq!(offset(&m, "job_chips"), offset_of!(OptionParams, job_chips));
+    assert_eq!(
+        offset(&m, "next_gen_day"),
+        offset_of!(OptionParams, next_gen_day)
+    );
+    assert_eq!(
+        offset(&m, "dc_residual"),
+        offset_of!(OptionParams, dc_residual)
+    );
+    assert_eq!(offset(&m, "unit_auto"), offset_of!(OptionParams, unit_auto));
     assert_eq!(offset(&m, "inputs"), offset_of!(OptionParams, inputs));
     assert_eq!(offset(&m, "events"), offset_of!(OptionParams, events));
 }
@@ -233,6 +249,21 @@ fn carried_state_and_model_match_their_pod_twins() {
             job_days,
             job_restart,
             month_rev,
+            res_mult,
+            next_term,
+            prepay_day,
+            rent_mult,
+            next_rent,
+            pv_cost,
+            pv_inst,
+            pv_sold,
+            pv_job,
+            dpayback,
+            dwent_negative,
+            bucket_cf,
+            bucket_m1,
+            year_capex,
+            year_hw,
         ]
     );
     same_layout!(l, "Carried", Carried, [env, option]);

@@ -66,6 +66,27 @@ struct OptionState {
     job_restart: KSum,
     // Revenue of the current SLA month so far (before its credit; monthly SLA).
     month_rev: f32,
+    // Contracts: the current reserved term's price multiplier and the next term's start,
+    // the prepaid revenue drawn down each day, the rental term's multiplier and next start.
+    res_mult: f32,
+    next_term: u32,
+    prepay_day: f32,
+    rent_mult: f32,
+    next_rent: u32,
+    // Present values of costs, installed, sold and job chip-hours.
+    pv_cost: KSum,
+    pv_inst: KSum,
+    pv_sold: KSum,
+    pv_job: KSum,
+    // First day the running NPV is back to zero after going negative (a bool as 0 or 1).
+    dpayback: u32,
+    dwent_negative: u32,
+    // IRR buckets: cash flow and its first moment about the bucket's centre.
+    bucket_cf: array<f32, MAX_BUCKETS>,
+    bucket_m1: array<f32, MAX_BUCKETS>,
+    // Capex paid in each cash-flow year, and its hardware part.
+    year_capex: array<f32, MAX_YEARS>,
+    year_hw: array<f32, MAX_YEARS>,
 }
 
 // The environment's state carried from day to day (twin of `EnvState`).
@@ -109,6 +130,11 @@ struct EnvConsts {
     vol: f32,
     kappa: f32,
     demand_ramp: f32,
+    market_flops: f32,
+    market_tbps: f32,
+    od_premium: f32,
+    tax_rate: f32,
+    bonus: f32,
 }
 
 // What the environment does on one day (twin of `EnvDay`).
@@ -124,6 +150,9 @@ struct EnvDay {
     month_credit: f32,
     // The day is the last of its SLA month (or of the horizon).
     month_end: bool,
+    // IRR bucket of the day and the day's offset from the bucket's centre.
+    bucket: u32,
+    bucket_dt: f32,
 }
 
 // Constants of one option for one path (twin of `OptionConsts`, without its CPU-only
@@ -171,6 +200,42 @@ struct OptionConsts {
     // In service at day 0 (FLAG_IN_SERVICE): no delay, ramp, burn-in, infant uplift or
     // demand ramp.
     in_service: bool,
+    // Next generation: ship day and the factor the option's market price keeps then.
+    gen_day: u32,
+    gen_mult: f32,
+    // Reserved term in days, prepaid share, the fleet's contracted chip-hours per day.
+    term_days: u32,
+    prepay: f32,
+    contract_ch: f32,
+    // Rented capacity: rent per installed node-day (uplift included), term in days.
+    rent: bool,
+    rent_node_day: f32,
+    rent_term_days: u32,
+    // Contracted power charge per day from power_from; build schedule and valuation.
+    power_day: f32,
+    power_from: u32,
+    energise: u32,
+    dc_per_day: f32,
+    dc_base: f32,
+    dc_residual: u32,
+    hbm: f32,
+}
+
+// The option's own market-price factor on day t (see `market_mult` in fleet_step.rs).
+fn market_mult(t: u32) -> f32 {
+    return select(1.0, oc.gen_mult, t >= oc.gen_day);
+}
+
+// Days per IRR bucket, and day t's bucket and offset from its centre (see `bucket_of`).
+fn bucket_days(horizon: u32) -> u32 {
+    return max((horizon + MAX_BUCKETS - 1u) / MAX_BUCKETS, 1u);
+}
+
+fn bucket_of(t: u32, horizon: u32) -> vec2<f32> {
+    let l = bucket_days(horizon);
+    let b = min(t / l, MAX_BUCKETS - 1u);
+    let centre = f32(b * l) + 0.5 * f32(l - 1u);
+    return vec2<f32>(f32(b), f32(t) - centre);
 }
 
 // On-site stock of each unit type bought at delivery on this path (unit 0: spare_nodes), kept
@@ -274,37 +339,38 @@ fn put_if(i: u32, v: f32, defined: bool) {
     outs[i] = select(UNDEFINED_BITS, bitcast<u32>(v), defined);
 }
 
-// NPV of yearly cash flows at rate r (Horner from the last year).
-fn npv_at(cfy: array<f32, MAX_YEARS>, n: u32, r: f32) -> f32 {
-    let d = 1.0 / (1.0 + r);
+// NPV of the IRR buckets at daily log-rate l, up to a positive factor (see `bucket_npv`).
+fn bucket_npv(l: f32, bdays: u32) -> f32 {
+    let q = exp(-(l * f32(bdays)));
     var v = 0.0;
-    for (var y = i32(n) - 1; y >= 0; y--) {
-        v = v * d + cfy[y];
+    for (var b = i32(MAX_BUCKETS) - 1; b >= 0; b--) {
+        v = v * q + (st.bucket_cf[b] - l * st.bucket_m1[b]);
     }
     return v;
 }
 
-// Yearly IRR by bisection on [-0.99, 10]; .y = 0 when undefined (see `irr` in fleet_step.rs).
-fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
+// Yearly IRR of the IRR buckets by bisection on [-0.99, 10]; .y = 0 when undefined (see
+// `irr_dated` in fleet_step.rs).
+fn irr_dated(bdays: u32) -> vec2<f32> {
     var has_pos = false;
     var has_neg = false;
-    for (var y = 0u; y < n; y++) {
-        has_pos = has_pos || cfy[y] > 0.0;
-        has_neg = has_neg || cfy[y] < 0.0;
+    for (var b = 0u; b < MAX_BUCKETS; b++) {
+        has_pos = has_pos || st.bucket_cf[b] > 0.0;
+        has_neg = has_neg || st.bucket_cf[b] < 0.0;
     }
     if (!(has_pos && has_neg)) {
         return vec2<f32>(0.0, 0.0);
     }
     var lo = -0.99;
     var hi = 10.0;
-    let flo = npv_at(cfy, n, lo);
-    let fhi = npv_at(cfy, n, hi);
+    let flo = bucket_npv(log(1.0 + lo) * (1.0 / 365.0), bdays);
+    let fhi = bucket_npv(log(1.0 + hi) * (1.0 / 365.0), bdays);
     if ((flo > 0.0) == (fhi > 0.0)) {
         return vec2<f32>(0.0, 0.0);
     }
     for (var it = 0u; it < 60u; it++) {
         let mid = 0.5 * (lo + hi);
-        let fm = npv_at(cfy, n, mid);
+        let fm = bucket_npv(log(1.0 + mid) * (1.0 / 365.0), bdays);
         if ((fm > 0.0) == (flo > 0.0)) {
             lo = mid;
         } else {
@@ -312,6 +378,12 @@ fn irr(cfy: array<f32, MAX_YEARS>, n: u32) -> vec2<f32> {
         }
     }
     return vec2<f32>(0.5 * (lo + hi), 1.0);
+}
+
+// Share of a cost depreciated straight-line with the half-year convention by the end of its
+// k-th year in service (see `sl_done`).
+fn sl_done(k: u32, life: f32) -> f32 {
+    return min((f32(k) + 0.5) / life, 1.0);
 }
 
 // Stage `sample_inputs`: one uniform lane per input from the (path, DAY_INIT, stream) streams,
@@ -371,6 +443,11 @@ fn env_consts(e: array<f32, ENV_IN_COUNT>) -> EnvConsts {
     c.vol = e[ENV_DEMAND_VOLATILITY_PER_DAY];
     c.kappa = e[ENV_DEMAND_REVERSION_PER_DAY];
     c.demand_ramp = e[ENV_DEMAND_RAMP_DAYS];
+    c.market_flops = e[ENV_MARKET_USD_PER_PFLOP_HOUR];
+    c.market_tbps = e[ENV_MARKET_USD_PER_TBPS_HOUR];
+    c.od_premium = e[ENV_ON_DEMAND_PREMIUM];
+    c.tax_rate = e[ENV_TAX_RATE];
+    c.bonus = e[ENV_BONUS_DEPRECIATION_FRACTION];
     return c;
 }
 
@@ -437,13 +514,16 @@ fn option_unit_stocks(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
 
 // Stage `option_consts`: the constants of option `o` for one path, into `oc` (whose class
 // arrays start zeroed: unused classes keep rate 0).
-fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
+fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>, env: EnvConsts) {
     oc.nodes = models[pt].options[o].nodes;
     oc.spare_nodes = models[pt].options[o].spare_nodes;
     oc.n_classes = models[pt].options[o].n_classes;
     oc.hard_mask = models[pt].options[o].hard_mask;
     oc.cpn = f32(models[pt].options[o].chips_per_node);
-    let colo = (models[pt].options[o].flags & FLAG_COLO) != 0u;
+    let flags = models[pt].options[o].flags;
+    let colo = (flags & FLAG_COLO) != 0u;
+    let rent = (flags & FLAG_RENT) != 0u;
+    let build = !colo && !rent;
     oc.in_service = (models[pt].options[o].flags & FLAG_IN_SERVICE) != 0u;
     oc.it_kw = (x[OPT_CHIP_W] + x[OPT_HOST_W_PER_CHIP]) * 0.001;
     let facility_mw = f32(oc.nodes) * oc.cpn * oc.it_kw * 0.001;
@@ -461,25 +541,68 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     let tau = max(x[OPT_CHECKPOINT_INTERVAL_MINUTES], 1e-3);
     let u_mean = x[OPT_UTILIZATION_MEAN];
     oc.blast_nodes = f32(max(models[pt].options[o].blast_radius_chips, models[pt].options[o].chips_per_node)) / oc.cpn;
-    oc.delay = select(round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u), 0u, oc.in_service);
+    // A data centre still to be built is energised after its build months; the fleet is
+    // delivered no earlier.
+    var energise = 0u;
+    if (build && !oc.in_service) {
+        energise = round_days(x[OPT_DC_BUILD_MONTHS] * (365.0 / 12.0), 100000u);
+    }
+    oc.energise = energise;
+    oc.delay = select(max(round_days(x[OPT_DELIVERY_DELAY_DAYS], 100000u), energise), 0u,
+        oc.in_service);
     oc.ramp = select(round_days(x[OPT_RAMP_DAYS], 100000u), 0u, oc.in_service);
     oc.burn_fail = select(1.0 - x[OPT_BURN_IN_YIELD], 0.0, oc.in_service);
     oc.replacement = round_days(x[OPT_REPLACEMENT_DAYS], RING_DAYS - 1u);
     oc.swap_h = x[OPT_SWAP_HOURS];
-    oc.capex_per_node = x[OPT_SERVER_CAPEX_PER_CHIP_USD] * oc.cpn;
+    oc.capex_per_node = select((x[OPT_SERVER_CAPEX_PER_CHIP_USD]
+        + x[OPT_NETWORK_CAPEX_PER_CHIP_USD]
+        + x[OPT_STORAGE_CAPEX_PER_CHIP_USD]
+        + x[OPT_COOLING_CAPEX_PER_CHIP_USD]) * oc.cpn, 0.0, rent);
     oc.idle = x[OPT_IDLE_POWER_FRACTION];
     oc.pue = x[OPT_PUE];
-    oc.dc_capex = select(facility_mw * x[OPT_DC_CAPEX_PER_MW_USD], 0.0, colo);
+    oc.dc_capex = select(0.0, facility_mw * x[OPT_DC_CAPEX_PER_MW_USD], build);
+    // Interest during construction (see `option_consts` in fleet_step.rs).
+    let le = env.lr_disc * f32(energise);
+    var idc = 1.0 + 0.5 * le;
+    if (le > 1e-4) {
+        idc = (exp(le) - 1.0) / le;
+    }
+    oc.dc_base = oc.dc_capex * idc;
+    oc.dc_per_day = 0.0;
+    if (energise > 0u) {
+        oc.dc_per_day = oc.dc_capex / f32(energise);
+    }
     oc.dc_life_days = x[OPT_DC_LIFE_YEARS] * 365.0;
     oc.colo_per_kw_day = select(0.0, x[OPT_COLO_USD_PER_KW_MONTH] * (12.0 / 365.0), colo);
     oc.maint_per_day = x[OPT_MAINTENANCE_FRACTION_PER_YEAR] * (1.0 / 365.0);
     oc.ops_per_mw_day = x[OPT_OPS_USD_PER_MW_YEAR] * (1.0 / 365.0);
     oc.warranty_day = x[OPT_WARRANTY_YEARS] * 365.0;
-    oc.part_cost = x[OPT_PART_COST_USD];
+    oc.part_cost = select(x[OPT_PART_COST_USD], 0.0, rent);
     oc.residual_frac = x[OPT_RESIDUAL_FRACTION];
     oc.life_days = x[OPT_USEFUL_LIFE_YEARS] * 365.0;
-    oc.p_od = x[OPT_ON_DEMAND_USD_PER_CHIP_HOUR];
-    oc.p_res = x[OPT_RESERVED_USD_PER_CHIP_HOUR];
+    if ((flags & FLAG_MARKET) != 0u) {
+        let b = models[pt].env.price_basis;
+        var market = env.market_flops;
+        var perf: f32;
+        if (b == BASIS_HBM) {
+            market = env.market_tbps;
+            perf = x[OPT_HBM_TB_PER_S];
+        } else {
+            var peak = x[OPT_PEAK_BF16_PFLOPS];
+            if (b == BASIS_FP8) {
+                peak = x[OPT_PEAK_FP8_PFLOPS];
+            } else if (b == BASIS_FP4) {
+                peak = x[OPT_PEAK_FP4_PFLOPS];
+            }
+            perf = peak * x[OPT_MFU];
+        }
+        let pr = market * perf * (1.0 + x[OPT_PRICE_PREMIUM]);
+        oc.p_res = pr;
+        oc.p_od = pr * (1.0 + env.od_premium);
+    } else {
+        oc.p_od = x[OPT_ON_DEMAND_USD_PER_CHIP_HOUR];
+        oc.p_res = x[OPT_RESERVED_USD_PER_CHIP_HOUR];
+    }
     oc.res_frac = x[OPT_RESERVED_FRACTION];
     oc.mu_logit = log(u_mean / (1.0 - u_mean));
     oc.pflop_per_chip_hour = x[OPT_PEAK_BF16_PFLOPS] * x[OPT_MFU];
@@ -492,6 +615,20 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
     oc.job_g0 = tau / (tau + x[OPT_CHECKPOINT_COST_SECONDS] * (1.0 / 60.0));
     oc.job_planned_h = x[OPT_PLANNED_INTERRUPTIONS_PER_DAY] * x[OPT_PLANNED_RESTART_MINUTES]
         * (1.0 / 60.0);
+    oc.gen_day = models[pt].options[o].next_gen_day;
+    oc.gen_mult = 1.0 - x[OPT_NEXT_GEN_PRICE_STEP];
+    oc.term_days = max(round_days(x[OPT_RESERVED_TERM_YEARS] * 365.0, 100000u), 1u);
+    oc.prepay = x[OPT_PREPAY_FRACTION];
+    oc.contract_ch = f32(oc.nodes) * oc.cpn * 24.0;
+    oc.rent = rent;
+    oc.rent_node_day = select(0.0, x[OPT_RENT_USD_PER_CHIP_HOUR]
+        * (1.0 + x[OPT_RENT_UPLIFT_FRACTION]) * oc.cpn * 24.0, rent);
+    oc.rent_term_days = max(round_days(x[OPT_RENT_TERM_YEARS] * 365.0, 100000u), 1u);
+    let facility_kw = f32(oc.nodes) * oc.cpn * oc.it_kw * x[OPT_PUE];
+    oc.power_day = x[OPT_POWER_USD_PER_KW_MONTH] * (12.0 / 365.0) * facility_kw;
+    oc.power_from = select(oc.delay, energise, energise > 0u);
+    oc.dc_residual = models[pt].options[o].dc_residual;
+    oc.hbm = x[OPT_HBM_TB_PER_S];
 
 }
 
@@ -500,6 +637,11 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>) {
 fn option_state_init(horizon: u32) {
     st.demand_x = oc.mu_logit;
     st.payback = horizon + 1u;
+    st.dpayback = horizon + 1u;
+    st.res_mult = market_mult(0u);
+    st.rent_mult = market_mult(0u);
+    st.next_term = oc.delay;
+    st.next_rent = oc.delay;
 }
 
 // Stage `env_day`: day t's demand shock and outages from the environment stream
@@ -545,6 +687,9 @@ fn env_day(pt: u32, env: EnvConsts, path: u32, t: u32) -> EnvDay {
     d.elec_mult = exp(env.lr_elec * tf);
     d.price_mult = exp(env.lr_price * tf);
     d.year = min(t / 365u, n_years - 1u);
+    let bk = bucket_of(t, models[pt].run.horizon_days);
+    d.bucket = u32(bk.x);
+    d.bucket_dt = bk.y;
     return d;
 }
 
@@ -642,26 +787,31 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let new_nodes = inst - st.installed;
     st.installed = inst;
     var capex_today = 0.0;
-    if (t == 0u) {
+    var hw_today = 0.0;
+    if (oc.energise > 0u) {
+        if (t < oc.energise) {
+            capex_today += oc.dc_per_day;
+        }
+    } else if (t == 0u) {
         capex_today += oc.dc_capex;
     }
     if (t == oc.delay) {
         st.spares[0] += unit_stock[0];
-        let spare_capex = f32(unit_stock[0]) * oc.capex_per_node;
-        capex_today += spare_capex;
-        st.hw_capex += spare_capex;
+        hw_today += f32(unit_stock[0]) * oc.capex_per_node;
         for (var u = 1u; u < n_units; u++) {
             let stock = unit_stock[u];
             st.spares[u] += stock;
-            let unit_capex = f32(stock) * models[pt].options[o].unit_cost_usd[u];
-            capex_today += unit_capex;
-            st.hw_capex += unit_capex;
+            if (!oc.rent) {
+                hw_today += f32(stock) * models[pt].options[o].unit_cost_usd[u];
+            }
         }
     }
     if (new_nodes > 0u) {
-        let hw = f32(new_nodes) * oc.capex_per_node;
-        capex_today += hw;
-        st.hw_capex += hw;
+        hw_today += f32(new_nodes) * oc.capex_per_node;
+    }
+    capex_today += hw_today;
+    st.hw_capex += hw_today;
+    if (new_nodes > 0u) {
         let bad = binomial(new_nodes, oc.burn_fail, &os);
         if (bad > 0u && oc.replacement > 0u) {
             let rslot = (t + oc.replacement) % RING_DAYS;
@@ -769,6 +919,26 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         ramp_frac = min(f32(t - oc.delay + 1u) / env.demand_ramp, 1.0);
     }
     let util = ramp_frac / (1.0 + exp(-st.demand_x));
+    // Contracts (see `day_step` in fleet_step.rs): today's market price of the option; a
+    // reserved or rental term starting today takes it; a prepaid term brings its contract value.
+    let mkt = d.price_mult * market_mult(t);
+    var prepaid_in = 0.0;
+    if (t == st.next_term) {
+        if (t > oc.delay) {
+            st.res_mult = mkt;
+        }
+        st.next_term = t + oc.term_days;
+        if (oc.prepay > 0.0) {
+            st.prepay_day = oc.prepay * (oc.res_frac * oc.p_res) * st.res_mult * oc.contract_ch;
+            prepaid_in = st.prepay_day * f32(min(oc.term_days, horizon - t));
+        }
+    }
+    if (oc.rent && t == st.next_rent) {
+        if (t > oc.delay) {
+            st.rent_mult = mkt;
+        }
+        st.next_rent = t + oc.rent_term_days;
+    }
     let down_all = min(st.down, inst);
     let waiting = min(st.waiting, down_all);
     let down_node_h = (f32(down_all - waiting) * 24.0 + lost_h) * oc.blast_nodes
@@ -778,7 +948,7 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let res_frac = oc.res_frac;
     let sold = res_frac + (1.0 - res_frac) * util;
     var revenue = avail_ch
-        * (res_frac * oc.p_res + (1.0 - res_frac) * oc.p_od * d.price_mult * util)
+        * (res_frac * oc.p_res * st.res_mult + (1.0 - res_frac) * oc.p_od * mkt * util)
         * d.credit;
     // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
     st.month_rev += revenue;
@@ -792,12 +962,23 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     // ---- costs ----
     let energy_kwh = avail_ch * oc.it_kw * (oc.idle + (1.0 - oc.idle) * sold) * oc.pue;
     let it_mw = inst_f * oc.cpn * oc.it_kw * 0.001;
-    let opex = energy_kwh * env.kwh_price * d.elec_mult
+    // A rented fleet pays no energy but its take-or-pay rent on every delivered chip-hour.
+    var energy_or_rent = energy_kwh * env.kwh_price * d.elec_mult;
+    if (oc.rent) {
+        energy_or_rent = oc.rent_node_day * st.rent_mult * inst_f;
+    }
+    var opex = energy_or_rent
         + oc.maint_per_day * st.hw_capex
         + oc.ops_per_mw_day * it_mw
         + oc.colo_per_kw_day * it_mw * 1000.0
         + parts_cost;
-    let cf = revenue - opex - capex_today;
+    if (t >= oc.power_from) {
+        opex += oc.power_day;
+    }
+    var cf = revenue - opex - capex_today;
+    if (oc.prepay > 0.0 && t >= oc.delay) {
+        cf += prepaid_in - st.prepay_day;
+    }
 
     // ---- the day's sums ----
     st.npv = ks_add(st.npv, cf * d.df);
@@ -807,6 +988,18 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     } else if (st.went_negative != 0u && st.payback > horizon) {
         st.payback = t;
     }
+    if (st.npv.s < 0.0) {
+        st.dwent_negative = 1u;
+    } else if (st.dwent_negative != 0u && st.dpayback > horizon) {
+        st.dpayback = t;
+    }
+    st.pv_cost = ks_add(st.pv_cost, (opex + capex_today) * d.df);
+    st.pv_inst = ks_add(st.pv_inst, inst_f * oc.cpn * 24.0 * d.df);
+    st.pv_sold = ks_add(st.pv_sold, avail_ch * sold * d.df);
+    st.bucket_cf[d.bucket] += cf;
+    st.bucket_m1[d.bucket] += cf * d.bucket_dt;
+    st.year_capex[d.year] += capex_today;
+    st.year_hw[d.year] += hw_today;
     st.opex = ks_add(st.opex, opex);
     st.energy_kwh = ks_add(st.energy_kwh, energy_kwh);
     st.revenue = ks_add(st.revenue, revenue);
@@ -821,6 +1014,7 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         let job = renewal_losses(lambda, oc.job_tau_h, oc.job_ckpt_h, oc.job_restart_h);
         let job_ch = n_jobs * oc.job_chips * 24.0;
         st.job_den = ks_add(st.job_den, job_ch);
+        st.pv_job = ks_add(st.pv_job, job_ch * d.df);
         if (interrupted > 0u) {
             let hit = f32(interrupted) * oc.job_chips;
             st.job_num = ks_add(st.job_num, job_ch * oc.job_g0 - hit * job.x);
@@ -834,16 +1028,39 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
 }
 
 // Stage `finish`: at the horizon, the residual value (discounted into NPV, added to the last
-// year's cash flow), depreciation from delivery, and the option's N_OUT outputs at outs[rec..].
+// year's cash flow and IRR bucket), depreciation from delivery, income tax by year, the
+// levelized costs, and the option's N_OUT outputs at outs[rec..] (see `finish` in
+// fleet_step.rs).
 fn finish(pt: u32, env: EnvConsts, rec: u32) {
     let horizon = models[pt].run.horizon_days;
     let n_years = clamp(models[pt].run.n_years, 1u, MAX_YEARS);
     let hf = f32(horizon);
     let df_end = exp(-(env.lr_disc * hf));
-    let dc_left = max(1.0 - hf / oc.dc_life_days, 0.0);
-    let residual = oc.residual_frac * st.hw_capex + oc.dc_capex * dc_left;
+    // The data centre at the horizon: book, by use, or nothing.
+    let in_use = hf - f32(min(oc.energise, horizon));
+    let dc_left = max(1.0 - in_use / oc.dc_life_days, 0.0);
+    var dc_value = 0.0;
+    if (oc.dc_residual == DC_RESIDUAL_BOOK) {
+        dc_value = oc.dc_capex * dc_left;
+    } else if (oc.dc_residual == DC_RESIDUAL_USE) {
+        let a = env.lr_disc * oc.dc_life_days;
+        let left = dc_left * oc.dc_life_days;
+        let b = env.lr_disc * left;
+        var ratio = dc_left * (1.0 - 0.5 * b) / (1.0 - 0.5 * a);
+        if (a > 1e-3) {
+            ratio = (1.0 - exp(-b)) / (1.0 - exp(-a));
+        }
+        dc_value = oc.dc_base * ratio;
+    }
+    let hw_residual = oc.residual_frac * st.hw_capex;
+    let residual = hw_residual + dc_value;
     st.npv = ks_add(st.npv, residual * df_end);
+    st.pv_cost = ks_add(st.pv_cost, -(residual * df_end));
     st.year_cf[n_years - 1u] = ks_add(st.year_cf[n_years - 1u], residual);
+    let rbk = bucket_of(horizon, horizon);
+    let rb = u32(rbk.x);
+    st.bucket_cf[rb] += residual;
+    st.bucket_m1[rb] += residual * rbk.y;
     let hw_dep_frac = clamp((hf - f32(min(oc.delay, horizon))) / oc.life_days, 0.0, 1.0);
     let dep = st.hw_capex * hw_dep_frac + oc.dc_capex * (1.0 - dc_left);
     let capex = oc.dc_capex + st.hw_capex;
@@ -855,10 +1072,70 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     for (var y = 0u; y < n_years; y++) {
         cfy[y] = st.year_cf[y].s;
     }
+    let bdays = bucket_days(horizon);
     put(rec + OUT_NPV_USD, st.npv.s);
     put(rec + OUT_PAYBACK_DAYS, f32(select(0u, st.payback, st.went_negative != 0u)));
-    let ir = irr(cfy, n_years);
+    put(rec + OUT_DISCOUNTED_PAYBACK_DAYS, f32(select(0u, st.dpayback, st.dwent_negative != 0u)));
+    let ir = irr_dated(bdays);
     put_if(rec + OUT_IRR, ir.x, ir.y > 0.5);
+
+    // ---- income tax, year by year (see `finish` in fleet_step.rs) ----
+    let life_y = oc.life_days * (1.0 / 365.0);
+    let dc_life_y = oc.dc_life_days * (1.0 / 365.0);
+    let dc_year = min(oc.energise / 365u, n_years - 1u);
+    var tax_total = 0.0;
+    var tax_pv = 0.0;
+    var hw_basis = 0.0;
+    var dc_basis = 0.0;
+    for (var y = 0u; y < n_years; y++) {
+        var dep_y = env.bonus * st.year_hw[y];
+        var hw_left = 0.0;
+        for (var j = 0u; j <= y; j++) {
+            let rest = (1.0 - env.bonus) * st.year_hw[j];
+            let k = y - j;
+            var before = 0.0;
+            if (k > 0u) {
+                before = sl_done(k - 1u, life_y);
+            }
+            dep_y += rest * (sl_done(k, life_y) - before);
+            hw_left += rest * (1.0 - sl_done(k, life_y));
+        }
+        if (y >= dc_year) {
+            let k = y - dc_year;
+            var before = 0.0;
+            if (k > 0u) {
+                before = sl_done(k - 1u, dc_life_y);
+            }
+            dep_y += oc.dc_base * (sl_done(k, dc_life_y) - before);
+            dc_basis = oc.dc_base * (1.0 - sl_done(k, dc_life_y));
+        }
+        hw_basis = hw_left;
+        var op_y = st.year_cf[y].s + st.year_capex[y];
+        if (y == n_years - 1u) {
+            op_y -= residual;
+        }
+        let tax_y = env.tax_rate * (op_y - dep_y);
+        var t_y = horizon - 1u;
+        if (y + 1u != n_years) {
+            t_y = min(365u * (y + 1u), horizon) - 1u;
+        }
+        let bk = bucket_of(t_y, horizon);
+        let b = u32(bk.x);
+        tax_total += tax_y;
+        tax_pv += tax_y * exp(-(env.lr_disc * f32(t_y)));
+        st.bucket_cf[b] -= tax_y;
+        st.bucket_m1[b] -= tax_y * bk.y;
+    }
+    let tax_gain = env.tax_rate * (residual - hw_basis - dc_basis);
+    tax_total += tax_gain;
+    tax_pv += tax_gain * df_end;
+    st.bucket_cf[rb] -= tax_gain;
+    st.bucket_m1[rb] -= tax_gain * rbk.y;
+    put(rec + OUT_NPV_AFTER_TAX_USD, st.npv.s - tax_pv);
+    let ira = irr_dated(bdays);
+    put_if(rec + OUT_IRR_AFTER_TAX, ira.x, ira.y > 0.5);
+    put(rec + OUT_TAX_USD, tax_total);
+
     put(rec + OUT_CAPEX_USD, capex);
     put(rec + OUT_OPEX_USD, opex_total);
     put(rec + OUT_ENERGY_MWH, st.energy_kwh.s * 0.001);
@@ -869,8 +1146,8 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     let jd = st.job_den.s;
     // Planned stops cost the same restart every job-day (see `finish` in fleet_step.rs).
     let planned_ch = st.job_days.s * oc.job_chips * oc.job_planned_h;
-    put_if(rec + OUT_GOODPUT, clamp((st.job_num.s - planned_ch * oc.job_g0) / jd, 0.0, 1.0),
-        jd > 0.0);
+    let goodput = clamp((st.job_num.s - planned_ch * oc.job_g0) / jd, 0.0, 1.0);
+    put_if(rec + OUT_GOODPUT, goodput, jd > 0.0);
     put_if(rec + OUT_JOB_UPTIME, clamp(1.0 - (st.job_restart.s + planned_ch) / jd, 0.0, 1.0),
         jd > 0.0);
     put(rec + OUT_HARD_FAILURES, f32(st.hard));
@@ -881,6 +1158,20 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     put(rec + OUT_EFFECTIVE_PFLOP_HOURS, pflop);
     put_if(rec + OUT_USD_PER_CHIP_HOUR, cost / deliv, deliv > 0.0);
     put_if(rec + OUT_USD_PER_EFFECTIVE_PFLOP_HOUR, cost / pflop, pflop > 0.0);
+    // Levelized: present value of costs over present value of hours (pre-tax).
+    let pv_cost = st.pv_cost.s;
+    let pv_inst = st.pv_inst.s;
+    let pv_sold = st.pv_sold.s;
+    var lost_job = 0.0;
+    if (jd > 0.0) {
+        lost_job = st.pv_job.s * (1.0 - goodput);
+    }
+    let pv_eff = max(pv_sold - lost_job, 0.0) * oc.pflop_per_chip_hour;
+    let pv_tbps = pv_sold * oc.hbm;
+    put_if(rec + OUT_LEVELIZED_USD_PER_INSTALLED_CHIP_HOUR, pv_cost / pv_inst, pv_inst > 0.0);
+    put_if(rec + OUT_LEVELIZED_USD_PER_SOLD_CHIP_HOUR, pv_cost / pv_sold, pv_sold > 0.0);
+    put_if(rec + OUT_LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR, pv_cost / pv_eff, pv_eff > 0.0);
+    put_if(rec + OUT_LEVELIZED_USD_PER_TBPS_HOUR, pv_cost / pv_tbps, pv_tbps > 0.0);
     for (var y = 0u; y < MAX_YEARS; y++) {
         put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
@@ -940,6 +1231,25 @@ fn load_carried(inv: u32) {
     st.job_days = state[inv].option.job_days;
     st.job_restart = state[inv].option.job_restart;
     st.month_rev = state[inv].option.month_rev;
+    for (var b = 0u; b < MAX_BUCKETS; b++) {
+        st.bucket_cf[b] = state[inv].option.bucket_cf[b];
+        st.bucket_m1[b] = state[inv].option.bucket_m1[b];
+    }
+    for (var y = 0u; y < MAX_YEARS; y++) {
+        st.year_capex[y] = state[inv].option.year_capex[y];
+        st.year_hw[y] = state[inv].option.year_hw[y];
+    }
+    st.res_mult = state[inv].option.res_mult;
+    st.next_term = state[inv].option.next_term;
+    st.prepay_day = state[inv].option.prepay_day;
+    st.rent_mult = state[inv].option.rent_mult;
+    st.next_rent = state[inv].option.next_rent;
+    st.pv_cost = state[inv].option.pv_cost;
+    st.pv_inst = state[inv].option.pv_inst;
+    st.pv_sold = state[inv].option.pv_sold;
+    st.pv_job = state[inv].option.pv_job;
+    st.dpayback = state[inv].option.dpayback;
+    st.dwent_negative = state[inv].option.dwent_negative;
 }
 
 // Stores invocation inv's carried state into `state` (the inverse of `load_carried`).
@@ -986,6 +1296,25 @@ fn store_carried(inv: u32) {
     state[inv].option.job_days = st.job_days;
     state[inv].option.job_restart = st.job_restart;
     state[inv].option.month_rev = st.month_rev;
+    for (var b = 0u; b < MAX_BUCKETS; b++) {
+        state[inv].option.bucket_cf[b] = st.bucket_cf[b];
+        state[inv].option.bucket_m1[b] = st.bucket_m1[b];
+    }
+    for (var y = 0u; y < MAX_YEARS; y++) {
+        state[inv].option.year_capex[y] = st.year_capex[y];
+        state[inv].option.year_hw[y] = st.year_hw[y];
+    }
+    state[inv].option.res_mult = st.res_mult;
+    state[inv].option.next_term = st.next_term;
+    state[inv].option.prepay_day = st.prepay_day;
+    state[inv].option.rent_mult = st.rent_mult;
+    state[inv].option.next_rent = st.next_rent;
+    state[inv].option.pv_cost = st.pv_cost;
+    state[inv].option.pv_inst = st.pv_inst;
+    state[inv].option.pv_sold = st.pv_sold;
+    state[inv].option.pv_job = st.pv_job;
+    state[inv].option.dpayback = st.dpayback;
+    state[inv].option.dwent_negative = st.dwent_negative;
 }
 
 // Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
@@ -999,7 +1328,7 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
     let horizon = models[pt].run.horizon_days;
     let inputs = sample_inputs(pt, path, o);
     let env = env_consts(inputs.e);
-    option_consts(pt, o, inputs.x);
+    option_consts(pt, o, inputs.x, env);
     if (t0 == 0u) {
         option_state_init(horizon);
     } else {

@@ -31,6 +31,7 @@ struct EnvParams {
     n_sla_tiers: u32,
     sla_uptime_below: array<f32, MAX_SLA_TIERS>,
     sla_credit: array<f32, MAX_SLA_TIERS>,
+    price_basis: u32,
 }
 
 struct CorrParams {
@@ -51,6 +52,8 @@ struct OptionParams {
     class_units: u32,
     rma_mask: u32,
     n_units: u32,
+    next_gen_day: u32,
+    dc_residual: u32,
     unit_auto: u32,
     unit_stock: array<u32, MAX_UNITS>,
     unit_swap_hours: array<f32, MAX_UNITS>,

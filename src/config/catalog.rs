@@ -162,10 +162,7 @@ impl Catalog {
             o.chips_per_node,
             o.blast_radius_chips,
             o.spare_nodes,
-            match o.facility {
-                super::Facility::Build => "build",
-                super::Facility::Colo => "colo",
-            }
+            o.facility.name()
         );
         for spec in schema::OPTION_INPUTS {
             let _ = writeln!(

@@ -446,3 +446,116 @@ pub(super) fn sub_table<'a>(
         }
     }
 }
+
+/// Reads a string that must be one of `choices`; returns its index. The error names every
+/// choice.
+pub(super) fn choice_field(
+    n: &Node,
+    path: &str,
+    choices: &[&str],
+    iss: &mut Issues,
+) -> Option<usize> {
+    let list = choices
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let s = str_field(n, path, &format!("one of {list}"), iss)?;
+    match choices.iter().position(|c| *c == s) {
+        Some(i) => Some(i),
+        None => {
+            iss.at(
+                n,
+                path,
+                IssueKind::OutOfRange,
+                format!("must be one of {list}, got {s:?}"),
+            );
+            None
+        }
+    }
+}
+
+/// Days from 1970-01-01 of an ISO date `YYYY-MM-DD` (proleptic Gregorian), `None` when it is
+/// not one (month 1-12, day within the month).
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i64 = s[0..4].parse().ok()?;
+    let m: i64 = s[5..7].parse().ok()?;
+    let d: i64 = s[8..10].parse().ok()?;
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let len = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > len[(m - 1) as usize] {
+        return None;
+    }
+    // Days from civil (H. Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Reads an ISO date string (`"YYYY-MM-DD"`): its days from 1970-01-01.
+pub(super) fn date_field(n: &Node, path: &str, iss: &mut Issues) -> Option<i64> {
+    let s = str_field(n, path, "a date \"YYYY-MM-DD\"", iss)?;
+    match parse_date(s) {
+        Some(d) => Some(d),
+        None => {
+            iss.at(
+                n,
+                path,
+                IssueKind::OutOfRange,
+                format!("must be a date \"YYYY-MM-DD\" (e.g. \"2026-09-01\"), got {s:?}"),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::parse_date;
+
+    /// Known day numbers (Unix epoch days) and invalid dates.
+    #[test]
+    fn dates_count_days_from_the_epoch() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(11_017));
+        assert_eq!(parse_date("2026-01-01"), Some(20_454));
+        assert_eq!(
+            parse_date("2026-12-31").unwrap() - parse_date("2026-01-01").unwrap(),
+            364
+        );
+        assert_eq!(
+            parse_date("2028-03-01").unwrap() - parse_date("2028-02-28").unwrap(),
+            2
+        );
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "26-01-01",
+            "2026-04-31",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+}

@@ -6,11 +6,11 @@ use bytemuck::Zeroable;
 
 use super::correlations::cholesky;
 use super::schema;
-use super::types::{Facility, FailureKind, Scenario, SlaMode};
+use super::types::{DcResidual, Facility, FailureKind, PriceBasis, Scenario, SlaMode};
 use crate::distributions::Dist;
 use crate::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CORR, MAX_SLA_TIERS, OptionParams, RunParams,
-    env_in, flags, opt_ev, opt_in, sla,
+    basis, dc_residual, env_in, flags, opt_ev, opt_in, sla,
 };
 
 /// Flattens `s` for a run with `seed` (split into the two Philox key words).
@@ -34,6 +34,12 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
     };
     let tiers = &s.environment.sla_tiers[..s.environment.sla_tiers.len().min(MAX_SLA_TIERS)];
     env.n_sla_tiers = tiers.len() as u32;
+    env.price_basis = match s.environment.price_basis {
+        PriceBasis::Bf16 => basis::BF16,
+        PriceBasis::Fp8 => basis::FP8,
+        PriceBasis::Fp4 => basis::FP4,
+        PriceBasis::Hbm => basis::HBM,
+    };
     for (k, tier) in tiers.iter().enumerate() {
         env.sla_uptime_below[k] = tier.uptime_below as f32;
         env.sla_credit[k] = tier.credit as f32;
@@ -47,10 +53,19 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         p.blast_radius_chips = o.blast_radius_chips;
         p.spare_nodes = o.spare_nodes;
         p.n_classes = o.classes.len() as u32;
-        p.flags = if o.facility == Facility::Colo {
-            flags::COLO
-        } else {
-            0
+        p.flags = match o.facility {
+            Facility::Build => 0,
+            Facility::Colo => flags::COLO,
+            Facility::Rent => flags::RENT,
+        };
+        if o.market_priced {
+            p.flags |= flags::MARKET;
+        }
+        p.next_gen_day = s.next_gen_day(o);
+        p.dc_residual = match o.dc_residual {
+            DcResidual::Use => dc_residual::USE,
+            DcResidual::Book => dc_residual::BOOK,
+            DcResidual::None => dc_residual::NONE,
         };
         if o.in_service {
             p.flags |= flags::IN_SERVICE;

@@ -3,11 +3,13 @@
 
 use super::classes::read_classes;
 use super::error::{IssueKind, num};
-use super::fields::{dist_field, int_field, str_field, sub_table, table_file, units};
+use super::fields::{
+    choice_field, date_field, dist_field, int_field, str_field, sub_table, table_file, units,
+};
 use super::job::{JobDefaults, read_job, read_job_defaults};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
-use super::types::{Facility, Inputs, OptionConfig};
+use super::types::{DcResidual, Facility, Inputs, OptionConfig};
 use super::units::{check_class_units, node_pool_stock, read_units, resolve_auto_stock};
 
 /// How an option table is read.
@@ -75,21 +77,32 @@ pub(crate) fn read_option(
     };
     let facility = match t.get("facility") {
         None => Some(Facility::Build),
-        Some(n) => match str_field(n, &join(path, "facility"), "\"build\" or \"colo\"", iss) {
-            Some("build") => Some(Facility::Build),
-            Some("colo") => Some(Facility::Colo),
-            Some(other) => {
-                iss.at(
-                    n,
-                    &join(path, "facility"),
-                    IssueKind::OutOfRange,
-                    format!("must be \"build\" or \"colo\", got {other:?}"),
-                );
-                None
-            }
-            None => None,
-        },
+        Some(n) => choice_field(n, &join(path, "facility"), &Facility::NAMES, iss)
+            .map(|i| [Facility::Build, Facility::Colo, Facility::Rent][i]),
     };
+    let dc_residual = match t.get("dc_residual") {
+        None => Some(DcResidual::Use),
+        Some(n) => choice_field(n, &join(path, "dc_residual"), &DcResidual::NAMES, iss)
+            .map(|i| [DcResidual::Use, DcResidual::Book, DcResidual::None][i]),
+    };
+    let next_gen_date = match t.get("next_gen_date") {
+        None => Some(None),
+        Some(n) => date_field(n, &join(path, "next_gen_date"), iss).map(Some),
+    };
+    // Explicit prices come as a pair; without them the option is priced by the market.
+    let explicit = ["reserved_usd_per_chip_hour", "on_demand_usd_per_chip_hour"].map(|k| t.has(k));
+    if explicit[0] != explicit[1] {
+        let (set, unset) = if explicit[0] {
+            ("reserved_usd_per_chip_hour", "on_demand_usd_per_chip_hour")
+        } else {
+            ("on_demand_usd_per_chip_hour", "reserved_usd_per_chip_hour")
+        };
+        let (n, note) = blame(t.get(set).expect("present"), mode);
+        iss.at(&n, &join(path, set), IssueKind::Conflict, format!(
+            "explicit prices come as a pair: set {unset} too, or remove {set} to price the option from the compute market (market_usd_per_pflop_hour x performance x (1 + price_premium)){note}"
+        ));
+    }
+    let market_priced = !explicit[0] && !explicit[1];
     let in_service = match t.get("in_service") {
         None => Some(false),
         Some(n) => match &n.v {
@@ -143,7 +156,15 @@ pub(crate) fn read_option(
     let mut inputs = Vec::new();
     let mut inputs_ok = true;
     for s in schema::OPTION_INPUTS {
-        match dist_field(t, s.name, path, s, true, iss, &hint) {
+        // A field with a built-in default may be left out (the economics lines default to 0).
+        let given = if t.has(s.name) {
+            dist_field(t, s.name, path, s, true, iss, &hint)
+        } else {
+            s.default
+                .dist()
+                .or_else(|| dist_field(t, s.name, path, s, true, iss, &hint))
+        };
+        match given {
             Some(d) => inputs.push((s.name, d)),
             None => inputs_ok = false,
         }
@@ -335,6 +356,9 @@ pub(crate) fn read_option(
             stream: stream?,
             job,
             in_service: in_service?,
+            market_priced,
+            next_gen_date: next_gen_date?,
+            dc_residual: dc_residual?,
         },
         job_defaults,
     ))
@@ -350,7 +374,15 @@ fn size_by_budget(
     facility: Facility,
     inp: &Inputs,
 ) -> Result<u64, String> {
-    let server = inp.get("server_capex_per_chip_usd").mean();
+    let server: f64 = [
+        "server_capex_per_chip_usd",
+        "network_capex_per_chip_usd",
+        "storage_capex_per_chip_usd",
+        "cooling_capex_per_chip_usd",
+    ]
+    .iter()
+    .map(|k| inp.get(k).mean())
+    .sum();
     let dc = match facility {
         Facility::Build => {
             inp.get("dc_capex_per_mw_usd").mean()
@@ -358,6 +390,9 @@ fn size_by_budget(
                 / 1e6
         }
         Facility::Colo => 0.0,
+        Facility::Rent => {
+            return Err("is rented (facility = \"rent\"): it has no capex for a capital budget to size; set its accelerators".into());
+        }
     };
     let all_in = server + dc;
     let spare_cost = spare as f64 * cpn as f64 * server + stock_cost;

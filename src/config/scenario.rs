@@ -5,14 +5,19 @@
 use super::catalog::Catalog;
 use super::correlations::read_correlations;
 use super::error::{ConfigError, IssueKind, num};
-use super::fields::{dist_field, int_field, str_field, sub_table, units};
+use super::fields::{choice_field, date_field, dist_field, int_field, str_field, sub_table, units};
 use super::option::{Mode, merge_option, read_option};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use crate::distributions::Dist;
 use crate::model::params::{MAX_OPTIONS, MAX_SLA_TIERS, MAX_YEARS};
 
-use super::types::{AWS_EC2_REGION_TIERS, Environment, Inputs, Scenario, SlaMode, SlaTier};
+use super::types::{
+    AWS_EC2_REGION_TIERS, Environment, Facility, Inputs, PriceBasis, Scenario, SlaMode, SlaTier,
+};
+
+/// Day 0 of a scenario without `start_date`: 2026-01-01 (days from 1970-01-01).
+pub const DEFAULT_START_DATE: i64 = 20_454;
 
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
@@ -154,7 +159,7 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         None => &empty,
     };
     let mut env_keys: Vec<&str> = schema::ENV_INPUTS.iter().map(|s| s.name).collect();
-    env_keys.extend(["outage_hours", "sla", "sla_tiers"]);
+    env_keys.extend(["outage_hours", "sla", "sla_tiers", "price_basis"]);
     iss.unknown_keys(et, "environment", &env_keys, &units);
     let mut env = Vec::new();
     for s in schema::ENV_INPUTS {
@@ -180,6 +185,24 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
     }
     .unwrap_or(Dist::Fixed { value: 0.0 });
     let (sla, sla_tiers) = read_sla(et, &mut iss);
+    let price_basis =
+        match et.get("price_basis") {
+            None => PriceBasis::Bf16,
+            Some(n) => choice_field(n, "environment.price_basis", &PriceBasis::NAMES, &mut iss)
+                .map_or(PriceBasis::Bf16, |i| {
+                    [
+                        PriceBasis::Bf16,
+                        PriceBasis::Fp8,
+                        PriceBasis::Fp4,
+                        PriceBasis::Hbm,
+                    ][i]
+                }),
+        };
+    // Day 0 of the horizon: dates (next_gen_date) count from it.
+    let start_date = match st.get("start_date") {
+        None => Some(DEFAULT_START_DATE),
+        Some(n) => date_field(n, "scenario.start_date", &mut iss),
+    };
 
     // [options]
     let mut options = Vec::new();
@@ -248,6 +271,21 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         .collect();
     let correlations = read_correlations(doc, &options, &failed, origin, &mut iss);
 
+    // Market-priced options need the performance the market prices.
+    let perf = price_basis.performance_input();
+    for o in &options {
+        if o.market_priced && o.inputs.get(perf).mean() <= 0.0 {
+            iss.in_file(origin, &join(&join("options", &o.name), perf), IssueKind::Missing, format!(
+                "option `{}` is priced by the market per unit of {perf} (price_basis = \"{}\"), but its {perf} is 0 (not published for {}); set it, choose another price_basis, or give explicit reserved_usd_per_chip_hour and on_demand_usd_per_chip_hour",
+                o.name, PriceBasis::NAMES[price_basis as usize], if o.hardware.is_empty() { &o.name } else { &o.hardware }
+            ));
+        }
+        if o.facility == Facility::Rent && o.inputs.get("rent_usd_per_chip_hour").mean() <= 0.0 {
+            iss.in_file(origin, &join(&join("options", &o.name), "rent_usd_per_chip_hour"), IssueKind::Missing, format!(
+                "option `{}` is rented (facility = \"rent\") but has no rent_usd_per_chip_hour; set the committed price (USD per chip-hour, allowed range [0, 1000])", o.name
+            ));
+        }
+    }
     if !iss.is_empty() {
         return Err(ConfigError::Invalid(iss.list));
     }
@@ -260,11 +298,13 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         capital_budget_usd: budget.map(|b| b.0),
         paths,
         seed,
+        start_date: start_date.unwrap_or(DEFAULT_START_DATE),
         environment: Environment {
             inputs: Inputs(env),
             outage_hours,
             sla,
             sla_tiers,
+            price_basis,
         },
         options,
         correlations,

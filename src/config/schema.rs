@@ -226,6 +226,8 @@ pub fn option_keys() -> Vec<&'static str> {
         "stream",
         "job",
         "in_service",
+        "next_gen_date",
+        "dc_residual",
     ];
     k.extend(OPTION_INPUTS.iter().map(|s| s.name));
     k
@@ -266,6 +268,7 @@ pub const SCENARIO_KEYS: &[&str] = &[
     "paths",
     "seed",
     "catalog",
+    "start_date",
 ];
 
 /// Unit of any key, for "wrong unit" and "expected a number in ..." messages.

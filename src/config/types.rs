@@ -13,6 +13,63 @@ pub enum Facility {
     Build,
     /// Leased: `colo_usd_per_kw_month` is opex, no data-centre capex.
     Colo,
+    /// Rented capacity: `rent_usd_per_chip_hour` (take-or-pay, repriced each
+    /// `rent_term_years`), no capex, no energy, power or colocation.
+    Rent,
+}
+
+impl Facility {
+    /// The config spellings, in variant order.
+    pub const NAMES: [&'static str; 3] = ["build", "colo", "rent"];
+    /// The config spelling.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+/// How the data centre is valued at the horizon (`dc_residual`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DcResidual {
+    /// By its use: the capital-recovery lease of its remaining life at the discount rate.
+    Use,
+    /// Straight-line book value.
+    Book,
+    /// Nothing.
+    None,
+}
+
+impl DcResidual {
+    /// The config spellings, in variant order.
+    pub const NAMES: [&'static str; 3] = ["use", "book", "none"];
+}
+
+/// What the compute market prices (`[environment] price_basis`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PriceBasis {
+    /// Effective dense BF16 PFLOP-hours.
+    Bf16,
+    /// Effective dense FP8 PFLOP-hours.
+    Fp8,
+    /// Effective dense FP4 PFLOP-hours.
+    Fp4,
+    /// HBM TB/s-hours.
+    Hbm,
+}
+
+impl PriceBasis {
+    /// The config spellings, in variant order.
+    pub const NAMES: [&'static str; 4] = ["bf16", "fp8", "fp4", "hbm"];
+    /// The option input holding the performance this basis prices.
+    pub fn performance_input(self) -> &'static str {
+        match self {
+            PriceBasis::Bf16 => "peak_bf16_pflops",
+            PriceBasis::Fp8 => "peak_fp8_pflops",
+            PriceBasis::Fp4 => "peak_fp4_pflops",
+            PriceBasis::Hbm => "hbm_tb_per_s",
+        }
+    }
 }
 
 /// Whether a failure needs a part (spare swap, RMA) or only a reset.
@@ -187,6 +244,13 @@ pub struct OptionConfig {
     /// Already in service at day 0 (`in_service = true`): no delivery delay, ramp, burn-in
     /// rejects, infant-mortality uplift or demand ramp.
     pub in_service: bool,
+    /// Prices come from the compute market (no explicit `reserved_usd_per_chip_hour` /
+    /// `on_demand_usd_per_chip_hour`).
+    pub market_priced: bool,
+    /// The next generation's ship date (`next_gen_date`), days from 1970-01-01.
+    pub next_gen_date: Option<i64>,
+    /// How the data centre is valued at the horizon.
+    pub dc_residual: DcResidual,
 }
 
 /// Shared environment inputs.
@@ -200,6 +264,8 @@ pub struct Environment {
     pub sla: SlaMode,
     /// Uptime tiers of the monthly SLA (empty with the daily one), thresholds descending.
     pub sla_tiers: Vec<SlaTier>,
+    /// What the compute market prices.
+    pub price_basis: PriceBasis,
 }
 
 /// How regional outages are credited back to customers.
@@ -292,6 +358,8 @@ pub struct Scenario {
     pub paths: Option<u64>,
     /// Default for `--seed`.
     pub seed: Option<u64>,
+    /// Day 0 of the horizon (`start_date`), days from 1970-01-01.
+    pub start_date: i64,
     /// Shared environment.
     pub environment: Environment,
     /// Options in written order (1..=`MAX_OPTIONS` = 8).
@@ -307,6 +375,17 @@ impl Scenario {
     /// Option names in order.
     pub fn option_names(&self) -> Vec<&str> {
         self.options.iter().map(|o| o.name.as_str()).collect()
+    }
+
+    /// The day of the horizon on which option `o`'s next generation ships (`u32::MAX`: not
+    /// within reach, or shipped before day 0, when the market price already has it).
+    pub fn next_gen_day(&self, o: &OptionConfig) -> u32 {
+        match o.next_gen_date {
+            Some(d) if d >= self.start_date => {
+                u32::try_from(d - self.start_date).unwrap_or(u32::MAX)
+            }
+            _ => u32::MAX,
+        }
     }
 
     /// Horizon in days (`horizon_days` as given, else `365 * horizon_years`).

@@ -5,8 +5,8 @@
 use crate::model::job::{JOB_TABLES, RENEWAL_SERIES_MAX};
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS, MAX_YEARS, MONTHS_PER_YEAR,
-    RING_DAYS, env_in, flags, kind, opt_ev, opt_in, sla,
+    MAX_BUCKETS, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS, MAX_YEARS,
+    MONTHS_PER_YEAR, RING_DAYS, basis, dc_residual, env_in, flags, kind, opt_ev, opt_in, sla,
 };
 use crate::model::sample::{
     AUTO_CF_2, AUTO_CF_3, AUTO_FILL_RATE, AUTO_STOCK_EXACT_MAX, BINOMIAL_INV_MAX_MEAN, INV_CAP,
@@ -120,6 +120,7 @@ pub fn prelude() -> String {
         ("MAX_CLASSES", MAX_CLASSES),
         ("MAX_UNITS", MAX_UNITS),
         ("MAX_YEARS", MAX_YEARS),
+        ("MAX_BUCKETS", MAX_BUCKETS),
         ("MAX_CORR", MAX_CORR),
         ("RING_DAYS", RING_DAYS),
         ("N_OUT", N_OUT),
@@ -172,7 +173,7 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         class_inputs, environment_inputs, job_inputs, option_inputs, scalar_metrics, wgsl_names,
         wgsl_names_metrics,
     };
-    let tables: [&[(&str, usize)]; 9] = [
+    let tables: [&[(&str, usize)]; 11] = [
         kind::WGSL,
         environment_inputs!(wgsl_names!("ENV_", env_in)),
         option_inputs!(wgsl_names!("OPT_", opt_in)),
@@ -181,6 +182,8 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         opt_ev::WGSL,
         flags::WGSL,
         sla::WGSL,
+        basis::WGSL,
+        dc_residual::WGSL,
         scalar_metrics!(wgsl_names_metrics!("OUT_", idx)),
     ];
     let mut v: Vec<(&'static str, usize)> = tables.concat();

@@ -5,7 +5,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::model::params::{MAX_CLASSES, MAX_UNITS, MAX_YEARS, RING_DAYS};
+use crate::model::params::{MAX_BUCKETS, MAX_CLASSES, MAX_UNITS, MAX_YEARS, RING_DAYS};
 
 /// A compensated sum: value and compensation (twin of the CPU's `model::fleet_step::KSum`).
 #[repr(C)]
@@ -65,6 +65,22 @@ pub struct OptionState {
     pub job_restart: KSum,
     /// Revenue of the current SLA month so far.
     pub month_rev: f32,
+    pub res_mult: f32,
+    pub next_term: u32,
+    pub prepay_day: f32,
+    pub rent_mult: f32,
+    pub next_rent: u32,
+    pub pv_cost: KSum,
+    pub pv_inst: KSum,
+    pub pv_sold: KSum,
+    pub pv_job: KSum,
+    pub dpayback: u32,
+    /// 0 or 1.
+    pub dwent_negative: u32,
+    pub bucket_cf: [f32; MAX_BUCKETS],
+    pub bucket_m1: [f32; MAX_BUCKETS],
+    pub year_capex: [f32; MAX_YEARS],
+    pub year_hw: [f32; MAX_YEARS],
 }
 
 /// What one invocation carries between windows: one element of the kernel's `state` buffer.

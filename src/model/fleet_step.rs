@@ -12,8 +12,9 @@
 use crate::model::job::renewal_losses;
 use crate::model::outputs::{N_OUT, idx};
 use crate::model::params::{
-    DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS,
-    MAX_YEARS, MONTHS_PER_YEAR, OptionParams, RING_DAYS, env_in, flags, opt_ev, opt_in, sla,
+    DistSpec, EnvParams, FlatModel, MAX_BUCKETS, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS,
+    MAX_UNITS, MAX_YEARS, MONTHS_PER_YEAR, OptionParams, RING_DAYS, basis, dc_residual, env_in,
+    flags, opt_ev, opt_in, sla,
 };
 use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
@@ -195,6 +196,34 @@ struct OptionState<F: Real> {
     class_lost: [KSum<F>; MAX_CLASSES],
     /// Revenue of the current SLA month so far (before its credit; monthly SLA).
     month_rev: F,
+    // contracts
+    /// Price multiplier of the current reserved term (the market's at its start; the first
+    /// term's is day 0's).
+    res_mult: F,
+    /// Day the next reserved term starts.
+    next_term: u32,
+    /// Prepaid reserved revenue drawn down each day of the current term.
+    prepay_day: F,
+    /// Price multiplier of the current rental term.
+    rent_mult: F,
+    /// Day the next rental term starts.
+    next_rent: u32,
+    // finance
+    /// Present value of capex and opex (the residual is subtracted at the horizon).
+    pv_cost: KSum<F>,
+    /// Present values of installed chip-hours, sold chip-hours and job chip-hours.
+    pv_inst: KSum<F>,
+    pv_sold: KSum<F>,
+    pv_job: KSum<F>,
+    /// First day the running NPV is back to zero after going negative.
+    dpayback: u32,
+    dwent_negative: bool,
+    /// Cash flow of each IRR bucket, and its first moment about the bucket's centre (days).
+    bucket_cf: [F; MAX_BUCKETS],
+    bucket_m1: [F; MAX_BUCKETS],
+    /// Capex paid in each cash-flow year, and its hardware part (servers, spares).
+    year_capex: [F; MAX_YEARS],
+    year_hw: [F; MAX_YEARS],
 }
 
 /// Per-option constants derived once per path from the sampled inputs (stage `option_consts`;
@@ -267,6 +296,44 @@ struct OptionConsts<F: Real> {
     swap_day: [F; MAX_UNITS],
     /// The fleet is in service at day 0 ([`flags::IN_SERVICE`]): no demand ramp.
     in_service: bool,
+    /// Day the next generation ships and the factor the option's market price keeps then.
+    gen_day: u32,
+    gen_mult: F,
+    /// Reserved term in days, and the share of each term prepaid.
+    term_days: u32,
+    prepay: F,
+    /// Contracted chip-hours per day of the whole fleet, `nodes * cpn * 24`.
+    contract_ch: F,
+    /// Rented capacity ([`flags::RENT`]): rent per installed node-day at day 0 (uplift
+    /// included), and the rental term in days.
+    rent: bool,
+    rent_node_day: F,
+    rent_term_days: u32,
+    /// Contracted power capacity charge per day (whole fleet, IT x PUE), from `power_from`.
+    power_day: F,
+    power_from: u32,
+    /// Energisation day: the data centre is built over days `0..energise` (0: ready at day 0).
+    energise: u32,
+    /// Data-centre capex paid each build day (`dc_capex / energise`).
+    dc_per_day: F,
+    /// The data centre's cost at energisation: capex plus interest during construction.
+    dc_base: F,
+    dc_residual: u32,
+    /// HBM bandwidth per chip, TB/s.
+    hbm: F,
+}
+
+impl<F: Real> OptionConsts<F> {
+    /// The option's own market-price factor on day `t` before the shared decline: the
+    /// next-generation step once it has shipped.
+    #[inline(always)]
+    fn market_mult(&self, t: u32) -> F {
+        if t >= self.gen_day {
+            self.gen_mult
+        } else {
+            F::c(1.0)
+        }
+    }
 }
 
 /// Quantities of one option that depend on the day only through the number of nodes
@@ -320,9 +387,16 @@ impl<F: Real> InstConst<F> {
 }
 
 /// Stage `option_consts`: the constants of one option for one path.
-fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionConsts<F> {
+fn option_consts<F: Real>(
+    m: &FlatModel,
+    env: &EnvConsts<F>,
+    p: &OptionParams,
+    x: &[F; opt_in::COUNT],
+) -> OptionConsts<F> {
     let cpn = F::from_u32(p.chips_per_node);
     let colo = p.flags & flags::COLO != 0;
+    let rent = p.flags & flags::RENT != 0;
+    let build = !colo && !rent;
     let in_service = p.flags & flags::IN_SERVICE != 0;
     let it_kw = (x[opt_in::CHIP_W] + x[opt_in::HOST_W_PER_CHIP]) * F::c(0.001);
     let facility_mw = F::from_u32(p.nodes) * cpn * it_kw * F::c(0.001);
@@ -343,10 +417,17 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
     let u = x[opt_in::UTILIZATION_MEAN];
     // In service at day 0: delivered, installed and burnt in before the horizon starts (the
     // inputs are still drawn, in their lanes, and ignored).
+    // A data centre still to be built is energised after its build months; the fleet is
+    // delivered no earlier.
+    let energise = if build && !in_service {
+        round_days(x[opt_in::DC_BUILD_MONTHS] * F::c(365.0 / 12.0), 100_000)
+    } else {
+        0
+    };
     let delay = if in_service {
         0
     } else {
-        round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000)
+        round_days(x[opt_in::DELIVERY_DELAY_DAYS], 100_000).max(energise)
     };
     let ramp = if in_service {
         0
@@ -359,6 +440,42 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
             infant_until[c] = delay + ramp + infant_days[c];
         }
     }
+    let dc_capex = if build {
+        facility_mw * x[opt_in::DC_CAPEX_PER_MW_USD]
+    } else {
+        F::c(0.0)
+    };
+    // Interest during construction at the discount rate, payments spread evenly over the
+    // build (continuous approximation): (e^(l E) - 1) / (l E).
+    let le = env.lr_disc * F::from_u32(energise);
+    let idc = if le > F::c(1e-4) {
+        ((le).exp() - F::c(1.0)) / le
+    } else {
+        F::c(1.0) + F::c(0.5) * le
+    };
+    let (p_res, p_od) = if p.flags & flags::MARKET != 0 {
+        let b = m.env.price_basis;
+        let (market, perf) = if b == basis::HBM {
+            (env.market_tbps, x[opt_in::HBM_TB_PER_S])
+        } else {
+            let peak = if b == basis::FP8 {
+                x[opt_in::PEAK_FP8_PFLOPS]
+            } else if b == basis::FP4 {
+                x[opt_in::PEAK_FP4_PFLOPS]
+            } else {
+                x[opt_in::PEAK_BF16_PFLOPS]
+            };
+            (env.market_flops, peak * x[opt_in::MFU])
+        };
+        let pr = market * perf * (F::c(1.0) + x[opt_in::PRICE_PREMIUM]);
+        (pr, pr * (F::c(1.0) + env.od_premium))
+    } else {
+        (
+            x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
+            x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
+        )
+    };
+    let facility_kw = F::from_u32(p.nodes) * cpn * it_kw * x[opt_in::PUE];
     OptionConsts {
         nodes: p.nodes,
         cpn,
@@ -372,15 +489,19 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         },
         replacement: round_days(x[opt_in::REPLACEMENT_DAYS], RING_DAYS as u32 - 1),
         swap_h: x[opt_in::SWAP_HOURS],
-        capex_per_node: x[opt_in::SERVER_CAPEX_PER_CHIP_USD] * cpn,
+        capex_per_node: if rent {
+            F::c(0.0)
+        } else {
+            (x[opt_in::SERVER_CAPEX_PER_CHIP_USD]
+                + x[opt_in::NETWORK_CAPEX_PER_CHIP_USD]
+                + x[opt_in::STORAGE_CAPEX_PER_CHIP_USD]
+                + x[opt_in::COOLING_CAPEX_PER_CHIP_USD])
+                * cpn
+        },
         it_kw_per_chip: it_kw,
         idle: x[opt_in::IDLE_POWER_FRACTION],
         pue: x[opt_in::PUE],
-        dc_capex: if colo {
-            F::c(0.0)
-        } else {
-            facility_mw * x[opt_in::DC_CAPEX_PER_MW_USD]
-        },
+        dc_capex,
         dc_life_days: x[opt_in::DC_LIFE_YEARS] * F::c(365.0),
         colo_per_kw_day: if colo {
             x[opt_in::COLO_USD_PER_KW_MONTH] * F::c(12.0 / 365.0)
@@ -390,7 +511,11 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         maint_per_day: x[opt_in::MAINTENANCE_FRACTION_PER_YEAR] * F::c(1.0 / 365.0),
         ops_per_mw_day: x[opt_in::OPS_USD_PER_MW_YEAR] * F::c(1.0 / 365.0),
         warranty_day: x[opt_in::WARRANTY_YEARS] * F::c(365.0),
-        part_cost: x[opt_in::PART_COST_USD],
+        part_cost: if rent {
+            F::c(0.0)
+        } else {
+            x[opt_in::PART_COST_USD]
+        },
         residual_frac: x[opt_in::RESIDUAL_FRACTION],
         life_days: x[opt_in::USEFUL_LIFE_YEARS] * F::c(365.0),
         res_frac: x[opt_in::RESERVED_FRACTION],
@@ -415,10 +540,9 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
         infant_until,
         infant_end: infant_until.into_iter().max().unwrap_or(0),
         events: std::array::from_fn(|i| EventDist::new(&p.events[i])),
-        res_price: x[opt_in::RESERVED_FRACTION] * x[opt_in::RESERVED_USD_PER_CHIP_HOUR],
+        res_price: x[opt_in::RESERVED_FRACTION] * p_res,
         od_frac: F::c(1.0) - x[opt_in::RESERVED_FRACTION],
-        od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION])
-            * x[opt_in::ON_DEMAND_USD_PER_CHIP_HOUR],
+        od_price: (F::c(1.0) - x[opt_in::RESERVED_FRACTION]) * p_od,
         busy: F::c(1.0) - x[opt_in::IDLE_POWER_FRACTION],
         stock: unit_stocks(p, &rate),
         swap_day: std::array::from_fn(|u| {
@@ -429,6 +553,32 @@ fn option_consts<F: Real>(p: &OptionParams, x: &[F; opt_in::COUNT]) -> OptionCon
             }
         }),
         in_service,
+        gen_day: p.next_gen_day,
+        gen_mult: F::c(1.0) - x[opt_in::NEXT_GEN_PRICE_STEP],
+        term_days: round_days(x[opt_in::RESERVED_TERM_YEARS] * F::c(365.0), 100_000).max(1),
+        prepay: x[opt_in::PREPAY_FRACTION],
+        contract_ch: F::from_u32(p.nodes) * cpn * F::c(24.0),
+        rent,
+        rent_node_day: if rent {
+            x[opt_in::RENT_USD_PER_CHIP_HOUR]
+                * (F::c(1.0) + x[opt_in::RENT_UPLIFT_FRACTION])
+                * cpn
+                * F::c(24.0)
+        } else {
+            F::c(0.0)
+        },
+        rent_term_days: round_days(x[opt_in::RENT_TERM_YEARS] * F::c(365.0), 100_000).max(1),
+        power_day: x[opt_in::POWER_USD_PER_KW_MONTH] * F::c(12.0 / 365.0) * facility_kw,
+        power_from: if energise > 0 { energise } else { delay },
+        energise,
+        dc_per_day: if energise > 0 {
+            dc_capex / F::from_u32(energise)
+        } else {
+            F::c(0.0)
+        },
+        dc_base: dc_capex * idc,
+        dc_residual: p.dc_residual,
+        hbm: x[opt_in::HBM_TB_PER_S],
     }
 }
 
@@ -550,16 +700,31 @@ fn charge_class<F: Real>(
     s.class_lost[k].add(h * c.blast_nodes);
 }
 
-/// Finds the yearly IRR by bisection on `[-0.99, 10]` (60 steps, bounded); NaN when the
-/// cash flows do not change sign or the NPV has no sign change on that bracket.
-pub fn irr<F: Real>(cf: &[F]) -> F {
+/// Net present value at daily log-rate `l` of cash flows kept in IRR buckets of `bucket_days`
+/// days (each its sum `cf` and first moment `m1` about its centre), up to the positive factor
+/// `exp(-l * centre of bucket 0)`: `sum_b q^b (cf_b - l m1_b)` with `q = exp(-l * bucket_days)`,
+/// the first-order expansion of each day's `exp(-l t)` about its bucket's centre.
+#[inline(always)]
+fn bucket_npv<F: Real>(cf: &[F; MAX_BUCKETS], m1: &[F; MAX_BUCKETS], l: F, bucket_days: u32) -> F {
+    let q = (-(l * F::from_u32(bucket_days))).exp();
+    let mut v = F::c(0.0);
+    for b in (0..MAX_BUCKETS).rev() {
+        v = v * q + (cf[b] - l * m1[b]);
+    }
+    v
+}
+
+/// The yearly IRR `r` of dated cash flows in IRR buckets: the root of their NPV at daily
+/// log-rate `ln(1 + r) / 365`, by bisection on `r` in `[-0.99, 10]` (60 steps); NaN when the
+/// buckets do not change sign or the NPV has no sign change on that bracket.
+pub fn irr_dated<F: Real>(cf: &[F; MAX_BUCKETS], m1: &[F; MAX_BUCKETS], bucket_days: u32) -> F {
     let npv_at = |r: F| -> F {
-        let d = F::c(1.0) / (F::c(1.0) + r);
-        let mut v = F::c(0.0);
-        for y in (0..cf.len()).rev() {
-            v = v * d + cf[y];
-        }
-        v
+        bucket_npv(
+            cf,
+            m1,
+            (F::c(1.0) + r).ln() * F::c(1.0 / 365.0),
+            bucket_days,
+        )
     };
     let has_pos = cf.iter().any(|&v| v > F::c(0.0));
     let has_neg = cf.iter().any(|&v| v < F::c(0.0));
@@ -583,6 +748,14 @@ pub fn irr<F: Real>(cf: &[F]) -> F {
         }
     }
     F::c(0.5) * (lo + hi)
+}
+
+/// Share of a cost depreciated straight-line over `life` years with the half-year convention
+/// by the end of its `k`-th year in service (`k = 0`: the year it is placed): `min(1, (k +
+/// 0.5) / life)`.
+#[inline(always)]
+fn sl_done<F: Real>(k: u32, life: F) -> F {
+    ((F::from_u32(k) + F::c(0.5)) / life).min(F::c(1.0))
 }
 
 /// A per-event distribution with the quantile-table lookup's integer bounds and clamps
@@ -660,6 +833,16 @@ pub struct EnvConsts<F: Real> {
     pub kappa: F,
     /// Demand ramp after delivery, days.
     pub demand_ramp: F,
+    /// Market prices at day 0: per effective PFLOP-hour, per HBM TB/s-hour.
+    pub market_flops: F,
+    /// Per HBM TB/s-hour.
+    pub market_tbps: F,
+    /// On-demand premium over reserved prices of market-priced options.
+    pub od_premium: F,
+    /// Income tax rate.
+    pub tax_rate: F,
+    /// Share of server capex expensed for tax at once.
+    pub bonus: F,
 }
 
 /// Stage `env_consts`: the environment's per-path constants.
@@ -677,6 +860,11 @@ pub fn env_consts<F: Real>(e: &[F; env_in::COUNT]) -> EnvConsts<F> {
         vol: e[env_in::DEMAND_VOLATILITY_PER_DAY],
         kappa: e[env_in::DEMAND_REVERSION_PER_DAY],
         demand_ramp: e[env_in::DEMAND_RAMP_DAYS],
+        market_flops: e[env_in::MARKET_USD_PER_PFLOP_HOUR],
+        market_tbps: e[env_in::MARKET_USD_PER_TBPS_HOUR],
+        od_premium: e[env_in::ON_DEMAND_PREMIUM],
+        tax_rate: e[env_in::TAX_RATE],
+        bonus: e[env_in::BONUS_DEPRECIATION_FRACTION],
     }
 }
 
@@ -711,6 +899,26 @@ pub struct EnvDay<F: Real> {
     pub month_credit: F,
     /// The day is the last of its SLA month (or of the horizon).
     pub month_end: bool,
+    /// IRR bucket of the day, and the day's offset from the bucket's centre.
+    pub bucket: usize,
+    /// Offset of the day from its bucket's centre, days.
+    pub bucket_dt: F,
+}
+
+/// Days per IRR bucket: `ceil(horizon / MAX_BUCKETS)`, at least 1.
+#[inline(always)]
+pub fn bucket_days(horizon: u32) -> u32 {
+    horizon.div_ceil(MAX_BUCKETS as u32).max(1)
+}
+
+/// The IRR bucket of day `t` (a fractional day such as the horizon `h` falls in the last) and
+/// the day's offset from the bucket's centre.
+#[inline(always)]
+pub fn bucket_of<F: Real>(t: u32, horizon: u32) -> (usize, F) {
+    let l = bucket_days(horizon);
+    let b = (t / l).min(MAX_BUCKETS as u32 - 1);
+    let centre = F::from_u32(b * l) + F::c(0.5) * F::from_u32(l - 1);
+    (b as usize, F::from_u32(t) - centre)
 }
 
 /// The SLA month of day `t`: `t * 12 / 365` (integer division).
@@ -793,6 +1001,7 @@ fn env_day<F: Real>(
         }
     }
     let tf = F::from_u32(t);
+    let (bucket, bucket_dt) = bucket_of(t, m.run.horizon_days);
     EnvDay {
         eps,
         outage_frac,
@@ -803,6 +1012,8 @@ fn env_day<F: Real>(
         year: ((t / 365) as usize).min(n_years - 1),
         month_end,
         month_credit,
+        bucket,
+        bucket_dt,
     }
 }
 
@@ -841,6 +1052,21 @@ impl<F: Real> OptionState<F> {
             class_failures: [0; MAX_CLASSES],
             class_lost: [KSum::zero(); MAX_CLASSES],
             month_rev: F::c(0.0),
+            res_mult: c.market_mult(0),
+            next_term: c.delay,
+            prepay_day: F::c(0.0),
+            rent_mult: c.market_mult(0),
+            next_rent: c.delay,
+            pv_cost: KSum::zero(),
+            pv_inst: KSum::zero(),
+            pv_sold: KSum::zero(),
+            pv_job: KSum::zero(),
+            dpayback: horizon + 1,
+            dwent_negative: false,
+            bucket_cf: [F::c(0.0); MAX_BUCKETS],
+            bucket_m1: [F::c(0.0); MAX_BUCKETS],
+            year_capex: [F::c(0.0); MAX_YEARS],
+            year_hw: [F::c(0.0); MAX_YEARS],
         }
     }
 }
@@ -931,25 +1157,31 @@ fn day_step<F: Real>(
     let new_nodes = inst - s.installed;
     s.installed = inst;
     let mut capex_today = F::c(0.0);
-    if t == 0 {
+    let mut hw_today = F::c(0.0);
+    if c.energise > 0 {
+        if t < c.energise {
+            capex_today += c.dc_per_day;
+        }
+    } else if t == 0 {
         capex_today += c.dc_capex;
     }
     if t == c.delay {
         s.spares[0] += c.stock[0];
-        let spare_capex = F::from_u32(c.stock[0]) * c.capex_per_node;
-        capex_today += spare_capex;
-        s.hw_capex += spare_capex;
+        hw_today += F::from_u32(c.stock[0]) * c.capex_per_node;
         for u in 1..p.n_units as usize {
             s.spares[u] += c.stock[u];
-            let unit_capex = F::from_u32(c.stock[u]) * F::from_f32(p.unit_cost_usd[u]);
-            capex_today += unit_capex;
-            s.hw_capex += unit_capex;
+            // A rented fleet's spares are the provider's.
+            if !c.rent {
+                hw_today += F::from_u32(c.stock[u]) * F::from_f32(p.unit_cost_usd[u]);
+            }
         }
     }
     if new_nodes > 0 {
-        let hw = F::from_u32(new_nodes) * c.capex_per_node;
-        capex_today += hw;
-        s.hw_capex += hw;
+        hw_today += F::from_u32(new_nodes) * c.capex_per_node;
+    }
+    capex_today += hw_today;
+    s.hw_capex += hw_today;
+    if new_nodes > 0 {
         let bad = binomial(new_nodes, c.burn_fail, &mut os);
         if bad > 0 && c.replacement > 0 {
             let slot = ((t + c.replacement) as usize) % RING_DAYS;
@@ -1102,6 +1334,27 @@ fn day_step<F: Real>(
         F::c(1.0)
     };
     let util = ramp_frac / (F::c(1.0) + (-s.demand_x).exp());
+    // Contracts: the option's market price today; a reserved or rental term starting today
+    // (the first at delivery, signed at day 0's price) takes it, and a prepaid term brings its
+    // whole contract value now and draws it down day by day.
+    let mkt = d.price_mult * c.market_mult(t);
+    let mut prepaid_in = F::c(0.0);
+    if t == s.next_term {
+        if t > c.delay {
+            s.res_mult = mkt;
+        }
+        s.next_term = t + c.term_days;
+        if c.prepay > F::c(0.0) {
+            s.prepay_day = c.prepay * c.res_price * s.res_mult * c.contract_ch;
+            prepaid_in = s.prepay_day * F::from_u32(c.term_days.min(horizon - t));
+        }
+    }
+    if c.rent && t == s.next_rent {
+        if t > c.delay {
+            s.rent_mult = mkt;
+        }
+        s.next_rent = t + c.rent_term_days;
+    }
     // A node being repaired or swapped stops its whole blast radius; a node waiting
     // for a part (backorder) has been isolated and stops only its own chips.
     let down_all = s.down.min(inst);
@@ -1111,7 +1364,7 @@ fn day_step<F: Real>(
     let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
     let avail_ch = healthy_ch * (F::c(1.0) - d.outage_frac);
     let sold = c.res_frac + c.od_frac * util;
-    let mut revenue = avail_ch * (c.res_price + c.od_price * d.price_mult * util) * d.credit;
+    let mut revenue = avail_ch * (c.res_price * s.res_mult + c.od_price * mkt * util) * d.credit;
     // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
     s.month_rev += revenue;
     if d.month_credit > F::c(0.0) {
@@ -1123,12 +1376,25 @@ fn day_step<F: Real>(
 
     // ---- costs ----
     let energy_kwh = avail_ch * c.it_kw_per_chip * (c.idle + c.busy * sold) * c.pue;
-    let opex = energy_kwh * env.kwh_price * d.elec_mult
+    // A rented fleet pays no energy but its take-or-pay rent: every delivered chip-hour of the
+    // term, up or not.
+    let energy_or_rent = if c.rent {
+        c.rent_node_day * s.rent_mult * inst_f
+    } else {
+        energy_kwh * env.kwh_price * d.elec_mult
+    };
+    let mut opex = energy_or_rent
         + c.maint_per_day * s.hw_capex
         + cache.inst_const.ops
         + cache.inst_const.colo
         + parts_cost;
-    let cf = revenue - opex - capex_today;
+    if t >= c.power_from {
+        opex += c.power_day;
+    }
+    let mut cf = revenue - opex - capex_today;
+    if c.prepay > F::c(0.0) && t >= c.delay {
+        cf += prepaid_in - s.prepay_day;
+    }
 
     // ---- the day's sums ----
     s.npv.add(cf * d.df);
@@ -1138,6 +1404,18 @@ fn day_step<F: Real>(
     } else if s.went_negative && s.payback > horizon {
         s.payback = t;
     }
+    if s.npv.get() < F::c(0.0) {
+        s.dwent_negative = true;
+    } else if s.dwent_negative && s.dpayback > horizon {
+        s.dpayback = t;
+    }
+    s.pv_cost.add((opex + capex_today) * d.df);
+    s.pv_inst.add(cache.inst_const.inst_ch * d.df);
+    s.pv_sold.add(avail_ch * sold * d.df);
+    s.bucket_cf[d.bucket] += cf;
+    s.bucket_m1[d.bucket] += cf * d.bucket_dt;
+    s.year_capex[d.year] += capex_today;
+    s.year_hw[d.year] += hw_today;
     s.opex.add(opex);
     s.energy_kwh.add(energy_kwh);
     s.revenue.add(revenue);
@@ -1148,6 +1426,7 @@ fn day_step<F: Real>(
     if n_jobs > F::c(0.0) {
         let ic = &cache.inst_const;
         s.job_den.add(ic.job_ch);
+        s.pv_job.add(ic.job_ch * d.df);
         if interrupted > 0 {
             let hit = F::from_u32(interrupted) * c.job_chips;
             s.job_num.add(ic.job_ch_net - hit * job.0);
@@ -1170,7 +1449,8 @@ fn job_losses<F: Real>(c: &OptionConsts<F>, total: F, inst_f: F) -> (F, F) {
 }
 
 /// Stage `finish`: at the horizon, the residual value (discounted into NPV, added to the last
-/// year's cash flow), depreciation from delivery, and the option's output record `r`.
+/// year's cash flow and IRR bucket), depreciation from delivery, income tax by year, the
+/// levelized costs, and the option's output record `r`.
 fn finish<F: Real>(
     m: &FlatModel,
     env: &EnvConsts<F>,
@@ -1182,10 +1462,33 @@ fn finish<F: Real>(
     let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
     let hf = F::from_u32(horizon);
     let df_end = (-(env.lr_disc * hf)).exp();
-    let dc_left = (F::c(1.0) - hf / c.dc_life_days).max(F::c(0.0));
-    let residual = c.residual_frac * s.hw_capex + c.dc_capex * dc_left;
+    // The data centre at the horizon: book (straight-line), by use (the capital-recovery lease
+    // of its remaining life at the discount rate, on its cost at energisation), or nothing.
+    let in_use = hf - F::from_u32(c.energise.min(horizon));
+    let dc_left = (F::c(1.0) - in_use / c.dc_life_days).max(F::c(0.0));
+    let dc_value = if c.dc_residual == dc_residual::BOOK {
+        c.dc_capex * dc_left
+    } else if c.dc_residual == dc_residual::USE {
+        let a = env.lr_disc * c.dc_life_days;
+        let left = dc_left * c.dc_life_days;
+        let b = env.lr_disc * left;
+        let ratio = if a > F::c(1e-3) {
+            (F::c(1.0) - (-b).exp()) / (F::c(1.0) - (-a).exp())
+        } else {
+            dc_left * (F::c(1.0) - F::c(0.5) * b) / (F::c(1.0) - F::c(0.5) * a)
+        };
+        c.dc_base * ratio
+    } else {
+        F::c(0.0)
+    };
+    let hw_residual = c.residual_frac * s.hw_capex;
+    let residual = hw_residual + dc_value;
     s.npv.add(residual * df_end);
+    s.pv_cost.add(-(residual * df_end));
     s.year_cf[n_years - 1].add(residual);
+    let (rb, rdt) = bucket_of::<F>(horizon, horizon);
+    s.bucket_cf[rb] += residual;
+    s.bucket_m1[rb] += residual * rdt;
     let hw_dep_frac =
         ((hf - F::from_u32(c.delay.min(horizon))) / c.life_days).clamp(F::c(0.0), F::c(1.0));
     let dep = s.hw_capex * hw_dep_frac + c.dc_capex * (F::c(1.0) - dc_left);
@@ -1200,9 +1503,75 @@ fn finish<F: Real>(
         cfy[y] = s.year_cf[y].get();
     }
     let nan = F::c(f64::NAN);
+    let bdays = bucket_days(horizon);
     r[idx::NPV_USD] = s.npv.get();
     r[idx::PAYBACK_DAYS] = F::from_u32(if s.went_negative { s.payback } else { 0 });
-    r[idx::IRR] = irr(&cfy[..n_years]);
+    r[idx::DISCOUNTED_PAYBACK_DAYS] = F::from_u32(if s.dwent_negative { s.dpayback } else { 0 });
+    r[idx::IRR] = irr_dated(&s.bucket_cf, &s.bucket_m1, bdays);
+
+    // ---- income tax, year by year: revenue - opex (cash) less tax depreciation; servers
+    // `bonus` at once, the rest straight-line over the useful life; the building straight-line
+    // over its life from energisation; both with the half-year convention. Losses are used at
+    // once (a shield against other income). Each year's tax is paid on its last day; the
+    // residual's gain over the remaining tax basis is taxed at the horizon. ----
+    let life_y = c.life_days * F::c(1.0 / 365.0);
+    let dc_life_y = c.dc_life_days * F::c(1.0 / 365.0);
+    let dc_year = ((c.energise / 365) as usize).min(n_years - 1);
+    let mut tax_total = F::c(0.0);
+    let mut tax_pv = F::c(0.0);
+    let mut hw_basis = F::c(0.0);
+    let mut dc_basis = F::c(0.0);
+    for y in 0..n_years {
+        let mut dep_y = env.bonus * s.year_hw[y];
+        let mut hw_left = F::c(0.0);
+        for j in 0..=y {
+            let rest = (F::c(1.0) - env.bonus) * s.year_hw[j];
+            let k = (y - j) as u32;
+            let before = if k == 0 {
+                F::c(0.0)
+            } else {
+                sl_done(k - 1, life_y)
+            };
+            dep_y += rest * (sl_done(k, life_y) - before);
+            hw_left += rest * (F::c(1.0) - sl_done(k, life_y));
+        }
+        if y >= dc_year {
+            let k = (y - dc_year) as u32;
+            let before = if k == 0 {
+                F::c(0.0)
+            } else {
+                sl_done(k - 1, dc_life_y)
+            };
+            dep_y += c.dc_base * (sl_done(k, dc_life_y) - before);
+            dc_basis = c.dc_base * (F::c(1.0) - sl_done(k, dc_life_y));
+        }
+        hw_basis = hw_left;
+        // The last year's cash flow holds the residual: taxed below, as a gain.
+        let mut op_y = s.year_cf[y].get() + s.year_capex[y];
+        if y == n_years - 1 {
+            op_y -= residual;
+        }
+        let tax_y = env.tax_rate * (op_y - dep_y);
+        let t_y = if y + 1 == n_years {
+            horizon - 1
+        } else {
+            (365 * (y as u32 + 1)).min(horizon) - 1
+        };
+        let (b, dt) = bucket_of::<F>(t_y, horizon);
+        tax_total += tax_y;
+        tax_pv += tax_y * (-(env.lr_disc * F::from_u32(t_y))).exp();
+        s.bucket_cf[b] -= tax_y;
+        s.bucket_m1[b] -= tax_y * dt;
+    }
+    let tax_gain = env.tax_rate * (residual - hw_basis - dc_basis);
+    tax_total += tax_gain;
+    tax_pv += tax_gain * df_end;
+    s.bucket_cf[rb] -= tax_gain;
+    s.bucket_m1[rb] -= tax_gain * rdt;
+    r[idx::NPV_AFTER_TAX_USD] = s.npv.get() - tax_pv;
+    r[idx::IRR_AFTER_TAX] = irr_dated(&s.bucket_cf, &s.bucket_m1, bdays);
+    r[idx::TAX_USD] = tax_total;
+
     r[idx::CAPEX_USD] = capex;
     r[idx::OPEX_USD] = opex;
     r[idx::ENERGY_MWH] = s.energy_kwh.get() * F::c(0.001);
@@ -1218,11 +1587,12 @@ fn finish<F: Real>(
     // Planned stops cost the same restart every job-day: their chip-hours follow from the
     // job-days (no draws, so they need no daily sum).
     let planned_ch = s.job_days.get() * c.job_chips * c.job_planned_h;
-    r[idx::GOODPUT] = if jd > F::c(0.0) {
+    let goodput = if jd > F::c(0.0) {
         ((s.job_num.get() - planned_ch * c.job_g0) / jd).clamp(F::c(0.0), F::c(1.0))
     } else {
         nan
     };
+    r[idx::GOODPUT] = goodput;
     r[idx::JOB_UPTIME] = if jd > F::c(0.0) {
         (F::c(1.0) - (s.job_restart.get() + planned_ch) / jd).clamp(F::c(0.0), F::c(1.0))
     } else {
@@ -1244,6 +1614,37 @@ fn finish<F: Real>(
         nan
     };
     r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
+    // Levelized: present value of costs over present value of hours (pre-tax).
+    let pv_cost = s.pv_cost.get();
+    let pv_inst = s.pv_inst.get();
+    let pv_sold = s.pv_sold.get();
+    let lost_job = if jd > F::c(0.0) {
+        s.pv_job.get() * (F::c(1.0) - goodput)
+    } else {
+        F::c(0.0)
+    };
+    let pv_eff = (pv_sold - lost_job).max(F::c(0.0)) * c.pflop_per_chip_hour;
+    let pv_tbps = pv_sold * c.hbm;
+    r[idx::LEVELIZED_USD_PER_INSTALLED_CHIP_HOUR] = if pv_inst > F::c(0.0) {
+        pv_cost / pv_inst
+    } else {
+        nan
+    };
+    r[idx::LEVELIZED_USD_PER_SOLD_CHIP_HOUR] = if pv_sold > F::c(0.0) {
+        pv_cost / pv_sold
+    } else {
+        nan
+    };
+    r[idx::LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR] = if pv_eff > F::c(0.0) {
+        pv_cost / pv_eff
+    } else {
+        nan
+    };
+    r[idx::LEVELIZED_USD_PER_TBPS_HOUR] = if pv_tbps > F::c(0.0) {
+        pv_cost / pv_tbps
+    } else {
+        nan
+    };
     r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
     for k in 0..MAX_CLASSES {
         // Nodes still waiting at the horizon waited until its end.
@@ -1267,7 +1668,7 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
     let env = env_consts(&x.env);
     let outage_hours = EventDist::<F>::new(&m.env.outage_hours);
     let consts: Vec<OptionConsts<F>> = (0..n_opt)
-        .map(|o| option_consts(&m.options[o], &x.opt[o]))
+        .map(|o| option_consts(m, &env, &m.options[o], &x.opt[o]))
         .collect();
     let mut st: Vec<OptionState<F>> = consts
         .iter()

@@ -19,6 +19,10 @@ pub const MAX_CLASSES: usize = 8;
 pub const MAX_UNITS: usize = 4;
 /// Most years of horizon (yearly cash flows are kept per path).
 pub const MAX_YEARS: usize = 20;
+/// Cash-flow buckets of the dated IRR: the horizon in `MAX_BUCKETS` equal spans of
+/// `ceil(horizon_days / MAX_BUCKETS)` days (31 days over 5 years), each kept as its sum and its
+/// first moment about the span's centre.
+pub const MAX_BUCKETS: usize = 60;
 /// Most inputs tied together by the Gaussian copula.
 pub const MAX_CORR: usize = 8;
 /// Length of the per-option ring of future days used to schedule returns from repair and RMA.
@@ -159,6 +163,35 @@ pub struct EnvParams {
     pub sla_uptime_below: [f32; MAX_SLA_TIERS],
     /// Share of the month's revenue credited back under tier `k`.
     pub sla_credit: [f32; MAX_SLA_TIERS],
+    /// What market-priced options' work is measured in: one of [`basis`].
+    pub price_basis: u32,
+}
+
+/// Price bases of [`EnvParams::price_basis`]: the unit of work the market prices.
+pub mod basis {
+    crate::model::tables::wgsl_consts! { "BASIS_", u32;
+        /// Effective dense BF16 PFLOP-hours (peak x MFU).
+        BF16 = 0;
+        /// Effective dense FP8 PFLOP-hours.
+        FP8 = 1;
+        /// Effective dense FP4 PFLOP-hours.
+        FP4 = 2;
+        /// HBM TB/s-hours (memory-bound inference), `market_usd_per_tbps_hour`.
+        HBM = 3;
+    }
+}
+
+/// How the data centre is valued at the horizon ([`OptionParams::dc_residual`]).
+pub mod dc_residual {
+    crate::model::tables::wgsl_consts! { "DC_RESIDUAL_", u32;
+        /// By its use: the capital-recovery lease of its remaining life at the discount rate
+        /// (what the next fleet would pay for it), on its cost at energisation.
+        USE = 0;
+        /// Straight-line book value (cost x remaining life / life).
+        BOOK = 1;
+        /// Not at all.
+        NONE = 2;
+    }
 }
 
 /// SLA modes of [`EnvParams::sla_mode`].
@@ -191,6 +224,12 @@ pub mod flags {
         /// The fleet is already in service at day 0 (`in_service = true`): no delivery delay,
         /// no ramp, no burn-in rejects, no infant-mortality uplift, no demand ramp.
         IN_SERVICE = 2;
+        /// Prices derive from the market (`market_usd_per_*` x the option's performance x
+        /// (1 + `price_premium`)); else the option's explicit prices.
+        MARKET = 4;
+        /// Capacity is rented (`facility = "rent"`): no capex, no energy, a committed
+        /// take-or-pay price per chip-hour.
+        RENT = 8;
     }
 }
 
@@ -225,6 +264,10 @@ pub struct OptionParams {
     pub rma_mask: u32,
     /// Unit types in use, the node included (`1..=MAX_UNITS`).
     pub n_units: u32,
+    /// Day the next generation ships (`next_gen_date` from `start_date`; `u32::MAX`: never).
+    pub next_gen_day: u32,
+    /// One of [`dc_residual`].
+    pub dc_residual: u32,
     /// Bit `u` set: unit type `u`'s stock is `"auto"`, sized on every path from its sampled
     /// failure rates (`model::sample::auto_stock`); `unit_stock[u]` then holds the size at the
     /// mean rates, for reports only.
@@ -307,13 +350,13 @@ mod tests {
         assert_eq!(size_of::<RunParams>(), 32);
         assert_eq!(
             size_of::<EnvParams>(),
-            32 * (env_in::COUNT + 1) + 8 + 8 * MAX_SLA_TIERS
+            32 * (env_in::COUNT + 1) + 12 + 8 * MAX_SLA_TIERS
         );
         assert_eq!(
             size_of::<CorrParams>(),
             4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR
         );
-        let head = 4 * (13 + 3 * MAX_UNITS + MAX_CLASSES);
+        let head = 4 * (15 + 3 * MAX_UNITS + MAX_CLASSES);
         assert_eq!(offset_of!(OptionParams, inputs), head);
         assert_eq!(offset_of!(OptionParams, events), head + 32 * opt_in::COUNT);
         assert_eq!(

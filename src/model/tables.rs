@@ -127,6 +127,16 @@ macro_rules! environment_inputs {
                 "mean-reversion speed of the sold fraction";
             DEMAND_RAMP_DAYS = "demand_ramp_days", [0.0, 1095.0], "days", triangular(30.0, 90.0, 180.0),
                 "ramp of demand after delivery";
+            MARKET_USD_PER_PFLOP_HOUR = "market_usd_per_pflop_hour", [0.0, 1000.0], "USD per effective PFLOP-hour", pert(2.5, 3.5, 5.0),
+                "market price of reserved compute at day 0, per effective PFLOP-hour (peak at the price basis x MFU); market-priced options sell at it x their performance x (1 + price_premium)";
+            MARKET_USD_PER_TBPS_HOUR = "market_usd_per_tbps_hour", [0.0, 1000.0], "USD per TB/s-hour", pert(0.25, 0.4, 0.6),
+                "market price of reserved compute at day 0 per TB/s-hour of HBM bandwidth (price_basis = \"hbm\")";
+            ON_DEMAND_PREMIUM = "on_demand_premium", [0.0, 10.0], "fraction", pert(0.2, 0.5, 1.0),
+                "on-demand price over the reserved price, minus 1, of market-priced options";
+            TAX_RATE = "tax_rate", [0.0, 0.6], "fraction", fixed(0.0),
+                "income tax rate of the after-tax view (0: no tax)";
+            BONUS_DEPRECIATION_FRACTION = "bonus_depreciation_fraction", [0.0, 1.0], "fraction", fixed(1.0),
+                "share of server capex deducted for tax in the year it is placed in service; the rest straight-line over useful_life_years";
         }
     };
 }
@@ -176,10 +186,10 @@ macro_rules! option_inputs {
                 "resale value at horizon end";
             USEFUL_LIFE_YEARS = "useful_life_years", [1.0, 20.0], "years", required,
                 "straight-line depreciation life (accounting view)";
-            ON_DEMAND_USD_PER_CHIP_HOUR = "on_demand_usd_per_chip_hour", [0.0, 1000.0], "USD per chip-hour", required,
-                "on-demand price at day 0";
-            RESERVED_USD_PER_CHIP_HOUR = "reserved_usd_per_chip_hour", [0.0, 1000.0], "USD per chip-hour", required,
-                "take-or-pay reserved price at day 0";
+            ON_DEMAND_USD_PER_CHIP_HOUR = "on_demand_usd_per_chip_hour", [0.0, 1000.0], "USD per chip-hour", fixed(0.0),
+                "explicit on-demand price at day 0 (with reserved_usd_per_chip_hour; unset: market-priced)";
+            RESERVED_USD_PER_CHIP_HOUR = "reserved_usd_per_chip_hour", [0.0, 1000.0], "USD per chip-hour", fixed(0.0),
+                "explicit take-or-pay reserved price signed at day 0 (with on_demand_usd_per_chip_hour; unset: market-priced)";
             RESERVED_FRACTION = "reserved_fraction", [0.0, 1.0], "fraction", required,
                 "share of capacity sold reserved";
             UTILIZATION_MEAN = "utilization_mean", [0.001, 0.999], "fraction", required,
@@ -188,6 +198,36 @@ macro_rules! option_inputs {
                 "model FLOPs utilisation";
             PEAK_BF16_PFLOPS = "peak_bf16_pflops", [0.0, 100.0], "PFLOP/s per chip", required,
                 "dense BF16 peak";
+            PEAK_FP8_PFLOPS = "peak_fp8_pflops", [0.0, 100.0], "PFLOP/s per chip", fixed(0.0),
+                "dense FP8 peak (0: not published)";
+            PEAK_FP4_PFLOPS = "peak_fp4_pflops", [0.0, 100.0], "PFLOP/s per chip", fixed(0.0),
+                "dense FP4 peak (0: not published)";
+            HBM_TB_PER_S = "hbm_tb_per_s", [0.0, 100.0], "TB/s per chip", fixed(0.0),
+                "HBM bandwidth (0: not published)";
+            PRICE_PREMIUM = "price_premium", [-0.95, 10.0], "fraction", fixed(0.0),
+                "price premium (+) or discount (-) against the market per unit of work (market-priced options)";
+            NEXT_GEN_PRICE_STEP = "next_gen_price_step", [0.0, 0.95], "fraction", fixed(0.0),
+                "share of the option's market price lost when the next generation ships (next_gen_date)";
+            RESERVED_TERM_YEARS = "reserved_term_years", [0.01, 20.0], "years", fixed(20.0),
+                "reserved contract term: the first signed at day 0 at the day-0 price and starting at delivery, each renewal at the then-market price";
+            PREPAY_FRACTION = "prepay_fraction", [0.0, 1.0], "fraction", fixed(0.0),
+                "share of each reserved term's contract value the customer pays at its start";
+            RENT_USD_PER_CHIP_HOUR = "rent_usd_per_chip_hour", [0.0, 1000.0], "USD per chip-hour", fixed(0.0),
+                "committed rental price at day 0 (facility = \"rent\")";
+            RENT_TERM_YEARS = "rent_term_years", [0.01, 20.0], "years", fixed(1.0),
+                "rental commitment term, renewed at the then-market price (facility = \"rent\")";
+            RENT_UPLIFT_FRACTION = "rent_uplift_fraction", [0.0, 5.0], "fraction", fixed(0.0),
+                "storage, egress and support on top of the rental price (facility = \"rent\")";
+            NETWORK_CAPEX_PER_CHIP_USD = "network_capex_per_chip_usd", [0.0, 1e7], "USD per chip", fixed(0.0),
+                "scale-out network (switches, optics, cables) per chip";
+            STORAGE_CAPEX_PER_CHIP_USD = "storage_capex_per_chip_usd", [0.0, 1e7], "USD per chip", fixed(0.0),
+                "storage and front-end network per chip";
+            COOLING_CAPEX_PER_CHIP_USD = "cooling_capex_per_chip_usd", [0.0, 1e7], "USD per chip", fixed(0.0),
+                "liquid cooling (CDUs, manifolds, in-rack) per chip";
+            POWER_USD_PER_KW_MONTH = "power_usd_per_kw_month", [0.0, 1000.0], "USD per kW-month", fixed(0.0),
+                "contracted power capacity charge per kW of facility load (IT x PUE) from energisation, beside the energy price";
+            DC_BUILD_MONTHS = "dc_build_months", [0.0, 60.0], "months", fixed(0.0),
+                "data-centre build: capex spread evenly over it, the fleet delivered only after energisation (facility = \"build\")";
         }
     };
 }
@@ -242,8 +282,16 @@ macro_rules! scalar_metrics {
                 "net present value of all cash flows, discounted daily, residual value included";
             PAYBACK_DAYS = "payback_days", "days", lower, always_defined,
                 "first day the undiscounted cumulative cash flow is back to zero; horizon + 1 = never";
+            DISCOUNTED_PAYBACK_DAYS = "discounted_payback_days", "days", lower, always_defined,
+                "first day the discounted cumulative cash flow (the running NPV, before the residual) is back to zero; horizon + 1 = never";
             IRR = "irr", "per year", higher, may_be_undefined,
-                "internal rate of return of the yearly cash flows; empty when they do not change sign";
+                "internal rate of return of the dated cash flows (the flows of npv_usd, in ~monthly buckets with their first moments); empty when they do not change sign";
+            NPV_AFTER_TAX_USD = "npv_after_tax_usd", "USD", higher, always_defined,
+                "npv_usd less income tax (dated at each year end, tax losses used at once), discounted at the same rate (an after-tax WACC)";
+            IRR_AFTER_TAX = "irr_after_tax", "per year", higher, may_be_undefined,
+                "internal rate of return of the after-tax cash flows; empty when they do not change sign";
+            TAX_USD = "tax_usd", "USD", lower, always_defined,
+                "income tax over the horizon, undiscounted (negative: a tax shield)";
             CAPEX_USD = "capex_usd", "USD", lower, always_defined,
                 "servers, spares and data-centre build (zero when colocated)";
             OPEX_USD = "opex_usd", "USD", lower, always_defined,
@@ -271,9 +319,17 @@ macro_rules! scalar_metrics {
             EFFECTIVE_PFLOP_HOURS = "effective_pflop_hours", "PFLOP-hours", higher, always_defined,
                 "delivered chip-hours x peak dense BF16 x MFU";
             USD_PER_CHIP_HOUR = "usd_per_chip_hour", "USD/chip-hour", lower, may_be_undefined,
-                "(capex + opex - residual) / chip-hours delivered";
+                "undiscounted (capex + opex - residual) / chip-hours delivered";
             USD_PER_EFFECTIVE_PFLOP_HOUR = "usd_per_effective_pflop_hour", "USD/PFLOP-hour", lower, may_be_undefined,
-                "(capex + opex - residual) / effective PFLOP-hours";
+                "undiscounted (capex + opex - residual) / effective PFLOP-hours";
+            LEVELIZED_USD_PER_INSTALLED_CHIP_HOUR = "levelized_usd_per_installed_chip_hour", "USD/chip-hour", lower, may_be_undefined,
+                "present value of capex + opex - residual over the present value of installed chip-hours (pre-tax, at the discount rate)";
+            LEVELIZED_USD_PER_SOLD_CHIP_HOUR = "levelized_usd_per_sold_chip_hour", "USD/chip-hour", lower, may_be_undefined,
+                "present value of capex + opex - residual over the present value of sold chip-hours";
+            LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR = "levelized_usd_per_effective_pflop_hour", "USD/PFLOP-hour", lower, may_be_undefined,
+                "present value of costs over the present value of effective PFLOP-hours: sold chip-hours x peak BF16 x MFU, less the job chip-hours lost to goodput";
+            LEVELIZED_USD_PER_TBPS_HOUR = "levelized_usd_per_tbps_hour", "USD/TB/s-hour", lower, may_be_undefined,
+                "present value of costs over the present value of sold HBM TB/s-hours (empty without hbm_tb_per_s)";
         }
     };
 }

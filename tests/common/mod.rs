@@ -43,6 +43,9 @@ pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
     inputs[opt_in::USEFUL_LIFE_YEARS] = fx(5.0);
     inputs[opt_in::UTILIZATION_MEAN] = fx(0.5);
     inputs[opt_in::CHECKPOINT_INTERVAL_MINUTES] = fx(60.0);
+    // One reserved contract over any horizon (no renewals), as the built-in default.
+    inputs[opt_in::RESERVED_TERM_YEARS] = fx(20.0);
+    inputs[opt_in::RENT_TERM_YEARS] = fx(20.0);
     for c in 0..MAX_CLASSES {
         inputs[opt_in::CLASS_BASE + opt_in::PER_CLASS * c + opt_in::CLASS_INFANT_MULT] = fx(1.0);
     }
@@ -60,6 +63,8 @@ pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
         class_units: 0,
         rma_mask: 0,
         n_units: 1,
+        next_gen_day: u32::MAX,
+        dc_residual: 0,
         unit_auto: 0,
         unit_stock: [0; MAX_UNITS],
         unit_swap_hours: [0.0; MAX_UNITS],
@@ -119,6 +124,7 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
             n_sla_tiers: 0,
             sla_uptime_below: [0.0; MAX_SLA_TIERS],
             sla_credit: [0.0; MAX_SLA_TIERS],
+            price_basis: 0,
         },
         corr: CorrParams {
             idx: [0; MAX_CORR],
