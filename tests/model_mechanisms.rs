@@ -5,7 +5,7 @@
 use crate::common;
 use common::*;
 use fleetsim::engine::Precision;
-use fleetsim::model::fleet_step::{irr, sample_inputs};
+use fleetsim::model::fleet_step::{irr_dated, sample_inputs};
 use fleetsim::model::outputs::idx;
 use fleetsim::model::params::*;
 
@@ -275,15 +275,29 @@ fn copula_gives_the_requested_rank_correlation() {
 }
 
 #[test]
-fn irr_solves_the_yearly_cash_flows() {
-    // -100 then 60, 60: 100 = 60/(1+r) + 60/(1+r)^2 -> r = 0.130662...
-    // With x = 1/(1+r): 60 x^2 + 60 x - 100 = 0.
-    let r: f64 = irr(&[-100.0, 60.0, 60.0]);
+fn irr_solves_the_dated_cash_flows() {
+    // Buckets a year apart (centres 365 days apart): -100 then 60, 60 -> 100 = 60/(1+r) +
+    // 60/(1+r)^2 -> r = 0.130662...; with x = 1/(1+r): 60 x^2 + 60 x - 100 = 0.
+    let mut cf = [0.0f64; MAX_BUCKETS];
+    let mut m1 = [0.0f64; MAX_BUCKETS];
+    cf[..3].copy_from_slice(&[-100.0, 60.0, 60.0]);
+    let r = irr_dated(&cf, &m1, 365);
     let x = (-60.0 + (3600.0f64 + 4.0 * 60.0 * 100.0).sqrt()) / 120.0;
     let expected = 1.0 / x - 1.0;
     assert!((r - expected).abs() < 1e-12, "{r} vs {expected}");
-    assert!(irr(&[100.0f64, 50.0]).is_nan(), "no sign change: undefined");
-    assert!((irr(&[-100.0f32, 110.0]) - 0.1).abs() < 1e-5);
+    // A bucket's first moment dates its flow: 110 half a year early (d = -182.5 days, m1 =
+    // 110 d) is the IRR of -100 now and 110 in half a year, (1.1)^2 - 1 = 0.21, up to the
+    // second-order term of the expansion, (l d)^2 / 2 ~ 5e-3 of the flow here.
+    cf[..3].copy_from_slice(&[-100.0, 110.0, 0.0]);
+    m1[1] = 110.0 * -182.5;
+    let r = irr_dated(&cf, &m1, 365);
+    assert!((r - 0.21).abs() < 0.02, "{r}");
+    m1[1] = 0.0;
+    cf[..3].copy_from_slice(&[100.0, 50.0, 0.0]);
+    assert!(irr_dated(&cf, &m1, 365).is_nan(), "no sign change: undefined");
+    let mut c32 = [0.0f32; MAX_BUCKETS];
+    c32[..2].copy_from_slice(&[-100.0, 110.0]);
+    assert!((irr_dated(&c32, &[0.0f32; MAX_BUCKETS], 365) - 0.1).abs() < 1e-5);
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod aggregate_merge;
 mod bench;
 mod cli;
 mod config_errors;
+mod economics;
 mod docs;
 mod engine_fallback;
 mod gpu_layout;

@@ -36,6 +36,13 @@
 //!   series; a sold fraction that moves a few percent a day and reverts over ~1-2 months, and a
 //!   one-to-six-month ramp: lognormal(0.03, p90 0.06), lognormal(0.02, p90 0.05),
 //!   triangular(30, 90, 180) (L, assumption).
+//! - `market_usd_per_pflop_hour`: the H100 1-year contract index USD 1.70 (Oct 2025) - 2.35
+//!   (Mar 2026), spot ~2.60, over the H100's 0.989 PF x MFU 0.40: pert(4.3, 5.2, 6.6) (section
+//!   8b, M; the mode interpolated to 2026-01-01, L). `market_usd_per_tbps_hour`: the same over
+//!   3.35 TB/s: pert(0.50, 0.61, 0.78) (8b, M). `on_demand_premium`: neocloud +0.1 to AWS +0.6,
+//!   p5 on-demand vs Capacity Block +0.40: pert(0.10, 0.40, 0.80) (8b, M-L).
+//! - `tax_rate` 0 (no tax unless a scenario asks; 0.25 = 21 % federal + state, 8h, H);
+//!   `bonus_depreciation_fraction` 1.0 (OBBBA, property acquired after 19 Jan 2025, 8h, H).
 
 /// Index constants from a table's rows: `start`, `start + 1`, ... in row order, and
 /// `pub const COUNT_NAME: usize = start + rows`. Invoked as
@@ -127,11 +134,11 @@ macro_rules! environment_inputs {
                 "mean-reversion speed of the sold fraction";
             DEMAND_RAMP_DAYS = "demand_ramp_days", [0.0, 1095.0], "days", triangular(30.0, 90.0, 180.0),
                 "ramp of demand after delivery";
-            MARKET_USD_PER_PFLOP_HOUR = "market_usd_per_pflop_hour", [0.0, 1000.0], "USD per effective PFLOP-hour", pert(2.5, 3.5, 5.0),
+            MARKET_USD_PER_PFLOP_HOUR = "market_usd_per_pflop_hour", [0.0, 1000.0], "USD per effective PFLOP-hour", pert(4.3, 5.2, 6.6),
                 "market price of reserved compute at day 0, per effective PFLOP-hour (peak at the price basis x MFU); market-priced options sell at it x their performance x (1 + price_premium)";
-            MARKET_USD_PER_TBPS_HOUR = "market_usd_per_tbps_hour", [0.0, 1000.0], "USD per TB/s-hour", pert(0.25, 0.4, 0.6),
+            MARKET_USD_PER_TBPS_HOUR = "market_usd_per_tbps_hour", [0.0, 1000.0], "USD per TB/s-hour", pert(0.50, 0.61, 0.78),
                 "market price of reserved compute at day 0 per TB/s-hour of HBM bandwidth (price_basis = \"hbm\")";
-            ON_DEMAND_PREMIUM = "on_demand_premium", [0.0, 10.0], "fraction", pert(0.2, 0.5, 1.0),
+            ON_DEMAND_PREMIUM = "on_demand_premium", [0.0, 10.0], "fraction", pert(0.10, 0.40, 0.80),
                 "on-demand price over the reserved price, minus 1, of market-priced options";
             TAX_RATE = "tax_rate", [0.0, 0.6], "fraction", fixed(0.0),
                 "income tax rate of the after-tax view (0: no tax)";
