@@ -473,7 +473,7 @@ fn colo_with_explicit_dc_capex() {
     assert_line(
         &e,
         "options.trn2.facility",
-        &["\"build\" or \"colo\"", "\"cloud\""],
+        &["\"build\", \"colo\", \"rent\"", "\"cloud\""],
     );
 }
 
@@ -722,7 +722,7 @@ fn options_keep_written_order() {
 /// A scenario with fixed, easy numbers and a single failure class.
 fn fixed_scenario(extra_scenario: &str, extra_option: &str) -> String {
     let mut t = format!(
-        "[scenario]\nname = \"f\"\n{extra_scenario}\n[options.t]\nhardware = \"trn2\"\nserver_capex_per_chip_usd = 10000\ndc_capex_per_mw_usd = 10e6\nchip_w = 600\nhost_w_per_chip = 400\nspare_nodes = 2\n{extra_option}\n"
+        "[scenario]\nname = \"f\"\n{extra_scenario}\n[options.t]\nhardware = \"trn2\"\nserver_capex_per_chip_usd = 10000\nnetwork_capex_per_chip_usd = 0\nstorage_capex_per_chip_usd = 0\ncooling_capex_per_chip_usd = 0\nreserved_usd_per_chip_hour = 1.85\non_demand_usd_per_chip_hour = 2.5\ndc_capex_per_mw_usd = 10e6\nchip_w = 600\nhost_w_per_chip = 400\nspare_nodes = 2\n{extra_option}\n"
     );
     for c in [
         "gpu_hard",

@@ -363,6 +363,55 @@ checkpoint_interval_minutes = "young_daly"
     compare("stressed_mechanisms_match_cpu", &m, 600);
 }
 
+/// The economics mechanisms: a data centre built over months with interest during
+/// construction and a power capacity charge, valued by use; FP8 market prices with premiums and
+/// a next-generation step; yearly reserved terms with prepayment; a rented fleet repriced every
+/// six months; a colocated fleet at book; taxes with partial bonus depreciation; a long
+/// horizon (8 years, so the IRR buckets are 49 days).
+pub fn economics_mechanisms_match_cpu() {
+    let text = r#"
+[scenario]
+name = "economics"
+horizon_years = 8
+seed = 5
+start_date = "2026-03-01"
+
+[environment]
+price_basis = "fp8"
+tax_rate = 0.3
+bonus_depreciation_fraction = 0.4
+demand_volatility_per_day = 0.1
+
+[options.own]
+hardware = "trn2"
+accelerators = 4096
+dc_build_months = { dist = "pert", lo = 6, mode = 12, hi = 24 }
+power_usd_per_kw_month = 12
+reserved_term_years = 1
+prepay_fraction = 0.3
+next_gen_date = "2027-06-01"
+next_gen_price_step = 0.2
+
+[options.rent]
+hardware = "trn2"
+facility = "rent"
+accelerators = 2048
+rent_usd_per_chip_hour = 1.5
+rent_term_years = 0.5
+rent_uplift_fraction = 0.1
+
+[options.colo]
+hardware = "b200-hgx"
+facility = "colo"
+accelerators = 2048
+dc_residual = "book"
+reserved_term_years = { dist = "discrete", values = [1, 2, 3] }
+"#;
+    let s = load_scenario_str(text, "economics.toml").expect("valid economics scenario");
+    let m = flatten(&s, 5);
+    compare("economics_mechanisms_match_cpu", &m, 600);
+}
+
 /// GB200 NVL72 racks (blast radius 72 chips), colocation, correlated inputs (copula across
 /// options), three options.
 pub fn gb200_colo_and_copula_match_cpu() {

@@ -285,13 +285,18 @@ fn irr_solves_the_dated_cash_flows() {
     let x = (-60.0 + (3600.0f64 + 4.0 * 60.0 * 100.0).sqrt()) / 120.0;
     let expected = 1.0 / x - 1.0;
     assert!((r - expected).abs() < 1e-12, "{r} vs {expected}");
-    // A bucket's first moment dates its flow: 110 half a year early (d = -182.5 days, m1 =
-    // 110 d) is the IRR of -100 now and 110 in half a year, (1.1)^2 - 1 = 0.21, up to the
-    // second-order term of the expansion, (l d)^2 / 2 ~ 5e-3 of the flow here.
-    cf[..3].copy_from_slice(&[-100.0, 110.0, 0.0]);
-    m1[1] = 110.0 * -182.5;
-    let r = irr_dated(&cf, &m1, 365);
-    assert!((r - 0.21).abs() < 0.02, "{r}");
+    // A bucket's first moment dates its flow: with 31-day buckets, -100 at bucket 0's centre
+    // and 110 in bucket 12, 10 days before its centre (t = 362 days after the first):
+    // 110 (1 + r)^(-362 / 365) = 100, r = 1.1^(365 / 362) - 1, up to the expansion's
+    // second-order term (l d)^2 / 2 = 3e-6 of the flow.
+    cf[..3].copy_from_slice(&[-100.0, 0.0, 0.0]);
+    cf[12] = 110.0;
+    m1[12] = 110.0 * -10.0;
+    let r = irr_dated(&cf, &m1, 31);
+    let exact = 1.1f64.powf(365.0 / 362.0) - 1.0;
+    assert!((r - exact).abs() < 1e-5, "{r} vs {exact}");
+    cf[12] = 0.0;
+    m1[12] = 0.0;
     m1[1] = 0.0;
     cf[..3].copy_from_slice(&[100.0, 50.0, 0.0]);
     assert!(irr_dated(&cf, &m1, 365).is_nan(), "no sign change: undefined");

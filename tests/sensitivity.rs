@@ -33,6 +33,9 @@ facility = "colo"
 delivery_delay_days = 0
 ramp_days = 0
 server_capex_per_chip_usd = { dist = "uniform", lo = 24000, hi = 26000 }
+network_capex_per_chip_usd = 0
+storage_capex_per_chip_usd = 0
+cooling_capex_per_chip_usd = 0
 reserved_usd_per_chip_hour = 2.0
 on_demand_usd_per_chip_hour = 2.5
 # No on-site part stock: an auto-sized stock follows each path's failure rates, and would add

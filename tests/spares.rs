@@ -236,7 +236,7 @@ fn cli_reports_the_smallest_pool_and_one_fewer_fails() {
         "spares",
         &scenario.display().to_string(),
         "--availability",
-        "0.98",
+        "0.97",
         "--confidence",
         "0.8",
         "--paths",

@@ -575,7 +575,8 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>, env: EnvConsts) {
     oc.dc_life_days = x[OPT_DC_LIFE_YEARS] * 365.0;
     oc.colo_per_kw_day = select(0.0, x[OPT_COLO_USD_PER_KW_MONTH] * (12.0 / 365.0), colo);
     oc.maint_per_day = x[OPT_MAINTENANCE_FRACTION_PER_YEAR] * (1.0 / 365.0);
-    oc.ops_per_mw_day = x[OPT_OPS_USD_PER_MW_YEAR] * (1.0 / 365.0);
+    // A rented fleet's operations and power are the provider's (in its rent).
+    oc.ops_per_mw_day = select(x[OPT_OPS_USD_PER_MW_YEAR] * (1.0 / 365.0), 0.0, rent);
     oc.warranty_day = x[OPT_WARRANTY_YEARS] * 365.0;
     oc.part_cost = select(x[OPT_PART_COST_USD], 0.0, rent);
     oc.residual_frac = x[OPT_RESIDUAL_FRACTION];
@@ -625,7 +626,7 @@ fn option_consts(pt: u32, o: u32, x: array<f32, OPT_IN_COUNT>, env: EnvConsts) {
         * (1.0 + x[OPT_RENT_UPLIFT_FRACTION]) * oc.cpn * 24.0, rent);
     oc.rent_term_days = max(round_days(x[OPT_RENT_TERM_YEARS] * 365.0, 100000u), 1u);
     let facility_kw = f32(oc.nodes) * oc.cpn * oc.it_kw * x[OPT_PUE];
-    oc.power_day = x[OPT_POWER_USD_PER_KW_MONTH] * (12.0 / 365.0) * facility_kw;
+    oc.power_day = select(x[OPT_POWER_USD_PER_KW_MONTH] * (12.0 / 365.0) * facility_kw, 0.0, rent);
     oc.power_from = select(oc.delay, energise, energise > 0u);
     oc.dc_residual = models[pt].options[o].dc_residual;
     oc.hbm = x[OPT_HBM_TB_PER_S];
@@ -1106,8 +1107,8 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
             if (k > 0u) {
                 before = sl_done(k - 1u, dc_life_y);
             }
-            dep_y += oc.dc_base * (sl_done(k, dc_life_y) - before);
-            dc_basis = oc.dc_base * (1.0 - sl_done(k, dc_life_y));
+            dep_y += oc.dc_capex * (sl_done(k, dc_life_y) - before);
+            dc_basis = oc.dc_capex * (1.0 - sl_done(k, dc_life_y));
         }
         hw_basis = hw_left;
         var op_y = st.year_cf[y].s + st.year_capex[y];

@@ -312,6 +312,14 @@ pub(crate) fn read_option(
                 num(m), num(*horizon_days)
             ));
         }
+        let build = inputs.get("dc_build_months").median() * 365.0 / 12.0;
+        if facility == Some(Facility::Build) && in_service != Some(true) && build >= *horizon_days {
+            let (n, note) = blame(t.get("dc_build_months").expect("present"), mode);
+            iss.at(&n, &join(path, "dc_build_months"), IssueKind::Conflict, format!(
+                "median {} months of data-centre build is not before the end of the {}-day horizon: the fleet would mostly never be energised; shorten the build or lengthen horizon_years{note}",
+                num(inputs.get("dc_build_months").median()), num(*horizon_days)
+            ));
+        }
         if facility == Some(Facility::Colo)
             && let Some(n) = own.get("dc_capex_per_mw_usd")
         {

@@ -14,7 +14,8 @@ pub enum Facility {
     /// Leased: `colo_usd_per_kw_month` is opex, no data-centre capex.
     Colo,
     /// Rented capacity: `rent_usd_per_chip_hour` (take-or-pay, repriced each
-    /// `rent_term_years`), no capex, no energy, power or colocation.
+    /// `rent_term_years`), no capex; no energy, power, operations, colocation or part costs
+    /// (the provider's, in its price). Energy drawn is still reported.
     Rent,
 }
 

@@ -509,7 +509,12 @@ fn option_consts<F: Real>(
             F::c(0.0)
         },
         maint_per_day: x[opt_in::MAINTENANCE_FRACTION_PER_YEAR] * F::c(1.0 / 365.0),
-        ops_per_mw_day: x[opt_in::OPS_USD_PER_MW_YEAR] * F::c(1.0 / 365.0),
+        // A rented fleet's operations and power are the provider's (in its rent).
+        ops_per_mw_day: if rent {
+            F::c(0.0)
+        } else {
+            x[opt_in::OPS_USD_PER_MW_YEAR] * F::c(1.0 / 365.0)
+        },
         warranty_day: x[opt_in::WARRANTY_YEARS] * F::c(365.0),
         part_cost: if rent {
             F::c(0.0)
@@ -568,7 +573,11 @@ fn option_consts<F: Real>(
             F::c(0.0)
         },
         rent_term_days: round_days(x[opt_in::RENT_TERM_YEARS] * F::c(365.0), 100_000).max(1),
-        power_day: x[opt_in::POWER_USD_PER_KW_MONTH] * F::c(12.0 / 365.0) * facility_kw,
+        power_day: if rent {
+            F::c(0.0)
+        } else {
+            x[opt_in::POWER_USD_PER_KW_MONTH] * F::c(12.0 / 365.0) * facility_kw
+        },
         power_from: if energise > 0 { energise } else { delay },
         energise,
         dc_per_day: if energise > 0 {
@@ -1512,8 +1521,10 @@ fn finish<F: Real>(
     // ---- income tax, year by year: revenue - opex (cash) less tax depreciation; servers
     // `bonus` at once, the rest straight-line over the useful life; the building straight-line
     // over its life from energisation; both with the half-year convention. Losses are used at
-    // once (a shield against other income). Each year's tax is paid on its last day; the
-    // residual's gain over the remaining tax basis is taxed at the horizon. ----
+    // once (a shield against other income). The building's tax basis is its cash cost (the
+    // interest during construction is imputed, not paid, so it is not deductible). Each year's
+    // tax is paid on its last day; the residual's gain over the remaining tax basis is taxed at
+    // the horizon. ----
     let life_y = c.life_days * F::c(1.0 / 365.0);
     let dc_life_y = c.dc_life_days * F::c(1.0 / 365.0);
     let dc_year = ((c.energise / 365) as usize).min(n_years - 1);
@@ -1542,8 +1553,8 @@ fn finish<F: Real>(
             } else {
                 sl_done(k - 1, dc_life_y)
             };
-            dep_y += c.dc_base * (sl_done(k, dc_life_y) - before);
-            dc_basis = c.dc_base * (F::c(1.0) - sl_done(k, dc_life_y));
+            dep_y += c.dc_capex * (sl_done(k, dc_life_y) - before);
+            dc_basis = c.dc_capex * (F::c(1.0) - sl_done(k, dc_life_y));
         }
         hw_basis = hw_left;
         // The last year's cash flow holds the residual: taxed below, as a gain.
