@@ -7,8 +7,8 @@
 //! closed forms hold to 1e-6, since the inputs travel to the engines as f32 (a relative
 //! rounding of 6e-8 each).
 
-use fleetsim::config::load_scenario_str;
 use fleetsim::config::flatten;
+use fleetsim::config::load_scenario_str;
 use fleetsim::engine::{Engine, Precision, cpu::CpuEngine};
 use fleetsim::model::outputs::idx;
 
@@ -153,7 +153,11 @@ fn hand_by_hand() -> (Vec<f64>, f64, f64, f64) {
 fn the_hand_case_has_its_hand_npv_xirr_and_levelized_cost() {
     let r = run(&hand());
     let (flows, res, npv, lev) = hand_by_hand();
-    assert!((r[idx::NPV_USD] / npv - 1.0).abs() < 1e-7, "{} vs {npv}", r[idx::NPV_USD]);
+    assert!(
+        (r[idx::NPV_USD] / npv - 1.0).abs() < 1e-7,
+        "{} vs {npv}",
+        r[idx::NPV_USD]
+    );
     assert_eq!(r[idx::PAYBACK_DAYS], 997.0);
     let xnpv = |rate: f64| -> f64 {
         let l = (1.0 + rate).ln() / 365.0;
@@ -166,7 +170,11 @@ fn the_hand_case_has_its_hand_npv_xirr_and_levelized_cost() {
     };
     let xirr = root(xnpv, -0.5, 5.0);
     assert!((xirr - 0.35585).abs() < 1e-4, "XIRR {xirr}");
-    assert!((r[idx::IRR] - xirr).abs() < 2e-5, "IRR {} vs XIRR {xirr}", r[idx::IRR]);
+    assert!(
+        (r[idx::IRR] - xirr).abs() < 2e-5,
+        "IRR {} vs XIRR {xirr}",
+        r[idx::IRR]
+    );
     let lv = r[idx::LEVELIZED_USD_PER_SOLD_CHIP_HOUR];
     assert!((lv / lev - 1.0).abs() < 1e-7, "levelized {lv} vs {lev}");
     // Without a job view every sold chip-hour is effective: per PFLOP-hour = per chip-hour /
@@ -185,7 +193,10 @@ fn the_hand_case_has_its_hand_npv_xirr_and_levelized_cost() {
             .sum()
     };
     assert!(dp > 997);
-    assert!(pv_to(dp) >= 0.0 && pv_to(dp - 1) < 0.0, "discounted payback {dp}");
+    assert!(
+        pv_to(dp) >= 0.0 && pv_to(dp - 1) < 0.0,
+        "discounted payback {dp}"
+    );
 }
 
 /// NPV at the reported IRR is zero: the hand case rerun at a discount rate equal to its IRR
@@ -306,7 +317,11 @@ fn rent_is_take_or_pay_without_capex() {
     assert_eq!(r[idx::CAPEX_USD], 0.0);
     let steps: f64 = (0..5).map(|k| 0.85f64.powi(k)).sum();
     let rent = CHIP_H_DAY * 1.2 * 1.1 * 365.0 * steps;
-    assert!((r[idx::OPEX_USD] / rent - 1.0).abs() < 1e-6, "{} vs {rent}", r[idx::OPEX_USD]);
+    assert!(
+        (r[idx::OPEX_USD] / rent - 1.0).abs() < 1e-6,
+        "{} vs {rent}",
+        r[idx::OPEX_USD]
+    );
     assert!(r[idx::IRR].is_nan(), "no capex: no sign change, no IRR");
 }
 
@@ -326,11 +341,19 @@ fn the_build_period_delays_delivery_and_spreads_dc_capex() {
     let e = 365usize; // round(12 x 365 / 12)
     let sold = 0.6 + 0.4 * 0.75;
     let delivered = CHIP_H_DAY * sold * (1825 - e) as f64;
-    assert!((r[idx::CHIP_HOURS_DELIVERED] / delivered - 1.0).abs() < 1e-6, "{} vs {delivered}", r[idx::CHIP_HOURS_DELIVERED]);
+    assert!(
+        (r[idx::CHIP_HOURS_DELIVERED] / delivered - 1.0).abs() < 1e-6,
+        "{} vs {delivered}",
+        r[idx::CHIP_HOURS_DELIVERED]
+    );
     assert!((r[idx::CAPEX_USD] / 54.4e6 - 1.0).abs() < 1e-6);
     // Power: 1,600 chips x 0.75 kW x PUE 1.2 = 1,440 kW at USD 10 per kW-month.
     let power = 10.0 * 12.0 / 365.0 * 1440.0 * (1825 - e) as f64;
-    assert!((r[idx::OPEX_USD] / power - 1.0).abs() < 1e-6, "{} vs {power}", r[idx::OPEX_USD]);
+    assert!(
+        (r[idx::OPEX_USD] / power - 1.0).abs() < 1e-6,
+        "{} vs {power}",
+        r[idx::OPEX_USD]
+    );
     assert!(r[idx::NPV_USD] < run(&hand())[idx::NPV_USD]);
 }
 
@@ -345,7 +368,12 @@ fn the_data_centre_is_valued_by_use_book_or_not_at_all() {
     let v = 1.0 / 1.1f64;
     let by_use = dc * (1.0 - v.powf(10.0)) / (1.0 - v.powf(15.0));
     let by_book = dc * 10.0 / 15.0;
-    assert!(((use_ - none) / (by_use * df_end) - 1.0).abs() < 1e-6, "{} vs {}", use_ - none, by_use * df_end);
+    assert!(
+        ((use_ - none) / (by_use * df_end) - 1.0).abs() < 1e-6,
+        "{} vs {}",
+        use_ - none,
+        by_use * df_end
+    );
     assert!(((book - none) / (by_book * df_end) - 1.0).abs() < 1e-6);
 }
 
@@ -374,7 +402,11 @@ fn taxes_total_the_same_and_bonus_depreciation_brings_the_shield_forward() {
         let expect = 0.25
             * (r[idx::REVENUE_USD] - r[idx::OPEX_USD] - r[idx::CAPEX_USD]
                 + 0.1 * r[idx::CAPEX_USD]);
-        assert!((r[idx::TAX_USD] / expect - 1.0).abs() < 1e-6, "{} vs {expect}", r[idx::TAX_USD]);
+        assert!(
+            (r[idx::TAX_USD] / expect - 1.0).abs() < 1e-6,
+            "{} vs {expect}",
+            r[idx::TAX_USD]
+        );
     }
     assert!(bonus[idx::NPV_AFTER_TAX_USD] > straight[idx::NPV_AFTER_TAX_USD]);
     assert!(straight[idx::NPV_AFTER_TAX_USD] > longer[idx::NPV_AFTER_TAX_USD]);

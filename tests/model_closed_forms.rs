@@ -202,7 +202,11 @@ fn deterministic_payback_matches_hand_calculation() {
             if f(mid) > 0.0 { lo = mid } else { hi = mid }
         }
         let exact = 0.5 * (lo + hi);
-        assert!((r[idx::IRR] / exact - 1.0).abs() < 0.01, "{p:?}: IRR {} vs {exact}", r[idx::IRR]);
+        assert!(
+            (r[idx::IRR] / exact - 1.0).abs() < 0.01,
+            "{p:?}: IRR {} vs {exact}",
+            r[idx::IRR]
+        );
     }
 }
 

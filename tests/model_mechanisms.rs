@@ -299,7 +299,10 @@ fn irr_solves_the_dated_cash_flows() {
     m1[12] = 0.0;
     m1[1] = 0.0;
     cf[..3].copy_from_slice(&[100.0, 50.0, 0.0]);
-    assert!(irr_dated(&cf, &m1, 365).is_nan(), "no sign change: undefined");
+    assert!(
+        irr_dated(&cf, &m1, 365).is_nan(),
+        "no sign change: undefined"
+    );
     let mut c32 = [0.0f32; MAX_BUCKETS];
     c32[..2].copy_from_slice(&[-100.0, 110.0]);
     assert!((irr_dated(&c32, &[0.0f32; MAX_BUCKETS], 365) - 0.1).abs() < 1e-5);
