@@ -23,6 +23,7 @@ mod precision;
 mod published;
 mod sensitivity;
 mod shaders;
+mod sizing;
 mod spares;
 mod sweep;
 mod target_se;

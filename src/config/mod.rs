@@ -109,7 +109,7 @@ pub use flatten::flatten;
 pub use overrides::{BaseScenario, Override};
 pub use types::{
     Correlations, Environment, Facility, FailureClass, FailureKind, Inputs, JobConfig,
-    OptionConfig, Scenario, UnitType,
+    OptionConfig, Scenario, Sizing, UnitType,
 };
 pub use units::AUTO_FILL_RATE;
 

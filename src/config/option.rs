@@ -1,5 +1,6 @@
-//! Reading one option or catalog entry: its fields, fleet size (given or sized from the capital
-//! budget), structure checks and job view, and merging scenario overrides over a catalog entry.
+//! Reading one option or catalog entry: its fields, fleet size (given, or sized from the
+//! capital or the power budget), structure checks and job view, and merging scenario overrides
+//! over a catalog entry.
 
 use super::classes::read_classes;
 use super::error::{IssueKind, num};
@@ -12,6 +13,36 @@ use super::schema;
 use super::types::{DcResidual, Facility, Inputs, OptionConfig};
 use super::units::{check_class_units, node_pool_stock, read_units, resolve_auto_stock};
 
+/// Which `[scenario]` budget sizes the options without `accelerators`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BudgetKind {
+    /// `capital_budget_usd`: servers, spares and data-centre build.
+    Capital,
+    /// `power_budget_mw`: facility power of the nodes in service (spares draw none).
+    Power,
+}
+
+impl BudgetKind {
+    /// The `[scenario]` key.
+    fn key(self) -> &'static str {
+        match self {
+            BudgetKind::Capital => "capital_budget_usd",
+            BudgetKind::Power => "power_budget_mw",
+        }
+    }
+}
+
+/// The scenario's one sizing budget: its kind, value and node (for error messages).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget<'a> {
+    /// Capital or power.
+    pub kind: BudgetKind,
+    /// USD or MW.
+    pub value: f64,
+    /// Where it is written.
+    pub node: &'a Node,
+}
+
 /// How an option table is read.
 pub(crate) enum Mode<'a> {
     /// A catalog entry: no `accelerators`, job fields optional defaults.
@@ -22,8 +53,8 @@ pub(crate) enum Mode<'a> {
         own: &'a Table,
         /// `365 * horizon_years`.
         horizon_days: f64,
-        /// `[scenario] capital_budget_usd` and its node.
-        budget: Option<(f64, &'a Node)>,
+        /// `[scenario] capital_budget_usd` or `power_budget_mw`, if one is set.
+        budget: Option<Budget<'a>>,
     },
 }
 
@@ -194,15 +225,16 @@ pub(crate) fn read_option(
     if let Mode::Scenario { own, budget, .. } = mode {
         let acc_node = own.get("accelerators");
         match (budget, acc_node) {
-            (Some((_, bn)), Some(an)) => {
+            (Some(bu), Some(an)) => {
                 iss.at(an, &join(path, "accelerators"), IssueKind::Conflict, format!(
-                    "cannot be set together with [scenario] capital_budget_usd (line {}), which sizes every option; remove one",
-                    bn.line()
+                    "cannot be set together with [scenario] {} (line {}), which sizes every option; remove one",
+                    bu.kind.key(),
+                    bu.node.line()
                 ));
             }
             (None, None) => {
                 iss.in_file(&own_file, &join(path, "accelerators"), IssueKind::Missing,
-                    "missing required field (integer chips); or set [scenario] capital_budget_usd to size every option".to_string());
+                    "missing required field (integer chips); or set [scenario] capital_budget_usd or power_budget_mw to size every option".to_string());
             }
             (None, Some(an)) => {
                 if let Some(v) =
@@ -211,41 +243,52 @@ pub(crate) fn read_option(
                     accelerators = v;
                 }
             }
-            (Some((b, bn)), None) => {
-                if let (Some(c), Some(mut sp), true, Some(f)) = (cpn, spare, inputs_ok, facility) {
-                    let inp = Inputs(inputs.clone());
-                    // Auto-sized stock depends on the fleet the budget buys, and costs part of
-                    // the budget: size without it, size the stock for that fleet, size again
-                    // (the stock is a fraction of a percent of the budget, so once is enough).
-                    let stock_cost = |units: &Option<Vec<super::types::UnitType>>| -> f64 {
-                        units
-                            .iter()
-                            .flatten()
-                            .map(|u| f64::from(u.stock) * u.cost_usd)
-                            .sum()
-                    };
-                    let mut sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
-                    if let (Ok(a), Some(un), Some(cl), Some(r)) =
-                        (&sized, units.as_mut(), classes.as_ref(), rma.as_ref())
-                        && (spare_auto || un.iter().any(|u| u.stock_auto))
-                    {
-                        let nodes = (*a / c) as f64;
-                        resolve_auto_stock(un, nodes, cl, r);
-                        if spare_auto {
-                            sp = u64::from(node_pool_stock(nodes, cl, un, r));
-                        }
-                        sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
+            (Some(bu), None) => {
+                let (b, bn) = (&bu.value, bu.node);
+                let key = join("scenario", bu.kind.key());
+                let sized = match (cpn, spare, inputs_ok, facility, bu.kind) {
+                    (Some(c), _, true, Some(f), BudgetKind::Power) => {
+                        // Spares draw no power, so the auto stock does not change the fleet.
+                        Some(size_by_power(*b, c, f, &Inputs(inputs.clone())))
                     }
-                    match sized {
-                        Ok(a) if a <= 10_000_000 => {
-                            accelerators = a;
-                            from_budget = true;
+                    (Some(c), Some(mut sp), true, Some(f), BudgetKind::Capital) => {
+                        let inp = Inputs(inputs.clone());
+                        // Auto-sized stock depends on the fleet the budget buys, and costs part of
+                        // the budget: size without it, size the stock for that fleet, size again
+                        // (the stock is a fraction of a percent of the budget, so once is enough).
+                        let stock_cost = |units: &Option<Vec<super::types::UnitType>>| -> f64 {
+                            units
+                                .iter()
+                                .flatten()
+                                .map(|u| f64::from(u.stock) * u.cost_usd)
+                                .sum()
+                        };
+                        let mut sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
+                        if let (Ok(a), Some(un), Some(cl), Some(r)) =
+                            (&sized, units.as_mut(), classes.as_ref(), rma.as_ref())
+                            && (spare_auto || un.iter().any(|u| u.stock_auto))
+                        {
+                            let nodes = (*a / c) as f64;
+                            resolve_auto_stock(un, nodes, cl, r);
+                            if spare_auto {
+                                sp = u64::from(node_pool_stock(nodes, cl, un, r));
+                            }
+                            sized = size_by_budget(*b, c, sp, stock_cost(&units), f, &inp);
                         }
-                        Ok(a) => iss.at(bn, "scenario.capital_budget_usd", IssueKind::OutOfRange, format!(
-                            "sizes option `{name}` to {a} accelerators, above the maximum 10000000; lower the budget"
-                        )),
-                        Err(m) => iss.at(bn, "scenario.capital_budget_usd", IssueKind::Conflict, format!("option `{name}`: {m}")),
+                        Some(sized)
                     }
+                    _ => None,
+                };
+                match sized {
+                    Some(Ok(a)) if a <= 10_000_000 => {
+                        accelerators = a;
+                        from_budget = true;
+                    }
+                    Some(Ok(a)) => iss.at(bn, &key, IssueKind::OutOfRange, format!(
+                        "sizes option `{name}` to {a} accelerators, above the maximum 10000000; lower the budget"
+                    )),
+                    Some(Err(m)) => iss.at(bn, &key, IssueKind::Conflict, format!("option `{name}`: {m}")),
+                    None => {}
                 }
             }
         }
@@ -416,6 +459,36 @@ fn size_by_budget(
             num(all_in),
             num(spare_cost),
             num(budget)
+        ));
+    }
+    Ok(nodes as u64 * cpn)
+}
+
+/// Nodes whose facility power fits `mw` (MODEL: facility W per chip = (mean `chip_w` + mean
+/// `host_w_per_chip`) x mean `pue`, the nameplate load a site is provisioned for): `nodes =
+/// floor(mw * 1e6 / (cpn * W per chip))`. Spare nodes and spare units sit unpowered until
+/// swapped in for a failed one, so they use none of the budget. A relative 1e-12 is allowed
+/// for rounding, so a budget that fits a whole number of nodes exactly buys them all. A rented
+/// option draws no site power, so a power budget cannot size it (an error).
+fn size_by_power(mw: f64, cpn: u64, facility: Facility, inp: &Inputs) -> Result<u64, String> {
+    if facility == Facility::Rent {
+        return Err("is rented (facility = \"rent\"): it draws no power from the planner's site for a power budget to size; set its accelerators".into());
+    }
+    let per_chip = inp.facility_w_per_chip();
+    let node_w = cpn as f64 * per_chip;
+    if node_w.is_nan() || node_w <= 0.0 {
+        return Err("facility power per chip is 0 W, so a power budget cannot size the fleet; set accelerators instead".into());
+    }
+    let nodes = (mw * 1e6 / node_w * (1.0 + 1e-12)).floor();
+    if nodes < 1.0 {
+        return Err(format!(
+            "power budget too small for one node: one node of {cpn} chips draws {} kW at the facility ({} W per chip = (chip_w {} + host_w_per_chip {}) x pue {}, means), got {} MW",
+            num(node_w / 1e3),
+            num(per_chip),
+            num(inp.get("chip_w").mean()),
+            num(inp.get("host_w_per_chip").mean()),
+            num(inp.get("pue").mean()),
+            num(mw)
         ));
     }
     Ok(nodes as u64 * cpn)

@@ -6,7 +6,7 @@ use super::catalog::Catalog;
 use super::correlations::read_correlations;
 use super::error::{ConfigError, IssueKind, num};
 use super::fields::{choice_field, date_field, dist_field, int_field, str_field, sub_table, units};
-use super::option::{Mode, merge_option, read_option};
+use super::option::{Budget, BudgetKind, Mode, merge_option, read_option};
 use super::raw::{Issues, Node, Table, Val, join};
 use super::schema;
 use crate::distributions::Dist;
@@ -110,41 +110,34 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         Some(d) => Some(d.div_ceil(365)),
         None => horizon_years,
     };
-    let budget_node = st.get("capital_budget_usd");
-    let budget = match budget_node {
-        None => None,
-        Some(n) => match &n.v {
-            Val::Int(_) | Val::Float(_) => {
-                let v = n.number().unwrap_or(f64::NAN);
-                if !(v.is_finite() && v > 0.0 && v <= 1e13) {
-                    iss.at(
-                        n,
-                        "scenario.capital_budget_usd",
-                        IssueKind::OutOfRange,
-                        format!(
-                            "must be > 0 and <= 1e13 (allowed range (0, 1e13] USD), got {}",
-                            num(v)
-                        ),
-                    );
-                    None
-                } else {
-                    Some((v, n))
-                }
-            }
-            _ => {
-                iss.at(
-                    n,
-                    "scenario.capital_budget_usd",
-                    IssueKind::WrongType,
-                    format!(
-                        "expected a number in USD (a fixed budget, no distribution), got {} {}",
-                        n.type_name(),
-                        n.show()
-                    ),
-                );
-                None
-            }
-        },
+    // The sizing rule: at most one budget (each sizes every option without `accelerators`).
+    let capital = read_budget(st, "capital_budget_usd", 1e13, "USD", &mut iss);
+    let power = read_budget(st, "power_budget_mw", 1e5, "MW", &mut iss);
+    let budget = match (capital, power) {
+        (Some((v, n)), Some((_, pn))) => {
+            iss.at(pn, "scenario.power_budget_mw", IssueKind::Conflict, format!(
+                "cannot be set together with capital_budget_usd (line {}): a run sizes its fleets by one rule, equal capital or equal power; remove one",
+                n.line()
+            ));
+            // Read the options as if only the capital budget were set, so the conflict is
+            // not repeated as a missing `accelerators` per option.
+            Some(Budget {
+                kind: BudgetKind::Capital,
+                value: v,
+                node: n,
+            })
+        }
+        (Some((v, n)), None) => Some(Budget {
+            kind: BudgetKind::Capital,
+            value: v,
+            node: n,
+        }),
+        (None, Some((v, n))) => Some(Budget {
+            kind: BudgetKind::Power,
+            value: v,
+            node: n,
+        }),
+        (None, None) => None,
     };
     let paths = st
         .get("paths")
@@ -295,7 +288,8 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         origin: origin.to_string(),
         catalog: catalog.origin.clone(),
         horizon_years: horizon_years.expect("checked"),
-        capital_budget_usd: budget.map(|b| b.0),
+        capital_budget_usd: capital.map(|b| b.0),
+        power_budget_mw: power.map(|b| b.0),
         paths,
         seed,
         start_date: start_date.unwrap_or(DEFAULT_START_DATE),
@@ -310,6 +304,49 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         correlations,
         horizon_days_given,
     })
+}
+
+/// A fixed budget `[scenario] KEY` (a plain number in (0, `hi`] `unit`, no distribution), with
+/// its node for error messages; `None` when absent or invalid (the issue recorded).
+fn read_budget<'a>(
+    st: &'a Table,
+    key: &str,
+    hi: f64,
+    unit: &str,
+    iss: &mut Issues,
+) -> Option<(f64, &'a Node)> {
+    let n = st.get(key)?;
+    let path = join("scenario", key);
+    match &n.v {
+        Val::Int(_) | Val::Float(_) => {
+            let v = n.number().unwrap_or(f64::NAN);
+            if v.is_finite() && v > 0.0 && v <= hi {
+                return Some((v, n));
+            }
+            iss.at(
+                n,
+                &path,
+                IssueKind::OutOfRange,
+                format!(
+                    "must be > 0 and <= {} (allowed range (0, {}] {unit}), got {}",
+                    num(hi),
+                    num(hi),
+                    num(v)
+                ),
+            );
+        }
+        _ => iss.at(
+            n,
+            &path,
+            IssueKind::WrongType,
+            format!(
+                "expected a number in {unit} (a fixed budget, no distribution), got {} {}",
+                n.type_name(),
+                n.show()
+            ),
+        ),
+    }
+    None
 }
 
 /// `[environment] sla` (`"daily"`, the default, or `"monthly"`) and, for the monthly SLA,

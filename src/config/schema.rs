@@ -265,6 +265,7 @@ pub const SCENARIO_KEYS: &[&str] = &[
     "horizon_years",
     "horizon_days",
     "capital_budget_usd",
+    "power_budget_mw",
     "paths",
     "seed",
     "catalog",
@@ -294,6 +295,7 @@ pub fn unit_of(key: &str) -> Option<String> {
     match key {
         "rate_per_chip_day" => Some("per chip-day".into()),
         "capital_budget_usd" => Some("USD".into()),
+        "power_budget_mw" => Some("MW".into()),
         "horizon_years" => Some("years".into()),
         "stock" => Some("units".into()),
         "horizon_days" => Some("days".into()),

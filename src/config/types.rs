@@ -97,6 +97,13 @@ impl Inputs {
             .unwrap_or_else(|| panic!("no input named {name}"))
     }
 
+    /// Facility power per chip at the inputs' means, W: nameplate IT load (`chip_w` +
+    /// `host_w_per_chip`) x `pue`, what `power_budget_mw` sizes by. Option inputs only
+    /// (panics on environment inputs, a bug).
+    pub fn facility_w_per_chip(&self) -> f64 {
+        (self.get("chip_w").mean() + self.get("host_w_per_chip").mean()) * self.get("pue").mean()
+    }
+
     /// Replaces the distribution of `name`. Panics on a name the schema does not define (a bug).
     pub fn set(&mut self, name: &str, d: Dist) {
         let e = self.0.iter_mut().find(|e| e.0 == name);
@@ -216,7 +223,8 @@ pub struct OptionConfig {
     pub facility: Facility,
     /// Chips ordered (0 in catalog entries).
     pub accelerators: u64,
-    /// True when `accelerators` was sized from `capital_budget_usd`.
+    /// True when `accelerators` was sized by the scenario's budget (`capital_budget_usd` or
+    /// `power_budget_mw`, see [`Scenario::sizing`]).
     pub accelerators_from_budget: bool,
     /// Chips per node (the replaceable unit).
     pub chips_per_node: u32,
@@ -339,6 +347,74 @@ impl Correlations {
     }
 }
 
+/// How a run's fleets were sized: exactly one rule per scenario.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Sizing {
+    /// Every option gives its own `accelerators`.
+    PerOption,
+    /// `[scenario] capital_budget_usd`: each option gets the most whole nodes whose servers,
+    /// spares, spare units and data-centre build (at the inputs' means) fit the budget.
+    EqualCapital {
+        /// The budget, USD.
+        capital_budget_usd: f64,
+    },
+    /// `[scenario] power_budget_mw`: each option gets the most whole nodes whose facility
+    /// power (nameplate IT load per chip x PUE, at the inputs' means) fits the budget; spare
+    /// nodes and spare units draw no power until swapped in, so they do not count.
+    EqualPower {
+        /// The budget, MW of facility power.
+        power_budget_mw: f64,
+    },
+}
+
+impl Sizing {
+    /// Words for the run header and summary.json: `equal capital USD 500M`, `equal power 50
+    /// MW`, `accelerators per option`.
+    pub fn label(&self) -> String {
+        match *self {
+            Sizing::PerOption => "accelerators per option".to_string(),
+            Sizing::EqualCapital { capital_budget_usd } => {
+                format!("equal capital USD {}", short_number(capital_budget_usd))
+            }
+            Sizing::EqualPower { power_budget_mw } => {
+                format!("equal power {} MW", short_number(power_budget_mw))
+            }
+        }
+    }
+
+    /// What the rule counts, for the run header.
+    pub fn basis(&self) -> &'static str {
+        match self {
+            Sizing::PerOption => "fleet sizes as written",
+            Sizing::EqualCapital { .. } => {
+                "servers + spares + data-centre build at the inputs' means"
+            }
+            Sizing::EqualPower { .. } => {
+                "facility power = nameplate IT load x PUE at the inputs' means; spares draw none"
+            }
+        }
+    }
+}
+
+/// `x` with a magnitude suffix and at most 3 decimals, trailing zeros dropped: `500M`,
+/// `1.25B`, `50`, `0.5`, `12.5k`.
+fn short_number(x: f64) -> String {
+    let a = x.abs();
+    let (v, suffix) = if a >= 1e9 {
+        (x / 1e9, "B")
+    } else if a >= 1e6 {
+        (x / 1e6, "M")
+    } else if a >= 1e4 {
+        (x / 1e3, "k")
+    } else {
+        (x, "")
+    };
+    let t = format!("{v:.3}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    format!("{t}{suffix}")
+}
+
 /// A validated scenario: what the engines run and what `summary.json` records.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Scenario {
@@ -355,6 +431,9 @@ pub struct Scenario {
     pub horizon_years: u32,
     /// Equal capital budget that sized every option, if given.
     pub capital_budget_usd: Option<f64>,
+    /// Equal facility power budget, MW (IT load at nameplate x PUE, at the inputs' means),
+    /// that sized every option, if given (never together with `capital_budget_usd`).
+    pub power_budget_mw: Option<f64>,
     /// Default for `--paths`.
     pub paths: Option<u64>,
     /// Default for `--seed`.
@@ -373,6 +452,19 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The one rule that sized the fleets of this run.
+    pub fn sizing(&self) -> Sizing {
+        match (self.capital_budget_usd, self.power_budget_mw) {
+            (Some(usd), _) => Sizing::EqualCapital {
+                capital_budget_usd: usd,
+            },
+            (None, Some(mw)) => Sizing::EqualPower {
+                power_budget_mw: mw,
+            },
+            (None, None) => Sizing::PerOption,
+        }
+    }
+
     /// Option names in order.
     pub fn option_names(&self) -> Vec<&str> {
         self.options.iter().map(|o| o.name.as_str()).collect()
