@@ -73,12 +73,13 @@ pub fn validate(path: &Path) -> Result<(), CliError> {
         None => format!("{} years", s.horizon_years),
     };
     say!(
-        "{origin}: valid: \"{}\", {} option(s), {horizon}",
+        "{origin}: valid: \"{}\", {} option(s), {horizon}, {}",
         s.name,
         s.options.len(),
+        s.sizing().label(),
     );
     for o in &s.options {
-        say!("{}", option_line(o));
+        say!("{}", option_line(o, &s));
     }
     Ok(())
 }
@@ -152,7 +153,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         n_years,
         &classes,
         crate::stats::DEFAULT_KEEP_VALUES_LIMIT,
-    );
+    )
+    .with_horizon_days(horizon_days);
     let mut per_path = match (&args.output.out, args.per_path) {
         (Some(dir), true) => Some(
             PerPathWriter::with_formats(
@@ -276,9 +278,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 precision_word(info.precision)
             ),
         };
+        let sizing = scenario.sizing();
         say!(
-            "{}\n{} paths x {} days, seed {seed}, {engine} in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
+            "{}\nsizing: {} ({})\n{} paths x {} days, seed {seed}, {engine} in {:.2} s: {} path-days/s ({} fleet-days/s)\n",
             scenario.name,
+            sizing.label(),
+            sizing.basis(),
             paths,
             horizon_days,
             wall,
@@ -286,7 +291,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             qty(path_days * names.len() as f64 / wall),
         );
         for o in &scenario.options {
-            say!("{}", option_line(o));
+            say!("{}", option_line(o, &scenario));
         }
         say!();
         say_raw!("{}", comparison_table(&summary, &names, horizon_days));
@@ -308,6 +313,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         let meta = serde_json::json!({
             "scenario_file": origin,
             "scenario": scenario,
+            "sizing": sizing_json(&scenario),
             "seed": seed,
             "paths": paths,
             "horizon_days": horizon_days,
@@ -343,6 +349,18 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+/// summary.json's `sizing`: the rule (`per_option`, `equal_capital`, `equal_power`), its
+/// budget, the words the header prints, and what the budget counts.
+fn sizing_json(s: &Scenario) -> serde_json::Value {
+    let z = s.sizing();
+    let mut v = serde_json::to_value(z).unwrap_or(serde_json::Value::Null);
+    if let Some(m) = v.as_object_mut() {
+        m.insert("label".into(), z.label().into());
+        m.insert("basis".into(), z.basis().into());
+    }
+    v
+}
+
 /// `f32` / `f64`.
 fn precision_word(p: Precision) -> &'static str {
     match p {
@@ -351,9 +369,17 @@ fn precision_word(p: Precision) -> &'static str {
     }
 }
 
-/// The lines describing an option's fleet as resolved (size, node shape, spares, classes),
-/// then its on-site unit stock and how each pool was sized.
-fn option_line(o: &config::OptionConfig) -> String {
+/// The lines describing an option's fleet as resolved (size, node shape, spares, classes, and
+/// the budget that sized it), then its on-site unit stock and how each pool was sized.
+fn option_line(o: &config::OptionConfig, s: &Scenario) -> String {
+    let sized = match (o.accelerators_from_budget, s.sizing()) {
+        (false, _) | (true, config::Sizing::PerOption) => String::new(),
+        (true, config::Sizing::EqualCapital { .. }) => ", sized to the capital budget".into(),
+        (true, config::Sizing::EqualPower { .. }) => format!(
+            ", sized to the power budget: {:.2} MW facility",
+            o.accelerators as f64 * o.inputs.facility_w_per_chip() / 1e6
+        ),
+    };
     let mut s = format!(
         "  {:<10} {} x {} ({} chips/node, {} spare nodes{}, {} failure classes{}{})",
         o.name,
@@ -364,11 +390,7 @@ fn option_line(o: &config::OptionConfig) -> String {
         if o.spare_nodes_auto { " (auto)" } else { "" },
         o.classes.len(),
         if o.job.is_some() { ", job view" } else { "" },
-        if o.accelerators_from_budget {
-            ", sized to the capital budget"
-        } else {
-            ""
-        }
+        sized
     );
     if !o.units.is_empty() {
         let pools: Vec<String> = o
@@ -398,48 +420,132 @@ fn option_line(o: &config::OptionConfig) -> String {
     s
 }
 
-/// The headline rows: label, metric name, formatter.
+/// How a value of a headline metric is written (the horizon for paybacks).
 type Fmt = fn(f64, u32) -> String;
-const ROWS: &[(&str, &str, Fmt)] = &[
-    ("NPV", "npv_usd", |x, _| usd(x)),
-    ("payback", "payback_days", days),
-    ("USD per chip-hour", "usd_per_chip_hour", |x, _| usd(x)),
+
+/// What one row of the comparison table shows of its metric.
+#[derive(Clone, Copy)]
+enum Show {
+    /// P5 / P50 / P95.
+    Quantiles,
+    /// The mean with its standard error.
+    Mean,
+    /// P(value < 0).
+    Negative,
+    /// P(never within the horizon), for a [`crate::stats::NEVER_PAST_HORIZON`] metric.
+    Never,
+}
+
+/// The headline rows: label, metric name, what is shown, formatter. Rows of a metric the run
+/// does not have (an older or newer metric list) are left out.
+const ROWS: &[(&str, &str, Show, Fmt)] = &[
+    ("NPV", "npv_usd", Show::Quantiles, |x, _| usd(x)),
+    ("NPV mean (± se)", "npv_usd", Show::Mean, |x, _| usd(x)),
+    ("P(NPV < 0)", "npv_usd", Show::Negative, |x, _| pct(x)),
+    ("IRR", "irr", Show::Quantiles, |x, _| pct(x)),
+    (
+        "payback, if it pays back",
+        "payback_days",
+        Show::Quantiles,
+        days,
+    ),
+    (
+        "payback mean, if it pays back",
+        "payback_days",
+        Show::Mean,
+        days,
+    ),
+    ("P(never pays back)", "payback_days", Show::Never, |x, _| {
+        pct(x)
+    }),
+    (
+        "discounted payback, if it pays back",
+        "discounted_payback_days",
+        Show::Quantiles,
+        days,
+    ),
+    (
+        "P(discounted never pays back)",
+        "discounted_payback_days",
+        Show::Never,
+        |x, _| pct(x),
+    ),
+    (
+        "USD per chip-hour",
+        "usd_per_chip_hour",
+        Show::Quantiles,
+        |x, _| usd(x),
+    ),
     (
         "USD per effective PFLOP-hour",
         "usd_per_effective_pflop_hour",
+        Show::Quantiles,
         |x, _| usd(x),
     ),
-    ("availability", "availability", |x, _| pct(x)),
-    ("goodput", "goodput", |x, _| pct(x)),
-    ("job uptime", "job_uptime", |x, _| pct(x)),
-    ("hard failures", "hard_failures", |x, _| qty(x)),
-    ("soft failures", "soft_failures", |x, _| qty(x)),
-    ("capex", "capex_usd", |x, _| usd(x)),
-    ("revenue", "revenue_usd", |x, _| usd(x)),
+    ("availability", "availability", Show::Quantiles, |x, _| {
+        pct(x)
+    }),
+    ("goodput", "goodput", Show::Quantiles, |x, _| pct(x)),
+    ("job uptime", "job_uptime", Show::Quantiles, |x, _| pct(x)),
+    ("hard failures", "hard_failures", Show::Quantiles, |x, _| {
+        qty(x)
+    }),
+    ("soft failures", "soft_failures", Show::Quantiles, |x, _| {
+        qty(x)
+    }),
+    ("capex", "capex_usd", Show::Quantiles, |x, _| usd(x)),
+    ("revenue", "revenue_usd", Show::Quantiles, |x, _| usd(x)),
 ];
 
-/// The comparison table: P5 / P50 / P95 of the headline metrics per option, then the paired
+/// One cell of the comparison table, `None` when the figures are missing (`n/a`). Quantiles
+/// of a metric undefined on some paths say on how many (IRR without a sign change).
+fn table_cell(st: &crate::stats::MetricStats, show: Show, f: Fmt, h: u32) -> Option<String> {
+    match show {
+        Show::Quantiles => {
+            let (a, b, c) = (st.p5?, st.p50?, st.p95?);
+            let seen = st.count + st.n_undefined;
+            let undefined = if st.n_undefined > 0 && seen > 0 {
+                format!(" ({} undefined)", pct(st.n_undefined as f64 / seen as f64))
+            } else {
+                String::new()
+            };
+            Some(format!(
+                "{} / {} / {}{undefined}",
+                f(a, h),
+                f(b, h),
+                f(c, h)
+            ))
+        }
+        Show::Mean => {
+            let m = f(st.mean?, h);
+            Some(match st.se {
+                Some(se) => format!("{m} (± {})", f(se, h)),
+                None => m,
+            })
+        }
+        Show::Negative => st.p_negative.map(|p| f(p, h)),
+        Show::Never => st.p_never.map(|p| f(p, h)),
+    }
+}
+
+/// The comparison table: per option the P5 / P50 / P95 of the headline metrics, the mean NPV,
+/// P(NPV < 0), and paybacks over the paths that pay back with P(never); then the paired
 /// probabilities.
 pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> String {
     let mut header = vec!["P5 / P50 / P95".to_string()];
     header.extend(names.iter().cloned());
     let mut rows = vec![];
-    for (label, metric, f) in ROWS {
+    for &(label, metric, show, f) in ROWS {
+        if s.metrics.get(metric).is_none() {
+            continue;
+        }
         let mut r = vec![label.to_string()];
         for n in names {
             let cell = s
                 .options
                 .get(n)
                 .and_then(|m| m.get(metric))
-                .and_then(|st| match (st.p5, st.p50, st.p95) {
-                    (Some(a), Some(b), Some(c)) => Some(format!(
-                        "{} / {} / {}",
-                        f(a, horizon_days),
-                        f(b, horizon_days),
-                        f(c, horizon_days)
-                    )),
-                    _ => None,
-                })
+                .and_then(|st| table_cell(st, show, f, horizon_days))
                 .unwrap_or_else(|| "n/a".into());
             r.push(cell);
         }

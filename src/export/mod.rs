@@ -202,8 +202,8 @@ struct SummaryFile<'a> {
 
 /// Writes `dir/summary.json`, pretty-printed: `{"fleetsim_version", <meta keys>, "n_paths",
 /// "definitions", "metrics", "options": {option: {metric: figures}}, "pairs": {"a vs b":
-/// {"a", "b", "metrics": {metric: {"difference", "ratio", "n_compared", "p_a_better",
-/// "p_a_better_se"}}}}}`.
+/// {"a", "b", "metrics": {metric: {"difference", "ratio", "ratio_undefined_reason",
+/// "n_compared", "p_a_better", "p_a_better_se"}}}}}`.
 ///
 /// `meta` (resolved config, seed, backend, adapter, wall time, ...) must be a JSON object (or
 /// null) whose keys are not in [`RESERVED_SUMMARY_KEYS`]; its keys are merged in at top level.
@@ -292,6 +292,18 @@ pub(crate) fn stat_cells(s: &MetricStats) -> Vec<Cell> {
     v
 }
 
+/// Columns summary.csv and pairs.csv add after [`STAT_COLUMNS`] (and pairs.csv after its
+/// `p_a_better_se`): a "never" metric's `n_never` and `p_never` (empty for other metrics).
+pub const NEVER_COLUMNS: [&str; 2] = ["n_never", "p_never"];
+
+/// The [`NEVER_COLUMNS`] cells of one statistic as CSV text.
+fn never_texts(s: &MetricStats) -> [String; 2] {
+    [
+        s.n_never.map(|n| n.to_string()).unwrap_or_default(),
+        opt(s.p_never),
+    ]
+}
+
 /// [`stat_cells`] as CSV text, with the quantile method: a row's [`STAT_COLUMNS`].
 fn stat_texts(s: &MetricStats) -> impl Iterator<Item = String> {
     stat_cells(s)
@@ -300,10 +312,12 @@ fn stat_texts(s: &MetricStats) -> impl Iterator<Item = String> {
         .chain([s.quantile_method.as_str().to_string()])
 }
 
-/// Writes `dir/summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`]) and
-/// `dir/pairs.csv` (columns: option_a, option_b, metric, kind = difference|ratio, unit, then
-/// [`STAT_COLUMNS`], then n_compared, p_a_better, p_a_better_se). Empty cell = null. Neither
-/// file is written if either exists without `force`. Returns the paths written.
+/// Writes `dir/summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`], then
+/// [`NEVER_COLUMNS`]) and `dir/pairs.csv` (columns: option_a, option_b, metric, kind =
+/// difference|ratio, unit, then [`STAT_COLUMNS`], then n_compared, p_a_better,
+/// p_a_better_se, then [`NEVER_COLUMNS`] and `undefined_reason`: why a ratio is withheld).
+/// Empty cell = null. Neither file is written if either exists without `force`. Returns the
+/// paths written.
 pub fn write_summary_csv(
     dir: &Path,
     summary: &RunSummary,
@@ -320,11 +334,13 @@ pub fn write_summary_csv(
     let mut w = csv::Writer::from_writer(open(p, force)?);
     let mut header = vec!["option", "metric", "unit"];
     header.extend(STAT_COLUMNS);
+    header.extend(NEVER_COLUMNS);
     w.write_record(&header).map_err(csv_err(p))?;
     for (o, metrics) in summary.options.iter() {
         for (m, s) in metrics.iter() {
             let mut row = vec![o.to_string(), m.to_string(), unit(m).to_string()];
             row.extend(stat_texts(s));
+            row.extend(never_texts(s));
             w.write_record(&row).map_err(csv_err(p))?;
         }
     }
@@ -335,12 +351,19 @@ pub fn write_summary_csv(
     let mut header = vec!["option_a", "option_b", "metric", "kind", "unit"];
     header.extend(STAT_COLUMNS);
     header.extend(["n_compared", "p_a_better", "p_a_better_se"]);
+    header.extend(NEVER_COLUMNS);
+    header.push("undefined_reason");
     w.write_record(&header).map_err(csv_err(p))?;
     for (_, pair) in summary.pairs.iter() {
         for (m, ps) in pair.metrics.iter() {
-            for (kind, s, u) in [
-                ("difference", &ps.difference, unit(m)),
-                ("ratio", &ps.ratio, "ratio"),
+            for (kind, s, u, why) in [
+                ("difference", &ps.difference, unit(m), None),
+                (
+                    "ratio",
+                    &ps.ratio,
+                    "ratio",
+                    ps.ratio_undefined_reason.as_deref(),
+                ),
             ] {
                 let mut row = vec![
                     pair.a.clone(),
@@ -355,6 +378,8 @@ pub fn write_summary_csv(
                     opt(ps.p_a_better),
                     opt(ps.p_a_better_se),
                 ]);
+                row.extend(never_texts(s));
+                row.push(why.unwrap_or_default().to_string());
                 w.write_record(&row).map_err(csv_err(p))?;
             }
         }

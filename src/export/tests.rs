@@ -301,6 +301,7 @@ fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     let mut want = vec!["option", "metric", "unit"];
     want.extend(STAT_COLUMNS);
+    want.extend(NEVER_COLUMNS);
     assert_eq!(h, want);
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2 * metrics.len());
@@ -315,6 +316,13 @@ fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
         assert_eq!(col("p50").parse::<f64>().unwrap(), st.p50.unwrap());
         assert_eq!(col("mean").parse::<f64>().unwrap(), st.mean.unwrap());
         assert_eq!(col("quantile_method"), "exact");
+        // n_never / p_never only for the metrics with a "never" value (payback).
+        let never = crate::stats::never_past_horizon(name);
+        assert_eq!(col("n_never").is_empty(), !never, "{name}");
+        assert_eq!(col("p_never").is_empty(), !never, "{name}");
+        if never {
+            assert_eq!(col("n_never").parse::<u64>().unwrap(), st.n_never.unwrap());
+        }
     }
     // goodput of option 1 has nulls only where count == 0: never here; an all-undefined metric
     // would have empty cells (checked through format_f64/opt).
@@ -323,8 +331,15 @@ fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(&h[..5], ["option_a", "option_b", "metric", "kind", "unit"]);
     assert_eq!(
-        &h[h.len() - 3..],
-        ["n_compared", "p_a_better", "p_a_better_se"]
+        &h[h.len() - 6..],
+        [
+            "n_compared",
+            "p_a_better",
+            "p_a_better_se",
+            "n_never",
+            "p_never",
+            "undefined_reason"
+        ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), crate::stats::PAIRED_METRICS.len() * 2);
@@ -333,7 +348,7 @@ fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
         ("trn2", "b200, \"air\"", "npv_usd", "difference")
     );
     assert_eq!((&rows[1][3], &rows[1][4]), ("ratio", "ratio"));
-    let p: f64 = rows[0][h.len() - 2].parse().unwrap();
+    let p: f64 = rows[0][h.len() - 5].parse().unwrap();
     assert!((0.0..=1.0).contains(&p));
 }
 

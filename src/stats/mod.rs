@@ -2,6 +2,11 @@
 //! [`RunAggregate`] takes [`PathBlock`]s and other shards, [`RunAggregate::finish`] gives the
 //! [`RunSummary`] that `export` writes. Paired option comparisons are computed per path, so
 //! they use the common random numbers of MODEL.md section 4.
+//!
+//! Only figures with a meaning are reported: a metric whose value horizon + 1 means "never"
+//! (payback) is summarised over the paths that reach it, with P(never) beside it
+//! ([`NEVER_PAST_HORIZON`]); a paired ratio a / b is withheld, with the reason, when either
+//! option's values take both signs (NPVs that cross zero).
 
 mod moments;
 mod sketch;
@@ -37,18 +42,34 @@ pub const PAIRED_METRICS: [usize; 7] = [
     idx::REVENUE_USD,
 ];
 
+/// Metrics whose value `horizon_days + 1` means "never within the horizon" (their
+/// description says "horizon + 1 = never"): summarised over the paths that reach them, with
+/// `n_never` / `p_never` beside ([`MetricStats`]). Keyed by name until the metric table
+/// carries the flag; a test checks the list against the descriptions.
+pub const NEVER_PAST_HORIZON: [&str; 2] = ["payback_days", "discounted_payback_days"];
+
+/// True when metric `name` uses horizon + 1 for "never" ([`NEVER_PAST_HORIZON`]).
+pub fn never_past_horizon(name: &str) -> bool {
+    NEVER_PAST_HORIZON.contains(&name)
+}
+
 /// Paired comparison of one metric between options a and b, accumulated per path.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PairMetricSummary {
     higher_is_better: bool,
-    /// a - b on paths where both are defined.
+    /// a - b on paths where both are defined (and, for a "never" metric, both reach it).
     pub difference: MetricSummary,
-    /// a / b on paths where both are defined and b != 0.
+    /// a / b on paths where both are defined, b != 0 (and both reach a "never" metric).
     pub ratio: MetricSummary,
     /// Paths where both are defined.
     pub n_compared: u64,
     /// Twice the number of paths where a is better (a tie counts 1, a win 2): exact integer.
     pub better_x2: u64,
+    /// Values above this mean "never" (a "never" metric's horizon), else `None`.
+    never_above: Option<f64>,
+    /// Signs of a and b on the compared paths entering the difference: counts of `[a < 0,
+    /// a > 0, b < 0, b > 0, all]`. A side with both signs makes the ratio meaningless.
+    signs: [u64; 5],
 }
 
 impl PairMetricSummary {
@@ -59,13 +80,23 @@ impl PairMetricSummary {
             ratio: MetricSummary::new(higher_is_better, limit),
             n_compared: 0,
             better_x2: 0,
+            never_above: None,
+            signs: [0; 5],
         }
+    }
+
+    /// The same comparison for a metric whose values above `threshold` mean "never": a path
+    /// where a or b never reaches it still counts in P(a better) (never is the worse outcome,
+    /// two nevers tie), but not in the difference and ratio, whose `n_never` counts it.
+    fn with_never_above(mut self, threshold: f64) -> Self {
+        self.never_above = Some(threshold);
+        self.difference = self.difference.with_never_above(f64::INFINITY);
+        self.ratio = self.ratio.with_never_above(f64::INFINITY);
+        self
     }
 
     /// Adds one path's values of option a and option b (NaN = undefined).
     pub fn add(&mut self, a: f64, b: f64) {
-        self.difference.add(a - b);
-        self.ratio.add(if b != 0.0 { a / b } else { f64::NAN });
         if a.is_finite() && b.is_finite() {
             self.n_compared += 1;
             if a == b {
@@ -73,7 +104,43 @@ impl PairMetricSummary {
             } else if (a > b) == self.higher_is_better {
                 self.better_x2 += 2;
             }
+            if self.never_above.is_some_and(|h| a > h || b > h) {
+                self.difference.add_never();
+                self.ratio.add_never();
+                return;
+            }
+            self.signs[4] += 1;
+            for (i, x) in [a, b].into_iter().enumerate() {
+                if x < 0.0 {
+                    self.signs[2 * i] += 1;
+                } else if x > 0.0 {
+                    self.signs[2 * i + 1] += 1;
+                }
+            }
         }
+        self.difference.add(a - b);
+        self.ratio.add(if b != 0.0 { a / b } else { f64::NAN });
+    }
+
+    /// Why the ratio is not reported, when a or b takes both signs on the paths compared
+    /// (`a` and `b` name the options): near b = 0 the ratio explodes and it flips sign with
+    /// either side, so its figures have no meaning.
+    pub fn ratio_undefined_reason(&self, a: &str, b: &str) -> Option<String> {
+        let [an, ap, bn, bp, all] = self.signs;
+        let n = all as f64;
+        let crossing: Vec<String> = [(a, an, ap), (b, bn, bp)]
+            .into_iter()
+            .filter(|&(_, neg, pos)| neg > 0 && pos > 0)
+            .map(|(name, neg, _)| {
+                format!("{name} ({:.1}% of paths below 0)", 100.0 * neg as f64 / n)
+            })
+            .collect();
+        (!crossing.is_empty()).then(|| {
+            format!(
+                "not reported: the values of {} cross zero, so a / b flips sign and explodes near b = 0; read the difference",
+                crossing.join(" and ")
+            )
+        })
     }
 
     /// P(a better than b), ties counting half, with its standard error sqrt(p(1 - p) / n).
@@ -86,12 +153,31 @@ impl PairMetricSummary {
         (Some(p), Some((p * (1.0 - p) / n).max(0.0).sqrt()))
     }
 
-    /// Finished figures.
+    /// Finished figures, the options called `a` and `b` in the ratio's reason.
     pub fn finish(&self) -> PairStats {
+        self.finish_named("a", "b")
+    }
+
+    /// Finished figures, with the options' names `a` and `b` for the ratio's reason. A
+    /// withheld ratio has no figures: count 0, every path in `n_undefined` (or `n_never`).
+    pub fn finish_named(&self, a: &str, b: &str) -> PairStats {
         let (p, se) = self.p_a_better();
+        let reason = self.ratio_undefined_reason(a, b);
+        let ratio = self.ratio.finish();
+        let ratio = match reason {
+            None => ratio,
+            Some(_) => {
+                let mut r =
+                    MetricStats::empty(ratio.n_undefined + ratio.count, ratio.quantile_method);
+                r.n_never = ratio.n_never;
+                r.p_never = ratio.p_never;
+                r
+            }
+        };
         PairStats {
             difference: self.difference.finish(),
-            ratio: self.ratio.finish(),
+            ratio,
+            ratio_undefined_reason: reason,
             n_compared: self.n_compared,
             p_a_better: p,
             p_a_better_se: se,
@@ -106,6 +192,9 @@ impl AddAssign<&PairMetricSummary> for PairMetricSummary {
         self.ratio += &o.ratio;
         self.n_compared += o.n_compared;
         self.better_x2 += o.better_x2;
+        for (s, t) in self.signs.iter_mut().zip(o.signs) {
+            *s += t;
+        }
     }
 }
 
@@ -136,6 +225,7 @@ pub struct RunAggregate {
     summaries: Vec<MetricSummary>,
     pairs: Vec<PairAggregate>,
     n_paths: u64,
+    horizon_days: u32,
 }
 
 impl RunAggregate {
@@ -156,6 +246,8 @@ impl RunAggregate {
 
     /// An empty aggregate that also summarises the per-class failures and lost node-hours of
     /// the failure-class slots named `classes` ([`crate::model::outputs::class_slot_names`]).
+    /// Its horizon is `365 * n_years` days until [`with_horizon_days`](Self::with_horizon_days)
+    /// says otherwise.
     pub fn with_classes(
         n_options: usize,
         n_years: usize,
@@ -193,7 +285,37 @@ impl RunAggregate {
             summaries,
             pairs,
             n_paths: 0,
+            horizon_days: 0,
         }
+        .with_horizon_days(365 * n_years as u32)
+    }
+
+    /// The same aggregate for a horizon of `horizon_days` days (a scenario's `horizon_days`,
+    /// which need not be whole years): a value of a [`NEVER_PAST_HORIZON`] metric above it
+    /// means "never". Call before adding paths.
+    pub fn with_horizon_days(mut self, horizon_days: u32) -> Self {
+        debug_assert_eq!(self.n_paths, 0, "horizon set after paths were added");
+        self.horizon_days = horizon_days;
+        let h = f64::from(horizon_days);
+        let n_metrics = self.metrics.len();
+        for (j, s) in self.summaries.iter_mut().enumerate() {
+            if never_past_horizon(&self.metrics[j % n_metrics].2) {
+                *s = s.clone().with_never_above(h);
+            }
+        }
+        for pa in &mut self.pairs {
+            for (pm, &m) in pa.metrics.iter_mut().zip(PAIRED_METRICS.iter()) {
+                if never_past_horizon(&self.metrics[m].2) {
+                    *pm = pm.clone().with_never_above(h);
+                }
+            }
+        }
+        self
+    }
+
+    /// Horizon in days: values of a [`NEVER_PAST_HORIZON`] metric above it mean "never".
+    pub fn horizon_days(&self) -> u32 {
+        self.horizon_days
     }
 
     /// Number of options.
@@ -304,7 +426,7 @@ impl RunAggregate {
                     .metrics
                     .iter()
                     .zip(PAIRED_METRICS.iter())
-                    .map(|(pm, &m)| (self.metrics[m].2.clone(), pm.finish()))
+                    .map(|(pm, &m)| (self.metrics[m].2.clone(), pm.finish_named(&a, &b)))
                     .collect();
                 (
                     format!("{a} vs {b}"),
@@ -349,8 +471,8 @@ impl AddAssign<&RunAggregate> for RunAggregate {
     /// If the shards have different option or year counts.
     fn add_assign(&mut self, other: &RunAggregate) {
         assert_eq!(
-            (self.n_options, self.n_years),
-            (other.n_options, other.n_years),
+            (self.n_options, self.n_years, self.horizon_days),
+            (other.n_options, other.n_years, other.horizon_days),
             "merging aggregates of different runs"
         );
         self.summaries
@@ -440,6 +562,10 @@ pub struct Definitions {
     pub histogram: &'static str,
     /// Paired comparison definitions.
     pub pairs: &'static str,
+    /// How metrics with a "never" value (payback) are summarised.
+    pub never: &'static str,
+    /// When a paired ratio is withheld.
+    pub ratio: &'static str,
 }
 
 impl Definitions {
@@ -451,7 +577,9 @@ impl Definitions {
         cvar5: "mean of the worst ceil(n/20) defined values: lowest when higher is better, highest otherwise",
         sd: "sample standard deviation (divisor n-1); se = sd/sqrt(n)",
         histogram: "40 equal-width bins from P0.5 to P99.5, bins [lo, hi) with the last closed; underflow/overflow count values outside",
-        pairs: "per path, for options a < b: difference a-b and ratio a/b (b != 0) over paths where both are defined; p_a_better = P(a better than b) by the metric's direction, ties counting half, se = sqrt(p(1-p)/n)",
+        pairs: "per path, for options a < b: difference a-b and ratio a/b (b != 0) over paths where both are defined (and, for a metric with a never value, both reach it: the others are the difference's n_never); p_a_better = P(a better than b) by the metric's direction over paths where both are defined, never counting as the worse outcome, ties (two nevers included) counting half, se = sqrt(p(1-p)/n)",
+        never: "payback_days and discounted_payback_days are horizon_days + 1 on a path that never pays back within the horizon: such paths are counted in n_never and p_never = n_never / (count + n_never), and every other figure (count, mean, sd, quantiles, cvar5, histogram) is over the paths that pay back",
+        ratio: "a paired ratio is withheld (count 0, every path in n_undefined, ratio_undefined_reason saying why) when a or b takes both signs on the compared paths, e.g. NPVs that cross zero: the ratio then flips sign and explodes near b = 0",
     };
 }
 
@@ -460,8 +588,12 @@ impl Definitions {
 pub struct PairStats {
     /// Distribution of a - b (paths where either is undefined are `n_undefined`).
     pub difference: MetricStats,
-    /// Distribution of a / b (also undefined where b == 0).
+    /// Distribution of a / b (also undefined where b == 0); no figures when
+    /// `ratio_undefined_reason` is set.
     pub ratio: MetricStats,
+    /// Why the ratio is withheld (a or b takes both signs, e.g. NPVs crossing zero), else
+    /// `None`.
+    pub ratio_undefined_reason: Option<String>,
     /// Paths where both values are defined.
     pub n_compared: u64,
     /// P(a better than b), ties counting half.

@@ -62,7 +62,10 @@ enum Store {
 /// Mergeable aggregate of one stream of per-path values.
 ///
 /// Non-finite values (NaN = undefined, and +-inf, which the engine already rejects) are
-/// counted in `n_undefined` and excluded from every figure. Defined values feed [`Moments`], a
+/// counted in `n_undefined` and excluded from every figure. For a metric with a "never" value
+/// ([`with_never_above`](Self::with_never_above): a payback of horizon + 1 days), values above
+/// the threshold are counted in `n_never` and likewise excluded, so the figures describe the
+/// paths that do reach it and `p_never` says how many do not. Defined values feed [`Moments`], a
 /// negative counter, and either a buffer of the values themselves (exact quantiles) or, once
 /// more than `keep_values_limit` values are defined, a [`QuantileSketch`]. The switch depends
 /// only on the total count, and the sketch only on the multiset of values, so merging shards in
@@ -76,6 +79,10 @@ pub struct MetricSummary {
     store: Store,
     keep_values_limit: usize,
     higher_is_better: bool,
+    /// Values above this mean "never" (counted in `n_never`); `None`: the metric has no such
+    /// value.
+    never_above: Option<f64>,
+    n_never: u64,
 }
 
 impl MetricSummary {
@@ -89,13 +96,41 @@ impl MetricSummary {
             store: Store::Exact(Vec::new()),
             keep_values_limit,
             higher_is_better,
+            never_above: None,
+            n_never: 0,
         }
     }
 
-    /// Adds one per-path value; non-finite values count as undefined.
+    /// The same summary for a metric whose values above `threshold` mean "never" (a payback
+    /// of horizon + 1 days: the path does not pay back within the horizon). Such values are
+    /// counted in `n_never` and left out of every other figure. `f64::INFINITY` reports
+    /// `n_never` without recognising any value (a paired difference, whose "never" paths the
+    /// caller reports with [`add_never`](Self::add_never)).
+    pub fn with_never_above(mut self, threshold: f64) -> Self {
+        self.never_above = Some(threshold);
+        self
+    }
+
+    /// Counts one path that never reaches the metric (see
+    /// [`with_never_above`](Self::with_never_above)).
+    pub fn add_never(&mut self) {
+        self.n_never += 1;
+    }
+
+    /// Number of "never" values seen (0 for a metric without one).
+    pub fn n_never(&self) -> u64 {
+        self.n_never
+    }
+
+    /// Adds one per-path value; non-finite values count as undefined, values above the
+    /// "never" threshold as never.
     pub fn add(&mut self, x: f64) {
         if !x.is_finite() {
             self.n_undefined += 1;
+            return;
+        }
+        if self.never_above.is_some_and(|h| x > h) {
+            self.n_never += 1;
             return;
         }
         let x = if x == 0.0 { 0.0 } else { x }; // -0 -> +0
@@ -152,6 +187,11 @@ impl MetricSummary {
         let method = self.quantile_method();
         let mut st = MetricStats::empty(self.n_undefined, method);
         st.count = n;
+        if self.never_above.is_some() {
+            st.n_never = Some(self.n_never);
+            let seen = n + self.n_never;
+            st.p_never = (seen > 0).then(|| self.n_never as f64 / seen as f64);
+        }
         if n == 0 {
             return st;
         }
@@ -189,6 +229,11 @@ impl AddAssign<&MetricSummary> for MetricSummary {
         self.moments += &other.moments;
         self.n_undefined += other.n_undefined;
         self.n_negative += other.n_negative;
+        debug_assert_eq!(
+            self.never_above, other.never_above,
+            "merging different metrics"
+        );
+        self.n_never += other.n_never;
         match (&mut self.store, &other.store) {
             (Store::Exact(a), Store::Exact(b)) => {
                 a.extend_from_slice(b);
@@ -363,6 +408,11 @@ impl Histogram {
 /// `quantile(type = 7)`); `cvar5` the mean of the worst ceil(n / 20) values (lowest when higher
 /// is better, highest otherwise); `p_negative` the fraction of defined values < 0 (for NPV:
 /// P(npv < 0)); `histogram` see [`Histogram`].
+///
+/// For a metric with a "never" value (`payback_days` and `discounted_payback_days`: horizon + 1
+/// = never pays back) `n_never` counts the paths that never reach it and `p_never = n_never /
+/// (count + n_never)`; every other figure (count, mean, quantiles, ...) is over the paths that
+/// do. Both are `None` for metrics without a "never" value.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricStats {
     /// Number of defined values.
@@ -401,6 +451,12 @@ pub struct MetricStats {
     pub cvar5: Option<f64>,
     /// Fraction of defined values below zero.
     pub p_negative: Option<f64>,
+    /// Paths that never reach the metric within the horizon (payback: never pays back),
+    /// excluded from the other figures; `None` for metrics without a "never" value.
+    pub n_never: Option<u64>,
+    /// `n_never / (count + n_never)`: P(never); `None` for metrics without a "never" value, or
+    /// when no path has a value.
+    pub p_never: Option<f64>,
     /// Whether quantiles, CVaR5 and histogram are exact or from the sketch.
     pub quantile_method: QuantileMethod,
     /// Histogram for plots.
@@ -429,6 +485,8 @@ impl MetricStats {
             max: None,
             cvar5: None,
             p_negative: None,
+            n_never: None,
+            p_never: None,
             quantile_method,
             histogram: None,
         }

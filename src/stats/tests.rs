@@ -546,3 +546,201 @@ fn summary_json_is_keyed_by_names_in_metric_order() {
     let later = json.find("\"capex_usd\":{\"count\"").unwrap();
     assert!(first < later);
 }
+
+/// One option, one year, horizon `h` days, with `payback_days` of path `p` = `pb[p]` (every
+/// other metric 1).
+fn payback_run(h: u32, pb: &[f64]) -> RunAggregate {
+    let mut agg = RunAggregate::new(1, 1).with_horizon_days(h);
+    agg.add_block(&block(0, pb.len() as u32, 1, |p, _, m| {
+        if m == idx::PAYBACK_DAYS {
+            pb[p as usize]
+        } else {
+            1.0
+        }
+    }));
+    agg
+}
+
+#[test]
+fn payback_figures_are_over_paying_paths_with_p_never_beside() {
+    // Horizon 100 days: 101 = never. Paths paying back: 30, 50, 100 (on the last day), 0 (never
+    // went negative) and 90 -> count 5, mean 270 / 5 = 54; never: 3 of 8 -> 0.375.
+    let pb = [30.0, 101.0, 50.0, 101.0, 100.0, 0.0, 101.0, 90.0];
+    let s = payback_run(100, &pb).finish(&names(1));
+    let o = s.options.get("opt0").unwrap();
+    let p = o.get("payback_days").unwrap();
+    assert_eq!((p.count, p.n_undefined, p.n_never), (5, 0, Some(3)));
+    assert_eq!(p.p_never, Some(0.375));
+    assert_eq!(p.mean, Some(54.0));
+    assert_eq!((p.min, p.max, p.p50), (Some(0.0), Some(100.0), Some(50.0)));
+    // Metrics without a never value report none.
+    let npv = o.get("npv_usd").unwrap();
+    assert_eq!((npv.n_never, npv.p_never), (None, None));
+    assert_eq!(npv.count, 8);
+
+    // Shards merge to the same figures.
+    let mut a = payback_run(100, &pb[..3]);
+    let mut b = RunAggregate::new(1, 1).with_horizon_days(100);
+    b.add_block(&block(3, 5, 1, |p, _, m| {
+        if m == idx::PAYBACK_DAYS {
+            pb[p as usize]
+        } else {
+            1.0
+        }
+    }));
+    a += &b;
+    assert_eq!(
+        a.finish(&names(1))
+            .options
+            .get("opt0")
+            .unwrap()
+            .get("payback_days"),
+        Some(p)
+    );
+
+    // Every path never pays back: no figures, P(never) = 1.
+    let s = payback_run(100, &[101.0; 3]).finish(&names(1));
+    let p = s.options.get("opt0").unwrap().get("payback_days").unwrap();
+    assert_eq!(
+        (p.count, p.mean, p.n_never, p.p_never),
+        (0, None, Some(3), Some(1.0))
+    );
+
+    // A horizon in days, not whole years: 54 days, so 55 is never and 54 is not.
+    let s = payback_run(54, &[54.0, 55.0]).finish(&names(1));
+    let p = s.options.get("opt0").unwrap().get("payback_days").unwrap();
+    assert_eq!((p.count, p.mean, p.p_never), (1, Some(54.0), Some(0.5)));
+    // Without the horizon in days the aggregate assumes 365 x years (and sees no never).
+    let mut d = RunAggregate::new(1, 1);
+    d.add_block(&block(0, 1, 1, |_, _, _| 55.0));
+    let s = d.finish(&names(1));
+    let p = s.options.get("opt0").unwrap().get("payback_days").unwrap();
+    assert_eq!((p.count, p.p_never), (1, Some(0.0)));
+}
+
+#[test]
+fn paired_payback_ranks_never_last_and_differences_only_paying_paths() {
+    // Horizon 100: a = [30, never, 50, never], b = [40, 40, never, never].
+    // P(a better), lower is better: win, loss, win, tie -> (2 + 0 + 2 + 1) / 8.
+    let a = [30.0, 101.0, 50.0, 101.0];
+    let b = [40.0, 40.0, 101.0, 101.0];
+    let mut agg = RunAggregate::new(2, 1).with_horizon_days(100);
+    agg.add_block(&block(0, 4, 2, |p, o, m| match (m, o) {
+        (idx::PAYBACK_DAYS, 0) => a[p as usize],
+        (idx::PAYBACK_DAYS, _) => b[p as usize],
+        _ => 1.0,
+    }));
+    let s = agg.finish(&["A".into(), "B".into()]);
+    let pb = s
+        .pairs
+        .get("A vs B")
+        .unwrap()
+        .metrics
+        .get("payback_days")
+        .unwrap();
+    assert_eq!((pb.n_compared, pb.p_a_better), (4, Some(5.0 / 8.0)));
+    // Only path 0 has both paying back: difference -10, ratio 0.75; 3 paths never on a side.
+    let d = &pb.difference;
+    assert_eq!(
+        (d.count, d.mean, d.n_never, d.p_never),
+        (1, Some(-10.0), Some(3), Some(0.75))
+    );
+    assert_eq!((pb.ratio.count, pb.ratio.mean), (1, Some(0.75)));
+    assert_eq!(pb.ratio_undefined_reason, None);
+    let npv = s
+        .pairs
+        .get("A vs B")
+        .unwrap()
+        .metrics
+        .get("npv_usd")
+        .unwrap();
+    assert_eq!((npv.difference.n_never, npv.difference.count), (None, 4));
+}
+
+/// The NPV pair of two options with per-path NPVs `a` and `b` (every other metric 1).
+fn npv_pair(a: &[f64], b: &[f64]) -> PairStats {
+    let mut agg = RunAggregate::new(2, 1);
+    agg.add_block(&block(0, a.len() as u32, 2, |p, o, m| match (m, o) {
+        (idx::NPV_USD, 0) => a[p as usize],
+        (idx::NPV_USD, _) => b[p as usize],
+        _ => 1.0,
+    }));
+    let s = agg.finish(&["A".into(), "B".into()]);
+    s.pairs
+        .get("A vs B")
+        .unwrap()
+        .metrics
+        .get("npv_usd")
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn npv_ratio_is_withheld_when_either_side_crosses_zero() {
+    // a crosses zero (1 path of 4 below 0): no ratio figures, a reason naming A; the
+    // difference and P(a better) stay.
+    let p = npv_pair(&[1.0, -1.0, 2.0, 3.0], &[1.0, 1.0, 2.0, 2.0]);
+    let why = p.ratio_undefined_reason.as_deref().expect("withheld");
+    assert!(
+        why.contains("A (25.0% of paths below 0)") && !why.contains("B ("),
+        "{why}"
+    );
+    assert_eq!(
+        (p.ratio.count, p.ratio.n_undefined, p.ratio.mean),
+        (0, 4, None)
+    );
+    // a - b = [0, -2, 0, 1]: mean -0.25; tie, loss, tie, win -> P(a better) = 4 / 8.
+    assert_eq!(p.difference.count, 4);
+    assert!((p.difference.mean.unwrap() + 0.25).abs() < 1e-15);
+    assert_eq!(p.p_a_better, Some(0.5));
+    // b crosses zero: named B.
+    let p = npv_pair(&[1.0; 4], &[-1.0, 1.0, 1.0, 1.0]);
+    let why = p.ratio_undefined_reason.as_deref().expect("withheld");
+    assert!(
+        why.contains("B (25.0% of paths below 0)") && !why.contains("A ("),
+        "{why}"
+    );
+    // Both cross: both named.
+    let p = npv_pair(&[-1.0, 1.0], &[1.0, -2.0]);
+    let why = p.ratio_undefined_reason.unwrap();
+    assert!(
+        why.contains("A (50.0%") && why.contains("B (50.0%"),
+        "{why}"
+    );
+    // One sign on each side (zeros included, b = 0 undefined as before): reported.
+    let p = npv_pair(&[0.0, 2.0, 3.0, 10.0], &[1.0, 2.0, 0.0, 2.0]); // 0, 1, -, 5
+    assert_eq!(p.ratio_undefined_reason, None);
+    assert_eq!(
+        (p.ratio.count, p.ratio.n_undefined, p.ratio.mean),
+        (3, 1, Some(2.0))
+    );
+    let p = npv_pair(&[-2.0, -4.0], &[-1.0, -1.0]);
+    assert_eq!((p.ratio_undefined_reason, p.ratio.mean), (None, Some(3.0)));
+    // Merged shards see the signs of both.
+    let mut x = RunAggregate::new(2, 1);
+    x.add_block(&block(0, 1, 2, |_, _, _| 1.0));
+    let mut y = RunAggregate::new(2, 1);
+    y.add_block(&block(1, 1, 2, |_, o, _| if o == 0 { -1.0 } else { 1.0 }));
+    x += &y;
+    let s = x.finish(&["A".into(), "B".into()]);
+    let npv = s
+        .pairs
+        .get("A vs B")
+        .unwrap()
+        .metrics
+        .get("npv_usd")
+        .unwrap();
+    assert!(npv.ratio_undefined_reason.is_some());
+}
+
+#[test]
+fn never_metrics_are_those_whose_description_says_horizon_plus_one_is_never() {
+    for mi in crate::model::outputs::SCALAR_METRICS {
+        assert_eq!(
+            mi.description.contains("horizon + 1 = never"),
+            never_past_horizon(mi.name),
+            "{}: its description and stats::NEVER_PAST_HORIZON disagree",
+            mi.name
+        );
+    }
+}

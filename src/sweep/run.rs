@@ -41,6 +41,7 @@ pub fn run(
 ) -> Result<(Vec<PointResult>, Option<FallbackEvent>), EngineError> {
     let n_opt = plan.option_names.len();
     let n_years = plan.base.horizon_years as usize;
+    let horizon_days = plan.base.horizon_days();
     let paths = plan.paths as u64;
     let n_points = plan.n_points();
     let mut live: HashMap<usize, RunAggregate> = HashMap::new();
@@ -55,9 +56,9 @@ pub fn run(
         let prog = |d: u64| progress(before + d);
         let sink = |p: usize, block: &PathBlock| {
             let p = start + p;
-            let agg = live
-                .entry(p)
-                .or_insert_with(|| RunAggregate::new(n_opt, n_years));
+            let agg = live.entry(p).or_insert_with(|| {
+                RunAggregate::new(n_opt, n_years).with_horizon_days(horizon_days)
+            });
             agg.add_block(block);
             if agg.n_paths() >= paths {
                 let agg = live.remove(&p).expect("present");
