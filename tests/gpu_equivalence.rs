@@ -126,13 +126,18 @@ fn scales(model: &FlatModel, c: &PathBlock) -> Vec<f64> {
 /// * paired P(a better than b): `n |p_g - p_c| <=` the number of paths whose order of a and b
 ///   differs (a tie counts half, so each such path moves the count by at most one; exact).
 ///
-/// The exact bounds get 1e-9 relative for the aggregator's own summation order.
+/// The exact bounds get 1e-9 relative for the aggregator's own summation order. A metric with
+/// a "never" value (payback) is summarised over the paths that reach it: the bounds come from
+/// those paths when both engines agree which paths never do; otherwise `n_never` differs by at
+/// most the paths whose status differs (such a path is flipped, and its figures are judged
+/// there), and the other figures, over different populations, are not compared.
 fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
     let n_opt = model.run.n_options as usize;
     let years = model.run.n_years as usize;
+    let horizon = model.run.horizon_days;
     let (mut ag, mut ac) = (
-        RunAggregate::new(n_opt, years),
-        RunAggregate::new(n_opt, years),
+        RunAggregate::new(n_opt, years).with_horizon_days(horizon),
+        RunAggregate::new(n_opt, years).with_horizon_days(horizon),
     );
     ag.add_block(g);
     ac.add_block(c);
@@ -144,9 +149,22 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
             let sc = ac.summary(o, m).expect("metric").finish();
             let sg = ag.summary(o, m).expect("metric").finish();
             assert_eq!(sg.n_undefined, sc.n_undefined, "{name}: undefined paths");
+            let never = |x: f64| fleetsim::stats::never_past_horizon(name) && x > horizon as f64;
+            let status_differs = (0..n_paths)
+                .filter(|&i| never(g.record(i, o)[m]) != never(c.record(i, o)[m]))
+                .count() as u64;
+            if status_differs > 0 {
+                let (a, b) = (sg.n_never.unwrap(), sc.n_never.unwrap());
+                assert!(
+                    a.abs_diff(b) <= status_differs,
+                    "{name} option {o}: n_never gpu {a} cpu {b}, {status_differs} paths differ"
+                );
+                continue;
+            }
+            assert_eq!(sg.n_never, sc.n_never, "{name}: never paths");
             let pairs: Vec<(f64, f64)> = (0..n_paths)
                 .map(|i| (g.record(i, o)[m], c.record(i, o)[m]))
-                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .filter(|(a, b)| a.is_finite() && b.is_finite() && !never(*a) && !never(*b))
                 .collect();
             if pairs.len() < 2 {
                 continue;

@@ -25,5 +25,6 @@ mod sensitivity;
 mod shaders;
 mod sizing;
 mod spares;
+mod summary_meaning;
 mod sweep;
 mod target_se;

@@ -10,6 +10,7 @@
 //! horizon_years = 5                                # integer 1..=20, default 5
 //! # horizon_days = 54                              # or: integer 1..=7300 (not both)
 //! capital_budget_usd = 500_000_000                 # optional: sizes every option's fleet
+//! # power_budget_mw = 50                           # or (not both): equal facility power, MW
 //! paths = 100000                                   # optional default for --paths (1..=1e9)
 //! seed = 42                                        # optional default for --seed
 //! catalog = "my_catalog.toml"                      # optional, relative to this file
@@ -21,7 +22,7 @@
 //!
 //! [options.trn2]         # 1..=8 options, compared in the order written
 //! hardware = "trn2"      # catalog entry: every other field defaults from it
-//! accelerators = 30000   # integer chips (required unless capital_budget_usd; not both)
+//! accelerators = 30000   # integer chips (required unless a budget is set; not both)
 //! utilization_mean = 0.75
 //! in_service = false     # true: already in service at day 0 (no delivery, ramp, burn-in)
 //! [options.trn2.failures.hbm]     # merges over the catalog class (or adds one)
@@ -63,6 +64,9 @@
 //!   all-in per chip = mean server capex + (build: mean DC capex per MW * (mean chip W + mean
 //!   host W) / 1e6), spare cost = spare_nodes * chips_per_node * mean server capex. The result
 //!   is recorded in `OptionConfig::accelerators`.
+//! - Power budget (instead of capital, never both): `nodes = floor(power_budget_mw * 1e6 /
+//!   (chips_per_node * (mean chip W + mean host W) * mean PUE))`: facility power at nameplate
+//!   load; spare nodes and units draw none. [`Scenario::sizing`] names the rule a run used.
 //! - `"young_daly"`: `tau = sqrt(2 C M)` minutes, `C` = median checkpoint cost in minutes,
 //!   `M = 1440 / (sum of mean class rates per node-day * job_chips / chips_per_node)`; clamped
 //!   into `[1, 10080]` and recorded as a fixed value.
@@ -77,7 +81,8 @@
 //! - `schema.rs`: every field, unit and range; `catalog.rs`: hardware catalog entries.
 //! - `types.rs`: the validated types ([`Scenario`], [`OptionConfig`], [`Correlations`], ...).
 //! - `fields.rs`: reading one field (numbers, distributions, ranges, integers, strings, tables).
-//! - `option.rs`: reading one option or catalog entry, budget sizing, catalog merging.
+//! - `option.rs`: reading one option or catalog entry, capital and power budget sizing, catalog
+//!   merging.
 //! - `classes.rs`: an option's `[failures.CLASS]` tables; `job.rs`: its `[job]` and Young/Daly.
 //! - `correlations.rs`: `[[correlations]]`, the correlatable inputs and their Cholesky factor.
 //! - `scenario.rs`: loading a whole scenario file (re-exports the public types and readers).
