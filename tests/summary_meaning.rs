@@ -100,44 +100,52 @@ fn table_row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Checks every option's payback figures against its per-path values: `n_never` = paths past
-/// `horizon`, count + n_never = paths, the mean over the others to rounding; returns the
-/// per-option number of paths that never pay back.
+/// Checks every option's payback figures (each [`fleetsim::stats::NEVER_PAST_HORIZON`] metric
+/// the run has) against its per-path values: `n_never` = paths past `horizon`, count + n_never
+/// = paths, the mean and max over the others; returns the per-option number of paths whose
+/// `payback_days` never pays back.
 fn check_payback(r: &Run, horizon: f64, paths: u64) -> Vec<u64> {
     let mut nevers = vec![];
     for (name, rows) in &r.rows {
-        let pb: Vec<f64> = rows.iter().map(|m| m["payback_days"].unwrap()).collect();
-        assert_eq!(pb.len() as u64, paths);
-        let paying: Vec<f64> = pb.iter().copied().filter(|&d| d <= horizon).collect();
-        let never = paths - paying.len() as u64;
-        // The engine writes exactly horizon + 1 for never.
-        assert!(
-            pb.iter().all(|&d| d <= horizon || d == horizon + 1.0),
-            "{name}"
-        );
-        let s = &r.summary["options"][name]["payback_days"];
-        assert_eq!(s["n_never"], never, "{name}: {s}");
-        assert_eq!(s["count"], paying.len() as u64, "{name}");
-        assert_eq!(s["p_never"].as_f64().unwrap(), never as f64 / paths as f64);
-        if paying.is_empty() {
-            assert!(s["mean"].is_null());
-        } else {
-            let mean = paying.iter().sum::<f64>() / paying.len() as f64;
-            let got = s["mean"].as_f64().unwrap();
+        for metric in fleetsim::stats::NEVER_PAST_HORIZON {
+            if !rows[0].contains_key(metric) {
+                continue;
+            }
+            let pb: Vec<f64> = rows.iter().map(|m| m[metric].unwrap()).collect();
+            assert_eq!(pb.len() as u64, paths);
+            let paying: Vec<f64> = pb.iter().copied().filter(|&d| d <= horizon).collect();
+            let never = paths - paying.len() as u64;
+            // The engine writes exactly horizon + 1 for never.
             assert!(
-                (got - mean).abs() <= 1e-9 * mean.abs(),
-                "{name}: {got} vs {mean}"
+                pb.iter().all(|&d| d <= horizon || d == horizon + 1.0),
+                "{name} {metric}"
             );
-            let max = paying.iter().copied().fold(f64::MIN, f64::max);
-            assert_eq!(
-                s["max"].as_f64().unwrap(),
-                max,
-                "{name}: max over paying paths"
-            );
+            let s = &r.summary["options"][name][metric];
+            assert_eq!(s["n_never"], never, "{name} {metric}: {s}");
+            assert_eq!(s["count"], paying.len() as u64, "{name} {metric}");
+            assert_eq!(s["p_never"].as_f64().unwrap(), never as f64 / paths as f64);
+            if paying.is_empty() {
+                assert!(s["mean"].is_null());
+            } else {
+                let mean = paying.iter().sum::<f64>() / paying.len() as f64;
+                let got = s["mean"].as_f64().unwrap();
+                assert!(
+                    (got - mean).abs() <= 1e-9 * mean.abs(),
+                    "{name} {metric}: {got} vs {mean}"
+                );
+                let max = paying.iter().copied().fold(f64::MIN, f64::max);
+                assert_eq!(
+                    s["max"].as_f64().unwrap(),
+                    max,
+                    "{name} {metric}: max of paying"
+                );
+            }
+            if metric == "payback_days" {
+                nevers.push(never);
+            }
         }
         // Metrics without a never value have none.
         assert!(r.summary["options"][name]["npv_usd"]["n_never"].is_null());
-        nevers.push(never);
     }
     nevers
 }
@@ -154,9 +162,9 @@ fn payback_npv_ratio_and_the_printed_table_have_meaning() {
         "this seed has paths that never pay back: {nevers:?}"
     );
 
-    // summary.csv: n_never / p_never cells for payback only.
+    // summary.csv: n_never / p_never cells for the paybacks only.
     for row in &r.summary_csv {
-        let never = row["metric"] == "payback_days";
+        let never = fleetsim::stats::never_past_horizon(&row["metric"]);
         assert_eq!(row["n_never"].is_empty(), !never, "{row:?}");
         assert_eq!(row["p_never"].is_empty(), !never, "{row:?}");
     }
@@ -238,9 +246,15 @@ fn payback_npv_ratio_and_the_printed_table_have_meaning() {
             )
         );
         assert_eq!(cells("P(NPV < 0)")[i], pct(opt(n, "npv_usd", "p_negative")));
+        let never = r.summary["options"][n]["payback_days"]["n_never"]
+            .as_u64()
+            .unwrap();
         assert_eq!(
             cells("P(never pays back)")[i],
-            pct(opt(n, "payback_days", "p_never"))
+            format!(
+                "{} ({never} of {paths} paths)",
+                pct(opt(n, "payback_days", "p_never"))
+            )
         );
         let irr = cells("IRR")[i];
         assert!(

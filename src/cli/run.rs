@@ -524,7 +524,11 @@ fn table_cell(st: &crate::stats::MetricStats, show: Show, f: Fmt, h: u32) -> Opt
             })
         }
         Show::Negative => st.p_negative.map(|p| f(p, h)),
-        Show::Never => st.p_never.map(|p| f(p, h)),
+        // With the counts: the payback figures above it rest on the paths that pay back.
+        Show::Never => {
+            let (p, n) = (st.p_never?, st.n_never?);
+            Some(format!("{} ({n} of {} paths)", f(p, h), st.count + n))
+        }
     }
 }
 
