@@ -175,7 +175,7 @@ fn validate_and_catalog_describe_the_inputs() {
 }
 
 #[test]
-fn three_options_with_correlations_in_f64() {
+fn four_options_with_correlations_in_f64() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().display().to_string();
     let scenario = repo("configs/scenarios/gb200.toml");
@@ -196,6 +196,7 @@ fn three_options_with_correlations_in_f64() {
         "than gb200",
         "than h100",
         "P(gb200 cheaper",
+        "than b200",
     ] {
         assert!(t.contains(pair), "missing {pair:?}:\n{t}");
     }
@@ -203,7 +204,8 @@ fn three_options_with_correlations_in_f64() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();
     assert_eq!(v["precision"], "f64");
-    assert_eq!(v["pairs"].as_object().unwrap().len(), 3);
+    // Four options: every unordered pair, 4 x 3 / 2.
+    assert_eq!(v["pairs"].as_object().unwrap().len(), 6);
     let pairs = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
     assert!(
         pairs

@@ -413,3 +413,24 @@ fn taxes_total_the_same_and_bonus_depreciation_brings_the_shield_forward() {
     assert!(bonus[idx::NPV_AFTER_TAX_USD] < bonus[idx::NPV_USD]);
     assert!(bonus[idx::IRR_AFTER_TAX] < bonus[idx::IRR]);
 }
+
+/// A rented option in a budget run gives its own chips (a budget cannot size it: no capex, no
+/// site power), while the owned option beside it is sized by the budget; without chips the
+/// error says to set them.
+#[test]
+fn a_rented_option_beside_a_budget_gives_its_chips() {
+    let text = |rent_chips: &str| {
+        format!(
+            "[scenario]\nname = \"r\"\ncapital_budget_usd = 100_000_000\n[options.own]\nhardware = \"b200-hgx\"\n[options.rent]\nhardware = \"trn2\"\nfacility = \"rent\"\nrent_usd_per_chip_hour = 1.85\n{rent_chips}\n"
+        )
+    };
+    let s =
+        load_scenario_str(&text("accelerators = 3200"), "test").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.options[1].accelerators, 3200);
+    assert!(!s.options[1].accelerators_from_budget);
+    assert!(s.options[0].accelerators_from_budget && s.options[0].accelerators > 0);
+    let e = load_scenario_str(&text(""), "test")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("set its accelerators"), "{e}");
+}

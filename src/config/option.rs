@@ -225,6 +225,15 @@ pub(crate) fn read_option(
     if let Mode::Scenario { own, budget, .. } = mode {
         let acc_node = own.get("accelerators");
         match (budget, acc_node) {
+            // A rented fleet has neither capex nor a facility of its own for a budget to size:
+            // it gives its chips, budget or not.
+            (Some(_), Some(an)) if facility == Some(Facility::Rent) => {
+                if let Some(v) =
+                    int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss)
+                {
+                    accelerators = v;
+                }
+            }
             (Some(bu), Some(an)) => {
                 iss.at(an, &join(path, "accelerators"), IssueKind::Conflict, format!(
                     "cannot be set together with [scenario] {} (line {}), which sizes every option; remove one",
