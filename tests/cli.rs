@@ -23,7 +23,7 @@ fn no_arguments_runs_the_default_comparison() {
         "trn2",
         "b200",
         "NPV",
-        "USD per effective PFLOP-hour",
+        "levelized USD per eff. PFLOP-hour",
         "availability",
         "P(trn2",
     ] {

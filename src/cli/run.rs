@@ -444,6 +444,15 @@ const ROWS: &[(&str, &str, Show, Fmt)] = &[
     ("P(NPV < 0)", "npv_usd", Show::Negative, |x, _| pct(x)),
     ("IRR", "irr", Show::Quantiles, |x, _| pct(x)),
     (
+        "NPV after tax",
+        "npv_after_tax_usd",
+        Show::Quantiles,
+        |x, _| usd(x),
+    ),
+    ("IRR after tax", "irr_after_tax", Show::Quantiles, |x, _| {
+        pct(x)
+    }),
+    (
         "payback, if it pays back",
         "payback_days",
         Show::Quantiles,
@@ -471,13 +480,31 @@ const ROWS: &[(&str, &str, Show, Fmt)] = &[
         |x, _| pct(x),
     ),
     (
-        "USD per chip-hour",
+        "levelized USD per sold chip-hour",
+        "levelized_usd_per_sold_chip_hour",
+        Show::Quantiles,
+        |x, _| usd(x),
+    ),
+    (
+        "levelized USD per eff. PFLOP-hour",
+        "levelized_usd_per_effective_pflop_hour",
+        Show::Quantiles,
+        |x, _| usd(x),
+    ),
+    (
+        "levelized USD per HBM TB/s-hour",
+        "levelized_usd_per_tbps_hour",
+        Show::Quantiles,
+        |x, _| usd(x),
+    ),
+    (
+        "USD per chip-hour, undiscounted",
         "usd_per_chip_hour",
         Show::Quantiles,
         |x, _| usd(x),
     ),
     (
-        "USD per effective PFLOP-hour",
+        "USD per eff. PFLOP-hour, undisc.",
         "usd_per_effective_pflop_hour",
         Show::Quantiles,
         |x, _| usd(x),
@@ -572,10 +599,11 @@ pub fn comparison_table(s: &RunSummary, names: &[String], horizon_days: u32) -> 
         out.push('\n');
         for (m, w) in [
             (
-                "usd_per_effective_pflop_hour",
-                "cheaper per effective PFLOP-hour",
+                "levelized_usd_per_effective_pflop_hour",
+                "cheaper per effective PFLOP-hour (levelized)",
             ),
             ("npv_usd", "higher NPV"),
+            ("npv_after_tax_usd", "higher NPV after tax"),
         ] {
             if let Some(line) = show(m, w) {
                 out.push_str(&line);

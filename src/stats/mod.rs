@@ -32,8 +32,11 @@ use crate::engine::PathBlock;
 use crate::model::outputs::{MetricInfo, N_OUT, idx, metrics_for};
 
 /// Record indices of the metrics compared between every pair of options.
-pub const PAIRED_METRICS: [usize; 7] = [
+pub const PAIRED_METRICS: [usize; 10] = [
     idx::NPV_USD,
+    idx::NPV_AFTER_TAX_USD,
+    idx::LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR,
+    idx::DISCOUNTED_PAYBACK_DAYS,
     idx::USD_PER_CHIP_HOUR,
     idx::USD_PER_EFFECTIVE_PFLOP_HOUR,
     idx::AVAILABILITY,
