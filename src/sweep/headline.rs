@@ -35,7 +35,10 @@
 //!   interpolated value at `x` misses by about `|f[x0, x1, x2]| (x - x0)(x1 - x)`, the second
 //!   divided difference through the bracketing points and a neighbour (the larger of the two
 //!   neighbours' estimates), which moves the root by that over the slope. Zero on a straight
-//!   line; a crossing with no third point leaves it unknown (`None`).
+//!   line; a crossing with no third point leaves it unknown (`None`). On hyperbolic curves
+//!   (NPV against capex under a capital budget) it is 1.3 to 2.2 times the actual miss between
+//!   inner grid values, and may fall short (to about 0.6 of it) in the first or last
+//!   interval, where the one neighbour is further out.
 //!
 //! # Cost
 //!
@@ -794,24 +797,42 @@ mod tests {
     }
 
     #[test]
-    fn the_interpolation_error_estimate_bounds_a_curved_root() {
-        // y = 1/x - 1/r on a coarse grid: the linear root misses r; the estimate is of the
-        // same size (the quadratic term of the error) and covers the miss.
-        for r in [1.3, 2.2, 3.7, 5.1] {
-            let xs: Vec<f64> = (0..7).map(|i| 1.0 + i as f64).collect();
-            let y: Vec<Option<f64>> = xs.iter().map(|x| Some(1.0 / x - 1.0 / r)).collect();
-            let se = vec![None; xs.len()];
-            let c = crossings(&xs, &y, &se, true, "a", "b");
-            assert_eq!(c.len(), 1);
-            let miss = (c[0].value - r).abs();
-            let est = c[0].interpolation_error.unwrap();
-            assert!(miss <= est, "r {r}: miss {miss} > estimate {est}");
-            assert!(
-                est <= 4.0 * miss + 1e-9,
-                "r {r}: estimate {est} far above miss {miss}"
-            );
-            assert_eq!(c[0].mc_se, None);
-            assert_eq!(c[0].uncertainty, None);
+    fn the_interpolation_error_estimate_covers_a_hyperbolic_root() {
+        // What a capital budget does to NPV against capex: y = 1/(x + c) - 1/(r + c) on the
+        // geometric grid a capex range gets. Between two inner grid values the estimate (the
+        // larger of the two neighbours' quadratic terms) covers the linear root's miss, within
+        // a factor 2.5; in the first or last interval, with one neighbour further out, it
+        // can fall short, but by less than half.
+        let (xs, geo) = grid(6_000.0, 67_500.0, 7);
+        assert!(geo);
+        for c in [0.0, 4_000.0, 10_000.0] {
+            for r in [
+                7_000.0, 12_000.0, 15_000.0, 22_000.0, 31_000.0, 50_000.0, 60_000.0,
+            ] {
+                let y: Vec<Option<f64>> = xs
+                    .iter()
+                    .map(|x| Some(1.0 / (x + c) - 1.0 / (r + c)))
+                    .collect();
+                let se = vec![None; xs.len()];
+                let k = crossings(&xs, &y, &se, true, "a", "b");
+                assert_eq!(k.len(), 1);
+                let miss = (k[0].value - r).abs();
+                let est = k[0].interpolation_error.unwrap();
+                let edge = r < xs[1] || r > xs[5];
+                if edge {
+                    assert!(
+                        est >= 0.5 * miss,
+                        "c {c}, r {r}: estimate {est}, miss {miss}"
+                    );
+                } else {
+                    assert!(
+                        miss <= est && est <= 2.5 * miss,
+                        "c {c}, r {r}: estimate {est}, miss {miss}"
+                    );
+                }
+                assert_eq!(k[0].mc_se, None);
+                assert_eq!(k[0].uncertainty, None);
+            }
         }
     }
 
