@@ -32,8 +32,10 @@ fn twins(dir: &Path) -> PathBuf {
     for (name, d) in &trn2.inputs.0 {
         let v = match *name {
             "burn_in_yield" => 1.0,
+            // (dc_build_months: fleets wait for the building, when the model has it.)
             "delivery_delay_days"
             | "ramp_days"
+            | "dc_build_months"
             | "residual_fraction"
             | "maintenance_fraction_per_year" => 0.0,
             "server_capex_per_chip_usd" => CAPEX,
@@ -42,6 +44,14 @@ fn twins(dir: &Path) -> PathBuf {
         fixed.push_str(&format!("{name} = {v:?}\n"));
     }
     let mut text = String::from("[scenario]\nname = \"twins\"\nhorizon_years = 3\n");
+    // No taxes (a depreciation tax shield would give capex a second cash flow), where the
+    // model has them.
+    if fleetsim::config::schema::ENV_INPUTS
+        .iter()
+        .any(|f| f.name == "tax_rate")
+    {
+        text.push_str("\n[environment]\ntax_rate = 0.0\n");
+    }
     for (o, n) in [("a", N_A), ("b", N_B)] {
         text.push_str(&format!(
             "\n[options.{o}]\nhardware = \"trn2\"\naccelerators = {n}\n{fixed}"
