@@ -26,6 +26,11 @@ const N_B: f64 = 1024.0;
 /// fleets), so paths differ. Per path, every cash flow of fleet a is `N_A / N_B` times fleet
 /// b's at the same capex.
 fn twins(dir: &Path) -> PathBuf {
+    twins_with(dir, CAPEX)
+}
+
+/// [`twins`] with fleet a's server capex per chip at `capex_a` (b's stays at `CAPEX`).
+fn twins_with(dir: &Path, capex_a: f64) -> PathBuf {
     let s = default_scenario();
     let trn2 = &s.options[0];
     let mut fixed = String::new();
@@ -38,7 +43,11 @@ fn twins(dir: &Path) -> PathBuf {
             | "dc_build_months"
             | "residual_fraction"
             | "maintenance_fraction_per_year" => 0.0,
-            "server_capex_per_chip_usd" => CAPEX,
+            "server_capex_per_chip_usd" => continue,
+            // Explicit prices (the old catalog's trn2 modes), not the compute market's, so
+            // the break-even stays inside the planned range whatever the market does.
+            "reserved_usd_per_chip_hour" => 1.85,
+            "on_demand_usd_per_chip_hour" => 2.5,
             _ => d.median(),
         };
         fixed.push_str(&format!("{name} = {v:?}\n"));
@@ -52,9 +61,9 @@ fn twins(dir: &Path) -> PathBuf {
     {
         text.push_str("\n[environment]\ntax_rate = 0.0\n");
     }
-    for (o, n) in [("a", N_A), ("b", N_B)] {
+    for (o, n, capex) in [("a", N_A, capex_a), ("b", N_B, CAPEX)] {
         text.push_str(&format!(
-            "\n[options.{o}]\nhardware = \"trn2\"\naccelerators = {n}\n{fixed}"
+            "\n[options.{o}]\nhardware = \"trn2\"\naccelerators = {n}\nserver_capex_per_chip_usd = {capex:?}\n{fixed}"
         ));
         for c in &trn2.classes {
             text.push_str(&format!(
@@ -90,25 +99,12 @@ fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
-#[test]
-fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
-    // Per path i, with D the NPV of a minus b and c a's capex: a's NPV at c is N_A / N_B times
-    // b's NPV at c, and b's NPV falls by N_B per USD of capex (paid once, day 0), so
-    //   D_i(c) = (N_A / N_B - 1) NPV_b,i - N_A (c - CAPEX).
-    // Every path has the slope -N_A, so the P50 over paths is the same line with P50(NPV_b)
-    // (a positive multiple commutes with type-7 quantiles), zero at
-    //   c* = CAPEX + P50(NPV_b) (1 / N_B - 1 / N_A).
-    // A straight line is interpolated exactly: the grid adds no error, and the
-    // interpolation-error estimate must be ~0. What is left is rounding: f64 arithmetic and
-    // the grid values stored as f32 in the flat model (relative error <= 6e-8 of the capex, so
-    // of the root), hence a relative tolerance of 1e-6. The P50's standard error (P75 - P25) /
-    // sqrt(n) of D is (N_A / N_B - 1) IQR(NPV_b) / sqrt(n) at every point, so the root's is
-    // that over N_A. Unit costs: a at capex c is b scaled by N_A / N_B except for the capex
-    // line, so a is cheaper per effective PFLOP-hour exactly when c < CAPEX.
-    let dir = tempfile::tempdir().unwrap();
-    let scenario = twins(dir.path());
-    let out = dir.path().join("out");
-    let n = 200u32;
+/// Runs [`twins_with`] (`capex_a`) for `n` paths, break-evens at the same `n` paths per value,
+/// in f64 into `dir/out`; returns the printed text, summary.json, P25 and P75 of b's NPV and
+/// the closed-form NPV break-even `CAPEX + P50(NPV_b) (1 / N_B - 1 / N_A)`.
+fn run_twins(dir: &Path, capex_a: f64, n: u32) -> (String, Value, f64, f64, f64) {
+    let scenario = twins_with(dir, capex_a);
+    let out = dir.join("out");
     let n_s = n.to_string();
     // Same paths in the main run and at every grid point (0..n), f64 arithmetic.
     let o = fleetsim(&[
@@ -131,8 +127,28 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
     let npv_b = &s["options"]["b"]["npv_usd"];
     let (p25, p50, p75) = (f(&npv_b["p25"]), f(&npv_b["p50"]), f(&npv_b["p75"]));
     assert!(p75 > p25, "the environment makes paths differ: {npv_b:#}");
-
     let want = CAPEX + p50 * (1.0 / N_B - 1.0 / N_A);
+    (t, s, p25, p75, want)
+}
+
+#[test]
+fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
+    // Per path i, with D the NPV of a minus b and c a's capex: a's NPV at c is N_A / N_B times
+    // b's NPV at c, and b's NPV falls by N_B per USD of capex (paid once, day 0), so
+    //   D_i(c) = (N_A / N_B - 1) NPV_b,i - N_A (c - CAPEX).
+    // Every path has the slope -N_A, so the P50 over paths is the same line with P50(NPV_b)
+    // (a positive multiple commutes with type-7 quantiles), zero at
+    //   c* = CAPEX + P50(NPV_b) (1 / N_B - 1 / N_A).
+    // A straight line is interpolated exactly: the grid adds no error, and the
+    // interpolation-error estimate must be ~0. What is left is rounding: f64 arithmetic and
+    // the grid values stored as f32 in the flat model (relative error <= 6e-8 of the capex, so
+    // of the root), hence a relative tolerance of 1e-6. The P50's standard error (P75 - P25) /
+    // sqrt(n) of D is (N_A / N_B - 1) IQR(NPV_b) / sqrt(n) at every point, so the root's is
+    // that over N_A. Unit costs: a at capex c is b scaled by N_A / N_B except for the capex
+    // line, so a is cheaper per effective PFLOP-hour exactly when c < CAPEX.
+    let dir = tempfile::tempdir().unwrap();
+    let n = 200u32;
+    let (t, s, p25, p75, want) = run_twins(dir.path(), CAPEX, n);
     let be = find(&s, "server_capex_per_chip_usd", "npv_usd");
     eprintln!("NPV break-even {} (closed form {want})", be["value"]);
     assert_eq!(be["key"], "options.a.server_capex_per_chip_usd");
@@ -153,6 +169,7 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
         be["value"]
     );
     assert_eq!(be["crossings"].as_array().unwrap().len(), 1);
+    assert_eq!(be["extended"], false);
     assert_eq!(be["better_below"], "a");
     assert_eq!(be["better_above"], "b");
     assert_eq!(be["scenario_value"], CAPEX);
@@ -184,7 +201,7 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
     assert_eq!(m["paths_per_point"], n);
     assert_eq!(m["points"], 7);
     assert_eq!(m["compare"], serde_json::json!(["a", "b"]));
-    let json = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let json = std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap();
     assert!(!json.contains("NaN") && !json.contains("inf"));
 
     // Printed under the comparison table, one line per input and metric.
@@ -198,6 +215,36 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
         "{t}"
     );
     assert!(t.contains("scenario value $25.0k"), "{t}");
+}
+
+#[test]
+fn a_break_even_beyond_the_support_is_found_by_extending_the_range() {
+    // Fleet a's capex fixed at 5,000: the planned range [2,500, 7,500] holds neither
+    // break-even, but both P50 lines head for zero beyond 7,500. They are straight (see
+    // above), so the extrapolated zero is the break-even itself, and the 4 values added out to
+    // twice its distance bracket it: the same closed forms, exactly.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, s, _, _, want) = run_twins(dir.path(), 5_000.0, 100);
+    let be = find(&s, "server_capex_per_chip_usd", "npv_usd");
+    assert_eq!(be["extended"], true, "{be:#}");
+    assert_eq!(f(&be["search_lo"]), 2_500.0);
+    assert!(f(&be["search_hi"]) > want, "{be:#}");
+    assert_eq!(be["grid"].as_array().unwrap().len(), 7 + 4);
+    assert!(
+        (f(&be["value"]) - want).abs() < 1e-6 * want,
+        "break-even {} vs closed form {want}",
+        be["value"]
+    );
+    assert!(be["note"].as_str().unwrap().contains("extended"), "{be:#}");
+    let cost = find(
+        &s,
+        "server_capex_per_chip_usd",
+        "usd_per_effective_pflop_hour",
+    );
+    assert_eq!(cost["extended"], true);
+    assert!((f(&cost["value"]) - CAPEX).abs() < 1e-6 * CAPEX, "{cost:#}");
+    // Both metrics share the input's points: one extension, out to the farther end.
+    assert_eq!(cost["grid"], be["grid"]);
 }
 
 #[test]

@@ -69,9 +69,8 @@ pub fn compute(
         (Some(f), true) => (f.as_ref(), None),
         _ => (engines.primary.as_ref(), engines.fallback.as_deref()),
     };
-    let total = plan.total_paths();
     let bar = progress_bar(
-        total,
+        plan.total_paths(),
         "{spinner} {bar:30} break-evens {human_pos}/{human_len} paths  eta {eta}",
         quiet,
     );
@@ -80,7 +79,10 @@ pub fn compute(
         &plan,
         primary,
         fallback,
-        |d| bar.set_position(d),
+        |d, total| {
+            bar.set_length(total);
+            bar.set_position(d)
+        },
         |ev| {
             bar.suspend(|| {
                 eprintln!(
@@ -91,8 +93,8 @@ pub fn compute(
         },
     );
     bar.finish_and_clear();
-    let (items, event) = outcome.map_err(|e| engines.error(e))?;
-    let method = Method::new(&plan, start.elapsed().as_secs_f64(), event);
+    let (items, total, event) = outcome.map_err(|e| engines.error(e))?;
+    let method = Method::new(&plan, total, start.elapsed().as_secs_f64(), event);
     let method = serde_json::to_value(&method).map_err(|e| CliError::runtime(e.to_string()))?;
     Ok(Report {
         items,

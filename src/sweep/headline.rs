@@ -40,13 +40,22 @@
 //!   inner grid values, and may fall short (to about 0.6 of it) in the first or last
 //!   interval, where the one neighbour is further out.
 //!
+//! # Beyond the range
+//!
+//! When a metric's P50 keeps one sign over the whole range but heads towards zero at an end,
+//! the straight line through the two end values is extrapolated to its zero; if that lies
+//! within the field's allowed range, [`EXTENSION_POINTS`] more values run from the end out to
+//! twice that distance ([`extension`]), so a break-even just outside the support (a price
+//! premium the catalog thinks unlikely) is found instead of reported missing. A break-even
+//! still outside is reported as "no break-even in [lo, hi]".
+//!
 //! # Cost
 //!
-//! By default the break-evens use [`PATH_SHARE`] (25 %) of the main run's paths, split evenly
-//! over the inputs and grid points (at least [`MIN_PATHS_PER_POINT`] per point). A point's path
-//! costs up to about 15 % more than a main-run path (each point is built and flattened, and a
-//! low capex buys a larger fleet under a capital budget), so they add at most about 30 % to a
-//! run.
+//! By default the break-evens use [`PATH_SHARE`] (22 %) of the main run's paths, split evenly
+//! over the inputs' planned grid points (at least [`MIN_PATHS_PER_POINT`] per point); an
+//! extension adds its points at the same paths. A point's path costs up to about 15 % more than
+//! a main-run path (each point is built and flattened, and a low capex buys a larger fleet
+//! under a capital budget), so with one extension they add about 30 % to a run.
 
 use serde::Serialize;
 
@@ -68,7 +77,10 @@ pub const DEFAULT_METRICS: &[&str] = &["npv_usd", "usd_per_effective_pflop_hour"
 /// Grid values per input.
 pub const GRID_POINTS: usize = 7;
 /// Share of the main run's paths the break-evens use by default (all inputs and points).
-pub const PATH_SHARE: f64 = 0.25;
+pub const PATH_SHARE: f64 = 0.22;
+/// Values added beyond an end of the range when the break-even lies beyond it
+/// ([`extension`]).
+pub const EXTENSION_POINTS: usize = 4;
 /// Fewest paths per point by default.
 pub const MIN_PATHS_PER_POINT: u32 = 50;
 /// Name of the synthetic source the grid values are set from (in error messages).
@@ -269,6 +281,9 @@ pub struct BreakEven {
     pub search_lo: f64,
     /// The range searched, high end.
     pub search_hi: f64,
+    /// Whether the range was extended beyond the planned one (the P50 headed for zero beyond
+    /// an end: [`extension`]).
+    pub extended: bool,
     /// The grid values.
     pub grid: Vec<f64>,
     /// P50 of the per-path a - b at each grid value (`None`: undefined there).
@@ -414,16 +429,50 @@ pub struct HeadlinePlan {
     pub names: (String, String),
     /// One per input of `settings`.
     pub inputs: Vec<InputPlan>,
+    /// The base scenario, for the extensions' points.
+    base: BaseScenario,
 }
 
 impl HeadlinePlan {
-    /// Paths the sweeps run in all (per option).
+    /// Paths the planned grids run in all (per option), before any extension.
     pub fn total_paths(&self) -> u64 {
         self.inputs
             .iter()
             .filter_map(|i| i.plan.as_ref().ok())
             .map(|p| p.n_points() as u64 * p.paths as u64)
             .sum()
+    }
+
+    /// The points of option a's input `input` at `values` (validated; the error as text).
+    fn points(&self, input: &str, values: &[f64]) -> Result<Plan, String> {
+        let (na, nb) = &self.names;
+        let spec = SweepSpec {
+            file: SOURCE_NAME.to_string(),
+            scenario: None,
+            design: Design::Grid,
+            paths: Some(self.settings.paths_per_point),
+            seed: Some(self.settings.seed),
+            metric: self.settings.metrics[0].clone(),
+            compare: Some((na.clone(), nb.clone())),
+            axes: vec![Axis {
+                key: format!("options.{na}.{input}"),
+                unit: unit_of(input),
+                integer: false,
+                values: AxisValues::Values(values.iter().map(|&x| (x, 0)).collect()),
+                src: synthetic_source(SOURCE_NAME),
+                offset: 0,
+                line: 1,
+            }],
+            compare_line: None,
+        };
+        super::plan(
+            spec,
+            &self.base,
+            self.settings.paths_per_point,
+            self.settings.seed,
+            u64::MAX,
+        )
+        .map_err(|e: ConfigError| e.to_string())
     }
 }
 
@@ -463,113 +512,192 @@ pub fn plan(
         return Err(NotApplicable::Nothing);
     }
     let (na, nb) = (&scenario.options[0].name, &scenario.options[1].name);
-    let src = synthetic_source(SOURCE_NAME);
-    let inputs = settings
-        .inputs
-        .iter()
-        .filter_map(|name| {
-            let field = OPTION_INPUTS.iter().find(|s| s.name == name)?;
-            let key = format!("options.{na}.{name}");
-            let dist = scenario.options[0].inputs.get(name).clone();
-            let range = search_range(&dist, field);
-            let (grid, _) = grid(range.0, range.1, settings.points);
-            let spec = SweepSpec {
-                file: SOURCE_NAME.to_string(),
-                scenario: None,
-                design: Design::Grid,
-                paths: Some(settings.paths_per_point),
-                seed: Some(settings.seed),
-                metric: settings.metrics[0].clone(),
-                compare: Some((na.clone(), nb.clone())),
-                axes: vec![Axis {
-                    key: key.clone(),
-                    unit: unit_of(name),
-                    integer: false,
-                    values: AxisValues::Values(grid.iter().map(|&x| (x, 0)).collect()),
-                    src: src.clone(),
-                    offset: 0,
-                    line: 1,
-                }],
-                compare_line: None,
-            };
-            let plan = super::plan(
-                spec,
-                base,
-                settings.paths_per_point,
-                settings.seed,
-                u64::MAX,
-            )
-            .map_err(|e: ConfigError| e.to_string());
-            Some(InputPlan {
-                field,
-                key,
-                dist,
-                range,
-                grid,
-                plan,
-            })
-        })
-        .collect::<Vec<_>>();
-    if inputs.is_empty() {
-        return Err(NotApplicable::Nothing);
-    }
-    Ok(HeadlinePlan {
+    let mut hp = HeadlinePlan {
         settings: settings.clone(),
         pair: (0, 1),
         names: (na.clone(), nb.clone()),
-        inputs,
-    })
+        inputs: Vec::new(),
+        base: base.clone(),
+    };
+    for name in &settings.inputs {
+        let Some(field) = OPTION_INPUTS.iter().find(|s| s.name == name) else {
+            continue;
+        };
+        let dist = scenario.options[0].inputs.get(name).clone();
+        let range = search_range(&dist, field);
+        let (grid, _) = grid(range.0, range.1, settings.points);
+        let plan = hp.points(name, &grid);
+        hp.inputs.push(InputPlan {
+            field,
+            key: format!("options.{na}.{name}"),
+            dist,
+            range,
+            grid,
+            plan,
+        });
+    }
+    if hp.inputs.is_empty() {
+        return Err(NotApplicable::Nothing);
+    }
+    Ok(hp)
 }
 
-/// Runs every input's points on `primary` (with `fallback`, as a sweep does); `progress` gets
-/// the paths done over all inputs. Returns the break-evens, input-major then metric order, and
-/// the first fallback event.
+/// Where to look beyond one end of the range when a metric's P50 has no sign change in it but
+/// heads towards zero at that end: the two end values' straight line crosses zero at `x*`
+/// outside the range, and the extension runs from the end to twice that distance (curves
+/// bend), clipped to the field's allowed range; `None` when the P50 moves away from zero or
+/// `x*` lies beyond the field's bounds. Returns the far end.
+pub fn extension(xs: &[f64], y: &[Option<f64>], field: &FieldSpec, high: bool) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = xs
+        .iter()
+        .zip(y)
+        .filter_map(|(&x, y)| y.filter(|v| v.is_finite()).map(|v| (x, v)))
+        .collect();
+    if pts.len() < 2 || pts.windows(2).any(|w| (w[0].1 < 0.0) != (w[1].1 < 0.0)) {
+        return None;
+    }
+    let (near, end) = if high {
+        (pts[pts.len() - 2], pts[pts.len() - 1])
+    } else {
+        (pts[1], pts[0])
+    };
+    if end.1 == 0.0 || end.1.abs() >= near.1.abs() {
+        return None;
+    }
+    let root = end.0 - end.1 * (end.0 - near.0) / (end.1 - near.1);
+    let far = end.0 + 2.0 * (root - end.0);
+    let within = (field.lo..=field.hi).contains(&root);
+    (within && root.is_finite()).then(|| far.clamp(field.lo, field.hi))
+}
+
+/// Runs every input's points on `primary` (with `fallback`, as a sweep does), then for an input
+/// where some metric's P50 has no sign change in the range but heads towards one beyond an
+/// end ([`extension`]), [`EXTENSION_POINTS`] more values out to where it is expected, so the
+/// break-even is found rather than reported missing; `progress` gets the paths done over all
+/// inputs and the total planned so far. Returns the break-evens, input-major then metric order,
+/// the paths run (per option) and the first fallback event.
 pub fn run(
     plan: &HeadlinePlan,
     primary: &dyn Engine,
     fallback: Option<&dyn Engine>,
-    mut progress: impl FnMut(u64),
+    mut progress: impl FnMut(u64, u64),
     mut on_fallback: impl FnMut(&FallbackEvent),
-) -> Result<(Vec<BreakEven>, Option<FallbackEvent>), EngineError> {
+) -> Result<(Vec<BreakEven>, u64, Option<FallbackEvent>), EngineError> {
     let mut out = Vec::new();
     let mut before = 0u64;
+    let mut total = plan.total_paths();
     let mut event = None;
+    let mut go =
+        |p: &Plan, before: &mut u64, total: u64| -> Result<Vec<PointResult>, EngineError> {
+            let b = *before;
+            let (r, ev) = super::run::run(
+                p,
+                primary,
+                fallback,
+                |d| progress(b + d, total),
+                &mut on_fallback,
+            )?;
+            *before += p.n_points() as u64 * p.paths as u64;
+            if event.is_none() {
+                event = ev;
+            }
+            Ok(r)
+        };
     for input in &plan.inputs {
+        let mut grid = input.grid.clone();
+        let mut range = input.range;
         let results = match &input.plan {
             Ok(p) => {
-                let (r, ev) = super::run::run(
-                    p,
-                    primary,
-                    fallback,
-                    |d| progress(before + d),
-                    &mut on_fallback,
-                )?;
-                before += p.n_points() as u64 * p.paths as u64;
-                if event.is_none() {
-                    event = ev;
+                let mut r = go(p, &mut before, total)?;
+                // Extensions: at most one per end, out to the farthest a metric asks for.
+                for high in [false, true] {
+                    let far = plan
+                        .settings
+                        .metrics
+                        .iter()
+                        .filter_map(|m| {
+                            let y: Vec<Option<f64>> = r.iter().map(|x| p50_of(x, m)).collect();
+                            extension(&grid, &y, input.field, high)
+                        })
+                        .reduce(|u, v| if high { u.max(v) } else { u.min(v) });
+                    let Some(far) = far else { continue };
+                    let end = if high { range.1 } else { range.0 };
+                    let (lo, hi) = if high { (end, far) } else { (far, end) };
+                    let (mut vals, _) = super::headline::grid(lo, hi, EXTENSION_POINTS + 1);
+                    vals.retain(|v| *v != end && !grid.contains(v));
+                    if vals.is_empty() {
+                        continue;
+                    }
+                    let Ok(ext) = plan.points(input.field.name, &vals) else {
+                        continue;
+                    };
+                    total += ext.n_points() as u64 * ext.paths as u64;
+                    let er = go(&ext, &mut before, total)?;
+                    grid.extend(vals);
+                    r.extend(er);
+                    if high {
+                        range.1 = far;
+                    } else {
+                        range.0 = far;
+                    }
                 }
-                Ok(r)
+                let mut idx: Vec<usize> = (0..grid.len()).collect();
+                idx.sort_by(|&i, &j| grid[i].total_cmp(&grid[j]));
+                let g = idx.iter().map(|&i| grid[i]).collect();
+                let rr = idx.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
+                grid = g;
+                Ok(rr)
             }
             Err(e) => Err(e.clone()),
         };
+        let extended = range != input.range;
         for metric in &plan.settings.metrics {
-            out.push(analyse(plan, input, metric, results.as_deref()));
+            out.push(analyse(
+                plan,
+                input,
+                metric,
+                Grid {
+                    values: &grid,
+                    range,
+                    extended,
+                },
+                results.as_deref(),
+            ));
         }
     }
-    Ok((out, event))
+    Ok((out, before, event))
 }
 
-/// The break-even of one input on one metric from its points' results.
+/// The P50 of a - b of `metric` at one point.
+fn p50_of(r: &PointResult, metric: &str) -> Option<f64> {
+    r.paired.iter().find(|q| q.metric == metric)?.p50
+}
+
+/// The values an input was run at: ascending, the range they span, and whether the range was
+/// extended beyond the planned one.
+pub struct Grid<'a> {
+    /// Ascending values (one per result).
+    pub values: &'a [f64],
+    /// Low and high end searched.
+    pub range: (f64, f64),
+    /// Extended beyond [`InputPlan::range`].
+    pub extended: bool,
+}
+
+/// The break-even of one input on one metric from its points' results (`results[i]` at
+/// `grid.values[i]`).
 pub fn analyse(
     plan: &HeadlinePlan,
     input: &InputPlan,
     metric: &str,
+    grid: Grid<'_>,
     results: Result<&[PointResult], &String>,
 ) -> BreakEven {
     let (a, b) = (&plan.names.0, &plan.names.1);
     let hib = higher_is_better(metric);
     let (scenario_value, kind) = central(&input.dist);
     let quartiles = |r: &PointResult| r.paired.iter().find(|q| q.metric == metric).cloned();
+    let n = grid.values.len();
     let (y, se): (Vec<Option<f64>>, Vec<Option<f64>>) = match results {
         Ok(rs) => rs
             .iter()
@@ -581,9 +709,9 @@ pub fn analyse(
                 )
             })
             .unzip(),
-        Err(_) => (vec![None; input.grid.len()], vec![None; input.grid.len()]),
+        Err(_) => (vec![None; n], vec![None; n]),
     };
-    let found = crossings(&input.grid, &y, &se, hib, a, b);
+    let found = crossings(grid.values, &y, &se, hib, a, b);
     let nearest = found
         .iter()
         .min_by(|p, q| {
@@ -601,19 +729,33 @@ pub fn analyse(
     };
     let range = format!(
         "[{}, {}]",
-        crate::config::error::num(input.range.0),
-        crate::config::error::num(input.range.1)
+        crate::config::error::num(grid.range.0),
+        crate::config::error::num(grid.range.1)
     );
     let flat = defined.len() > 1 && defined.iter().all(|&d| d == defined[0]);
+    let extended = if grid.extended {
+        format!(
+            " (the range was extended beyond the planned [{}, {}] where the P50 headed for zero)",
+            crate::config::error::num(input.range.0),
+            crate::config::error::num(input.range.1)
+        )
+    } else {
+        String::new()
+    };
     let (better_throughout, note) = match (&results, found.is_empty()) {
         (Err(e), _) => (None, Some(format!("the points could not be built: {e}"))),
         (Ok(_), false) => (
             None,
-            (found.len() > 1).then(|| {
-                format!(
-                    "{} break-evens in {range}; `value` is the one nearest the scenario's {kind}",
-                    found.len()
-                )
+            (found.len() > 1 || grid.extended).then(|| {
+                let many = if found.len() > 1 {
+                    format!(
+                        "{} break-evens in {range}; `value` is the one nearest the scenario's {kind}",
+                        found.len()
+                    )
+                } else {
+                    format!("one break-even in {range}")
+                };
+                format!("{many}{extended}")
             }),
         ),
         (Ok(_), true) if defined.is_empty() => (
@@ -628,7 +770,7 @@ pub fn analyse(
         ),
         (Ok(_), true) => (
             throughout(&defined),
-            Some(format!("no break-even in {range}")),
+            Some(format!("no break-even in {range}{extended}")),
         ),
     };
     BreakEven {
@@ -642,9 +784,10 @@ pub fn analyse(
         scenario_dist: input.dist.clone(),
         scenario_value,
         scenario_value_kind: kind.to_string(),
-        search_lo: input.range.0,
-        search_hi: input.range.1,
-        grid: input.grid.clone(),
+        search_lo: grid.range.0,
+        search_hi: grid.range.1,
+        extended: grid.extended,
+        grid: grid.values.to_vec(),
         p50_difference: y,
         p50_difference_se: se,
         value: nearest.as_ref().map(|c| c.value),
@@ -676,7 +819,7 @@ pub struct Method {
     pub uncertainty: &'static str,
     /// The search range's definition.
     pub search_range: &'static str,
-    /// Paths run in all (per option).
+    /// Paths run in all (per option), extensions included.
     pub total_paths: u64,
     /// Wall time of the sweeps, seconds.
     pub wall_s: f64,
@@ -685,8 +828,14 @@ pub struct Method {
 }
 
 impl Method {
-    /// The method record of `plan`, run in `wall_s` seconds.
-    pub fn new(plan: &HeadlinePlan, wall_s: f64, fallback: Option<FallbackEvent>) -> Self {
+    /// The method record of `plan`, `total_paths` (per option, extensions included) run in
+    /// `wall_s` seconds.
+    pub fn new(
+        plan: &HeadlinePlan,
+        total_paths: u64,
+        wall_s: f64,
+        fallback: Option<FallbackEvent>,
+    ) -> Self {
         Method {
             settings: plan.settings.clone(),
             compare: plan.names.clone(),
@@ -697,8 +846,8 @@ impl Method {
                 .collect(),
             statistic: "P50 over paths of the per-path difference (a - b) of the metric with the input fixed at each grid value (common random numbers: every point runs the same paths with the same seed); a break-even is where it changes sign, linearly interpolated between the bracketing grid values",
             uncertainty: "sqrt(mc_se^2 + interpolation_error^2): mc_se = ((1 - t) se0 + t se1) / |slope| with se = (P75 - P25) / sqrt(n) of the difference at the bracketing points; interpolation_error = |second divided difference| (x - x0)(x1 - x) / |slope|",
-            search_range: "the scenario distribution's support [lo, hi] (0.5 % / 99.5 % quantiles for unbounded tails) widened to [lo - |lo|/2, hi + |hi|/2] (a fixed value v: [v/2, 3v/2], 0: [-0.5, 0.5]), clipped to the field's allowed range; geometric grid when positive and hi >= 3 lo",
-            total_paths: plan.total_paths(),
+            search_range: "the scenario distribution's support [lo, hi] (0.5 % / 99.5 % quantiles for unbounded tails) widened to [lo - |lo|/2, hi + |hi|/2] (a fixed value v: [v/2, 3v/2], 0: [-0.5, 0.5]), clipped to the field's allowed range; geometric grid when positive and hi >= 3 lo; where a metric's P50 keeps its sign but heads for zero at an end, extended by 4 values to twice the distance of the end values' extrapolated zero (within the field's range)",
+            total_paths,
             wall_s,
             fallback,
         }
@@ -834,6 +983,51 @@ mod tests {
                 assert_eq!(k[0].uncertainty, None);
             }
         }
+    }
+
+    #[test]
+    fn extensions_follow_a_p50_heading_for_zero_within_the_field() {
+        let field = |lo: f64, hi: f64| FieldSpec {
+            name: "x",
+            index: 0,
+            lo,
+            hi,
+            unit: "",
+            doc: "",
+            default: crate::config::schema::BuiltIn::Required,
+        };
+        let xs = [0.0, 1.0, 2.0, 3.0];
+        let rising = [Some(-4.0), Some(-3.0), Some(-2.0), Some(-1.0)];
+        // The end values' line is zero at 4: the extension runs to twice that distance, 5.
+        assert_eq!(
+            extension(&xs, &rising, &field(-10.0, 10.0), true),
+            Some(5.0)
+        );
+        // ... clipped to the field, as long as the zero itself is inside it.
+        assert_eq!(extension(&xs, &rising, &field(-10.0, 4.5), true), Some(4.5));
+        assert_eq!(extension(&xs, &rising, &field(-10.0, 3.5), true), None);
+        // Moving away from zero at the low end: nothing to look for there.
+        assert_eq!(extension(&xs, &rising, &field(-10.0, 10.0), false), None);
+        // Falling towards zero at the low end: zero at -1, out to -2.
+        let falling = [Some(-1.0), Some(-2.0), Some(-3.0), Some(-4.0)];
+        assert_eq!(
+            extension(&xs, &falling, &field(-10.0, 10.0), false),
+            Some(-2.0)
+        );
+        // A sign change inside the range, a flat line, or too few values: no extension.
+        let crossing = [Some(-1.0), Some(1.0), Some(2.0), Some(3.0)];
+        assert_eq!(extension(&xs, &crossing, &field(-10.0, 10.0), true), None);
+        let flat = [Some(2.0); 4];
+        assert_eq!(extension(&xs, &flat, &field(-10.0, 10.0), true), None);
+        assert_eq!(
+            extension(
+                &xs,
+                &[None, None, None, Some(1.0)],
+                &field(-10.0, 10.0),
+                true
+            ),
+            None
+        );
     }
 
     #[test]
