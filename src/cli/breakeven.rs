@@ -197,6 +197,15 @@ pub fn line(b: &BreakEven) -> String {
     } else {
         String::new()
     };
+    let more = if b.extended {
+        format!(
+            "{more} (searched up to [{}, {}], past the planned range)",
+            v(b.search_lo),
+            v(b.search_hi)
+        )
+    } else {
+        more
+    };
     let (a, o) = (&b.option, &b.other);
     match (b.better_below.as_deref(), b.better_above.as_deref()) {
         (Some(lo), _) if lo == a => format!(

@@ -268,7 +268,7 @@ pub struct RunArgs {
     /// premium).
     #[arg(long)]
     pub no_breakeven: bool,
-    /// Paths per grid point of the break-even sweeps (default: 25 % of the run's paths spread
+    /// Paths per grid point of the break-even sweeps (default: 22 % of the run's paths spread
     /// over all points, at least 50 per point).
     #[arg(long, value_name = "N", conflicts_with = "no_breakeven",
           value_parser = clap::value_parser!(u32).range(1..))]
