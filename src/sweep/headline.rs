@@ -608,6 +608,7 @@ pub fn run(
         let mut range = input.range;
         let results = match &input.plan {
             Ok(p) => {
+                // Ascending: the grid is built so, and extensions are merged in order.
                 let mut r = go(p, &mut before, total)?;
                 // Extensions: at most one per end, out to the farthest a metric asks for.
                 for high in [false, true] {
@@ -633,20 +634,20 @@ pub fn run(
                     };
                     total += ext.n_points() as u64 * ext.paths as u64;
                     let er = go(&ext, &mut before, total)?;
+                    // Keep the values ascending (the high end's check reads the last two).
                     grid.extend(vals);
                     r.extend(er);
+                    let mut idx: Vec<usize> = (0..grid.len()).collect();
+                    idx.sort_by(|&i, &j| grid[i].total_cmp(&grid[j]));
+                    grid = idx.iter().map(|&i| grid[i]).collect();
+                    r = idx.iter().map(|&i| r[i].clone()).collect();
                     if high {
                         range.1 = far;
                     } else {
                         range.0 = far;
                     }
                 }
-                let mut idx: Vec<usize> = (0..grid.len()).collect();
-                idx.sort_by(|&i, &j| grid[i].total_cmp(&grid[j]));
-                let g = idx.iter().map(|&i| grid[i]).collect();
-                let rr = idx.iter().map(|&i| r[i].clone()).collect::<Vec<_>>();
-                grid = g;
-                Ok(rr)
+                Ok(r)
             }
             Err(e) => Err(e.clone()),
         };
