@@ -9,6 +9,7 @@ mod common;
 
 mod aggregate_merge;
 mod bench;
+mod breakeven;
 mod cli;
 mod config_errors;
 mod docs;

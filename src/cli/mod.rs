@@ -22,6 +22,7 @@ macro_rules! say_raw {
 
 mod adapters;
 mod bench;
+mod breakeven;
 mod engines;
 mod planning;
 mod run;
@@ -262,6 +263,16 @@ pub struct RunArgs {
     /// Most paths a --target-se run may use (default 10,000,000).
     #[arg(long, value_name = "N", requires = "target_se")]
     pub max_paths: Option<u32>,
+    /// Skip the break-even headlines (by default, after the main run of a two-option scenario,
+    /// where the decision flips along the first option's server capex per chip, MFU and price
+    /// premium).
+    #[arg(long)]
+    pub no_breakeven: bool,
+    /// Paths per grid point of the break-even sweeps (default: 22 % of the run's paths spread
+    /// over all points, at least 50 per point).
+    #[arg(long, value_name = "N", conflicts_with = "no_breakeven",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub breakeven_paths: Option<u32>,
     /// Paths per engine call (default: what the engine prefers; results do not depend on it).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub chunk: Option<u32>,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::engines::pick_engines;
 use super::{CliError, RunArgs, progress_bar};
-use crate::config::{self, Scenario};
+use crate::config::{self, BaseScenario, Scenario};
 use crate::engine::{PathBlock, Precision, Sticky};
 use crate::export::format::{days, group_thousands, pct, qty, table, usd};
 use crate::export::{self, PerPathWriter};
@@ -51,6 +51,20 @@ pub fn next_batch_end(done: u32, rse: f64, target: f64, max: u32) -> u32 {
     let cap = (done as f64 * 4.0).min(max as f64);
     need.clamp(done as f64 + 1.0, cap.max(done as f64 + 1.0))
         .min(max as f64) as u32
+}
+
+/// The base document of a scenario (for the break-even variants) and the scenario itself.
+fn load_base(path: Option<&Path>) -> Result<(BaseScenario, Scenario, String), CliError> {
+    let bad = |e: config::ConfigError| CliError::input(e.to_string());
+    let (base, origin) = match path {
+        None => (
+            BaseScenario::builtin_default(),
+            "built-in configs/default.toml".to_string(),
+        ),
+        Some(p) => (BaseScenario::load(p).map_err(bad)?, p.display().to_string()),
+    };
+    let scenario = base.build().map_err(bad)?;
+    Ok((base, scenario, origin))
 }
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
@@ -104,7 +118,7 @@ pub fn catalog(entry: Option<&str>) -> Result<(), CliError> {
 
 /// `fleetsim run` (and `fleetsim` with no arguments).
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
-    let (scenario, origin) = load(args.scenario.as_deref())?;
+    let (base, scenario, origin) = load_base(args.scenario.as_deref())?;
     let target_se = match args.target_se {
         None => None,
         Some(x) if x.is_finite() && x > 0.0 && x <= 1.0 => Some(x),
@@ -309,6 +323,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
 
+    let breakevens = super::breakeven::compute(
+        &base,
+        &scenario,
+        paths,
+        seed,
+        args.no_breakeven,
+        args.breakeven_paths,
+        &engines,
+        fallback.is_some(),
+        quiet,
+    )?;
+    if !quiet || args.output.out.is_none() {
+        say_raw!("{}", super::breakeven::text(&breakevens));
+    }
+
     if let Some(dir) = &args.output.out {
         let meta = serde_json::json!({
             "scenario_file": origin,
@@ -329,6 +358,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             "wall_time_s": wall,
             "path_days_per_s": path_days / wall,
             "fleet_days_per_s": path_days * names.len() as f64 / wall,
+            "break_evens": breakevens.items,
+            "break_even_method": breakevens.method,
         });
         export::write_summary_json(dir, &summary, &meta, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;

@@ -62,6 +62,7 @@
 
 pub mod breakeven;
 pub mod design;
+pub mod headline;
 pub mod output;
 pub mod plan;
 pub mod run;

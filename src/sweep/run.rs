@@ -21,6 +21,26 @@ pub struct PointResult {
     pub diff_p50: Option<f64>,
     /// P(a better than b) on the decision metric.
     pub p_a_better: Option<f64>,
+    /// Quartiles of the paired difference a - b of every paired metric
+    /// ([`PAIRED_METRICS`](crate::stats::PAIRED_METRICS) order), for break-evens on several
+    /// metrics from one run and their standard errors; empty when a == b.
+    pub paired: Vec<PairedQuartiles>,
+}
+
+/// P25, P50 and P75 of the per-path difference a - b of one paired metric at one point, and
+/// the number of paths where both are defined.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PairedQuartiles {
+    /// Metric name.
+    pub metric: &'static str,
+    /// Paths where both options' values are defined.
+    pub n: u64,
+    /// 25th percentile of a - b.
+    pub p25: Option<f64>,
+    /// Median of a - b.
+    pub p50: Option<f64>,
+    /// 75th percentile of a - b.
+    pub p75: Option<f64>,
 }
 
 /// Points built and run at a time: bounds memory (a point's flattened model is ~130 KB on the
@@ -104,6 +124,7 @@ fn finish(plan: &Plan, agg: &RunAggregate) -> PointResult {
                 .and_then(|st| st.p50)
         })
         .collect();
+    let paired = paired_quartiles(&s, &plan.option_names, plan.pair);
     let (diff_p50, p_a_better) = if a == b {
         (None, None)
     } else {
@@ -125,7 +146,46 @@ fn finish(plan: &Plan, agg: &RunAggregate) -> PointResult {
         p50,
         diff_p50,
         p_a_better,
+        paired,
     }
+}
+
+/// The quartiles of a - b of every paired metric of `s` for the pair `(a, b)` of `names`.
+/// Pairs are stored for (lower index, higher index); a reversed pair negates the difference,
+/// which swaps and negates the quartiles (type-7 quantiles of -x are minus those of x at 1 - p).
+fn paired_quartiles(
+    s: &crate::stats::RunSummary,
+    names: &[String],
+    (a, b): (usize, usize),
+) -> Vec<PairedQuartiles> {
+    if a == b {
+        return Vec::new();
+    }
+    let (lo, hi) = (a.min(b), a.max(b));
+    let key = format!("{} vs {}", names[lo], names[hi]);
+    let Some(pair) = s.pairs.get(&key) else {
+        return Vec::new();
+    };
+    let neg = |x: Option<f64>| x.map(|v| -v);
+    crate::stats::PAIRED_METRICS
+        .iter()
+        .filter_map(|&m| {
+            let name = SCALAR_METRICS[m].name;
+            let d = &pair.metrics.get(name)?.difference;
+            let (p25, p50, p75) = if a < b {
+                (d.p25, d.p50, d.p75)
+            } else {
+                (neg(d.p75), neg(d.p50), neg(d.p25))
+            };
+            Some(PairedQuartiles {
+                metric: name,
+                n: d.count,
+                p25,
+                p50,
+                p75,
+            })
+        })
+        .collect()
 }
 
 /// Whether larger values of the decision metric are better.
