@@ -186,7 +186,7 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
     let cost = find(
         &s,
         "server_capex_per_chip_usd",
-        "usd_per_effective_pflop_hour",
+        "levelized_usd_per_effective_pflop_hour",
     );
     assert!(
         (f(&cost["value"]) - CAPEX).abs() < 1e-6 * CAPEX,
@@ -211,7 +211,7 @@ fn capex_break_evens_match_the_closed_form_and_are_printed_and_written() {
         .unwrap_or_else(|| panic!("no break-even line:\n{t}"));
     assert!(line_at > table_at, "{t}");
     assert!(
-        t.contains("a beats b on cost per effective PFLOP-hour while its server_capex_per_chip_usd is below $25.0k"),
+        t.contains("a beats b on levelized cost per effective PFLOP-hour while its server_capex_per_chip_usd is below $25.0k"),
         "{t}"
     );
     assert!(t.contains("scenario value $25.0k"), "{t}");
@@ -239,7 +239,7 @@ fn a_break_even_beyond_the_support_is_found_by_extending_the_range() {
     let cost = find(
         &s,
         "server_capex_per_chip_usd",
-        "usd_per_effective_pflop_hour",
+        "levelized_usd_per_effective_pflop_hour",
     );
     assert_eq!(cost["extended"], true);
     assert!((f(&cost["value"]) - CAPEX).abs() < 1e-6 * CAPEX, "{cost:#}");

@@ -121,7 +121,10 @@ fn value(unit: &str, x: f64, digits: usize) -> String {
 fn on_metric(metric: &str) -> String {
     match metric {
         "npv_usd" => "on NPV".into(),
-        "usd_per_effective_pflop_hour" => "on cost per effective PFLOP-hour".into(),
+        "usd_per_effective_pflop_hour" => "on undiscounted cost per effective PFLOP-hour".into(),
+        "levelized_usd_per_effective_pflop_hour" => {
+            "on levelized cost per effective PFLOP-hour".into()
+        }
         "usd_per_chip_hour" => "on cost per chip-hour".into(),
         m => format!("on {m}"),
     }

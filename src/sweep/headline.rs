@@ -73,7 +73,7 @@ use crate::engine::{Engine, EngineError, FallbackEvent};
 /// does not have (yet) are left out ([`accepted_inputs`]).
 pub const DEFAULT_INPUTS: &[&str] = &["server_capex_per_chip_usd", "mfu", "price_premium"];
 /// The decision metrics by default (paired metrics only; others are left out).
-pub const DEFAULT_METRICS: &[&str] = &["npv_usd", "usd_per_effective_pflop_hour"];
+pub const DEFAULT_METRICS: &[&str] = &["npv_usd", "levelized_usd_per_effective_pflop_hour"];
 /// Grid values per input.
 pub const GRID_POINTS: usize = 7;
 /// Share of the main run's paths the break-evens use by default (all inputs and points).
