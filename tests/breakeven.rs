@@ -9,7 +9,6 @@ use common::cli::{fleetsim, text};
 
 use std::path::{Path, PathBuf};
 
-use fleetsim::config::default_scenario;
 use serde_json::Value;
 
 /// Server capex per chip of both fleets in the scenario as written, USD.
@@ -31,27 +30,21 @@ fn twins(dir: &Path) -> PathBuf {
 
 /// [`twins`] with fleet a's server capex per chip at `capex_a` (b's stays at `CAPEX`).
 fn twins_with(dir: &Path, capex_a: f64) -> PathBuf {
-    let s = default_scenario();
-    let trn2 = &s.options[0];
-    let mut fixed = String::new();
-    for (name, d) in &trn2.inputs.0 {
-        let v = match *name {
-            "burn_in_yield" => 1.0,
-            // (dc_build_months: fleets wait for the building, when the model has it.)
-            "delivery_delay_days"
-            | "ramp_days"
-            | "dc_build_months"
-            | "residual_fraction"
-            | "maintenance_fraction_per_year" => 0.0,
-            "server_capex_per_chip_usd" => continue,
-            // Explicit prices (the old catalog's trn2 modes), not the compute market's, so
-            // the break-even stays inside the planned range whatever the market does.
-            "reserved_usd_per_chip_hour" => 1.85,
-            "on_demand_usd_per_chip_hour" => 2.5,
-            _ => d.median(),
-        };
-        fixed.push_str(&format!("{name} = {v:?}\n"));
-    }
+    let fixed = common::fixed_trn2_inputs(|name, median| match name {
+        "burn_in_yield" => Some(1.0),
+        // (dc_build_months: fleets wait for the building, when the model has it.)
+        "delivery_delay_days"
+        | "ramp_days"
+        | "dc_build_months"
+        | "residual_fraction"
+        | "maintenance_fraction_per_year" => Some(0.0),
+        "server_capex_per_chip_usd" => None,
+        // Explicit prices (the old catalog's trn2 modes), not the compute market's, so
+        // the break-even stays inside the planned range whatever the market does.
+        "reserved_usd_per_chip_hour" => Some(1.85),
+        "on_demand_usd_per_chip_hour" => Some(2.5),
+        _ => Some(median),
+    });
     let mut text = String::from("[scenario]\nname = \"twins\"\nhorizon_years = 3\n");
     // No taxes (a depreciation tax shield would give capex a second cash flow), where the
     // model has them.
@@ -62,15 +55,11 @@ fn twins_with(dir: &Path, capex_a: f64) -> PathBuf {
         text.push_str("\n[environment]\ntax_rate = 0.0\n");
     }
     for (o, n, capex) in [("a", N_A, capex_a), ("b", N_B, CAPEX)] {
-        text.push_str(&format!(
-            "\n[options.{o}]\nhardware = \"trn2\"\naccelerators = {n}\nserver_capex_per_chip_usd = {capex:?}\n{fixed}"
-        ));
-        for c in &trn2.classes {
-            text.push_str(&format!(
-                "[options.{o}.failures.{}]\nenabled = false\n",
-                c.name
-            ));
-        }
+        common::push_trn2_option(
+            &mut text,
+            o,
+            &format!("accelerators = {n}\nserver_capex_per_chip_usd = {capex:?}\n{fixed}"),
+        );
     }
     let p = dir.join("twins.toml");
     std::fs::write(&p, text).unwrap();

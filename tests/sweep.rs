@@ -11,7 +11,6 @@ use common::cli::{fleetsim, text};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use fleetsim::config::default_scenario;
 use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
@@ -182,30 +181,18 @@ fn electricity_price_lowers_npv_at_every_point_and_parquet_matches_csv() {
 /// fixed, failures off and no job view, so per path the two options differ only by what an
 /// axis sets on option `a`; option `b` sells on-demand hours at `b_price`.
 fn twin_scenario(dir: &Path, b_price: f64) -> PathBuf {
-    let s = default_scenario();
-    let trn2 = &s.options[0];
-    let mut fixed = String::new();
-    for (name, d) in &trn2.inputs.0 {
-        let v = match *name {
+    let fixed = common::fixed_trn2_inputs(|name, median| {
+        Some(match name {
             "burn_in_yield" => 1.0,
             "on_demand_usd_per_chip_hour" => b_price,
-            _ => d.median(),
-        };
-        fixed.push_str(&format!("{name} = {v:?}\n"));
-    }
+            _ => median,
+        })
+    });
     let mut text = String::from(
         "[scenario]\nname = \"twins\"\nhorizon_years = 1\n\n[environment]\nusd_per_kwh = 0.08\n",
     );
     for o in ["a", "b"] {
-        text.push_str(&format!(
-            "\n[options.{o}]\nhardware = \"trn2\"\naccelerators = 1024\n{fixed}"
-        ));
-        for c in &trn2.classes {
-            text.push_str(&format!(
-                "[options.{o}.failures.{}]\nenabled = false\n",
-                c.name
-            ));
-        }
+        common::push_trn2_option(&mut text, o, &format!("accelerators = 1024\n{fixed}"));
     }
     let p = dir.join("twins.toml");
     std::fs::write(&p, text).unwrap();

@@ -759,6 +759,16 @@ pub fn irr_dated<F: Real>(cf: &[F; MAX_BUCKETS], m1: &[F; MAX_BUCKETS], bucket_d
     F::c(0.5) * (lo + hi)
 }
 
+/// A cost per unit, `cost / units`; undefined (NaN) without units (WGSL: `put_if`).
+#[inline(always)]
+fn per<F: Real>(cost: F, units: F) -> F {
+    if units > F::c(0.0) {
+        cost / units
+    } else {
+        F::c(f64::NAN)
+    }
+}
+
 /// Share of a cost depreciated straight-line over `life` years with the half-year convention
 /// by the end of its `k`-th year in service (`k = 0`: the year it is placed): `min(1, (k +
 /// 0.5) / life)`.
@@ -1619,15 +1629,10 @@ fn finish<F: Real>(
     };
     r[idx::CHIP_HOURS_DELIVERED] = delivered;
     r[idx::EFFECTIVE_PFLOP_HOURS] = pflop;
-    r[idx::USD_PER_CHIP_HOUR] = if delivered > F::c(0.0) {
-        cost / delivered
-    } else {
-        nan
-    };
-    r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = if pflop > F::c(0.0) { cost / pflop } else { nan };
+    r[idx::USD_PER_CHIP_HOUR] = per(cost, delivered);
+    r[idx::USD_PER_EFFECTIVE_PFLOP_HOUR] = per(cost, pflop);
     // Levelized: present value of costs over present value of hours (pre-tax).
     let pv_cost = s.pv_cost.get();
-    let pv_inst = s.pv_inst.get();
     let pv_sold = s.pv_sold.get();
     let lost_job = if jd > F::c(0.0) {
         s.pv_job.get() * (F::c(1.0) - goodput)
@@ -1635,27 +1640,10 @@ fn finish<F: Real>(
         F::c(0.0)
     };
     let pv_eff = (pv_sold - lost_job).max(F::c(0.0)) * c.pflop_per_chip_hour;
-    let pv_tbps = pv_sold * c.hbm;
-    r[idx::LEVELIZED_USD_PER_INSTALLED_CHIP_HOUR] = if pv_inst > F::c(0.0) {
-        pv_cost / pv_inst
-    } else {
-        nan
-    };
-    r[idx::LEVELIZED_USD_PER_SOLD_CHIP_HOUR] = if pv_sold > F::c(0.0) {
-        pv_cost / pv_sold
-    } else {
-        nan
-    };
-    r[idx::LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR] = if pv_eff > F::c(0.0) {
-        pv_cost / pv_eff
-    } else {
-        nan
-    };
-    r[idx::LEVELIZED_USD_PER_TBPS_HOUR] = if pv_tbps > F::c(0.0) {
-        pv_cost / pv_tbps
-    } else {
-        nan
-    };
+    r[idx::LEVELIZED_USD_PER_INSTALLED_CHIP_HOUR] = per(pv_cost, s.pv_inst.get());
+    r[idx::LEVELIZED_USD_PER_SOLD_CHIP_HOUR] = per(pv_cost, pv_sold);
+    r[idx::LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR] = per(pv_cost, pv_eff);
+    r[idx::LEVELIZED_USD_PER_TBPS_HOUR] = per(pv_cost, pv_sold * c.hbm);
     r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
     for k in 0..MAX_CLASSES {
         // Nodes still waiting at the horizon waited until its end.

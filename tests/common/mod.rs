@@ -264,3 +264,30 @@ pub fn sla_model(monthly: Option<&[(f32, f32)]>, seed: u64) -> FlatModel {
     }
     m
 }
+
+/// The default scenario's first option's (trn2's) sampled inputs as TOML lines, each fixed at
+/// `value(name, median)`, or left out where that is `None`: the starting point of the
+/// deterministic "twin fleets" scenarios of the sweep and break-even tests.
+pub fn fixed_trn2_inputs(value: impl Fn(&str, f64) -> Option<f64>) -> String {
+    let s = fleetsim::config::default_scenario();
+    let mut fixed = String::new();
+    for (name, d) in &s.options[0].inputs.0 {
+        if let Some(v) = value(name, d.median()) {
+            fixed.push_str(&format!("{name} = {v:?}\n"));
+        }
+    }
+    fixed
+}
+
+/// Appends `[options.NAME]` of `hardware = "trn2"` with `lines`, and every catalog failure
+/// class of trn2 disabled.
+pub fn push_trn2_option(text: &mut String, name: &str, lines: &str) {
+    let s = fleetsim::config::default_scenario();
+    text.push_str(&format!("\n[options.{name}]\nhardware = \"trn2\"\n{lines}"));
+    for c in &s.options[0].classes {
+        text.push_str(&format!(
+            "[options.{name}.failures.{}]\nenabled = false\n",
+            c.name
+        ));
+    }
+}
