@@ -100,14 +100,14 @@ fn table_row<'a>(text: &'a str, label: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// Checks every option's payback figures (each [`fleetsim::stats::NEVER_PAST_HORIZON`] metric
+/// Checks every option's payback figures (each [`fleetsim::stats::never_past_horizon_metrics`] metric
 /// the run has) against its per-path values: `n_never` = paths past `horizon`, count + n_never
 /// = paths, the mean and max over the others; returns the per-option number of paths whose
 /// `payback_days` never pays back.
 fn check_payback(r: &Run, horizon: f64, paths: u64) -> Vec<u64> {
     let mut nevers = vec![];
     for (name, rows) in &r.rows {
-        for metric in fleetsim::stats::NEVER_PAST_HORIZON {
+        for metric in fleetsim::stats::never_past_horizon_metrics() {
             if !rows[0].contains_key(metric) {
                 continue;
             }

@@ -463,7 +463,7 @@ enum Show {
     Mean,
     /// P(value < 0).
     Negative,
-    /// P(never within the horizon), for a [`crate::stats::NEVER_PAST_HORIZON`] metric.
+    /// P(never within the horizon), for a [`crate::stats::never_past_horizon_metrics`] metric.
     Never,
 }
 

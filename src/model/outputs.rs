@@ -17,6 +17,9 @@ pub struct MetricInfo {
     /// engine's record and become empty cells / nulls in exports; for any other metric a NaN
     /// is a bug and is reported as an error.
     pub may_be_undefined: bool,
+    /// True when the value `horizon_days + 1` means "never within the horizon" (paybacks):
+    /// such a metric is summarised over the paths that reach it, with P(never) beside.
+    pub never_past_horizon: bool,
     /// One-line meaning, for `--help`, README and summary.json.
     pub description: &'static str,
 }
@@ -33,6 +36,7 @@ const fn m(
         unit,
         higher_is_better,
         may_be_undefined,
+        never_past_horizon: false,
         description,
     }
 }
@@ -58,7 +62,10 @@ pub fn metric_index(name: &str) -> Option<usize> {
 /// [`MetricInfo`] rows from the metric table.
 macro_rules! metric_infos {
     (() $($id:ident = $name:literal, $unit:literal, $dir:ident, $def:ident, $doc:literal;)*) => {
-        [$(m($name, $unit, Direction::$dir.higher_is_better(), Defined::$def.may_be_undefined(), $doc)),*]
+        [$(MetricInfo {
+            never_past_horizon: Defined::$def.never_past_horizon(),
+            ..m($name, $unit, Direction::$dir.higher_is_better(), Defined::$def.may_be_undefined(), $doc)
+        }),*]
     };
 }
 
@@ -80,11 +87,16 @@ impl Direction {
 enum Defined {
     always_defined,
     may_be_undefined,
+    /// Always defined, `horizon_days + 1` meaning "never" (paybacks).
+    never_past_horizon,
 }
 
 impl Defined {
     const fn may_be_undefined(self) -> bool {
         matches!(self, Defined::may_be_undefined)
+    }
+    const fn never_past_horizon(self) -> bool {
+        matches!(self, Defined::never_past_horizon)
     }
 }
 

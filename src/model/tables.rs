@@ -12,7 +12,8 @@
 //! An input row is `CONST = "key", [lo, hi], "unit", default, "doc";` where `default` is
 //! `required` (the catalog or the scenario must give it), `fixed(v)`, `lognormal(median, p90)`,
 //! `triangular(lo, mode, hi)` or `pert(lo, mode, hi)`. A metric row is
-//! `CONST = "name", "unit", higher|lower, always_defined|may_be_undefined, "doc";`.
+//! `CONST = "name", "unit", higher|lower, always_defined|may_be_undefined|never_past_horizon,
+//! "doc";` (`never_past_horizon`: always defined, `horizon_days + 1` = never, as paybacks).
 //! Rows take effect in both engines only where the model uses them: adding a row is one edit
 //! here, then its use in `model::fleet_step` and in `shaders/shared/fleet_step.wgsl`, then the
 //! docs (`docs/MODEL.md` section 10 walks through it).
@@ -287,9 +288,9 @@ macro_rules! scalar_metrics {
         $gen! { ($($args)*)
             NPV_USD = "npv_usd", "USD", higher, always_defined,
                 "net present value of all cash flows, discounted daily, residual value included";
-            PAYBACK_DAYS = "payback_days", "days", lower, always_defined,
+            PAYBACK_DAYS = "payback_days", "days", lower, never_past_horizon,
                 "first day the undiscounted cumulative cash flow is back to zero; horizon + 1 = never";
-            DISCOUNTED_PAYBACK_DAYS = "discounted_payback_days", "days", lower, always_defined,
+            DISCOUNTED_PAYBACK_DAYS = "discounted_payback_days", "days", lower, never_past_horizon,
                 "first day the discounted cumulative cash flow (the running NPV, before the residual) is back to zero; horizon + 1 = never";
             IRR = "irr", "per year", higher, may_be_undefined,
                 "internal rate of return of the dated cash flows (the flows of npv_usd, in ~monthly buckets with their first moments); empty when they do not change sign";

@@ -5,7 +5,7 @@
 //!
 //! Only figures with a meaning are reported: a metric whose value horizon + 1 means "never"
 //! (payback) is summarised over the paths that reach it, with P(never) beside it
-//! ([`NEVER_PAST_HORIZON`]); a paired ratio a / b is withheld, with the reason, when either
+//! ([`never_past_horizon_metrics`]); a paired ratio a / b is withheld, with the reason, when either
 //! option's values take both signs (NPVs that cross zero).
 
 mod moments;
@@ -45,15 +45,20 @@ pub const PAIRED_METRICS: [usize; 10] = [
     idx::REVENUE_USD,
 ];
 
-/// Metrics whose value `horizon_days + 1` means "never within the horizon" (their
-/// description says "horizon + 1 = never"): summarised over the paths that reach them, with
-/// `n_never` / `p_never` beside ([`MetricStats`]). Keyed by name until the metric table
-/// carries the flag; a test checks the list against the descriptions.
-pub const NEVER_PAST_HORIZON: [&str; 2] = ["payback_days", "discounted_payback_days"];
+/// Names of the metrics whose value `horizon_days + 1` means "never within the horizon" (the
+/// metric table's `never_past_horizon` rows, `MetricInfo::never_past_horizon`): summarised
+/// over the paths that reach them, with `n_never` / `p_never` beside ([`MetricStats`]).
+pub fn never_past_horizon_metrics() -> impl Iterator<Item = &'static str> {
+    crate::model::outputs::SCALAR_METRICS
+        .iter()
+        .filter(|m| m.never_past_horizon)
+        .map(|m| m.name)
+}
 
-/// True when metric `name` uses horizon + 1 for "never" ([`NEVER_PAST_HORIZON`]).
+/// True when metric `name` uses horizon + 1 for "never" ([`never_past_horizon_metrics`]).
 pub fn never_past_horizon(name: &str) -> bool {
-    NEVER_PAST_HORIZON.contains(&name)
+    crate::model::outputs::metric_index(name)
+        .is_some_and(|i| crate::model::outputs::SCALAR_METRICS[i].never_past_horizon)
 }
 
 /// Paired comparison of one metric between options a and b, accumulated per path.
@@ -294,7 +299,7 @@ impl RunAggregate {
     }
 
     /// The same aggregate for a horizon of `horizon_days` days (a scenario's `horizon_days`,
-    /// which need not be whole years): a value of a [`NEVER_PAST_HORIZON`] metric above it
+    /// which need not be whole years): a value of a [`never_past_horizon_metrics`] metric above it
     /// means "never". Call before adding paths.
     pub fn with_horizon_days(mut self, horizon_days: u32) -> Self {
         debug_assert_eq!(self.n_paths, 0, "horizon set after paths were added");
@@ -316,7 +321,7 @@ impl RunAggregate {
         self
     }
 
-    /// Horizon in days: values of a [`NEVER_PAST_HORIZON`] metric above it mean "never".
+    /// Horizon in days: values of a [`never_past_horizon_metrics`] metric above it mean "never".
     pub fn horizon_days(&self) -> u32 {
         self.horizon_days
     }

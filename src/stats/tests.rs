@@ -739,7 +739,7 @@ fn never_metrics_are_those_whose_description_says_horizon_plus_one_is_never() {
         assert_eq!(
             mi.description.contains("horizon + 1 = never"),
             never_past_horizon(mi.name),
-            "{}: its description and stats::NEVER_PAST_HORIZON disagree",
+            "{}: its description and its never_past_horizon row disagree",
             mi.name
         );
     }
