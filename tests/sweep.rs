@@ -125,7 +125,11 @@ fn electricity_price_lowers_npv_at_every_point_and_parquet_matches_csv() {
         let want = if name == "option" {
             assert_eq!(c.converted_type(), ConvertedType::UTF8);
             (PhysicalType::BYTE_ARRAY, Repetition::REQUIRED)
-        } else if name == "point" || name.ends_with("_count") || name.ends_with("_n_undefined") {
+        } else if name == "point"
+            || name.ends_with("_count")
+            || name.ends_with("_n_undefined")
+            || name.ends_with("_n_never")
+        {
             (PhysicalType::INT64, Repetition::REQUIRED)
         } else {
             (PhysicalType::DOUBLE, Repetition::OPTIONAL)

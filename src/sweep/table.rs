@@ -1,6 +1,7 @@
 //! The columns of sweep.csv / sweep.parquet and the cells of one (point, option) row, derived
 //! from the metric list so names are stable: `point`, the axis columns, `option`, then
-//! `{metric}_{stat}` for every metric and [`STATS`] entry, then the paired columns against the
+//! `{metric}_{stat}` for every metric and [`STATS`] entry (a payback's over the paths that pay
+//! back, then its `{metric}_n_never` and `{metric}_p_never`), then the paired columns against the
 //! first option (`first_minus_this_{metric}_{stat}`, `p_first_better_{metric}`,
 //! `p_first_better_{metric}_se`) for every paired metric.
 
@@ -28,7 +29,7 @@ pub use crate::export::Cell;
 /// The value columns (after `point`, the axes and `option`) for a run of `n_years` years.
 pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
     let mut c = Vec::new();
-    for (_, _, m) in metrics_for(n_years, &[]) {
+    for (_, mi, m) in metrics_for(n_years, &[]) {
         for &s in STATS {
             let kind = if s == "count" || s == "n_undefined" {
                 ColumnKind::Int64
@@ -36,6 +37,10 @@ pub fn value_columns(n_years: usize) -> Vec<(String, ColumnKind)> {
                 ColumnKind::Double
             };
             c.push((format!("{m}_{s}"), kind));
+        }
+        if mi.never_past_horizon {
+            c.push((format!("{m}_n_never"), ColumnKind::Int64));
+            c.push((format!("{m}_p_never"), ColumnKind::Double));
         }
     }
     for &p in &PAIRED_METRICS {
@@ -74,9 +79,14 @@ pub fn value_cells(summary: &RunSummary, option_names: &[String]) -> Vec<Vec<Cel
             let mut row = Vec::new();
             let metrics = summary.options.get(o);
             for (m, _) in summary.metrics.iter() {
-                match metrics.and_then(|ms| ms.get(m)) {
+                let s = metrics.and_then(|ms| ms.get(m));
+                match s {
                     Some(s) => row.extend(crate::export::stat_cells(s)),
                     None => row.extend((0..STATS.len()).map(|_| Cell::Num(None))),
+                }
+                if crate::stats::never_past_horizon(m) {
+                    row.push(Cell::Int(s.and_then(|s| s.n_never).map_or(0, |n| n as i64)));
+                    row.push(Cell::Num(s.and_then(|s| s.p_never)));
                 }
             }
             let pair = (o != first)
@@ -115,6 +125,8 @@ mod tests {
                 let r = (i * 2 + o) * N_OUT;
                 b.values[r + idx::NPV_USD] = (10 * i + o) as f64;
                 b.values[r + idx::IRR] = f64::NAN;
+                // Path 0 never pays back (horizon + 1 of the 2-year run), the others on day i.
+                b.values[r + idx::PAYBACK_DAYS] = if i == 0 { 731.0 } else { i as f64 };
             }
         }
         agg.add_block(&b);
@@ -144,5 +156,11 @@ mod tests {
         assert_eq!(at(0, "first_minus_this_npv_usd_p50"), Cell::Num(None));
         assert_eq!(at(1, "p_first_better_npv_usd"), Cell::Num(Some(0.0)));
         assert!(cols.iter().any(|c| c.0 == "cash_flow_y2_usd_mean"));
+        // A payback: its figures over the 4 paths that pay back, P(never) 1 of 5 beside.
+        assert_eq!(at(0, "payback_days_count"), Cell::Int(4));
+        assert_eq!(at(0, "payback_days_mean"), Cell::Num(Some(2.5)));
+        assert_eq!(at(0, "payback_days_n_never"), Cell::Int(1));
+        assert_eq!(at(0, "payback_days_p_never"), Cell::Num(Some(0.2)));
+        assert!(!cols.iter().any(|c| c.0 == "npv_usd_p_never"));
     }
 }
