@@ -242,11 +242,7 @@ fn bad_sla_settings_name_the_key_and_the_rule() {
     let env = |lines: &str| text("", &format!("[environment]\n{lines}\n"));
     let m = "sla = \"monthly\"\n";
     let e = err(&env("sla = \"weekly\""));
-    assert_line(
-        &e,
-        "environment.sla",
-        &["\"daily\" or \"monthly\"", "weekly"],
-    );
+    assert_line(&e, "environment.sla", &["\"daily\", \"monthly\"", "weekly"]);
     let e = err(&env("sla_tiers = [{ uptime_below = 0.99, credit = 0.1 }]"));
     assert_line(
         &e,

@@ -447,22 +447,22 @@ pub(super) fn sub_table<'a>(
     }
 }
 
-/// Reads a string that must be one of `choices`; returns its index. The error names every
-/// choice.
-pub(super) fn choice_field(
+/// Reads a string that must be the spelling of one of `choices`; returns its value. The error
+/// names every choice.
+pub(super) fn choice_field<T: Copy>(
     n: &Node,
     path: &str,
-    choices: &[&str],
+    choices: &[(&str, T)],
     iss: &mut Issues,
-) -> Option<usize> {
+) -> Option<T> {
     let list = choices
         .iter()
-        .map(|c| format!("\"{c}\""))
+        .map(|c| format!("\"{}\"", c.0))
         .collect::<Vec<_>>()
         .join(", ");
     let s = str_field(n, path, &format!("one of {list}"), iss)?;
-    match choices.iter().position(|c| *c == s) {
-        Some(i) => Some(i),
+    match choices.iter().find(|c| c.0 == s) {
+        Some(c) => Some(c.1),
         None => {
             iss.at(
                 n,

@@ -108,13 +108,11 @@ pub(crate) fn read_option(
     };
     let facility = match t.get("facility") {
         None => Some(Facility::Build),
-        Some(n) => choice_field(n, &join(path, "facility"), &Facility::NAMES, iss)
-            .map(|i| [Facility::Build, Facility::Colo, Facility::Rent][i]),
+        Some(n) => choice_field(n, &join(path, "facility"), &Facility::CHOICES, iss),
     };
     let dc_residual = match t.get("dc_residual") {
         None => Some(DcResidual::Use),
-        Some(n) => choice_field(n, &join(path, "dc_residual"), &DcResidual::NAMES, iss)
-            .map(|i| [DcResidual::Use, DcResidual::Book, DcResidual::None][i]),
+        Some(n) => choice_field(n, &join(path, "dc_residual"), &DcResidual::CHOICES, iss),
     };
     let next_gen_date = match t.get("next_gen_date") {
         None => Some(None),

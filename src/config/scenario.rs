@@ -178,19 +178,10 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
     }
     .unwrap_or(Dist::Fixed { value: 0.0 });
     let (sla, sla_tiers) = read_sla(et, &mut iss);
-    let price_basis =
-        match et.get("price_basis") {
-            None => PriceBasis::Bf16,
-            Some(n) => choice_field(n, "environment.price_basis", &PriceBasis::NAMES, &mut iss)
-                .map_or(PriceBasis::Bf16, |i| {
-                    [
-                        PriceBasis::Bf16,
-                        PriceBasis::Fp8,
-                        PriceBasis::Fp4,
-                        PriceBasis::Hbm,
-                    ][i]
-                }),
-        };
+    let price_basis = et
+        .get("price_basis")
+        .and_then(|n| choice_field(n, "environment.price_basis", &PriceBasis::CHOICES, &mut iss))
+        .unwrap_or(PriceBasis::Bf16);
     // Day 0 of the horizon: dates (next_gen_date) count from it.
     let start_date = match st.get("start_date") {
         None => Some(DEFAULT_START_DATE),
@@ -270,7 +261,7 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         if o.market_priced && o.inputs.get(perf).mean() <= 0.0 {
             iss.in_file(origin, &join(&join("options", &o.name), perf), IssueKind::Missing, format!(
                 "option `{}` is priced by the market per unit of {perf} (price_basis = \"{}\"), but its {perf} is 0 (not published for {}); set it, choose another price_basis, or give explicit reserved_usd_per_chip_hour and on_demand_usd_per_chip_hour",
-                o.name, PriceBasis::NAMES[price_basis as usize], if o.hardware.is_empty() { &o.name } else { &o.hardware }
+                o.name, price_basis.name(), if o.hardware.is_empty() { &o.name } else { &o.hardware }
             ));
         }
         if o.facility == Facility::Rent && o.inputs.get("rent_usd_per_chip_hour").mean() <= 0.0 {
@@ -353,23 +344,10 @@ fn read_budget<'a>(
 /// `sla_tiers` (default: Amazon EC2's region-level tiers): at most `MAX_SLA_TIERS` tables
 /// `{ uptime_below, credit }`, `uptime_below` in (0, 1] strictly descending, `credit` in [0, 1].
 fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
-    let mode = match et.get("sla") {
-        None => SlaMode::Daily,
-        Some(n) => match str_field(n, "environment.sla", "\"daily\" or \"monthly\"", iss) {
-            Some("daily") => SlaMode::Daily,
-            Some("monthly") => SlaMode::Monthly,
-            Some(other) => {
-                iss.at(
-                    n,
-                    "environment.sla",
-                    IssueKind::OutOfRange,
-                    format!("must be \"daily\" or \"monthly\", got {other:?}"),
-                );
-                SlaMode::Daily
-            }
-            None => SlaMode::Daily,
-        },
-    };
+    let mode = et
+        .get("sla")
+        .and_then(|n| choice_field(n, "environment.sla", &SlaMode::CHOICES, iss))
+        .unwrap_or(SlaMode::Daily);
     let Some(tn) = et.get("sla_tiers") else {
         let tiers = match mode {
             SlaMode::Monthly => AWS_EC2_REGION_TIERS.to_vec(),

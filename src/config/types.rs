@@ -20,11 +20,15 @@ pub enum Facility {
 }
 
 impl Facility {
-    /// The config spellings, in variant order.
-    pub const NAMES: [&'static str; 3] = ["build", "colo", "rent"];
+    /// The config spellings and their variants, in variant order.
+    pub const CHOICES: [(&'static str, Self); 3] = [
+        ("build", Facility::Build),
+        ("colo", Facility::Colo),
+        ("rent", Facility::Rent),
+    ];
     /// The config spelling.
     pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+        Self::CHOICES[self as usize].0
     }
 }
 
@@ -41,8 +45,12 @@ pub enum DcResidual {
 }
 
 impl DcResidual {
-    /// The config spellings, in variant order.
-    pub const NAMES: [&'static str; 3] = ["use", "book", "none"];
+    /// The config spellings and their variants.
+    pub const CHOICES: [(&'static str, Self); 3] = [
+        ("use", DcResidual::Use),
+        ("book", DcResidual::Book),
+        ("none", DcResidual::None),
+    ];
 }
 
 /// What the compute market prices (`[environment] price_basis`).
@@ -60,8 +68,17 @@ pub enum PriceBasis {
 }
 
 impl PriceBasis {
-    /// The config spellings, in variant order.
-    pub const NAMES: [&'static str; 4] = ["bf16", "fp8", "fp4", "hbm"];
+    /// The config spellings and their variants, in variant order.
+    pub const CHOICES: [(&'static str, Self); 4] = [
+        ("bf16", PriceBasis::Bf16),
+        ("fp8", PriceBasis::Fp8),
+        ("fp4", PriceBasis::Fp4),
+        ("hbm", PriceBasis::Hbm),
+    ];
+    /// The config spelling.
+    pub fn name(self) -> &'static str {
+        Self::CHOICES[self as usize].0
+    }
     /// The option input holding the performance this basis prices.
     pub fn performance_input(self) -> &'static str {
         match self {
@@ -285,6 +302,12 @@ pub enum SlaMode {
     Daily,
     /// Tiers of monthly uptime (`sla_tiers`), credited on the month's last day.
     Monthly,
+}
+
+impl SlaMode {
+    /// The config spellings and their variants.
+    pub const CHOICES: [(&'static str, Self); 2] =
+        [("daily", SlaMode::Daily), ("monthly", SlaMode::Monthly)];
 }
 
 /// One tier of a monthly SLA: a month whose uptime is below `uptime_below` earns `credit` of
