@@ -434,3 +434,77 @@ fn a_rented_option_beside_a_budget_gives_its_chips() {
         .to_string();
     assert!(e.contains("set its accelerators"), "{e}");
 }
+
+/// Bad economics input: each new string, date and pairing rule gets an error naming the field
+/// and what is allowed.
+#[test]
+fn bad_economics_input_names_the_field_and_what_is_allowed() {
+    let err = |toml: &str| load_scenario_str(toml, "x.toml").unwrap_err().to_string();
+    let cases: Vec<(String, &str, &[&str])> = vec![
+        (
+            set(&hand(), "environment", "price_basis", "\"int8\""),
+            "environment.price_basis",
+            &["\"bf16\", \"fp8\", \"fp4\", \"hbm\"", "\"int8\""],
+        ),
+        (
+            set(&hand(), "options.t", "dc_residual", "\"resale\""),
+            "options.t.dc_residual",
+            &["\"use\", \"book\", \"none\""],
+        ),
+        (
+            set(&hand(), "options.t", "next_gen_date", "\"2026-02-30\""),
+            "options.t.next_gen_date",
+            &["YYYY-MM-DD"],
+        ),
+        (
+            set(&hand(), "scenario", "start_date", "20260101"),
+            "scenario.start_date",
+            &["YYYY-MM-DD"],
+        ),
+        (
+            hand().replace("on_demand_usd_per_chip_hour = 2.5\n", ""),
+            "options.t.reserved_usd_per_chip_hour",
+            &["pair", "on_demand_usd_per_chip_hour"],
+        ),
+        (
+            set(&hand(), "options.t", "dc_build_months", "60"),
+            "options.t.dc_build_months",
+            &["horizon"],
+        ),
+        (
+            set(&hand(), "options.t", "prepay_fraction", "1.5"),
+            "options.t.prepay_fraction",
+            &["[0, 1]"],
+        ),
+        (
+            set(
+                &set(&flat(), "options.t", "facility", "\"rent\""),
+                "options.t",
+                "rent_usd_per_chip_hour",
+                "0",
+            ),
+            "options.t.rent_usd_per_chip_hour",
+            &["rent_usd_per_chip_hour", "[0, 1000]"],
+        ),
+        (
+            set(
+                &hand()
+                    .replace("on_demand_usd_per_chip_hour = 2.5\n", "")
+                    .replace("reserved_usd_per_chip_hour = 1.85\n", ""),
+                "environment",
+                "price_basis",
+                "\"fp4\"",
+            ),
+            "options.t.peak_fp4_pflops",
+            &["price_basis = \"fp4\"", "is 0"],
+        ),
+    ];
+    for (toml, field, wants) in cases {
+        let e = err(&toml);
+        assert!(e.contains("x.toml") || e.contains("catalog"), "{e}");
+        assert!(e.contains(field), "{field}: {e}");
+        for w in wants {
+            assert!(e.contains(w), "{field}: no {w:?} in {e}");
+        }
+    }
+}
