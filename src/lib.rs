@@ -13,6 +13,7 @@ pub mod engine;
 pub mod export;
 pub mod gpu;
 pub mod model;
+pub mod report;
 pub mod sensitivity;
 pub mod spares;
 pub mod stats;

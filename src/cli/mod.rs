@@ -1,5 +1,5 @@
 //! The command line: `fleetsim [run] [SCENARIO]`, `sweep`, `sensitivity`, `spares`, `validate`,
-//! `catalog`, `adapters`. Parses
+//! `catalog`, `adapters`, `report`. Parses
 //! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
@@ -25,6 +25,7 @@ mod bench;
 mod breakeven;
 mod engines;
 mod planning;
+mod report;
 mod run;
 mod sensitivity;
 mod spares;
@@ -36,6 +37,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use report::ReportArgs;
 pub use run::run;
 pub use sensitivity::SensitivityArgs;
 pub use spares::SparesArgs;
@@ -132,6 +134,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write report.html for a result folder (of run, sweep, sensitivity or spares): one
+    /// self-contained HTML page with charts, readable offline and in print.
+    Report(ReportArgs),
     /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
     /// files (`bench compare A.json B.json`).
     Bench(bench::BenchCmd),
@@ -203,6 +208,10 @@ pub struct OutputArgs {
     /// No progress bar or notes; errors still go to stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Also write report.html into the result folder: a self-contained HTML page of the
+    /// results (the same as `fleetsim report DIR` afterwards); needs --out.
+    #[arg(long, requires = "out")]
+    pub report: bool,
 }
 
 /// `arg` with a command's own help text: the shared groups ([`SampleArgs`], [`OutputArgs`])
@@ -312,6 +321,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Adapters { json }) => adapters::adapters(json),
         Some(Command::Bench(b)) => bench::bench(&b),
         Some(Command::Sweep(a)) => sweep::sweep(&a),
+        Some(Command::Report(a)) => report::report(&a),
     }
 }
 

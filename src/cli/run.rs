@@ -149,6 +149,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         export::check_not_existing(dir, &export::run_files(args.per_path), args.output.force)
             .map_err(|e| CliError::input(e.to_string()))?;
     }
+    super::report::check(&args.output)?;
     let quiet = args.output.quiet;
     let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
@@ -371,6 +372,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         if !quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
         }
+        super::report::after_write(&args.output)?;
     }
     Ok(())
 }

@@ -134,6 +134,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.output.out {
         check_files(dir, &SENSITIVITY_FILES, args.output.force)?;
     }
+    super::report::check(&args.output)?;
     let seed = args
         .sample
         .seed
@@ -338,6 +339,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         if !args.output.quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
         }
+        super::report::after_write(&args.output)?;
     }
     Ok(())
 }

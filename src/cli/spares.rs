@@ -104,6 +104,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.output.out {
         check_files(dir, &SPARES_FILES, args.output.force)?;
     }
+    super::report::check(&args.output)?;
     let seed = args
         .sample
         .seed
@@ -359,6 +360,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         if !args.output.quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
         }
+        super::report::after_write(&args.output)?;
     }
     Ok(())
 }

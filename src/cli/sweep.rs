@@ -88,6 +88,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.output.out {
         export::check_not_existing(dir, &SWEEP_FILES, args.output.force).map_err(input)?;
     }
+    super::report::check(&args.output)?;
     let quiet = args.output.quiet;
     let plan = sweep::plan(spec, &base, paths, seed, args.max_points).map_err(input)?;
     let plan_s = t0.elapsed().as_secs_f64();
@@ -259,6 +260,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
                 dir.display()
             );
         }
+        super::report::after_write(&args.output)?;
     }
     Ok(())
 }
