@@ -2,7 +2,7 @@
 //! and parquet, so one binary instead of one per file saves link time and runs every test in
 //! one parallel pool): the model against closed forms and hand calculations, precision, the
 //! spares planner, sweeps, sensitivity, configuration errors, the real binary's command line
-//! and bench files, documentation checks, shader validation (naga, no device). Filter by file:
+//! and bench files, the HTML report, documentation checks, shader validation (naga, no device). Filter by file:
 //! `cargo test --release --test suite model_mechanisms::`.
 
 mod common;
@@ -22,6 +22,7 @@ mod model_logistics;
 mod model_mechanisms;
 mod precision;
 mod published;
+mod report;
 mod sensitivity;
 mod shaders;
 mod sizing;

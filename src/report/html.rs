@@ -31,6 +31,7 @@ table { border-collapse: collapse; margin: 8px 0 14px; font-size: 13.5px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
 th { background: #f6f6f6; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.what { white-space: nowrap; color: #555; }
 td.key { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 .swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; vertical-align: middle; margin-right: 6px; }
 figure { margin: 12px 0 22px; }
@@ -86,6 +87,8 @@ pub struct Shown {
 pub enum Unit {
     /// US dollars (k / M / B).
     Usd,
+    /// US dollars without the `USD` word (a standard error after `±`).
+    UsdBare,
     /// A fraction shown as a percentage with this many decimals.
     Pct(usize),
     /// Days.
@@ -112,6 +115,10 @@ impl Unit {
         match self {
             Unit::Usd => Shown {
                 text: num::usd(x),
+                precision: REL.into(),
+            },
+            Unit::UsdBare => Shown {
+                text: num::short(x),
                 precision: REL.into(),
             },
             Unit::Pct(d) => Shown {
@@ -204,7 +211,11 @@ pub fn option_key(labels: &[String]) -> String {
     let mut s = String::from(r#"<p class="meta">"#);
     for (i, l) in labels.iter().enumerate() {
         let st = super::svg::option_style(i);
-        let style = if st.dash.is_empty() { "solid" } else { "dashed" };
+        let style = if st.dash.is_empty() {
+            "solid"
+        } else {
+            "dashed"
+        };
         let _ = write!(
             s,
             r#"<span class="swatch" style="border-top-color:{};border-top-style:{style}"></span>{}&nbsp;&nbsp; "#,

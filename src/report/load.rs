@@ -634,7 +634,12 @@ fn csv_table(dir: &Path, file: &str) -> Result<Option<Table>, LoadError> {
     };
     let text = read(&path)?;
     let mut rd = csv::Reader::from_reader(text.as_bytes());
-    let headers = rd.headers().map_err(bad)?.iter().map(String::from).collect();
+    let headers = rd
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(String::from)
+        .collect();
     let mut rows = Vec::new();
     for rec in rd.records() {
         rows.push(rec.map_err(bad)?.iter().map(String::from).collect());
@@ -648,8 +653,19 @@ fn csv_table(dir: &Path, file: &str) -> Result<Option<Table>, LoadError> {
 
 /// The columns timeseries.csv must have (the contract in `docs` and README).
 pub const TIMESERIES_COLUMNS: [&str; 13] = [
-    "option", "month", "day_start", "day_end", "metric", "unit", "n", "mean", "p5", "p25", "p50",
-    "p75", "p95",
+    "option",
+    "month",
+    "day_start",
+    "day_end",
+    "metric",
+    "unit",
+    "n",
+    "mean",
+    "p5",
+    "p25",
+    "p50",
+    "p75",
+    "p95",
 ];
 
 /// Reads the result folder `dir`: its kind by the file each command writes, then its files.

@@ -32,7 +32,9 @@ pub fn sig(x: f64, digits: usize) -> String {
 /// Inserts thousands commas into the integer part of a plain decimal number.
 pub fn group(s: &str) -> String {
     let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
-    let (int, frac) = rest.split_once('.').map_or((rest, None), |(a, b)| (a, Some(b)));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(a, b)| (a, Some(b)));
     if int.len() <= 4 {
         return s.to_string();
     }
@@ -96,12 +98,18 @@ pub fn days(x: f64) -> String {
 /// The tolerance of [`days`].
 pub const DAYS_PRECISION: &str = "abs 0.51";
 
-/// A plain quantity with [`SIG`] digits and thousands commas: `13,680`, `0.6670`.
+/// A plain quantity with at most [`SIG`] significant digits (trailing zeros dropped) and
+/// thousands commas: `13,680`, `0.667`, `42`.
 pub fn qty(x: f64) -> String {
     if x.abs() >= 1e4 {
         group(&format!("{x:.0}"))
     } else {
-        sig(x, SIG)
+        let s = sig(x, SIG);
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     }
 }
 
@@ -126,7 +134,11 @@ pub fn tick(x: f64, step: f64, max_abs: f64, kind: TickKind) -> String {
             let (suffix, div) = scale(max_abs);
             let d = decimals_for(step / div);
             let s = format!("{:.d$}", x / div);
-            let s = if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+            let s = if s
+                .trim_start_matches('-')
+                .chars()
+                .all(|c| c == '0' || c == '.')
+            {
                 "0".to_string()
             } else {
                 s
@@ -152,7 +164,8 @@ pub enum TickKind {
 /// Decimals that show a tick step exactly (a step of 2.5 needs 1, of 0.05 needs 2).
 fn decimals_for(step: f64) -> usize {
     let mut d = 0;
-    while d < 6 && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6
+    while d < 6
+        && ((step * 10f64.powi(d as i32)).round() - step * 10f64.powi(d as i32)).abs() > 1e-6
     {
         d += 1;
     }
@@ -205,7 +218,10 @@ mod tests {
         assert_eq!(step, 2.5);
         let (lo, hi, step, t) = nice_ticks(0.995, 0.999, 4);
         assert!((step - 0.001).abs() < 1e-15, "{step}");
-        assert!((lo - 0.995).abs() < 1e-12 && (hi - 0.999).abs() < 1e-12, "{lo} {hi}");
+        assert!(
+            (lo - 0.995).abs() < 1e-12 && (hi - 0.999).abs() < 1e-12,
+            "{lo} {hi}"
+        );
         assert_eq!(t.len(), 5);
         // A single value gets a span around it; zero stays exactly zero.
         let (lo, hi, _, t) = nice_ticks(5.0, 5.0, 5);
@@ -235,7 +251,10 @@ mod tests {
         assert_eq!(days(1502.4), "1,502 days");
         assert_eq!(days(822.65), "823 days");
         assert_eq!(qty(13_680.0), "13,680");
-        assert_eq!(qty(0.667), "0.6670");
+        assert_eq!(qty(0.667), "0.667");
+        assert_eq!(qty(42.0), "42");
+        assert_eq!(qty(0.02), "0.02");
+        assert_eq!(qty(27.648731882074244), "27.65");
         assert_eq!(group("-1234567.5"), "-1,234,567.5");
         assert_eq!(group("1234"), "1234");
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::html::{Unit, csv_src, figure, h2, missing, option_key, ptr, table, td, tdt, val};
-use super::load::{SensitivityFolder, SparesFolder, SweepFolder, Table};
+use super::load::{SensitivityFolder, SparesFolder, SweepFolder};
 use super::num::TickKind;
 use super::run::slug;
 use super::svg::{Axis, Chart, GREY, esc, option_style};
@@ -32,22 +32,38 @@ pub fn sweep(f: &SweepFolder) -> String {
     let t = &f.csv;
     let mut b = format!(
         "<h1>Sweep: {}</h1>",
-        esc(if j.scenario.name.is_empty() { &j.sweep_file } else { &j.scenario.name })
+        esc(if j.scenario.name.is_empty() {
+            &j.sweep_file
+        } else {
+            &j.scenario.name
+        })
     );
-    let design = j.design.get("design").and_then(|d| d.as_str()).unwrap_or("grid");
+    let design = j
+        .design
+        .get("design")
+        .and_then(|d| d.as_str())
+        .unwrap_or("grid");
     let _ = write!(
         b,
         r#"<p class="meta">Sweep file {}; {} design, {} points, {} paths per point (the same paths at every point).</p>"#,
         esc(&j.sweep_file),
         esc(design),
         val("sweep.json#/n_points", Some(j.n_points as f64), Unit::Qty),
-        val("sweep.json#/paths_per_point", Some(j.paths_per_point as f64), Unit::Qty),
+        val(
+            "sweep.json#/paths_per_point",
+            Some(j.paths_per_point as f64),
+            Unit::Qty
+        ),
     );
     b.push_str(&option_key(&j.options));
     b.push_str(&sweep_break_evens(f));
     let grid = design == "grid";
     for (ai, axis) in j.axes.iter().enumerate() {
-        let _ = write!(b, "{}", h2(&format!("axis-{ai}"), &format!("Along {}", axis.key)));
+        let _ = write!(
+            b,
+            "{}",
+            h2(&format!("axis-{ai}"), &format!("Along {}", axis.key))
+        );
         // The other axes at their middle grid value (a grid), or every point (a Latin hypercube).
         let others: Vec<(String, f64)> = j
             .axes
@@ -62,22 +78,39 @@ pub fn sweep(f: &SweepFolder) -> String {
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| *k != ai)
-                .filter_map(|(_, a)| Some(format!("{} = {}", a.key, super::num::qty(*a.values.get(a.values.len() / 2)?))))
+                .filter_map(|(_, a)| {
+                    Some(format!(
+                        "{} = {}",
+                        a.key,
+                        super::num::qty(*a.values.get(a.values.len() / 2)?)
+                    ))
+                })
                 .collect();
             let _ = write!(
                 b,
                 r#"<p class="note">{}</p>"#,
                 esc(&if grid {
-                    format!("The other axes at their middle grid value: {}.", fixed.join(", "))
+                    format!(
+                        "The other axes at their middle grid value: {}.",
+                        fixed.join(", ")
+                    )
                 } else {
                     "Latin hypercube: every point, the other axes varying too.".into()
                 })
             );
         }
         let on_slice = |r: usize| -> bool {
-            !grid || others.iter().all(|(col, v)| t.num(r, col).is_some_and(|x| (x - v).abs() <= 1e-9 * v.abs().max(1.0)))
+            !grid
+                || others.iter().all(|(col, v)| {
+                    t.num(r, col)
+                        .is_some_and(|x| (x - v).abs() <= 1e-9 * v.abs().max(1.0))
+                })
         };
-        let kind = if axis.unit == "fraction" { TickKind::Percent } else { TickKind::Plain };
+        let kind = if axis.unit == "fraction" {
+            TickKind::Percent
+        } else {
+            TickKind::Plain
+        };
         for (metric, label, unit) in SWEEP_METRICS {
             if t.col(&format!("{metric}_p50")).is_none() {
                 continue;
@@ -99,11 +132,22 @@ pub fn sweep(f: &SweepFolder) -> String {
                 pts.sort_by(|a, b| a.0.total_cmp(&b.0));
                 series.push((i, o, pts));
             }
-            let ykind = if *unit == "fraction" { TickKind::Percent } else { TickKind::Plain };
-            let x = Axis::over(format!("{} ({})", axis.key, axis.unit), series.iter().flat_map(|s| s.2.iter().map(|p| p.0)), &[], kind);
+            let ykind = if *unit == "fraction" {
+                TickKind::Percent
+            } else {
+                TickKind::Plain
+            };
+            let x = Axis::over(
+                format!("{} ({})", axis.key, axis.unit),
+                series.iter().flat_map(|s| s.2.iter().map(|p| p.0)),
+                &[],
+                kind,
+            );
             let y = Axis::over(
                 format!("{label} ({unit})"),
-                series.iter().flat_map(|s| s.2.iter().flat_map(|p| [p.1, p.3])),
+                series
+                    .iter()
+                    .flat_map(|s| s.2.iter().flat_map(|p| [p.1, p.3])),
                 &[],
                 ykind,
             );
@@ -112,14 +156,27 @@ pub fn sweep(f: &SweepFolder) -> String {
             for (i, o, pts) in &series {
                 let st = option_style(*i);
                 if grid {
-                    c.band(&pts.iter().map(|p| (p.0, p.1, p.3)).collect::<Vec<_>>(), st, 0.15);
+                    c.band(
+                        &pts.iter().map(|p| (p.0, p.1, p.3)).collect::<Vec<_>>(),
+                        st,
+                        0.15,
+                    );
                     c.line(&pts.iter().map(|p| (p.0, p.2)).collect::<Vec<_>>(), st, 2.2);
                 } else {
-                    c.points(&pts.iter().map(|p| (p.0, p.2, Some(p.1), Some(p.3))).collect::<Vec<_>>(), st, if *i == 0 { 'o' } else { 's' });
+                    c.points(
+                        &pts.iter()
+                            .map(|p| (p.0, p.2, Some(p.1), Some(p.3)))
+                            .collect::<Vec<_>>(),
+                        st,
+                        if *i == 0 { 'o' } else { 's' },
+                    );
                 }
                 c.legend(&format!("{o} P50"), st, true);
             }
-            b.push_str(&figure(&c.render(), &format!("{label} of each option: line P50 over paths, shaded P5 to P95.")));
+            b.push_str(&figure(
+                &c.render(),
+                &format!("{label} of each option: line P50 over paths, shaded P5 to P95."),
+            ));
         }
         b.push_str(&difference_chart(f, ai, &on_slice));
     }
@@ -154,8 +211,17 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
         .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let get = |r: usize, s: &str| t.num(r, &col(s)).unwrap_or(f64::NAN);
-    let kind = if axis.unit == "fraction" { TickKind::Percent } else { TickKind::Plain };
-    let x = Axis::over(format!("{} ({})", axis.key, axis.unit), pts.iter().map(|p| p.0), &[], kind);
+    let kind = if axis.unit == "fraction" {
+        TickKind::Percent
+    } else {
+        TickKind::Plain
+    };
+    let x = Axis::over(
+        format!("{} ({})", axis.key, axis.unit),
+        pts.iter().map(|p| p.0),
+        &[],
+        kind,
+    );
     let y = Axis::over(
         format!("{} − {}: {m} (USD)", be.a, be.b),
         pts.iter().flat_map(|&(_, r)| [get(r, "p5"), get(r, "p95")]),
@@ -163,10 +229,27 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
         TickKind::Plain,
     );
     let name = format!("sweep-difference-{}", slug(&axis.key));
-    let mut c = Chart::new(&name, &format!("{} − {} along {}", be.a, be.b, axis.key), x, y);
+    let mut c = Chart::new(
+        &name,
+        &format!("{} − {} along {}", be.a, be.b, axis.key),
+        x,
+        y,
+    );
     let st = option_style(0);
-    c.band(&pts.iter().map(|&(x, r)| (x, get(r, "p5"), get(r, "p95"))).collect::<Vec<_>>(), st, 0.15);
-    c.line(&pts.iter().map(|&(x, r)| (x, get(r, "p50"))).collect::<Vec<_>>(), st, 2.2);
+    c.band(
+        &pts.iter()
+            .map(|&(x, r)| (x, get(r, "p5"), get(r, "p95")))
+            .collect::<Vec<_>>(),
+        st,
+        0.15,
+    );
+    c.line(
+        &pts.iter()
+            .map(|&(x, r)| (x, get(r, "p50")))
+            .collect::<Vec<_>>(),
+        st,
+        2.2,
+    );
     c.hline(0.0, "no difference", GREY);
     c.legend("P50 of the difference", st, true);
     // Where mean ± 2 se includes zero: the axis span in which the sign is not settled.
@@ -178,15 +261,25 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
     let span = undecided
         .iter()
         .copied()
-        .fold(None, |acc: Option<(f64, f64)>, x| Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x)))));
+        .fold(None, |acc: Option<(f64, f64)>, x| {
+            Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
+        });
     let slice_others = |s: &super::load::SweepSlice| {
-        j.axes.iter().enumerate().filter(|(k, _)| *k != ai).all(|(_, a)| {
-            let mid = a.values.get(a.values.len() / 2).copied();
-            s.others.get(&a.key).copied() == mid
-        })
+        j.axes
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != ai)
+            .all(|(_, a)| {
+                let mid = a.values.get(a.values.len() / 2).copied();
+                s.others.get(&a.key).copied() == mid
+            })
     };
     let mut marked = false;
-    for s in be.slices.iter().filter(|s| s.axis == axis.key && slice_others(s)) {
+    for s in be
+        .slices
+        .iter()
+        .filter(|s| s.axis == axis.key && slice_others(s))
+    {
         for &v in &s.break_evens {
             c.vmarker(v, span, "break-even", st);
             marked = true;
@@ -195,7 +288,10 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
     if !marked && let Some((a, z)) = span {
         c.vmarker(f64::NAN, Some((a, z)), "", st);
     }
-    let mut caption = format!("Per-path difference in {m}, {} minus {}: line P50, shaded P5 to P95. The vertical line is the break-even from sweep.json (where the P50 changes sign); its shaded band spans the grid values where the mean difference is within two standard errors of zero (the sweep file states no uncertainty for its break-even).", be.a, be.b);
+    let mut caption = format!(
+        "Per-path difference in {m}, {} minus {}: line P50, shaded P5 to P95. The vertical line is the break-even from sweep.json (where the P50 changes sign); its shaded band spans the grid values where the mean difference is within two standard errors of zero (the sweep file states no uncertainty for its break-even).",
+        be.a, be.b
+    );
     if !marked {
         caption.push_str(" No break-even on this slice.");
     }
@@ -208,12 +304,21 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
             super::num::qty(x),
             td(&src(&col("p50")), t.num(r, &col("p50")), Unit::Usd),
             td(&src(&col("mean")), t.num(r, &col("mean")), Unit::Usd),
-            td(&src(&format!("p_first_better_{m}")), t.num(r, &format!("p_first_better_{m}")), Unit::Pct(1)),
+            td(
+                &src(&format!("p_first_better_{m}")),
+                t.num(r, &format!("p_first_better_{m}")),
+                Unit::Pct(1)
+            ),
         ));
     }
     let mut out = figure(&c.render(), &caption);
     out.push_str(&table(
-        &[&axis.key, &format!("P50 of {} − {}", be.a, be.b), "mean", &format!("P({} better)", be.a)],
+        &[
+            &axis.key,
+            &format!("P50 of {} − {}", be.a, be.b),
+            "mean",
+            &format!("P({} better)", be.a),
+        ],
         &rows,
         0,
     ));
@@ -224,20 +329,47 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
 fn sweep_break_evens(f: &SweepFolder) -> String {
     let mut b = h2("break-evens", "Break-evens");
     let Some(be) = &f.json.break_even else {
-        b.push_str(&missing("sweep.json has no break-even section (the sweep compares no two options)."));
+        b.push_str(&missing(
+            "sweep.json has no break-even section (the sweep compares no two options).",
+        ));
         return b;
     };
-    let _ = write!(b, "<p>Where the P50 of the per-path difference in <code>{}</code>, {} minus {}, changes sign along each axis.</p>", esc(&be.metric), esc(&be.a), esc(&be.b));
+    let _ = write!(
+        b,
+        "<p>Where the P50 of the per-path difference in <code>{}</code>, {} minus {}, changes sign along each axis.</p>",
+        esc(&be.metric),
+        esc(&be.a),
+        esc(&be.b)
+    );
     let mut rows = Vec::new();
     for (k, s) in be.slices.iter().enumerate() {
-        let others: Vec<String> = s.others.iter().map(|(k, v)| format!("{k} = {}", super::num::qty(*v))).collect();
+        let others: Vec<String> = s
+            .others
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", super::num::qty(*v)))
+            .collect();
         let values = if s.break_evens.is_empty() {
             "none in range".to_string()
         } else {
             s.break_evens
                 .iter()
                 .enumerate()
-                .map(|(i, &v)| val(&format!("sweep.json#{}", ptr(&["break_even", "slices", &k.to_string(), "break_evens", &i.to_string()])), Some(v), Unit::Qty))
+                .map(|(i, &v)| {
+                    val(
+                        &format!(
+                            "sweep.json#{}",
+                            ptr(&[
+                                "break_even",
+                                "slices",
+                                &k.to_string(),
+                                "break_evens",
+                                &i.to_string()
+                            ])
+                        ),
+                        Some(v),
+                        Unit::Qty,
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -249,19 +381,37 @@ fn sweep_break_evens(f: &SweepFolder) -> String {
             tdt(s.better_at_hi.as_deref().unwrap_or("tie")),
         ));
     }
-    b.push_str(&table(&["axis", "other axes", "break-even", "better at the low end", "at the high end"], &rows, 9));
+    b.push_str(&table(
+        &[
+            "axis",
+            "other axes",
+            "break-even",
+            "better at the low end",
+            "at the high end",
+        ],
+        &rows,
+        9,
+    ));
     b
 }
 
 /// The page body of a sensitivity folder.
 pub fn sensitivity(f: &SensitivityFolder) -> String {
     let t = &f.tornado;
-    let mut b = format!("<h1>Sensitivity of {} of {}</h1>", esc(&t.metric), esc(&t.target));
+    let mut b = format!(
+        "<h1>Sensitivity of {} of {}</h1>",
+        esc(&t.metric),
+        esc(&t.target)
+    );
     let _ = write!(
         b,
         r#"<p class="meta">Scenario {}; {} paths per point; mean {} with every uncertain input at its median: {}.</p>"#,
         esc(&t.scenario_file),
-        val("tornado.json#/paths_per_point", Some(t.paths_per_point as f64), Unit::Qty),
+        val(
+            "tornado.json#/paths_per_point",
+            Some(t.paths_per_point as f64),
+            Unit::Qty
+        ),
         esc(&t.metric),
         val("tornado.json#/base_mean", t.base_mean, Unit::Usd),
     );
@@ -271,18 +421,32 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
     let labels: Vec<String> = rows.iter().map(|r| r.input.clone()).collect();
     let x = Axis::over(
         format!("mean {} of {} (USD)", t.metric, t.target),
-        rows.iter().flat_map(|r| [r.mean_at_p10.unwrap_or(base), r.mean_at_p90.unwrap_or(base)]),
+        rows.iter()
+            .flat_map(|r| [r.mean_at_p10.unwrap_or(base), r.mean_at_p90.unwrap_or(base)]),
         &[base],
         TickKind::Plain,
     );
-    let mut c = Chart::new("tornado", &format!("Tornado of {} of {}", t.metric, t.target), x, Axis::categories("", labels));
-    let lo: Vec<(usize, f64, f64)> = rows.iter().enumerate().filter_map(|(i, r)| Some((i, base, r.mean_at_p10?))).collect();
-    let hi: Vec<(usize, f64, f64)> = rows.iter().enumerate().filter_map(|(i, r)| Some((i, base, r.mean_at_p90?))).collect();
+    let mut c = Chart::new(
+        "tornado",
+        &format!("Tornado of {} of {}", t.metric, t.target),
+        x,
+        Axis::categories("", labels),
+    );
+    let lo: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, base, r.mean_at_p10?)))
+        .collect();
+    let hi: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((i, base, r.mean_at_p90?)))
+        .collect();
     c.hbars(&lo, option_style(0), 8.0);
     c.hbars(&hi, option_style(1), 8.0);
     c.vmarker(base, None, "all at medians", GREY);
-    c.legend("input at its P10", option_style(0), false);
-    c.legend("input at its P90", option_style(1), false);
+    c.legend_solid("input at its P10", option_style(0));
+    c.legend_solid("input at its P90", option_style(1));
     b.push_str(&figure(&c.render(), &format!("The {} inputs that move the mean most (of {}), ranked by the swing between their P10 and P90, every other input at its median.", rows.len(), t.rows.len())));
     let trows: Vec<String> = t
         .rows
@@ -291,7 +455,11 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
         .take(TOP_INPUTS)
         .map(|(k, r)| {
             let p = |f: &str| format!("tornado.json#{}", ptr(&["rows", &k.to_string(), f]));
-            let u = if r.input_unit == "fraction" { Unit::Pct(2) } else { Unit::Qty };
+            let u = if r.input_unit == "fraction" {
+                Unit::Pct(2)
+            } else {
+                Unit::Qty
+            };
             format!(
                 "<td class=\"num\">{}</td><td class=\"key\">{}</td>{}{}{}{}{}",
                 r.rank,
@@ -304,10 +472,24 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
             )
         })
         .collect();
-    b.push_str(&table(&["rank", "input", "P10", "P90", "mean at P10", "mean at P90", "swing"], &trows, 2));
+    b.push_str(&table(
+        &[
+            "rank",
+            "input",
+            "P10",
+            "P90",
+            "mean at P10",
+            "mean at P90",
+            "swing",
+        ],
+        &trows,
+        2,
+    ));
     b.push_str(&h2("spearman", "Rank correlations over the sampled paths"));
     let Some(sp) = &f.spearman else {
-        b.push_str(&missing("spearman.json is not in this folder: no rank correlations."));
+        b.push_str(&missing(
+            "spearman.json is not in this folder: no rank correlations.",
+        ));
         return b;
     };
     let mut rows: Vec<(usize, &super::load::SpearmanRow)> = sp
@@ -318,15 +500,38 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
         .collect();
     rows.sort_by_key(|(_, r)| r.rank);
     rows.truncate(TOP_INPUTS);
-    let x = Axis::over("Spearman rank correlation with the metric", rows.iter().map(|(_, r)| r.rho.unwrap_or(0.0)), &[0.0], TickKind::Plain);
-    let mut c = Chart::new("spearman", &format!("Rank correlation of each input with {} of {}", t.metric, t.target), x, Axis::categories("", rows.iter().map(|(_, r)| r.input.clone()).collect()));
-    let pos: Vec<(usize, f64, f64)> = rows.iter().enumerate().filter(|(_, (_, r))| r.rho.unwrap_or(0.0) >= 0.0).map(|(i, (_, r))| (i, 0.0, r.rho.unwrap_or(0.0))).collect();
-    let neg: Vec<(usize, f64, f64)> = rows.iter().enumerate().filter(|(_, (_, r))| r.rho.unwrap_or(0.0) < 0.0).map(|(i, (_, r))| (i, 0.0, r.rho.unwrap_or(0.0))).collect();
+    let x = Axis::over(
+        "Spearman rank correlation with the metric",
+        rows.iter().map(|(_, r)| r.rho.unwrap_or(0.0)),
+        &[0.0],
+        TickKind::Plain,
+    );
+    let mut c = Chart::new(
+        "spearman",
+        &format!(
+            "Rank correlation of each input with {} of {}",
+            t.metric, t.target
+        ),
+        x,
+        Axis::categories("", rows.iter().map(|(_, r)| r.input.clone()).collect()),
+    );
+    let pos: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| r.rho.unwrap_or(0.0) >= 0.0)
+        .map(|(i, (_, r))| (i, 0.0, r.rho.unwrap_or(0.0)))
+        .collect();
+    let neg: Vec<(usize, f64, f64)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| r.rho.unwrap_or(0.0) < 0.0)
+        .map(|(i, (_, r))| (i, 0.0, r.rho.unwrap_or(0.0)))
+        .collect();
     c.hbars(&pos, option_style(0), 10.0);
     c.hbars(&neg, option_style(1), 10.0);
     c.vmarker(0.0, None, "", GREY);
-    c.legend("raises the metric", option_style(0), false);
-    c.legend("lowers it", option_style(1), false);
+    c.legend_solid("raises the metric", option_style(0));
+    c.legend_solid("lowers it", option_style(1));
     b.push_str(&figure(&c.render(), "Spearman rank correlation between each sampled input and the metric over the paths of the scenario as written, the strongest first."));
     let srows: Vec<String> = rows
         .iter()
@@ -348,35 +553,84 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
 /// The page body of a spares folder.
 pub fn spares(f: &SparesFolder) -> String {
     let j = &f.json;
-    let mut b = format!("<h1>Spare pool for {} availability</h1>", super::num::pct(j.goal.availability, 2));
+    let mut b = format!(
+        "<h1>Spare pool for {} availability</h1>",
+        super::num::pct(j.goal.availability, 2)
+    );
     let _ = write!(
         b,
         r#"<p class="meta">Scenario {}; pool <code>{}</code>; goal: path availability at least {} with confidence {}; {} paths per candidate pool.</p>"#,
         esc(&j.scenario_file),
         esc(&j.pool),
-        val("spares.json#/goal/availability", Some(j.goal.availability), Unit::Pct(2)),
-        val("spares.json#/goal/confidence", Some(j.goal.confidence), Unit::Pct(1)),
-        val("spares.json#/paths_per_candidate", Some(j.paths_per_candidate as f64), Unit::Qty),
+        val(
+            "spares.json#/goal/availability",
+            Some(j.goal.availability),
+            Unit::Pct(2)
+        ),
+        val(
+            "spares.json#/goal/confidence",
+            Some(j.goal.confidence),
+            Unit::Pct(1)
+        ),
+        val(
+            "spares.json#/paths_per_candidate",
+            Some(j.paths_per_candidate as f64),
+            Unit::Qty
+        ),
     );
     let names: Vec<String> = j.options.iter().map(|o| o.option.clone()).collect();
     b.push_str(&option_key(&names));
     b.push_str(&h2("availability", "Availability against pool size"));
     let all = j.options.iter().flat_map(|o| o.candidates.iter());
-    let x = Axis::over("spare pool size (units)", all.clone().map(|c| c.spares as f64), &[0.0], TickKind::Plain);
+    // Room below the target line, so it does not sit on the frame.
+    let top = all
+        .clone()
+        .filter_map(|c| c.availability_at_confidence)
+        .fold(j.goal.availability, f64::max);
+    let below = j.goal.availability - 0.15 * (top - j.goal.availability).max(1e-4);
+    let x = Axis::over(
+        "spare pool size (units)",
+        all.clone().map(|c| c.spares as f64),
+        &[0.0],
+        TickKind::Plain,
+    );
     let y = Axis::over(
-        format!("availability at {} confidence (%)", super::num::pct(j.goal.confidence, 0)),
+        format!(
+            "availability at {} confidence (%)",
+            super::num::pct(j.goal.confidence, 0)
+        ),
         all.filter_map(|c| c.availability_at_confidence),
-        &[j.goal.availability],
+        &[j.goal.availability, below],
         TickKind::Percent,
     );
-    let mut c = Chart::new("spares-availability", "Availability at the stated confidence against spare pool size", x, y);
+    let mut c = Chart::new(
+        "spares-availability",
+        "Availability at the stated confidence against spare pool size",
+        x,
+        y,
+    );
     for (i, o) in j.options.iter().enumerate() {
-        let mut pts: Vec<(f64, f64)> = o.candidates.iter().filter_map(|c| Some((c.spares as f64, c.availability_at_confidence?))).collect();
+        let mut pts: Vec<(f64, f64)> = o
+            .candidates
+            .iter()
+            .filter_map(|c| Some((c.spares as f64, c.availability_at_confidence?)))
+            .collect();
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         c.line(&pts, option_style(i), 2.0);
-        c.points(&pts.iter().map(|p| (p.0, p.1, None, None)).collect::<Vec<_>>(), option_style(i), if i == 0 { 'o' } else { 's' });
+        c.points(
+            &pts.iter()
+                .map(|p| (p.0, p.1, None, None))
+                .collect::<Vec<_>>(),
+            option_style(i),
+            if i == 0 { 'o' } else { 's' },
+        );
         if let Some(ch) = o.chosen {
-            c.vmarker(ch as f64, None, &format!("{} chosen", o.option), option_style(i));
+            c.vmarker(
+                ch as f64,
+                None,
+                &format!("{} chosen", o.option),
+                option_style(i),
+            );
         }
         c.legend(&o.option, option_style(i), true);
     }
@@ -384,23 +638,109 @@ pub fn spares(f: &SparesFolder) -> String {
     b.push_str(&figure(&c.render(), "Each point: a candidate pool size the planner evaluated; the availability that the stated share of paths reaches or beats. The dashed grey line is the target; the chosen pool is the smallest that meets it at the stated confidence."));
     let mut rows = Vec::new();
     for (i, o) in j.options.iter().enumerate() {
-        let k = o.chosen.and_then(|ch| o.candidates.iter().position(|c| c.spares == ch));
-        let p = |f: &str| k.map(|k| format!("spares.json#{}", ptr(&["options", &i.to_string(), "candidates", &k.to_string(), f]))).unwrap_or_default();
+        let k = o
+            .chosen
+            .and_then(|ch| o.candidates.iter().position(|c| c.spares == ch));
+        let p = |f: &str| {
+            k.map(|k| {
+                format!(
+                    "spares.json#{}",
+                    ptr(&["options", &i.to_string(), "candidates", &k.to_string(), f])
+                )
+            })
+            .unwrap_or_default()
+        };
         let cand = k.map(|k| &o.candidates[k]);
         rows.push(format!(
             "{}{}{}{}{}{}",
             tdt(&o.option),
             match o.chosen {
-                Some(ch) => td(&format!("spares.json#{}", ptr(&["options", &i.to_string(), "chosen"])), Some(ch as f64), Unit::Qty),
+                Some(ch) => td(
+                    &format!(
+                        "spares.json#{}",
+                        ptr(&["options", &i.to_string(), "chosen"])
+                    ),
+                    Some(ch as f64),
+                    Unit::Qty
+                ),
                 None => tdt("none meets the goal"),
             },
-            td(&p("availability_at_confidence"), cand.and_then(|c| c.availability_at_confidence), Unit::Pct(2)),
-            td(&p("p_meeting"), cand.and_then(|c| c.p_meeting), Unit::Pct(1)),
-            td(&p("spare_capex_usd"), cand.and_then(|c| c.spare_capex_usd), Unit::Usd),
-            td(&p("npv_vs_no_spares_usd"), cand.and_then(|c| c.npv_vs_no_spares_usd), Unit::Usd),
+            td(
+                &p("availability_at_confidence"),
+                cand.and_then(|c| c.availability_at_confidence),
+                Unit::Pct(2)
+            ),
+            td(
+                &p("p_meeting"),
+                cand.and_then(|c| c.p_meeting),
+                Unit::Pct(1)
+            ),
+            td(
+                &p("spare_capex_usd"),
+                cand.and_then(|c| c.spare_capex_usd),
+                Unit::Usd
+            ),
+            td(
+                &p("npv_vs_no_spares_usd"),
+                cand.and_then(|c| c.npv_vs_no_spares_usd),
+                Unit::Usd
+            ),
         ));
     }
-    b.push_str(&table(&["option", "chosen pool", "availability at confidence", "P(meets the goal)", "pool capex", "mean NPV vs no spares"], &rows, 1));
-    let _ = Table::col;
+    b.push_str(&table(
+        &[
+            "option",
+            "chosen pool",
+            "availability at confidence",
+            "P(meets the goal)",
+            "pool capex",
+            "mean NPV vs no spares",
+        ],
+        &rows,
+        1,
+    ));
+    b.push_str("<h3>Every pool size evaluated</h3>");
+    let mut rows = Vec::new();
+    for (i, o) in j.options.iter().enumerate() {
+        for (k, c) in o.candidates.iter().enumerate() {
+            let p = |f: &str| {
+                format!(
+                    "spares.json#{}",
+                    ptr(&["options", &i.to_string(), "candidates", &k.to_string(), f])
+                )
+            };
+            rows.push(format!(
+                "{}{}{}{}{}{}{}",
+                tdt(&o.option),
+                td(&p("spares"), Some(c.spares as f64), Unit::Qty),
+                td(
+                    &p("availability_at_confidence"),
+                    c.availability_at_confidence,
+                    Unit::Pct(2)
+                ),
+                td(&p("p_meeting"), c.p_meeting, Unit::Pct(1)),
+                tdt(if c.meets { "yes" } else { "no" }),
+                td(&p("spare_capex_usd"), c.spare_capex_usd, Unit::Usd),
+                td(
+                    &p("npv_vs_no_spares_usd"),
+                    c.npv_vs_no_spares_usd,
+                    Unit::Usd
+                ),
+            ));
+        }
+    }
+    b.push_str(&table(
+        &[
+            "option",
+            "pool",
+            "availability at confidence",
+            "P(meets the goal)",
+            "meets",
+            "pool capex",
+            "mean NPV vs no spares",
+        ],
+        &rows,
+        1,
+    ));
     b
 }

@@ -9,7 +9,7 @@ use super::html::{
     Unit, csv_src, figure, h2, missing, option_key, option_label, ptr, table, td, tdt, val,
 };
 use super::load::{RunFolder, Stats, Summary, Table};
-use super::num::{TickKind, short};
+use super::num::TickKind;
 use super::svg::{Axis, Chart, GREY, option_style};
 
 /// Days per year (the timeseries' months are a twelfth of it).
@@ -88,7 +88,11 @@ pub fn body(f: &RunFolder) -> String {
         s.scenario.horizon_years,
         s.sizing
             .as_ref()
-            .map(|z| format!("; sizing {} ({})", super::svg::esc(&z.label), super::svg::esc(&z.basis)))
+            .map(|z| format!(
+                "; sizing {} ({})",
+                super::svg::esc(&z.label),
+                super::svg::esc(&z.basis)
+            ))
             .unwrap_or_default(),
         super::svg::esc(&s.backend),
         super::svg::esc(&s.scenario_file),
@@ -166,8 +170,16 @@ fn answer(s: &Summary) -> String {
             let base = ["pairs", key.as_str(), "metrics", metric];
             rows.push(format!(
                 "<td>P({a} {what} than {bb})</td>{}{}",
-                td(&ptr(&[&base[..], &["p_a_better"]].concat()), pm.p_a_better, Unit::Pct(1)),
-                td(&ptr(&[&base[..], &["p_a_better_se"]].concat()), pm.p_a_better_se, Unit::Pct(1)),
+                td(
+                    &ptr(&[&base[..], &["p_a_better"]].concat()),
+                    pm.p_a_better,
+                    Unit::Pct(1)
+                ),
+                td(
+                    &ptr(&[&base[..], &["p_a_better_se"]].concat()),
+                    pm.p_a_better_se,
+                    Unit::Pct(1)
+                ),
             ));
         }
         b.push_str(&table(&["paired probability", "value", "± se"], &rows, 1));
@@ -188,12 +200,12 @@ fn headline(s: &Summary, names: &[String]) -> String {
             let p = |stat: &str| ptr(&["options", o, metric, stat]);
             let tail = if st.n_never.is_some() {
                 format!(
-                    "{}<td>never pays back</td>",
+                    "{}<td class=\"what\">never pays back</td>",
                     td(&p("p_never"), st.p_never, Unit::Pct(1))
                 )
             } else if metric.ends_with("_usd") && metric.starts_with("npv") {
                 format!(
-                    "{}<td>NPV &lt; 0</td>",
+                    "{}<td class=\"what\">NPV &lt; 0</td>",
                     td(&p("p_negative"), st.p_negative, Unit::Pct(1))
                 )
             } else {
@@ -201,18 +213,39 @@ fn headline(s: &Summary, names: &[String]) -> String {
             };
             rows.push(format!(
                 "<td>{}</td><td>{}</td>{}{}{}<td class=\"num\">{} ± {}</td>{tail}",
-                if i == 0 { super::svg::esc(label) } else { String::new() },
+                if i == 0 {
+                    super::svg::esc(label)
+                } else {
+                    String::new()
+                },
                 super::svg::esc(o),
                 td(&p("p5"), st.p5, unit),
                 td(&p("p50"), st.p50, unit),
                 td(&p("p95"), st.p95, unit),
                 val(&p("mean"), st.mean, unit),
-                val(&p("se"), st.se, unit),
+                val(
+                    &p("se"),
+                    st.se,
+                    if unit == Unit::Usd {
+                        Unit::UsdBare
+                    } else {
+                        unit
+                    }
+                ),
             ));
         }
     }
     b.push_str(&table(
-        &["metric", "option", "P5", "P50", "P95", "mean ± se", "probability", "of"],
+        &[
+            "metric",
+            "option",
+            "P5",
+            "P50",
+            "P95",
+            "mean ± se",
+            "probability",
+            "of",
+        ],
         &rows,
         2,
     ));
@@ -286,7 +319,8 @@ fn histogram(
     }
     let x = Axis::over(
         format!("{title} ({unit})"),
-        bars.iter().flat_map(|(_, v)| v.iter().flat_map(|b| [b.0, b.1])),
+        bars.iter()
+            .flat_map(|(_, v)| v.iter().flat_map(|b| [b.0, b.1])),
         &[],
         TickKind::Plain,
     );
@@ -308,8 +342,7 @@ fn histogram(
 }
 
 /// Rows of timeseries.csv for one option and metric, in month order.
-fn ts_rows<'t>(t: &'t Table, option: &str, metric: &str) -> Vec<usize> {
-    let _ = t;
+fn ts_rows(t: &Table, option: &str, metric: &str) -> Vec<usize> {
     (0..t.rows.len())
         .filter(|&r| t.text(r, "option") == Some(option) && t.text(r, "metric") == Some(metric))
         .collect()
@@ -323,17 +356,30 @@ fn over_time(f: &RunFolder, names: &[String]) -> String {
         b.push_str(&missing("The monthly paths over time (cumulative cash flow, availability, failures) need timeseries.csv, which this result folder does not have (it was written by a fleetsim without it)."));
         return b;
     };
+    // Running totals at the month's end, flows of the month at its middle.
     let series = |o: &str, m: &str| -> Vec<(f64, usize)> {
         ts_rows(t, o, m)
             .into_iter()
-            .filter_map(|r| Some((t.num(r, "day_end")? / YEAR_DAYS, r)))
+            .filter_map(|r| {
+                let end = t.num(r, "day_end")?;
+                let x = if m.starts_with("cumulative") {
+                    end
+                } else {
+                    (t.num(r, "day_start")? + end) / 2.0
+                };
+                Some((x / YEAR_DAYS, r))
+            })
             .collect()
     };
     let all = |m: &str, cols: &[&str]| -> Vec<f64> {
         names
             .iter()
             .flat_map(|o| series(o, m))
-            .flat_map(|(_, r)| cols.iter().filter_map(move |c| t.num(r, c)).collect::<Vec<_>>())
+            .flat_map(|(_, r)| {
+                cols.iter()
+                    .filter_map(move |c| t.num(r, c))
+                    .collect::<Vec<_>>()
+            })
             .collect()
     };
     let years = f64::from(s.horizon_days) / YEAR_DAYS;
@@ -362,10 +408,16 @@ fn over_time(f: &RunFolder, names: &[String]) -> String {
     ] {
         let values = all(metric, &["p5", "p95", "p50"]);
         if values.is_empty() {
-            b.push_str(&missing(&format!("timeseries.csv has no rows of {metric}.")));
+            b.push_str(&missing(&format!(
+                "timeseries.csv has no rows of {metric}."
+            )));
             continue;
         }
-        let also: &[f64] = if metric.ends_with("_usd") { &[0.0] } else { &[] };
+        let also: &[f64] = if metric.ends_with("_usd") {
+            &[0.0]
+        } else {
+            &[]
+        };
         let x = Axis::new("years since the start", 0.0, years, TickKind::Plain);
         let y = Axis::over(ytitle, values, also, kind);
         let mut c = Chart::new(name, title, x, y);
@@ -400,14 +452,20 @@ fn over_time(f: &RunFolder, names: &[String]) -> String {
             c.hline(0.0, "break-even", GREY);
             for (i, o) in names.iter().enumerate() {
                 if let Some(p) = s.stats(o, "discounted_payback_days")
-                    && let Some(p50) = p.p50
+                    && let (Some(p5), Some(p50), Some(p95)) = (p.p5, p.p50, p.p95)
                 {
-                    let span = p.p5.zip(p.p95).map(|(a, z)| (a / YEAR_DAYS, z / YEAR_DAYS));
-                    let label = format!("{o}: discounted payback P50");
-                    c.vmarker(p50 / YEAR_DAYS, span, &label, option_style(i));
+                    let d = |x: f64| x / YEAR_DAYS;
+                    c.interval(
+                        0.0,
+                        d(p5),
+                        d(p95),
+                        d(p50),
+                        9.0 + 10.0 * i as f64,
+                        option_style(i),
+                    );
                 }
             }
-            caption.push_str("; vertical line and its shaded band: the discounted payback's P50 and P5 to P95 over the paths that pay back (see the payback section for how many do)");
+            caption.push_str("; the bars under the zero line: the discounted payback, P5 to P95 with a tick at the P50, over the paths that pay back (the payback section says how many do)");
         }
         caption.push('.');
         b.push_str(&figure(&c.render(), &caption));
@@ -430,12 +488,16 @@ fn yearly_table(t: &Table, names: &[String], metric: &str) -> String {
                 continue;
             };
             let m: usize = month.parse().unwrap_or(0);
-            if m % 12 != 0 && k + 1 != n {
+            if !m.is_multiple_of(12) && k + 1 != n {
                 continue;
             }
             let cell = |stat: &str| {
                 td(
-                    &csv_src("timeseries.csv", &[("option", o), ("month", month), ("metric", metric)], stat),
+                    &csv_src(
+                        "timeseries.csv",
+                        &[("option", o), ("month", month), ("metric", metric)],
+                        stat,
+                    ),
                     t.num(r, stat),
                     Unit::Usd,
                 )
@@ -449,11 +511,7 @@ fn yearly_table(t: &Table, names: &[String], metric: &str) -> String {
             ));
         }
     }
-    table(
-        &["option", "month", "P5", "P50", "P95"],
-        &rows,
-        1,
-    )
+    table(&["option", "month", "P5", "P50", "P95"], &rows, 1)
 }
 
 /// Payback CDFs: the share of all paths paid back by each day (it ends below 100 % when some
@@ -510,7 +568,12 @@ fn paybacks(s: &Summary, names: &[String]) -> String {
                 &format!("{title}: share of all paths that have paid back by each time; where the line ends below 100 %, the rest never pay back within the horizon."),
             ));
             b.push_str(&table(
-                &["option", "P(never pays back)", "P50 if it pays back", "P95 if it pays back"],
+                &[
+                    "option",
+                    "P(never pays back)",
+                    "P50 if it pays back",
+                    "P95 if it pays back",
+                ],
                 &rows,
                 1,
             ));
@@ -544,7 +607,11 @@ fn waterfall(s: &Summary, names: &[String]) -> String {
         for (k, (_, comp)) in terms.iter().enumerate() {
             let v = comp.mean_usd.unwrap_or(0.0);
             let bar = (k, run, run + v);
-            if v >= 0.0 { up.push(bar) } else { down.push(bar) }
+            if v >= 0.0 {
+                up.push(bar)
+            } else {
+                down.push(bar)
+            }
             run += v;
             ends.push(run);
         }
@@ -557,14 +624,23 @@ fn waterfall(s: &Summary, names: &[String]) -> String {
             TickKind::Plain,
         );
         let y = Axis::categories("", labels.clone());
-        let name = if dec.len() == 1 { "npv-waterfall".to_string() } else { format!("npv-waterfall-{}", slug(key)) };
-        let mut c = Chart::new(&name, &format!("NPV difference {key}, by cash-flow line"), x, y);
+        let name = if dec.len() == 1 {
+            "npv-waterfall".to_string()
+        } else {
+            format!("npv-waterfall-{}", slug(key))
+        };
+        let mut c = Chart::new(
+            &name,
+            &format!("NPV difference {key}, by cash-flow line"),
+            x,
+            y,
+        );
         c.hbars(&up, option_style(ia), 14.0);
         c.hbars(&down, option_style(ib), 14.0);
         c.hbars(&[(terms.len(), 0.0, total)], GREY, 14.0);
         c.vmarker(0.0, None, "", GREY);
-        c.legend(&format!("favours {}", d.a), option_style(ia), false);
-        c.legend(&format!("favours {}", d.b), option_style(ib), false);
+        c.legend_solid(&format!("favours {}", d.a), option_style(ia));
+        c.legend_solid(&format!("favours {}", d.b), option_style(ib));
         b.push_str(&figure(
             &c.render(),
             &format!("Each bar: the mean over paths of one cash-flow line's present value in {} minus in {} (a cost where {} spends more is negative), stacked from zero to the NPV difference.", d.a, d.b, d.a),
@@ -575,7 +651,11 @@ fn waterfall(s: &Summary, names: &[String]) -> String {
             rows.push(format!(
                 "{}<td>{}</td>{}{}",
                 tdt(&comp.label),
-                if comp.in_npv { "" } else { "memo (not in the NPV)" },
+                if comp.in_npv {
+                    ""
+                } else {
+                    "memo (not in the NPV)"
+                },
                 td(&p("mean_usd"), comp.mean_usd, Unit::Usd),
                 td(&p("se_usd"), comp.se_usd, Unit::Usd),
             ));
@@ -594,7 +674,13 @@ fn waterfall(s: &Summary, names: &[String]) -> String {
 /// A name safe in a `data-chart` value.
 pub fn slug(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -607,7 +693,11 @@ fn break_evens(s: &Summary, names: &[String]) -> String {
     let mut rows = Vec::new();
     for (k, be) in s.break_evens.iter().enumerate() {
         let p = |f: &str| ptr(&["break_evens", &k.to_string(), f]);
-        let unit = if be.unit == "fraction" { Unit::Pct(2) } else { Unit::Qty };
+        let unit = if be.unit == "fraction" {
+            Unit::Pct(2)
+        } else {
+            Unit::Qty
+        };
         let verdict = match (&be.better_throughout, &be.better_below, &be.better_above) {
             (Some(t), _, _) => format!("{t} better throughout"),
             (None, Some(lo), Some(hi)) => format!("{lo} better below, {hi} above"),
@@ -623,7 +713,11 @@ fn break_evens(s: &Summary, names: &[String]) -> String {
             tdt(&verdict),
         ));
         let ia = names.iter().position(|n| n == &be.option).unwrap_or(0);
-        let kind = if be.unit == "fraction" { TickKind::Percent } else { TickKind::Plain };
+        let kind = if be.unit == "fraction" {
+            TickKind::Percent
+        } else {
+            TickKind::Plain
+        };
         let pts: Vec<(f64, f64, f64)> = be
             .grid
             .iter()
@@ -644,14 +738,23 @@ fn break_evens(s: &Summary, names: &[String]) -> String {
             &[],
             kind,
         );
+        let munit = s.metrics.get(&be.metric).map_or("USD", |m| m.unit.as_str());
         let y = Axis::over(
-            format!("P50 of {} − {} (USD)", be.option, be.other),
+            format!(
+                "P50 of {} − {}: {} ({munit})",
+                be.option, be.other, be.metric
+            ),
             pts.iter().flat_map(|p| [p.1, p.2]),
             &[0.0],
             TickKind::Plain,
         );
         let name = format!("break-even-{}-{}", slug(&be.input), slug(&be.metric));
-        let mut c = Chart::new(&name, &format!("Break-even of {} along {}", be.metric, be.input), x, y);
+        let mut c = Chart::new(
+            &name,
+            &format!("Break-even of {} along {}", be.metric, be.input),
+            x,
+            y,
+        );
         c.band(&pts, option_style(ia), 0.18);
         let line: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, (p.1 + p.2) / 2.0)).collect();
         c.line(&line, option_style(ia), 2.2);
@@ -663,11 +766,22 @@ fn break_evens(s: &Summary, names: &[String]) -> String {
             let span = be.uncertainty.map(|u| (v - u, v + u));
             c.vmarker(v, span, "break-even ± uncertainty", option_style(ia));
         }
-        c.legend(&format!("P50 of {} − {} ± se", be.metric, be.other), option_style(ia), true);
+        c.legend(
+            &format!("P50 of {} − {} ± se", be.option, be.other),
+            option_style(ia),
+            true,
+        );
         b.push_str(&figure(&c.render(), &format!("The median over paths of the per-path difference in {} along {}, the other inputs as in the scenario; the break-even is where it crosses zero, shaded by its uncertainty.", be.metric, be.input)));
     }
     b.push_str(&table(
-        &["option", "input", "metric", "break-even", "± uncertainty", "verdict"],
+        &[
+            "option",
+            "input",
+            "metric",
+            "break-even",
+            "± uncertainty",
+            "verdict",
+        ],
         &rows,
         3,
     ));
@@ -699,7 +813,11 @@ fn dist_text(base: &str, v: &serde_json::Value) -> String {
                 };
                 parts.push(format!("{k} {text}"));
             }
-            let head = if dist == "fixed" { String::new() } else { format!("{dist}: ") };
+            let head = if dist == "fixed" {
+                String::new()
+            } else {
+                format!("{dist}: ")
+            };
             format!("{head}{}", parts.join(" · "))
         }
         other => super::svg::esc(&other.to_string()),
@@ -723,13 +841,24 @@ fn inputs(s: &Summary) -> String {
             tdt(&o.name),
             tdt(&format!("{} — {}", o.hardware, o.description)),
             td(&p("accelerators"), Some(o.accelerators as f64), Unit::Qty),
-            td(&p("chips_per_node"), Some(o.chips_per_node as f64), Unit::Qty),
+            td(
+                &p("chips_per_node"),
+                Some(o.chips_per_node as f64),
+                Unit::Qty
+            ),
             td(&p("spare_nodes"), Some(o.spare_nodes as f64), Unit::Qty),
             tdt(&o.facility),
         ));
     }
     b.push_str(&table(
-        &["option", "hardware", "chips", "chips per node", "spare nodes", "facility"],
+        &[
+            "option",
+            "hardware",
+            "chips",
+            "chips per node",
+            "spare nodes",
+            "facility",
+        ],
         &rows,
         2,
     ));
@@ -776,8 +905,19 @@ fn inputs(s: &Summary) -> String {
                         m.iter()
                             .filter(|(_, v)| v.is_object())
                             .map(|(k, v)| {
-                                let src = ptr(&["scenario", "options", &i.to_string(), "classes", &c.to_string(), k]);
-                                format!("<code>{}</code> {}", super::svg::esc(k), dist_text(&src, v))
+                                let src = ptr(&[
+                                    "scenario",
+                                    "options",
+                                    &i.to_string(),
+                                    "classes",
+                                    &c.to_string(),
+                                    k,
+                                ]);
+                                format!(
+                                    "<code>{}</code> {}",
+                                    super::svg::esc(k),
+                                    dist_text(&src, v)
+                                )
                             })
                             .collect()
                     })
@@ -794,6 +934,5 @@ fn inputs(s: &Summary) -> String {
             b.push_str(&table(&["failure class", "kind", "inputs"], &rows, 9));
         }
     }
-    let _ = short;
     b
 }

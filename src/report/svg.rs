@@ -16,8 +16,8 @@ use super::num::{TickKind, nice_ticks, tick};
 const W: f64 = 720.0;
 /// Room right of the plot.
 const RIGHT: f64 = 18.0;
-/// Room above the plot (the legend).
-const TOP: f64 = 36.0;
+/// Room above the plot (the title and the legend).
+const TOP: f64 = 58.0;
 /// Room below the plot (tick labels and the axis title).
 const BOTTOM: f64 = 50.0;
 
@@ -141,6 +141,17 @@ impl Axis {
     }
 }
 
+/// How a legend entry's swatch looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Swatch {
+    /// A line in the series' dash pattern.
+    Line,
+    /// A light box with an outline (histogram bars).
+    Light,
+    /// A solid box (horizontal bars).
+    Solid,
+}
+
 /// A chart being drawn: axes, the marks so far and the legend.
 pub struct Chart {
     name: String,
@@ -151,7 +162,8 @@ pub struct Chart {
     height: f64,
     marks: String,
     overlay: String,
-    legend: Vec<(String, Style, bool)>,
+    legend: Vec<(String, Style, Swatch)>,
+    markers: usize,
 }
 
 /// Escapes text for HTML and SVG content and attributes.
@@ -179,7 +191,7 @@ impl Chart {
         .min(380.0);
         let height = match &y.labels {
             Some(l) => TOP + BOTTOM + 22.0 * l.len().max(1) as f64,
-            None => 320.0,
+            None => 340.0,
         };
         Chart {
             name: name.into(),
@@ -191,6 +203,7 @@ impl Chart {
             marks: String::new(),
             overlay: String::new(),
             legend: Vec::new(),
+            markers: 0,
         }
     }
 
@@ -205,9 +218,15 @@ impl Chart {
         self.height - BOTTOM - t.clamp(-0.02, 1.02) * (self.height - BOTTOM - TOP)
     }
 
-    /// Adds a legend entry (`line`: a line swatch, else a filled box).
+    /// Adds a legend entry (`line`: a line swatch, else a light box as histogram bars are).
     pub fn legend(&mut self, label: &str, style: Style, line: bool) {
-        self.legend.push((label.into(), style, line));
+        let swatch = if line { Swatch::Line } else { Swatch::Light };
+        self.legend.push((label.into(), style, swatch));
+    }
+
+    /// Adds a legend entry with a solid box, as [`Chart::hbars`] draws.
+    pub fn legend_solid(&mut self, label: &str, style: Style) {
+        self.legend.push((label.into(), style, Swatch::Solid));
     }
 
     fn path(&self, pts: &[(f64, f64)]) -> String {
@@ -218,7 +237,13 @@ impl Chart {
                 pen = false;
                 continue;
             }
-            let _ = write!(d, "{}{},{}", if pen { "L" } else { "M" }, c(self.sx(x)), c(self.sy(y)));
+            let _ = write!(
+                d,
+                "{}{},{}",
+                if pen { "L" } else { "M" },
+                c(self.sx(x)),
+                c(self.sy(y))
+            );
             pen = true;
         }
         d
@@ -249,7 +274,13 @@ impl Chart {
         }
         let mut d = String::new();
         for (i, p) in ok.iter().enumerate() {
-            let _ = write!(d, "{}{},{}", if i == 0 { "M" } else { "L" }, c(self.sx(p.0)), c(self.sy(p.2)));
+            let _ = write!(
+                d,
+                "{}{},{}",
+                if i == 0 { "M" } else { "L" },
+                c(self.sx(p.0)),
+                c(self.sy(p.2))
+            );
         }
         for p in ok.iter().rev() {
             let _ = write!(d, "L{},{}", c(self.sx(p.0)), c(self.sy(p.1)));
@@ -314,14 +345,12 @@ impl Chart {
             let y = self.sy(i as f64);
             let _ = write!(
                 self.marks,
-                r#"<rect class="mark" x="{}" y="{}" width="{}" height="{}" fill="{}" fill-opacity="0.8" stroke="{}" stroke-dasharray="{}"/>"#,
+                r#"<rect class="mark" x="{}" y="{}" width="{}" height="{}" fill="{}" fill-opacity="0.85"/>"#,
                 c(a),
                 c(y - thickness / 2.0),
                 c((b - a).max(1.0)),
                 c(thickness),
-                s.color,
-                s.color,
-                s.dash
+                s.color
             );
         }
     }
@@ -373,7 +402,8 @@ impl Chart {
     /// A vertical marker at `x` with a label at the top, and the shaded span `[lo, hi]`
     /// around it (its uncertainty) when given; a non-finite `x` draws the span alone.
     pub fn vmarker(&mut self, x: f64, span: Option<(f64, f64)>, label: &str, s: Style) {
-        let (top, bottom) = (self.sy(self.y.hi), self.sy(self.y.lo));
+        let (a, b) = (self.sy(self.y.hi), self.sy(self.y.lo));
+        let (top, bottom) = (a.min(b), a.max(b));
         if let Some((lo, hi)) = span.filter(|(a, b)| a.is_finite() && b.is_finite()) {
             let (a, b) = (self.sx(lo.min(hi)), self.sx(lo.max(hi)));
             let _ = write!(
@@ -390,20 +420,57 @@ impl Chart {
             return;
         }
         let px = self.sx(x);
+        // Each labelled marker's label one line below the previous one's, so they never overlap.
+        let row = if label.is_empty() { 0 } else { self.markers };
+        if !label.is_empty() {
+            self.markers += 1;
+        }
+        let top_label = top + 12.0 + 13.0 * row as f64;
         let anchor = if px > W - 160.0 { "end" } else { "start" };
         let dx = if anchor == "end" { -4.0 } else { 4.0 };
         let _ = write!(
             self.overlay,
-            r#"<line class="mark" x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-dasharray="{4}"/><text x="{5}" y="{6}" font-size="11" text-anchor="{anchor}" fill="{3}">{7}</text>"#,
+            r##"<line class="mark" x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-dasharray="{4}"/><text x="{5}" y="{6}" font-size="11" text-anchor="{anchor}" fill="{3}" stroke="#fff" stroke-width="3" paint-order="stroke">{7}</text>"##,
             c(px),
             c(top),
             c(bottom),
             s.color,
             s.dash,
             c(px + dx),
-            c(top + 11.0),
+            c(top_label),
             esc(label)
         );
+    }
+
+    /// An interval on the line `y` from `lo` to `hi` with a tick at `mid`, shifted `offset`
+    /// pixels down (so several options' intervals on one line stay apart): a payback band.
+    pub fn interval(&mut self, y: f64, lo: f64, hi: f64, mid: f64, offset: f64, s: Style) {
+        if !(y.is_finite() && lo.is_finite() && hi.is_finite()) {
+            return;
+        }
+        let py = self.sy(y) + offset;
+        let (a, b) = (self.sx(lo.min(hi)), self.sx(lo.max(hi)));
+        let _ = write!(
+            self.overlay,
+            r#"<rect class="mark" x="{}" y="{}" width="{}" height="7" fill="{}" fill-opacity="0.45" stroke="{}" stroke-dasharray="{}"/>"#,
+            c(a),
+            c(py - 3.5),
+            c((b - a).max(1.0)),
+            s.color,
+            s.color,
+            s.dash
+        );
+        if mid.is_finite() {
+            let pm = self.sx(mid);
+            let _ = write!(
+                self.overlay,
+                r#"<line class="mark" x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="{3}" stroke-width="3"/>"#,
+                c(pm),
+                c(py - 7.0),
+                c(py + 7.0),
+                s.color
+            );
+        }
     }
 
     /// A horizontal reference line at `y` (zero, a target) with a label at the right.
@@ -457,7 +524,11 @@ impl Chart {
         }
         for &ty in &self.y.ticks {
             let py = self.sy(ty);
-            let grid = if self.y.labels.is_some() { "#f2f2f2" } else { "#e3e3e3" };
+            let grid = if self.y.labels.is_some() {
+                "#f2f2f2"
+            } else {
+                "#e3e3e3"
+            };
             let _ = write!(
                 s,
                 r##"<line x1="{l}" y1="{0}" x2="{r}" y2="{0}" stroke="{grid}"/><text x="{1}" y="{2}" text-anchor="end">{3}</text>"##,
@@ -491,12 +562,24 @@ impl Chart {
         s.push_str("</g>");
         s.push_str(&self.marks);
         s.push_str(&self.overlay);
-        // Legend along the top.
+        // Title, then the legend along the top.
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="17" font-size="14" font-weight="600" fill="#1d1d1f">{}</text>"##,
+            c(if self.y.labels.is_some() { 8.0 } else { l }),
+            esc(&self.title)
+        );
         let mut x = l;
         for (label, st, line) in &self.legend {
-            let swatch = if *line {
+            let swatch = if *line == Swatch::Solid {
                 format!(
-                    r#"<line x1="{}" y1="14" x2="{}" y2="14" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>"#,
+                    r#"<rect x="{}" y="32" width="26" height="12" fill="{}" fill-opacity="0.85"/>"#,
+                    c(x),
+                    st.color
+                )
+            } else if *line == Swatch::Line {
+                format!(
+                    r#"<line x1="{}" y1="38" x2="{}" y2="38" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>"#,
                     c(x),
                     c(x + 26.0),
                     st.color,
@@ -504,7 +587,7 @@ impl Chart {
                 )
             } else {
                 format!(
-                    r#"<rect x="{}" y="8" width="26" height="12" fill="{}" fill-opacity="0.35" stroke="{}" stroke-width="1.4" stroke-dasharray="{}"/>"#,
+                    r#"<rect x="{}" y="32" width="26" height="12" fill="{}" fill-opacity="0.35" stroke="{}" stroke-width="1.4" stroke-dasharray="{}"/>"#,
                     c(x),
                     st.color,
                     st.color,
@@ -514,7 +597,7 @@ impl Chart {
             s.push_str(&swatch);
             let _ = write!(
                 s,
-                r##"<text x="{}" y="18" font-size="12" fill="#222">{}</text>"##,
+                r##"<text x="{}" y="42" font-size="12" fill="#222">{}</text>"##,
                 c(x + 31.0),
                 esc(label)
             );
