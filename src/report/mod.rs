@@ -3,12 +3,16 @@
 //! written earlier equals the one written with the run. Charts are inline SVG drawn by
 //! [`svg`]; the page has no script and no external reference, and prints.
 
+pub mod files;
 pub mod html;
+mod inputs;
 pub mod load;
 pub mod num;
+mod over_time;
 mod plan;
 mod run;
 pub mod svg;
+mod sweep;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -45,7 +49,7 @@ pub fn build(dir: &Path) -> Result<String, LoadError> {
             format!("fleetsim report: {}", f.summary.scenario.name),
             run::body(f),
         ),
-        Folder::Sweep(f) => ("fleetsim sweep report".to_string(), plan::sweep(f)),
+        Folder::Sweep(f) => ("fleetsim sweep report".to_string(), sweep::sweep(f)),
         Folder::Sensitivity(f) => (
             "fleetsim sensitivity report".to_string(),
             plan::sensitivity(f),

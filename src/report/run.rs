@@ -1,19 +1,16 @@
 //! The report of a `fleetsim run` folder: the question and its answer, the headline table,
-//! NPV and cost histograms, the cash-flow fan chart with the payback band, availability and
-//! failures over time, payback CDFs, the NPV-difference waterfall, the break-even headlines
-//! and the resolved inputs. Sections whose file or key an older folder lacks say so.
+//! NPV and cost histograms, payback CDFs and the NPV-difference waterfall; the sections over
+//! time are in [`super::over_time`], the break-evens and inputs in [`super::inputs`]. Sections
+//! whose file or key an older folder lacks say so in a sentence.
 
 use std::fmt::Write as _;
 
-use super::html::{
-    Unit, csv_src, figure, h2, missing, option_key, option_label, ptr, table, td, tdt, val,
-};
-use super::load::{RunFolder, Stats, Summary, Table};
+use super::files::{Stats, Summary};
+use super::html::{Unit, figure, h2, missing, option_key, option_label, ptr, table, td, tdt, val};
+use super::load::RunFolder;
 use super::num::TickKind;
-use super::svg::{Axis, Chart, GREY, option_style};
-
-/// Days per year (the timeseries' months are a twelfth of it).
-const YEAR_DAYS: f64 = 365.2425;
+use super::over_time::YEAR_DAYS;
+use super::svg::{Axis, Chart, GREY, esc, option_style};
 
 /// Headline rows: metric and the words a reader sees.
 const HEADLINE: &[(&str, &str)] = &[
@@ -70,14 +67,14 @@ pub fn body(f: &RunFolder) -> String {
     let _ = write!(
         b,
         "<h1>{}</h1>",
-        super::svg::esc(if s.scenario.name.is_empty() {
+        esc(if s.scenario.name.is_empty() {
             "fleetsim run"
         } else {
             &s.scenario.name
         })
     );
     if let Some(d) = &s.scenario.description {
-        let _ = write!(b, r#"<p class="meta">{}</p>"#, super::svg::esc(d));
+        let _ = write!(b, r#"<p class="meta">{}</p>"#, esc(d));
     }
     let _ = write!(
         b,
@@ -88,25 +85,21 @@ pub fn body(f: &RunFolder) -> String {
         s.scenario.horizon_years,
         s.sizing
             .as_ref()
-            .map(|z| format!(
-                "; sizing {} ({})",
-                super::svg::esc(&z.label),
-                super::svg::esc(&z.basis)
-            ))
+            .map(|z| format!("; sizing {} ({})", esc(&z.label), esc(&z.basis)))
             .unwrap_or_default(),
-        super::svg::esc(&s.backend),
-        super::svg::esc(&s.scenario_file),
-        super::svg::esc(&s.fleetsim_version),
+        esc(&s.backend),
+        esc(&s.scenario_file),
+        esc(&s.fleetsim_version),
     );
     b.push_str(&option_key(&labels));
     b.push_str(&answer(s));
     b.push_str(&headline(s, &names));
     b.push_str(&histograms(s, &names));
-    b.push_str(&over_time(f, &names));
+    b.push_str(&super::over_time::over_time(f, &names));
     b.push_str(&paybacks(s, &names));
     b.push_str(&waterfall(s, &names));
-    b.push_str(&break_evens(s, &names));
-    b.push_str(&inputs(s));
+    b.push_str(&super::inputs::break_evens(s, &names));
+    b.push_str(&super::inputs::inputs(s));
     b
 }
 
@@ -130,7 +123,7 @@ fn answer(s: &Summary) -> String {
             m.p_a_better_se,
             Unit::Pct(1),
         );
-        let (a, bb) = (super::svg::esc(&p.a), super::svg::esc(&p.b));
+        let (a, bb) = (esc(&p.a), esc(&p.b));
         let _ = write!(
             b,
             r#"<p class="meta">Question: over the horizon, which fleet has the higher net present value, {a} or {bb}?</p>"#
@@ -213,12 +206,8 @@ fn headline(s: &Summary, names: &[String]) -> String {
             };
             rows.push(format!(
                 "<td>{}</td><td>{}</td>{}{}{}<td class=\"num\">{} ± {}</td>{tail}",
-                if i == 0 {
-                    super::svg::esc(label)
-                } else {
-                    String::new()
-                },
-                super::svg::esc(o),
+                if i == 0 { esc(label) } else { String::new() },
+                esc(o),
                 td(&p("p5"), st.p5, unit),
                 td(&p("p50"), st.p50, unit),
                 td(&p("p95"), st.p95, unit),
@@ -341,179 +330,6 @@ fn histogram(
     Some(c.render())
 }
 
-/// Rows of timeseries.csv for one option and metric, in month order.
-fn ts_rows(t: &Table, option: &str, metric: &str) -> Vec<usize> {
-    (0..t.rows.len())
-        .filter(|&r| t.text(r, "option") == Some(option) && t.text(r, "metric") == Some(metric))
-        .collect()
-}
-
-/// The cash-flow fan chart with the payback band, then availability and failures by month.
-fn over_time(f: &RunFolder, names: &[String]) -> String {
-    let s = &f.summary;
-    let mut b = h2("over-time", "Over time");
-    let Some(t) = &f.timeseries else {
-        b.push_str(&missing("The monthly paths over time (cumulative cash flow, availability, failures) need timeseries.csv, which this result folder does not have (it was written by a fleetsim without it)."));
-        return b;
-    };
-    // Running totals at the month's end, flows of the month at its middle.
-    let series = |o: &str, m: &str| -> Vec<(f64, usize)> {
-        ts_rows(t, o, m)
-            .into_iter()
-            .filter_map(|r| {
-                let end = t.num(r, "day_end")?;
-                let x = if m.starts_with("cumulative") {
-                    end
-                } else {
-                    (t.num(r, "day_start")? + end) / 2.0
-                };
-                Some((x / YEAR_DAYS, r))
-            })
-            .collect()
-    };
-    let all = |m: &str, cols: &[&str]| -> Vec<f64> {
-        names
-            .iter()
-            .flat_map(|o| series(o, m))
-            .flat_map(|(_, r)| {
-                cols.iter()
-                    .filter_map(move |c| t.num(r, c))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    };
-    let years = f64::from(s.horizon_days) / YEAR_DAYS;
-    for (metric, name, title, ytitle, kind) in [
-        (
-            "cumulative_discounted_cash_flow_usd",
-            "cash-flow-fan",
-            "Cumulative discounted cash flow (running NPV)",
-            "cumulative discounted cash flow (USD)",
-            TickKind::Plain,
-        ),
-        (
-            "available_fraction",
-            "availability-over-time",
-            "Available fraction of the fleet by month",
-            "available chip-hours / fleet chip-hours (%)",
-            TickKind::Percent,
-        ),
-        (
-            "failures",
-            "failures-over-time",
-            "Failures by month (hard + soft)",
-            "failures in the month (count)",
-            TickKind::Plain,
-        ),
-    ] {
-        let values = all(metric, &["p5", "p95", "p50"]);
-        if values.is_empty() {
-            b.push_str(&missing(&format!(
-                "timeseries.csv has no rows of {metric}."
-            )));
-            continue;
-        }
-        let also: &[f64] = if metric.ends_with("_usd") {
-            &[0.0]
-        } else {
-            &[]
-        };
-        let x = Axis::new("years since the start", 0.0, years, TickKind::Plain);
-        let y = Axis::over(ytitle, values, also, kind);
-        let mut c = Chart::new(name, title, x, y);
-        for (i, o) in names.iter().enumerate() {
-            let st = option_style(i);
-            let rows = series(o, metric);
-            let band = |lo: &str, hi: &str| -> Vec<(f64, f64, f64)> {
-                rows.iter()
-                    .map(|&(x, r)| {
-                        (
-                            x,
-                            t.num(r, lo).unwrap_or(f64::NAN),
-                            t.num(r, hi).unwrap_or(f64::NAN),
-                        )
-                    })
-                    .collect()
-            };
-            c.band(&band("p5", "p95"), st, 0.10);
-            if metric.ends_with("_usd") {
-                c.band(&band("p25", "p75"), st, 0.20);
-            }
-            let line: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|&(x, r)| (x, t.num(r, "p50").unwrap_or(f64::NAN)))
-                .collect();
-            c.line(&line, st, 2.2);
-            c.legend(&format!("{o} P50"), st, true);
-        }
-        let mut caption = String::from("Line: P50 over paths; shaded: P5 to P95");
-        if metric.ends_with("_usd") {
-            caption.push_str(" (darker: P25 to P75)");
-            c.hline(0.0, "break-even", GREY);
-            for (i, o) in names.iter().enumerate() {
-                if let Some(p) = s.stats(o, "discounted_payback_days")
-                    && let (Some(p5), Some(p50), Some(p95)) = (p.p5, p.p50, p.p95)
-                {
-                    let d = |x: f64| x / YEAR_DAYS;
-                    c.interval(
-                        0.0,
-                        d(p5),
-                        d(p95),
-                        d(p50),
-                        9.0 + 10.0 * i as f64,
-                        option_style(i),
-                    );
-                }
-            }
-            caption.push_str("; the bars under the zero line: the discounted payback, P5 to P95 with a tick at the P50, over the paths that pay back (the payback section says how many do)");
-        }
-        caption.push('.');
-        b.push_str(&figure(&c.render(), &caption));
-        if metric.ends_with("_usd") {
-            b.push_str(&yearly_table(t, names, metric));
-        }
-    }
-    b
-}
-
-/// The cumulative discounted cash flow at each year's last month: P5 / P50 / P95 per option,
-/// straight from timeseries.csv.
-fn yearly_table(t: &Table, names: &[String], metric: &str) -> String {
-    let mut rows = Vec::new();
-    for o in names {
-        let rs = ts_rows(t, o, metric);
-        let n = rs.len();
-        for (k, &r) in rs.iter().enumerate() {
-            let Some(month) = t.text(r, "month") else {
-                continue;
-            };
-            let m: usize = month.parse().unwrap_or(0);
-            if !m.is_multiple_of(12) && k + 1 != n {
-                continue;
-            }
-            let cell = |stat: &str| {
-                td(
-                    &csv_src(
-                        "timeseries.csv",
-                        &[("option", o), ("month", month), ("metric", metric)],
-                        stat,
-                    ),
-                    t.num(r, stat),
-                    Unit::Usd,
-                )
-            };
-            rows.push(format!(
-                "{}<td class=\"num\">{month}</td>{}{}{}",
-                tdt(o),
-                cell("p5"),
-                cell("p50"),
-                cell("p95")
-            ));
-        }
-    }
-    table(&["option", "month", "P5", "P50", "P95"], &rows, 1)
-}
-
 /// Payback CDFs: the share of all paths paid back by each day (it ends below 100 % when some
 /// never pay back).
 fn paybacks(s: &Summary, names: &[String]) -> String {
@@ -592,7 +408,7 @@ fn waterfall(s: &Summary, names: &[String]) -> String {
     for (key, d) in dec {
         let ia = names.iter().position(|n| n == &d.a).unwrap_or(0);
         let ib = names.iter().position(|n| n == &d.b).unwrap_or(1);
-        let terms: Vec<(usize, &super::load::Component)> = d
+        let terms: Vec<(usize, &super::files::Component)> = d
             .components
             .iter()
             .enumerate()
@@ -682,257 +498,4 @@ pub fn slug(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The break-even headlines of the run (where the decision flips along an input).
-fn break_evens(s: &Summary, names: &[String]) -> String {
-    if s.break_evens.is_empty() {
-        return String::new();
-    }
-    let mut b = h2("break-even", "Where the decision flips");
-    let mut rows = Vec::new();
-    for (k, be) in s.break_evens.iter().enumerate() {
-        let p = |f: &str| ptr(&["break_evens", &k.to_string(), f]);
-        let unit = if be.unit == "fraction" {
-            Unit::Pct(2)
-        } else {
-            Unit::Qty
-        };
-        let verdict = match (&be.better_throughout, &be.better_below, &be.better_above) {
-            (Some(t), _, _) => format!("{t} better throughout"),
-            (None, Some(lo), Some(hi)) => format!("{lo} better below, {hi} above"),
-            _ => be.note.clone().unwrap_or_default(),
-        };
-        rows.push(format!(
-            "{}{}{}{}{}{}",
-            tdt(&be.option),
-            tdt(&format!("{} ({})", be.input, be.unit)),
-            tdt(&be.metric),
-            td(&p("value"), be.value, unit),
-            td(&p("uncertainty"), be.uncertainty, unit),
-            tdt(&verdict),
-        ));
-        let ia = names.iter().position(|n| n == &be.option).unwrap_or(0);
-        let kind = if be.unit == "fraction" {
-            TickKind::Percent
-        } else {
-            TickKind::Plain
-        };
-        let pts: Vec<(f64, f64, f64)> = be
-            .grid
-            .iter()
-            .zip(&be.p50_difference)
-            .zip(be.p50_difference_se.iter().chain(std::iter::repeat(&None)))
-            .map(|((&x, y), se)| {
-                let y = y.unwrap_or(f64::NAN);
-                let se = se.unwrap_or(f64::NAN);
-                (x, y - se, y + se)
-            })
-            .collect();
-        if pts.len() < 2 {
-            continue;
-        }
-        let x = Axis::over(
-            format!("{} of {} ({})", be.input, be.option, be.unit),
-            be.grid.iter().copied(),
-            &[],
-            kind,
-        );
-        let munit = s.metrics.get(&be.metric).map_or("USD", |m| m.unit.as_str());
-        let y = Axis::over(
-            format!(
-                "P50 of {} − {}: {} ({munit})",
-                be.option, be.other, be.metric
-            ),
-            pts.iter().flat_map(|p| [p.1, p.2]),
-            &[0.0],
-            TickKind::Plain,
-        );
-        let name = format!("break-even-{}-{}", slug(&be.input), slug(&be.metric));
-        let mut c = Chart::new(
-            &name,
-            &format!("Break-even of {} along {}", be.metric, be.input),
-            x,
-            y,
-        );
-        c.band(&pts, option_style(ia), 0.18);
-        let line: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, (p.1 + p.2) / 2.0)).collect();
-        c.line(&line, option_style(ia), 2.2);
-        c.hline(0.0, "no difference", GREY);
-        if let Some(v) = be.scenario_value {
-            c.vmarker(v, None, "scenario value", GREY);
-        }
-        if let Some(v) = be.value {
-            let span = be.uncertainty.map(|u| (v - u, v + u));
-            c.vmarker(v, span, "break-even ± uncertainty", option_style(ia));
-        }
-        c.legend(
-            &format!("P50 of {} − {} ± se", be.option, be.other),
-            option_style(ia),
-            true,
-        );
-        b.push_str(&figure(&c.render(), &format!("The median over paths of the per-path difference in {} along {}, the other inputs as in the scenario; the break-even is where it crosses zero, shaded by its uncertainty.", be.metric, be.input)));
-    }
-    b.push_str(&table(
-        &[
-            "option",
-            "input",
-            "metric",
-            "break-even",
-            "± uncertainty",
-            "verdict",
-        ],
-        &rows,
-        3,
-    ));
-    b
-}
-
-/// Preferred order of a distribution's parameters.
-const PARAM_ORDER: [&str; 8] = ["value", "lo", "mode", "median", "mean", "sd", "p90", "hi"];
-
-/// A distribution (or a plain number) as text with every number marked by its source.
-fn dist_text(base: &str, v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Number(n) => val(base, n.as_f64(), Unit::Qty),
-        serde_json::Value::Object(m) => {
-            let mut parts = Vec::new();
-            let dist = m.get("dist").and_then(|d| d.as_str()).unwrap_or("");
-            let mut keys: Vec<&String> = m.keys().filter(|k| *k != "dist").collect();
-            keys.sort_by_key(|k| PARAM_ORDER.iter().position(|p| p == k).unwrap_or(99));
-            for k in keys {
-                let sub = format!("{base}/{k}");
-                let text = match &m[k] {
-                    serde_json::Value::Array(a) => a
-                        .iter()
-                        .enumerate()
-                        .map(|(i, x)| dist_text(&format!("{sub}/{i}"), x))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    x => dist_text(&sub, x),
-                };
-                parts.push(format!("{k} {text}"));
-            }
-            let head = if dist == "fixed" {
-                String::new()
-            } else {
-                format!("{dist}: ")
-            };
-            format!("{head}{}", parts.join(" · "))
-        }
-        other => super::svg::esc(&other.to_string()),
-    }
-}
-
-/// The resolved inputs: the environment, each option, with their distributions and sources.
-fn inputs(s: &Summary) -> String {
-    let mut b = h2("inputs", "Inputs as resolved");
-    let _ = write!(
-        b,
-        r#"<p>Source: scenario <code>{}</code> over the hardware catalog <code>{}</code> (the public figures behind the catalog's defaults, with their sources, are in <code>docs/reference-data.md</code>). Each input is sampled once per path from the distribution shown; key names carry their unit.</p>"#,
-        super::svg::esc(&s.scenario.origin),
-        super::svg::esc(&s.scenario.catalog)
-    );
-    let mut rows = Vec::new();
-    for (i, o) in s.scenario.options.iter().enumerate() {
-        let p = |f: &str| ptr(&["scenario", "options", &i.to_string(), f]);
-        rows.push(format!(
-            "{}{}{}{}{}{}",
-            tdt(&o.name),
-            tdt(&format!("{} — {}", o.hardware, o.description)),
-            td(&p("accelerators"), Some(o.accelerators as f64), Unit::Qty),
-            td(
-                &p("chips_per_node"),
-                Some(o.chips_per_node as f64),
-                Unit::Qty
-            ),
-            td(&p("spare_nodes"), Some(o.spare_nodes as f64), Unit::Qty),
-            tdt(&o.facility),
-        ));
-    }
-    b.push_str(&table(
-        &[
-            "option",
-            "hardware",
-            "chips",
-            "chips per node",
-            "spare nodes",
-            "facility",
-        ],
-        &rows,
-        2,
-    ));
-    b.push_str("<h3>Shared environment</h3>");
-    let rows: Vec<String> = s
-        .scenario
-        .environment
-        .inputs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                r#"<td class="key">{}</td><td>{}</td>"#,
-                super::svg::esc(k),
-                dist_text(&ptr(&["scenario", "environment", "inputs", k]), v)
-            )
-        })
-        .collect();
-    b.push_str(&table(&["input", "distribution"], &rows, 9));
-    for (i, o) in s.scenario.options.iter().enumerate() {
-        let _ = write!(b, "<h3>{}</h3>", super::svg::esc(&o.name));
-        let base = ["scenario", "options", &i.to_string(), "inputs"];
-        let rows: Vec<String> = o
-            .inputs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    r#"<td class="key">{}</td><td>{}</td>"#,
-                    super::svg::esc(k),
-                    dist_text(&ptr(&[&base[..], &[k.as_str()]].concat()), v)
-                )
-            })
-            .collect();
-        b.push_str(&table(&["input", "distribution"], &rows, 9));
-        let rows: Vec<String> = o
-            .classes
-            .iter()
-            .enumerate()
-            .map(|(c, cl)| {
-                let name = cl.get("name").and_then(|n| n.as_str()).unwrap_or("");
-                let kind = cl.get("kind").and_then(|n| n.as_str()).unwrap_or("");
-                let fields: Vec<String> = cl
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .filter(|(_, v)| v.is_object())
-                            .map(|(k, v)| {
-                                let src = ptr(&[
-                                    "scenario",
-                                    "options",
-                                    &i.to_string(),
-                                    "classes",
-                                    &c.to_string(),
-                                    k,
-                                ]);
-                                format!(
-                                    "<code>{}</code> {}",
-                                    super::svg::esc(k),
-                                    dist_text(&src, v)
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                format!(
-                    r#"<td class="key">{}</td><td>{}</td><td>{}</td>"#,
-                    super::svg::esc(name),
-                    super::svg::esc(kind),
-                    fields.join("<br>")
-                )
-            })
-            .collect();
-        if !rows.is_empty() {
-            b.push_str(&table(&["failure class", "kind", "inputs"], &rows, 9));
-        }
-    }
-    b
 }
