@@ -137,6 +137,27 @@ impl Unit {
     }
 }
 
+/// Words for a metric in titles and axis labels (its name when it has none).
+pub fn metric_label(metric: &str) -> &str {
+    match metric {
+        "npv_usd" => "NPV",
+        "npv_after_tax_usd" => "NPV after tax",
+        "levelized_usd_per_effective_pflop_hour" => "levelized cost per effective PFLOP-hour",
+        "usd_per_effective_pflop_hour" => "cost per effective PFLOP-hour",
+        "levelized_usd_per_sold_chip_hour" => "levelized cost per sold chip-hour",
+        "payback_days" => "payback",
+        "discounted_payback_days" => "discounted payback",
+        "availability" => "availability",
+        "revenue_usd" => "revenue",
+        m => m,
+    }
+}
+
+/// A unit as an axis title shows it: a fraction is drawn in percent.
+pub fn axis_unit(unit: &str) -> &str {
+    if unit == "fraction" { "%" } else { unit }
+}
+
 /// `<span>` with the number's source and rounding, or `n/a` when undefined.
 pub fn val(src: &str, x: Option<f64>, unit: Unit) -> String {
     match x.filter(|v| v.is_finite()) {

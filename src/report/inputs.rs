@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::files::Summary;
-use super::html::{Unit, figure, h2, ptr, table, td, tdt, val};
+use super::html::{Unit, axis_unit, figure, h2, metric_label, ptr, table, td, tdt, val};
 use super::num::TickKind;
 use super::run::slug;
 use super::svg::{Axis, Chart, GREY, esc, option_style};
@@ -59,17 +59,14 @@ pub(super) fn break_evens(s: &Summary, names: &[String]) -> String {
             continue;
         }
         let x = Axis::over(
-            format!("{} of {} ({})", be.input, be.option, be.unit),
+            format!("{} of {} ({})", be.input, be.option, axis_unit(&be.unit)),
             be.grid.iter().copied(),
             &[],
             kind,
         );
         let munit = s.metrics.get(&be.metric).map_or("USD", |m| m.unit.as_str());
         let y = Axis::over(
-            format!(
-                "P50 of {} − {}: {} ({munit})",
-                be.option, be.other, be.metric
-            ),
+            format!("P50 of {} − {} ({munit})", be.option, be.other),
             pts.iter().flat_map(|p| [p.1, p.2]),
             &[0.0],
             TickKind::Plain,
@@ -77,7 +74,11 @@ pub(super) fn break_evens(s: &Summary, names: &[String]) -> String {
         let name = format!("break-even-{}-{}", slug(&be.input), slug(&be.metric));
         let mut c = Chart::new(
             &name,
-            &format!("Break-even of {} along {}", be.metric, be.input),
+            &format!(
+                "Break-even of {} along {}",
+                metric_label(&be.metric),
+                be.input
+            ),
             x,
             y,
         );
@@ -97,7 +98,7 @@ pub(super) fn break_evens(s: &Summary, names: &[String]) -> String {
             option_style(ia),
             true,
         );
-        b.push_str(&figure(&c.render(), &format!("The median over paths of the per-path difference in {} along {}, the other inputs as in the scenario; the break-even is where it crosses zero, shaded by its uncertainty.", be.metric, be.input)));
+        b.push_str(&figure(&c.render(), &format!("The median over paths of the per-path difference in {} along {}, the other inputs as in the scenario; the break-even is where it crosses zero, shaded by its uncertainty.", metric_label(&be.metric), be.input)));
     }
     b.push_str(&table(
         &[

@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn percentages_days_and_quantities() {
-        assert_eq!(pct(0.0825, 1), "8.3 %");
+        assert_eq!(pct(0.0826, 1), "8.3 %");
+        assert_eq!(pct(0.081, 1), "8.1 %");
         assert_eq!(pct(0.99405, 2), "99.41 %");
         assert_eq!(pct_precision(1), format!("abs {}", 0.0005 * 1.01));
         assert_eq!(days(1502.4), "1,502 days");

@@ -562,11 +562,15 @@ impl Chart {
         s.push_str("</g>");
         s.push_str(&self.marks);
         s.push_str(&self.overlay);
-        // Title, then the legend along the top.
+        // Title (smaller when long, so it fits the width), then the legend along the top.
+        let x0 = if self.y.labels.is_some() { 8.0 } else { l };
+        let size =
+            (14.0f64).min((W - x0 - 8.0) / (0.58 * self.title.chars().count().max(1) as f64));
         let _ = write!(
             s,
-            r##"<text x="{}" y="17" font-size="14" font-weight="600" fill="#1d1d1f">{}</text>"##,
-            c(if self.y.labels.is_some() { 8.0 } else { l }),
+            r##"<text x="{}" y="17" font-size="{}" font-weight="600" fill="#1d1d1f">{}</text>"##,
+            c(x0),
+            c(size),
             esc(&self.title)
         );
         let mut x = l;

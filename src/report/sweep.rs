@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use super::html::{Unit, csv_src, figure, h2, missing, option_key, ptr, table, td, tdt, val};
+use super::html::{
+    Unit, axis_unit, csv_src, figure, h2, metric_label, missing, option_key, ptr, table, td, tdt,
+    val,
+};
 use super::load::SweepFolder;
 use super::num::TickKind;
 use super::run::slug;
@@ -16,11 +19,15 @@ const SWEEP_METRICS: &[(&str, &str, &str)] = &[
     ("npv_after_tax_usd", "NPV after tax", "USD"),
     (
         "levelized_usd_per_effective_pflop_hour",
-        "levelized cost per effective PFLOP-hour",
+        "Levelized cost",
         "USD/PFLOP-hour",
     ),
-    ("discounted_payback_days", "discounted payback", "days"),
-    ("availability", "availability", "fraction"),
+    (
+        "discounted_payback_days",
+        "Discounted payback (paths that pay back)",
+        "days",
+    ),
+    ("availability", "Availability", "fraction"),
 ];
 
 /// The page body of a sweep folder.
@@ -135,13 +142,13 @@ pub fn sweep(f: &SweepFolder) -> String {
                 TickKind::Plain
             };
             let x = Axis::over(
-                format!("{} ({})", axis.key, axis.unit),
+                format!("{} ({})", axis.key, axis_unit(&axis.unit)),
                 series.iter().flat_map(|s| s.2.iter().map(|p| p.0)),
                 &[],
                 kind,
             );
             let y = Axis::over(
-                format!("{label} ({unit})"),
+                format!("{label} ({})", axis_unit(unit)),
                 series
                     .iter()
                     .flat_map(|s| s.2.iter().flat_map(|p| [p.1, p.3])),
@@ -214,13 +221,25 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
         TickKind::Plain
     };
     let x = Axis::over(
-        format!("{} ({})", axis.key, axis.unit),
+        format!("{} ({})", axis.key, axis_unit(&axis.unit)),
         pts.iter().map(|p| p.0),
         &[],
         kind,
     );
     let y = Axis::over(
-        format!("{} − {}: {m} (USD)", be.a, be.b),
+        format!(
+            "{} − {}: {}{}",
+            be.a,
+            be.b,
+            metric_label(m),
+            if m.ends_with("_usd") {
+                " (USD)"
+            } else if m.ends_with("_days") {
+                " (days)"
+            } else {
+                ""
+            }
+        ),
         pts.iter().flat_map(|&(_, r)| [get(r, "p5"), get(r, "p95")]),
         &[0.0],
         TickKind::Plain,
@@ -297,8 +316,16 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
         let point = t.text(r, "point").unwrap_or("");
         let src = |stat: &str| csv_src(&t.file, &[("point", point), ("option", &be.b)], stat);
         rows.push(format!(
-            "<td class=\"num\">{}</td>{}{}{}",
-            super::num::qty(x),
+            "{}{}{}{}",
+            td(
+                &src(&axis.column),
+                Some(x),
+                if axis.unit == "fraction" {
+                    Unit::Pct(1)
+                } else {
+                    Unit::Qty
+                }
+            ),
             td(&src(&col("p50")), t.num(r, &col("p50")), Unit::Usd),
             td(&src(&col("mean")), t.num(r, &col("mean")), Unit::Usd),
             td(
