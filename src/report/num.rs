@@ -90,7 +90,7 @@ pub fn pct_precision(decimals: usize) -> String {
     format!("abs {}", 0.5 * 10f64.powi(-(decimals as i32 + 2)) * 1.01)
 }
 
-/// Days, rounded to whole days: `1,502 days`.
+/// Days, rounded to whole days: `1502 days`, `12,345 days`.
 pub fn days(x: f64) -> String {
     format!("{} days", group(&format!("{x:.0}")))
 }
@@ -249,7 +249,8 @@ mod tests {
         assert_eq!(pct(0.081, 1), "8.1 %");
         assert_eq!(pct(0.99405, 2), "99.41 %");
         assert_eq!(pct_precision(1), format!("abs {}", 0.0005 * 1.01));
-        assert_eq!(days(1502.4), "1,502 days");
+        assert_eq!(days(1502.4), "1502 days");
+        assert_eq!(days(12_345.0), "12,345 days");
         assert_eq!(days(822.65), "823 days");
         assert_eq!(qty(13_680.0), "13,680");
         assert_eq!(qty(0.667), "0.667");
