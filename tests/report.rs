@@ -209,7 +209,7 @@ fn run_report_with_break_evens_and_older_folder_sentences() {
         ],
     );
     assert!(
-        html.contains("has the higher NPV on"),
+        html.contains("<p class=\"answer\">") && html.contains("of the simulated futures"),
         "the answer sentence"
     );
     assert!(

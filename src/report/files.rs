@@ -305,6 +305,14 @@ impl Summary {
         }
     }
 
+    /// The pairs in scenario order of their options (`a` first, then `b`), with their keys.
+    pub fn pairs_in_order(&self, names: &[String]) -> Vec<(&String, &Pair)> {
+        let at = |n: &str| names.iter().position(|x| x == n).unwrap_or(usize::MAX);
+        let mut v: Vec<(&String, &Pair)> = self.pairs.iter().collect();
+        v.sort_by_key(|(_, p)| (at(&p.a), at(&p.b)));
+        v
+    }
+
     /// Statistics of `metric` for option `o`.
     pub fn stats(&self, o: &str, metric: &str) -> Option<&Stats> {
         self.options.get(o)?.get(metric)

@@ -38,13 +38,13 @@ const HEADLINE: &[(&str, &str)] = &[
 
 /// Paired probabilities shown: metric and what "a better" means.
 const PAIRED: &[(&str, &str)] = &[
-    ("npv_usd", "has the higher NPV"),
-    ("npv_after_tax_usd", "has the higher NPV after tax"),
+    ("npv_usd", "higher NPV"),
+    ("npv_after_tax_usd", "higher NPV after tax"),
     (
         "levelized_usd_per_effective_pflop_hour",
-        "is cheaper per effective PFLOP-hour (levelized)",
+        "lower levelized cost per effective PFLOP-hour",
     ),
-    ("availability", "has the higher availability"),
+    ("availability", "higher availability"),
 ];
 
 /// The page body of a run folder.
@@ -92,7 +92,7 @@ pub fn body(f: &RunFolder) -> String {
         esc(&s.fleetsim_version),
     );
     b.push_str(&option_key(&labels));
-    b.push_str(&answer(s));
+    b.push_str(&answer(s, &names));
     b.push_str(&headline(s, &names));
     b.push_str(&histograms(s, &names));
     b.push_str(&super::over_time::over_time(f, &names));
@@ -104,7 +104,7 @@ pub fn body(f: &RunFolder) -> String {
 }
 
 /// The question and the answer in one sentence with its probability, per pair.
-fn answer(s: &Summary) -> String {
+fn answer(s: &Summary, names: &[String]) -> String {
     let mut b = h2("answer", "The answer");
     if s.pairs.is_empty() {
         b.push_str(&missing(
@@ -112,71 +112,87 @@ fn answer(s: &Summary) -> String {
         ));
         return b;
     }
-    for (key, p) in &s.pairs {
-        let Some(m) = p.metrics.get("npv_usd") else {
-            continue;
-        };
-        let src = ptr(&["pairs", key, "metrics", "npv_usd", "p_a_better"]);
-        let prob = val(&src, m.p_a_better, Unit::Pct(1));
-        let se = val(
-            &ptr(&["pairs", key, "metrics", "npv_usd", "p_a_better_se"]),
-            m.p_a_better_se,
-            Unit::Pct(1),
-        );
+    let pairs = s.pairs_in_order(names);
+    let _ = write!(
+        b,
+        r#"<p class="meta">Question: over the horizon, which fleet has the higher net present value{}?</p>"#,
+        if pairs.len() == 1 {
+            format!(", {} or {}", esc(&pairs[0].1.a), esc(&pairs[0].1.b))
+        } else {
+            " (each pair compared path by path)".to_string()
+        }
+    );
+    let mut diff_rows = Vec::new();
+    let mut prob_rows = Vec::new();
+    for (key, p) in &pairs {
         let (a, bb) = (esc(&p.a), esc(&p.b));
-        let _ = write!(
-            b,
-            r#"<p class="meta">Question: over the horizon, which fleet has the higher net present value, {a} or {bb}?</p>"#
-        );
-        let sentence = match m.p_a_better {
-            Some(x) if x >= 0.5 => format!(
-                "<strong>{a}</strong> has the higher NPV on {prob} (± {se}) of the simulated futures."
-            ),
-            Some(_) => format!(
-                "<strong>{bb}</strong> is the better bet: {a} has the higher NPV on only {prob} (± {se}) of the simulated futures."
-            ),
-            None => format!("The NPVs of {a} and {bb} could not be compared on any path."),
-        };
-        let _ = write!(b, r#"<p class="answer">{sentence}</p>"#);
-        let d = &m.difference;
-        let dp = |stat: &str, x: Option<f64>| {
-            val(
-                &ptr(&["pairs", key, "metrics", "npv_usd", "difference", stat]),
-                x,
-                Unit::Usd,
-            )
-        };
-        let _ = write!(
-            b,
-            r#"<p>NPV of {a} minus NPV of {bb}, path by path: median {}, P5 {}, P95 {}, mean {} (± {}).</p>"#,
-            dp("p50", d.p50),
-            dp("p5", d.p5),
-            dp("p95", d.p95),
-            dp("mean", d.mean),
-            dp("se", d.se)
-        );
-        let mut rows = Vec::new();
-        for (metric, what) in PAIRED {
-            let Some(pm) = p.metrics.get(*metric) else {
-                continue;
+        if let Some(m) = p.metrics.get("npv_usd") {
+            let at = |f: &str| ptr(&["pairs", key, "metrics", "npv_usd", f]);
+            let prob = val(&at("p_a_better"), m.p_a_better, Unit::Pct(1));
+            let se = val(&at("p_a_better_se"), m.p_a_better_se, Unit::Pct(1));
+            let sentence = match m.p_a_better {
+                Some(x) if (0.4..=0.6).contains(&x) => format!(
+                    "A close call: {a} has the higher NPV on {prob} (± {se}) of the simulated futures, {bb} on the others."
+                ),
+                Some(x) if x > 0.6 => format!(
+                    "<strong>{a}</strong> is the better bet: it has the higher NPV than {bb} on {prob} (± {se}) of the simulated futures."
+                ),
+                Some(_) => format!(
+                    "<strong>{bb}</strong> is the better bet: {a} has the higher NPV on only {prob} (± {se}) of the simulated futures."
+                ),
+                None => format!("The NPVs of {a} and {bb} could not be compared on any path."),
             };
-            let base = ["pairs", key.as_str(), "metrics", metric];
-            rows.push(format!(
-                "<td>P({a} {what} than {bb})</td>{}{}",
-                td(
-                    &ptr(&[&base[..], &["p_a_better"]].concat()),
-                    pm.p_a_better,
-                    Unit::Pct(1)
-                ),
-                td(
-                    &ptr(&[&base[..], &["p_a_better_se"]].concat()),
-                    pm.p_a_better_se,
-                    Unit::Pct(1)
-                ),
+            let _ = write!(b, r#"<p class="answer">{sentence}</p>"#);
+            let d = &m.difference;
+            let dp = |stat: &str, x: Option<f64>, unit: Unit| {
+                val(
+                    &ptr(&["pairs", key, "metrics", "npv_usd", "difference", stat]),
+                    x,
+                    unit,
+                )
+            };
+            diff_rows.push(format!(
+                "<td>{a} − {bb}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{} ± {}</td>",
+                dp("p5", d.p5, Unit::Usd),
+                dp("p50", d.p50, Unit::Usd),
+                dp("p95", d.p95, Unit::Usd),
+                dp("mean", d.mean, Unit::Usd),
+                dp("se", d.se, Unit::UsdBare),
             ));
         }
-        b.push_str(&table(&["paired probability", "value", "± se"], &rows, 1));
+        let mut row = format!("<td>{a} than {bb}</td>");
+        for (metric, _) in PAIRED {
+            let base = ["pairs", key.as_str(), "metrics", metric];
+            let cell = match p.metrics.get(*metric) {
+                Some(pm) => format!(
+                    r#"<td class="num">{} ± {}</td>"#,
+                    val(
+                        &ptr(&[&base[..], &["p_a_better"]].concat()),
+                        pm.p_a_better,
+                        Unit::Pct(1)
+                    ),
+                    val(
+                        &ptr(&[&base[..], &["p_a_better_se"]].concat()),
+                        pm.p_a_better_se,
+                        Unit::Pct(1)
+                    ),
+                ),
+                None => "<td></td>".into(),
+            };
+            row.push_str(&cell);
+        }
+        prob_rows.push(row);
     }
+    b.push_str("<h3>NPV difference, path by path</h3>");
+    b.push_str(&table(
+        &["pair", "P5", "P50", "P95", "mean ± se"],
+        &diff_rows,
+        1,
+    ));
+    b.push_str("<h3>Paired probabilities (the first option of each pair is better)</h3>");
+    let mut header = vec!["P(first is better)"];
+    header.extend(PAIRED.iter().map(|(_, w)| *w));
+    b.push_str(&table(&header, &prob_rows, 1));
     b
 }
 
