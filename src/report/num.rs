@@ -87,7 +87,10 @@ pub fn pct(x: f64, decimals: usize) -> String {
 
 /// The tolerance of [`pct`] with `decimals` decimals, in fraction units.
 pub fn pct_precision(decimals: usize) -> String {
-    format!("abs {}", 0.5 * 10f64.powi(-(decimals as i32 + 2)) * 1.01)
+    format!(
+        "abs {:.3e}",
+        0.5 * 10f64.powi(-(decimals as i32 + 2)) * 1.01
+    )
 }
 
 /// Days, rounded to whole days: `1502 days`, `12,345 days`.
@@ -248,7 +251,7 @@ mod tests {
         assert_eq!(pct(0.0826, 1), "8.3 %");
         assert_eq!(pct(0.081, 1), "8.1 %");
         assert_eq!(pct(0.99405, 2), "99.41 %");
-        assert_eq!(pct_precision(1), format!("abs {}", 0.0005 * 1.01));
+        assert_eq!(pct_precision(1), "abs 5.050e-4");
         assert_eq!(days(1502.4), "1502 days");
         assert_eq!(days(12_345.0), "12,345 days");
         assert_eq!(days(822.65), "823 days");
