@@ -231,10 +231,11 @@ fn headline(s: &Summary, names: &[String]) -> String {
                 val(
                     &p("se"),
                     st.se,
-                    if unit == Unit::Usd {
-                        Unit::UsdBare
-                    } else {
-                        unit
+                    match unit {
+                        Unit::Usd => Unit::UsdBare,
+                        // One decimal more: a standard error is far smaller than the value.
+                        Unit::Pct(d) => Unit::Pct(d + 1),
+                        u => u,
                     }
                 ),
             ));
