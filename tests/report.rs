@@ -356,6 +356,30 @@ fn sweep_sensitivity_and_spares_reports() {
         ],
     );
 
+    // A Latin hypercube: no grid values (null in sweep.json), no slices, points not lines.
+    let lhs_file = d.path().join("lhs.toml");
+    std::fs::write(
+        &lhs_file,
+        format!(
+            "[sweep]\nscenario = \"{root}/default.toml\"\ndesign = \"lhs\"\npoints = 8\npaths = 30\nmetric = \"npv_usd\"\ncompare = [\"trn2\", \"b200\"]\n\n[[axis]]\nkey = \"options.trn2.mfu\"\nrange = {{ lo = 0.3, hi = 0.8 }}\n\n[[axis]]\nkey = \"environment.usd_per_kwh\"\nrange = {{ lo = 0.04, hi = 0.2 }}\n"
+        ),
+    )
+    .unwrap();
+    let lhs = d.path().join("lhs");
+    let o = fleetsim(&[
+        "sweep",
+        lhs_file.to_str().unwrap(),
+        "--backend",
+        "cpu",
+        "-o",
+        lhs.to_str().unwrap(),
+        "-q",
+        "--report",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let html = check_report(&lhs, &["sweep-npv-usd-options-trn2-mfu"]);
+    assert!(html.contains("Latin hypercube"));
+
     let sens = d.path().join("sens");
     let o = fleetsim(&[
         "sensitivity",

@@ -5,16 +5,22 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// A field whose `null` (or absence) means its default: the files write `null` for an
+/// undefined value (a Latin hypercube's axis has no grid `values`).
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
 
 /// Summary statistics of one metric over paths (summary.json's per-metric object).
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct Stats {
     /// Paths with a defined value.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub count: u64,
     /// Paths where it is undefined.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub n_undefined: u64,
     /// Mean.
     pub mean: Option<f64>,
@@ -44,10 +50,10 @@ pub struct Histogram {
     /// Paths per bin.
     pub counts: Vec<u64>,
     /// Paths below the first edge.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub underflow: u64,
     /// Paths above the last edge.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub overflow: u64,
 }
 
@@ -55,13 +61,13 @@ pub struct Histogram {
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct MetricDef {
     /// Unit (`USD`, `days`, `fraction`, ...).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub unit: String,
     /// Whether higher is better.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub higher_is_better: bool,
     /// What it is.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub description: String,
 }
 
@@ -69,7 +75,7 @@ pub struct MetricDef {
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct PairMetric {
     /// Per-path difference a - b.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub difference: Stats,
     /// P(a better than b).
     pub p_a_better: Option<f64>,
@@ -85,7 +91,7 @@ pub struct Pair {
     /// Second option.
     pub b: String,
     /// Paired metrics by name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metrics: BTreeMap<String, PairMetric>,
 }
 
@@ -95,28 +101,28 @@ pub struct OptionInfo {
     /// Option name.
     pub name: String,
     /// Catalog entry.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub hardware: String,
     /// The entry's description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub description: String,
     /// Chips.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub accelerators: u64,
     /// Chips per node.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub chips_per_node: u64,
     /// Hot spare nodes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub spare_nodes: u64,
     /// Facility (`build`, `colo`, `rent`, ...).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub facility: String,
     /// Inputs: name -> distribution.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub inputs: BTreeMap<String, serde_json::Value>,
     /// Failure classes as resolved.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub classes: Vec<serde_json::Value>,
 }
 
@@ -124,7 +130,7 @@ pub struct OptionInfo {
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct EnvInfo {
     /// Inputs: name -> distribution.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub inputs: BTreeMap<String, serde_json::Value>,
 }
 
@@ -132,25 +138,25 @@ pub struct EnvInfo {
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct ScenarioInfo {
     /// Its name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     /// Its description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub description: Option<String>,
     /// Horizon in years.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub horizon_years: u32,
     /// Where the scenario came from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub origin: String,
     /// Where the hardware catalog came from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub catalog: String,
     /// Shared inputs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub environment: EnvInfo,
     /// Options, in scenario order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub options: Vec<OptionInfo>,
 }
 
@@ -158,10 +164,10 @@ pub struct ScenarioInfo {
 #[derive(Deserialize, Clone, Debug, Default)]
 pub struct Sizing {
     /// `equal capital USD 500M`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub label: String,
     /// What the budget counts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub basis: String,
 }
 
@@ -175,7 +181,7 @@ pub struct BreakEven {
     /// The input.
     pub input: String,
     /// The input's unit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub unit: String,
     /// The decision metric.
     pub metric: String,
@@ -186,13 +192,13 @@ pub struct BreakEven {
     /// Its uncertainty (one standard error, combined).
     pub uncertainty: Option<f64>,
     /// Grid of input values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub grid: Vec<f64>,
     /// P50 of the per-path difference at each grid value.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub p50_difference: Vec<Option<f64>>,
     /// Its standard error.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub p50_difference_se: Vec<Option<f64>>,
     /// Option better throughout, when none crosses.
     pub better_throughout: Option<String>,
@@ -210,10 +216,10 @@ pub struct Component {
     /// Machine name (`revenue`).
     pub name: String,
     /// Label (`Revenue`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub label: String,
     /// Whether it is a term of the NPV difference (else a memo line).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub in_npv: bool,
     /// Mean over paths of its contribution to NPV(a) - NPV(b).
     pub mean_usd: Option<f64>,
@@ -238,13 +244,13 @@ pub struct Decomposition {
     /// Second option.
     pub b: String,
     /// Paths.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub n_paths: u64,
     /// The NPV difference the components add up to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub npv_difference: MeanSe,
     /// Components in order, then memo lines.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub components: Vec<Component>,
 }
 
@@ -254,37 +260,37 @@ pub struct Summary {
     /// Paths simulated.
     pub paths: u64,
     /// Seed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub seed: u64,
     /// Horizon in days.
     pub horizon_days: u32,
     /// Scenario file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub scenario_file: String,
     /// Engine.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub backend: String,
     /// fleetsim version.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub fleetsim_version: String,
     /// Sizing rule.
     pub sizing: Option<Sizing>,
     /// The resolved scenario.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub scenario: ScenarioInfo,
     /// Metric definitions.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub metrics: BTreeMap<String, MetricDef>,
     /// Per option, per metric statistics.
     pub options: BTreeMap<String, BTreeMap<String, Stats>>,
     /// Paired comparisons keyed `"a vs b"`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pairs: BTreeMap<String, Pair>,
     /// Headline break-evens.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub break_evens: Vec<BreakEven>,
     /// NPV difference decomposition keyed like `pairs` (absent in older folders).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub npv_decomposition: Option<BTreeMap<String, Decomposition>>,
 }
 
@@ -327,10 +333,10 @@ pub struct SweepAxis {
     /// Its column in sweep.csv.
     pub column: String,
     /// Unit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub unit: String,
     /// Values swept (grid).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub values: Vec<f64>,
 }
 
@@ -340,10 +346,10 @@ pub struct SweepSlice {
     /// Axis varied.
     pub axis: String,
     /// The other axes' values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub others: BTreeMap<String, f64>,
     /// Axis values where the P50 difference changes sign.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub break_evens: Vec<f64>,
     /// Option favoured at the low end.
     pub better_at_lo: Option<String>,
@@ -361,7 +367,7 @@ pub struct SweepBreakEven {
     /// Decision metric.
     pub metric: String,
     /// Slices.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub slices: Vec<SweepSlice>,
 }
 
@@ -373,21 +379,21 @@ pub struct SweepJson {
     /// Options in order.
     pub options: Vec<String>,
     /// Points.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub n_points: u64,
     /// Paths per point.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub paths_per_point: u64,
     /// Design (`{"design": "grid"}` or Latin hypercube).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub design: serde_json::Value,
     /// Break-even search.
     pub break_even: Option<SweepBreakEven>,
     /// Sweep file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub sweep_file: String,
     /// Scenario (its name).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub scenario: ScenarioInfo,
 }
 
@@ -399,7 +405,7 @@ pub struct TornadoRow {
     /// Input key path.
     pub input: String,
     /// Its unit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub input_unit: String,
     /// Input at P10.
     pub input_p10: Option<f64>,
@@ -423,10 +429,10 @@ pub struct Tornado {
     /// Mean with every input at its median.
     pub base_mean: Option<f64>,
     /// Paths per point.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub paths_per_point: u64,
     /// Scenario file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub scenario_file: String,
     /// Rows by rank.
     pub rows: Vec<TornadoRow>,
@@ -466,7 +472,7 @@ pub struct Candidate {
     /// P(path availability meets the goal).
     pub p_meeting: Option<f64>,
     /// Whether this pool meets the goal.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub meets: bool,
     /// Capex of the pool.
     pub spare_capex_usd: Option<f64>,
@@ -480,12 +486,12 @@ pub struct SparesOption {
     /// Option.
     pub option: String,
     /// Pool sized.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pool: String,
     /// Chosen pool size (None when no candidate meets the goal).
     pub chosen: Option<u64>,
     /// Candidates tried.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub candidates: Vec<Candidate>,
 }
 
@@ -504,13 +510,13 @@ pub struct SparesJson {
     /// The goal.
     pub goal: Goal,
     /// Pool sized.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub pool: String,
     /// Paths per candidate.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub paths_per_candidate: u64,
     /// Scenario file.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub scenario_file: String,
     /// Options planned.
     pub options: Vec<SparesOption>,

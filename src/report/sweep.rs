@@ -179,7 +179,11 @@ pub fn sweep(f: &SweepFolder) -> String {
             }
             b.push_str(&figure(
                 &c.render(),
-                &format!("{label} of each option: line P50 over paths, shaded P5 to P95."),
+                &if grid {
+                    format!("{label} of each option: line P50 over paths, shaded P5 to P95.")
+                } else {
+                    format!("{label} of each option at every point: dot P50 over paths, whisker P5 to P95.")
+                },
             ));
         }
         b.push_str(&difference_chart(f, ai, &on_slice));
@@ -365,6 +369,12 @@ fn sweep_break_evens(f: &SweepFolder) -> String {
         esc(&be.a),
         esc(&be.b)
     );
+    if be.slices.is_empty() {
+        b.push_str(&missing(
+            "No 1-D slices: a Latin hypercube varies every axis at once, so sweep.json holds no break-evens (a grid design has them).",
+        ));
+        return b;
+    }
     let mut rows = Vec::new();
     for (k, s) in be.slices.iter().enumerate() {
         let others: Vec<String> = s
