@@ -153,9 +153,36 @@ pub fn metric_label(metric: &str) -> &str {
     }
 }
 
+/// A metric's unit from its name, as summary.json states it, for files that do not carry the
+/// unit (sweep.json, tornado.json): `USD` for `*_usd`, `days` for `*_days`, and so on.
+pub fn metric_unit(metric: &str) -> &'static str {
+    match metric {
+        m if m.ends_with("_usd") => "USD",
+        m if m.ends_with("_days") => "days",
+        m if m.ends_with("_pflop_hour") => "USD/PFLOP-hour",
+        m if m.ends_with("_chip_hour") => "USD/chip-hour",
+        m if m.ends_with("_tbps_hour") => "USD/TB/s-hour",
+        m if m.starts_with("irr") => "per year",
+        "availability" | "goodput" | "job_uptime" => "fraction",
+        _ => "",
+    }
+}
+
+/// The tick style for a unit: percent for fractions and rates per year.
+pub fn tick_kind(unit: &str) -> super::num::TickKind {
+    if unit == "fraction" || unit == "per year" {
+        super::num::TickKind::Percent
+    } else {
+        super::num::TickKind::Plain
+    }
+}
+
 /// A unit as an axis title shows it: a fraction is drawn in percent.
 pub fn axis_unit(unit: &str) -> &str {
-    if unit == "fraction" { "%" } else { unit }
+    match unit {
+        "fraction" | "per year" => "%",
+        u => u,
+    }
 }
 
 /// `<span>` with the number's source and rounding, or `n/a` when undefined.

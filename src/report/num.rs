@@ -82,7 +82,12 @@ pub fn short(x: f64) -> String {
 
 /// A fraction as a percentage with `decimals` decimals: `57.3 %`.
 pub fn pct(x: f64, decimals: usize) -> String {
-    format!("{:.decimals$} %", 100.0 * x)
+    let s = format!("{:.decimals$}", 100.0 * x);
+    // No "-0.00 %": a value that rounds to zero has no sign.
+    match s.strip_prefix('-') {
+        Some(r) if r.chars().all(|c| c == '0' || c == '.') => format!("{r} %"),
+        _ => format!("{s} %"),
+    }
 }
 
 /// The tolerance of [`pct`] with `decimals` decimals, in fraction units.
@@ -250,6 +255,8 @@ mod tests {
     fn percentages_days_and_quantities() {
         assert_eq!(pct(0.0826, 1), "8.3 %");
         assert_eq!(pct(0.081, 1), "8.1 %");
+        assert_eq!(pct(-0.000_01, 2), "0.00 %");
+        assert_eq!(pct(-0.0028, 2), "-0.28 %");
         assert_eq!(pct(0.99405, 2), "99.41 %");
         assert_eq!(pct_precision(1), "abs 5.050e-4");
         assert_eq!(days(1502.4), "1502 days");

@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::html::{Unit, figure, h2, missing, option_key, ptr, table, td, tdt, val};
+use super::html::{
+    Unit, axis_unit, figure, h2, metric_unit, missing, option_key, ptr, table, td, tdt, tick_kind,
+    val,
+};
 use super::load::{SensitivityFolder, SparesFolder};
 use super::num::TickKind;
 use super::svg::{Axis, Chart, GREY, esc, option_style};
@@ -13,6 +16,8 @@ const TOP_INPUTS: usize = 15;
 
 /// The page body of a sensitivity folder.
 pub fn sensitivity(f: &SensitivityFolder) -> String {
+    let munit = metric_unit(&f.tornado.metric);
+    let mu = Unit::of(munit);
     let t = &f.tornado;
     let mut b = format!(
         "<h1>Sensitivity of {} of {}</h1>",
@@ -29,18 +34,18 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
             Unit::Qty
         ),
         esc(&t.metric),
-        val("tornado.json#/base_mean", t.base_mean, Unit::Usd),
+        val("tornado.json#/base_mean", t.base_mean, mu),
     );
     b.push_str(&h2("tornado", "Tornado: each input at its P10 and P90"));
     let rows: Vec<&super::files::TornadoRow> = t.rows.iter().take(TOP_INPUTS).collect();
     let base = t.base_mean.unwrap_or(0.0);
     let labels: Vec<String> = rows.iter().map(|r| r.input.clone()).collect();
     let x = Axis::over(
-        format!("mean {} of {} (USD)", t.metric, t.target),
+        format!("mean {} of {} ({})", t.metric, t.target, axis_unit(munit)),
         rows.iter()
             .flat_map(|r| [r.mean_at_p10.unwrap_or(base), r.mean_at_p90.unwrap_or(base)]),
         &[base],
-        TickKind::Plain,
+        tick_kind(munit),
     );
     let mut c = Chart::new(
         "tornado",
@@ -82,9 +87,9 @@ pub fn sensitivity(f: &SensitivityFolder) -> String {
                 esc(&r.input),
                 td(&p("input_p10"), r.input_p10, u),
                 td(&p("input_p90"), r.input_p90, u),
-                td(&p("mean_at_p10"), r.mean_at_p10, Unit::Usd),
-                td(&p("mean_at_p90"), r.mean_at_p90, Unit::Usd),
-                td(&p("swing"), r.swing, Unit::Usd),
+                td(&p("mean_at_p10"), r.mean_at_p10, mu),
+                td(&p("mean_at_p90"), r.mean_at_p90, mu),
+                td(&p("swing"), r.swing, mu),
             )
         })
         .collect();

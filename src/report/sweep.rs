@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use super::html::{
-    Unit, axis_unit, csv_src, figure, h2, metric_label, missing, option_key, ptr, table, td, tdt,
-    val,
+    Unit, axis_unit, csv_src, figure, h2, metric_label, metric_unit, missing, option_key, ptr,
+    table, td, tdt, tick_kind, val,
 };
 use super::load::SweepFolder;
 use super::num::TickKind;
@@ -236,17 +236,15 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
             be.a,
             be.b,
             metric_label(m),
-            if m.ends_with("_usd") {
-                " (USD)"
-            } else if m.ends_with("_days") {
-                " (days)"
+            if metric_unit(m).is_empty() {
+                String::new()
             } else {
-                ""
+                format!(" ({})", axis_unit(metric_unit(m)))
             }
         ),
         pts.iter().flat_map(|&(_, r)| [get(r, "p5"), get(r, "p95")]),
         &[0.0],
-        TickKind::Plain,
+        tick_kind(metric_unit(m)),
     );
     let name = format!("sweep-difference-{}", slug(&axis.key));
     let mut c = Chart::new(
@@ -330,8 +328,16 @@ fn difference_chart(f: &SweepFolder, ai: usize, on_slice: &dyn Fn(usize) -> bool
                     Unit::Qty
                 }
             ),
-            td(&src(&col("p50")), t.num(r, &col("p50")), Unit::Usd),
-            td(&src(&col("mean")), t.num(r, &col("mean")), Unit::Usd),
+            td(
+                &src(&col("p50")),
+                t.num(r, &col("p50")),
+                Unit::of(metric_unit(m))
+            ),
+            td(
+                &src(&col("mean")),
+                t.num(r, &col("mean")),
+                Unit::of(metric_unit(m))
+            ),
             td(
                 &src(&format!("p_first_better_{m}")),
                 t.num(r, &format!("p_first_better_{m}")),
