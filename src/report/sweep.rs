@@ -383,6 +383,12 @@ fn sweep_break_evens(f: &SweepFolder) -> String {
     }
     let mut rows = Vec::new();
     for (k, s) in be.slices.iter().enumerate() {
+        let fraction = f
+            .json
+            .axes
+            .iter()
+            .any(|a| a.key == s.axis && a.unit == "fraction");
+        let unit = if fraction { Unit::Pct(1) } else { Unit::Qty };
         let others: Vec<String> = s
             .others
             .iter()
@@ -407,7 +413,7 @@ fn sweep_break_evens(f: &SweepFolder) -> String {
                             ])
                         ),
                         Some(v),
-                        Unit::Qty,
+                        unit,
                     )
                 })
                 .collect::<Vec<_>>()
