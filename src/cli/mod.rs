@@ -255,6 +255,11 @@ pub struct RunArgs {
     /// Also write per_path.csv and per_path.parquet (one row per path and option).
     #[arg(long, requires = "out")]
     pub per_path: bool,
+    /// Do not record the monthly series (timeseries.csv and timeseries.parquet are written
+    /// with --out by default: per option and month, P5/P25/P50/P75/P95 and mean of the
+    /// cumulative discounted cash flow, revenue, opex, available fraction and failures).
+    #[arg(long)]
+    pub no_timeseries: bool,
     /// Run batches of paths until the relative standard error (se / |mean|) of every option's
     /// mean NPV is at most X (0 < X <= 1), or --max-paths; --paths is then the first batch
     /// (default 1,000). The result equals a plain run of the paths it used.

@@ -146,13 +146,22 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     }
     let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     if let Some(dir) = &args.output.out {
-        export::check_not_existing(dir, &export::run_files(args.per_path), args.output.force)
-            .map_err(|e| CliError::input(e.to_string()))?;
+        export::check_not_existing(
+            dir,
+            &export::run_files(args.per_path, !args.no_timeseries),
+            args.output.force,
+        )
+        .map_err(|e| CliError::input(e.to_string()))?;
     }
     let quiet = args.output.quiet;
     let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
-    let model = config::flatten(&scenario, seed);
+    let mut model = config::flatten(&scenario, seed);
+    // The monthly series cost the engines a few sums a day and the aggregator 5 values per
+    // option and month: recorded only when they are written.
+    if args.output.out.is_some() && !args.no_timeseries {
+        model.run.n_months = crate::model::fleet_step::n_months(model.run.horizon_days);
+    }
     let names: Vec<String> = scenario
         .option_names()
         .iter()
@@ -168,7 +177,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         &classes,
         crate::stats::DEFAULT_KEEP_VALUES_LIMIT,
     )
-    .with_horizon_days(horizon_days);
+    .with_horizon_days(horizon_days)
+    .with_timeseries(model.run.n_months);
     let mut per_path = match (&args.output.out, args.per_path) {
         (Some(dir), true) => Some(
             PerPathWriter::with_formats(
@@ -365,6 +375,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(e.to_string()))?;
         export::write_summary_csv(dir, &summary, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
+        if let Some(ts) = agg.timeseries(&names) {
+            export::write_timeseries(dir, &ts, args.output.force)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+        }
         if let Some(w) = per_path.take() {
             w.finish().map_err(|e| CliError::runtime(e.to_string()))?;
         }

@@ -8,9 +8,11 @@ mod per_path;
 pub mod table;
 #[cfg(test)]
 mod tests;
+mod timeseries;
 
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
+pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -32,6 +34,10 @@ pub mod names {
     pub const PER_PATH_CSV: &str = "per_path.csv";
     /// One row per (path, option), Parquet.
     pub const PER_PATH_PARQUET: &str = "per_path.parquet";
+    /// Monthly bands, CSV.
+    pub const TIMESERIES_CSV: &str = "timeseries.csv";
+    /// Monthly bands, Parquet.
+    pub const TIMESERIES_PARQUET: &str = "timeseries.parquet";
 }
 
 /// Why an export failed; every variant names the file concerned.
@@ -99,9 +105,13 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError 
     }
 }
 
-/// The files `fleetsim run --out` writes: the summaries, and the per-path files when asked.
-pub fn run_files(per_path: bool) -> Vec<&'static str> {
+/// The files `fleetsim run --out` writes: the summaries, the monthly bands unless
+/// `--no-timeseries`, and the per-path files when asked.
+pub fn run_files(per_path: bool, timeseries: bool) -> Vec<&'static str> {
     let mut v = vec![names::SUMMARY_JSON, names::SUMMARY_CSV, names::PAIRS_CSV];
+    if timeseries {
+        v.extend([names::TIMESERIES_CSV, names::TIMESERIES_PARQUET]);
+    }
     if per_path {
         v.extend([names::PER_PATH_CSV, names::PER_PATH_PARQUET]);
     }

@@ -115,7 +115,7 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
             n_years: years,
             n_corr: 0,
             table_len: 0,
-            _pad: 0,
+            n_months: 0,
         },
         env: EnvParams {
             inputs: env,
