@@ -29,3 +29,4 @@ mod spares;
 mod summary_meaning;
 mod sweep;
 mod target_se;
+mod timeseries;

@@ -503,8 +503,7 @@ impl GpuEngine {
 fn scatter(vals: &[f32], from: u32, per_point: u32, stride: usize, blocks: &mut [PathBlock]) {
     let per_point = per_point as usize;
     let per_mon = stride - N_OUT;
-    let mut g = from as usize;
-    for inv in vals.chunks_exact(stride) {
+    for (g, inv) in (from as usize..).zip(vals.chunks_exact(stride)) {
         let (p, local) = (g / per_point, g % per_point);
         let (rec, months) = inv.split_at(N_OUT);
         let b = &mut blocks[p];
@@ -520,7 +519,6 @@ fn scatter(vals: &[f32], from: u32, per_point: u32, stride: usize, blocks: &mut 
                 *d = *v as f64;
             }
         }
-        g += 1;
     }
 }
 
