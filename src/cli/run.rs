@@ -201,9 +201,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let mut write_err = None;
     let start = Instant::now();
     // The primary engine's chunk; a fallback keeps the same boundaries.
-    let chunk = args
-        .chunk
-        .unwrap_or_else(|| engines.primary.chunk_paths(model.run.n_options));
+    let chunk = args.chunk.unwrap_or_else(|| {
+        monthly_chunk_cap(&model, engines.primary.chunk_paths(model.run.n_options))
+    });
     let mut done = 0u32;
     let mut end = paths;
     let mut engine_run = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
@@ -387,6 +387,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Bytes a chunk's monthly series may take on the host (f64 values; the driver holds two
+/// chunks at a time).
+pub const MONTHLY_CHUNK_BYTES: usize = 32 << 20;
+
+/// Paths per chunk with `model`'s monthly series: `chunk`, cut so that one chunk's series stay
+/// within [`MONTHLY_CHUNK_BYTES`] (a 5-year, 2-option run records 4,800 B a path: 6,990 paths),
+/// and at least 1,024 paths.
+pub fn monthly_chunk_cap(model: &crate::model::params::FlatModel, chunk: u32) -> u32 {
+    let per_path = crate::engine::PathBlock::monthly_len(model) * 8;
+    if per_path == 0 {
+        return chunk;
+    }
+    chunk.min((MONTHLY_CHUNK_BYTES / per_path).max(1024) as u32)
 }
 
 /// `Some(x)` when finite: summary.json never holds NaN or infinity.

@@ -17,12 +17,12 @@ use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::{N_MONTHLY, N_OUT};
 use crate::model::params::{FlatModel, MAX_OPTIONS};
 
-/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 248 B = 124 MiB;
+/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 292 B = 146 MiB;
 /// a device's storage-binding limit may lower it, see [`GpuEngine::new`]).
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
 
 /// Most invocations per dispatch when the horizon is split into windows (bounds the state
-/// buffer: 2^16 x 4,224 B = 264 MiB, `gpu::state::Carried` each; a device's storage-binding
+/// buffer: 2^16 x 4,308 B = 269 MiB, `gpu::state::Carried` each; a device's storage-binding
 /// limit lowers it, to 2^15 at the common 128 MiB).
 pub const MAX_WINDOWED_INVOCATIONS: u32 = 1 << 16;
 /// Days per window on software adapters (llvmpipe stops loops after 65,535 iterations).
