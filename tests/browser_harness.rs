@@ -24,7 +24,7 @@ const CLEAN: &str = r##"<!doctype html><html><head><meta charset="utf-8"><title>
 <svg class="chart" data-chart="bars" width="300" height="120" viewBox="0 0 300 120">
 <rect class="mark" x="10" y="20" width="40" height="100" fill="#3366cc"/>
 <rect class="mark" x="60" y="60" width="40" height="60" fill="#dc3912"/>
-</svg><p id="n">USD 1.25B</p></body></html>"##;
+</svg><p id="n">USD 1.25B</p><div style="height: 1500px"></div><p>end</p></body></html>"##;
 
 #[test]
 fn browser_harness_reports_a_console_error() {
@@ -117,7 +117,8 @@ fn browser_harness_passes_a_clean_svg_page_and_screenshots_it() {
     let png = b.screenshot().unwrap();
     let (w, h) = browser::png_size(&png).unwrap();
     assert_eq!(w, browser::WIDTH);
-    assert!(h >= 120, "{h}");
+    // The whole page, beyond the 800-px viewport.
+    assert!(h >= 1600, "{h}");
     // The page is still clean after the checks.
     assert!(b.problems().is_clean(), "{:?}", b.problems().lines());
 }

@@ -357,15 +357,29 @@ fn ok(args: &[&str]) {
     assert!(o.status.success(), "fleetsim {args:?}:\n{}", text(&o));
 }
 
-/// Opens `dir/report.html` and applies every check; the screenshot becomes `KIND.png`.
+/// Opens `dir/report.html`, applies every check and fails with the list of what failed; the
+/// screenshot becomes `KIND.png`.
 fn check_report(kind: &str, b: &mut Browser, dir: &Path) {
+    let (failures, summary) = report_failures(kind, b, dir);
+    assert!(
+        failures.is_empty(),
+        "{kind}: report.html ({summary}) fails {} check(s):\n  {}",
+        failures.len(),
+        failures.join("\n  "),
+    );
+    eprintln!("{kind}: report.html passes ({summary})");
+}
+
+/// What fails on `dir/report.html` (one line each), and a line saying how many charts and
+/// numbers were checked and where the screenshot (`KIND.png`) is.
+fn report_failures(kind: &str, b: &mut Browser, dir: &Path) -> (Vec<String>, String) {
     let page = dir.join("report.html");
     let html = std::fs::read_to_string(&page)
         .unwrap_or_else(|e| panic!("{kind}: no {}: {e}", page.display()));
-    assert!(
-        !html.to_lowercase().contains("<script"),
-        "{kind}: report.html must hold no <script>"
-    );
+    let mut failures = Vec::new();
+    if html.to_lowercase().contains("<script") {
+        failures.push("report.html holds a <script>".to_string());
+    }
     let problems = b.open(&page).unwrap_or_else(|e| panic!("{kind}: {e}"));
     let page_data = b.eval(COLLECT_JS).unwrap_or_else(|e| panic!("{kind}: {e}"));
     let png = b.screenshot().unwrap_or_else(|e| panic!("{kind}: {e}"));
@@ -375,7 +389,7 @@ fn check_report(kind: &str, b: &mut Browser, dir: &Path) {
     std::fs::write(&shot, &png).unwrap();
     eprintln!("{kind}: screenshot {}", shot.display());
 
-    let mut failures = problems.lines();
+    failures.extend(problems.lines());
     let (w, _) = browser::png_size(&png).unwrap_or_else(|e| panic!("{kind}: {e}"));
     if w != browser::WIDTH {
         failures.push(format!("screenshot is {w} px wide, not {}", browser::WIDTH));
@@ -423,20 +437,13 @@ fn check_report(kind: &str, b: &mut Browser, dir: &Path) {
             failures.push(format!("[data-src={src:?}] {e}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{kind}: report.html ({} charts, {} numbers) fails {} check(s):\n  {}\nscreenshot: {}",
+    let summary = format!(
+        "{} charts, {} numbers checked; screenshot {}",
         charts.len(),
         values.len(),
-        failures.len(),
-        failures.join("\n  "),
         shot.display()
     );
-    eprintln!(
-        "{kind}: report.html passes: {} charts, {} numbers checked",
-        charts.len(),
-        values.len()
-    );
+    (failures, summary)
 }
 
 /// The start of every report test: `None` (after saying why) when `fleetsim report` does not
@@ -586,4 +593,94 @@ fn browser_reports_spares() {
     ]);
     ok(&["report", &o]);
     check_report("spares", &mut b, &out);
+}
+
+/// A result folder of hand-made files and a report page over them, made `good` or with one
+/// fault of each kind the checks look for.
+fn hand_made(dir: &Path, good: bool) {
+    std::fs::write(
+        dir.join("summary.json"),
+        r#"{"n_paths": 1234,
+            "options": {"trn2": {"npv_usd": {"p50": -262.04e6, "mean": 1.2534e9,
+                                             "p_negative": 0.5734, "se": null}},
+                        "b200": {"availability": {"mean": 0.6128}}},
+            "pairs": {"trn2 vs b200": {"metrics": {"payback_days": {"difference":
+                                                   {"p50": 1234.2}}}}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("timeseries.csv"),
+        "option,month,day_start,day_end,metric,unit,n,mean,p5,p25,p50,p75,p95\n\
+         trn2,12,334,365,revenue_usd,USD,1234,12600,,,12570.5,,\n",
+    )
+    .unwrap();
+    let p50 = if good { "USD -262.0M" } else { "USD -300.0M" };
+    let extra = if good {
+        ""
+    } else {
+        r#"<link rel="stylesheet" href="http://example.invalid/a.css">
+<p><span data-src="/options/trn2/npv_usd/p99" data-precision="1e-3">USD 1.0M</span>
+<span data-src="/n_paths">about 1,234</span></p>
+<svg class="chart" data-chart="empty" width="100" height="50"><rect class="mark" x="1" y="1" width="0" height="0"/></svg>
+<svg data-chart="classless" width="100" height="50"><rect class="mark" width="10" height="10"/></svg>"#
+    };
+    let html = format!(
+        r##"<!doctype html><html><head><meta charset="utf-8"><title>fleetsim report</title>
+<style>body {{ font-family: "DejaVu Sans", sans-serif; margin: 2em; }} td {{ padding: 0 1em; }}</style>
+</head><body><h1>Hand-made report {kind}</h1><table><tr>
+<td data-src="/options/trn2/npv_usd/p50" data-precision="1e-3">{p50}</td>
+<td data-src="/options/trn2/npv_usd/mean" data-precision="1e-3">USD 1.25B</td>
+<td data-src="/options/trn2/npv_usd/p_negative" data-precision="1e-3">57.3 %</td>
+<td data-src="/options/trn2/npv_usd/se">—</td>
+<td data-src="summary.json#/options/b200/availability/mean" data-precision="1e-3">0.613</td>
+<td data-src="/pairs/trn2 vs b200/metrics/payback_days/difference/p50">1,234 days</td>
+<td data-src="/n_paths">1,234</td>
+<td data-src="timeseries.csv#option=trn2&amp;month=12&amp;metric=revenue_usd&amp;stat=p50" data-precision="1e-3">USD 12.6k</td>
+</tr></table>{extra}
+<svg class="chart" data-chart="npv" width="400" height="200" viewBox="0 0 400 200">
+<rect class="mark" x="20" y="50" width="60" height="150" fill="#1f77b4"/>
+<rect class="mark" x="100" y="120" width="60" height="80" fill="#d62728"/>
+<text x="200" y="30" data-src="/options/trn2/npv_usd/p50" data-precision="1e-3">{p50}</text>
+</svg></body></html>"##,
+        kind = if good { "(good)" } else { "(with faults)" },
+    );
+    std::fs::write(dir.join("report.html"), html).unwrap();
+}
+
+#[test]
+fn browser_reports_checks_pass_a_good_page_and_catch_each_fault() {
+    let Some(mut b) = Browser::launch_or_skip("browser_reports_checks_pass_a_good_page") else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    hand_made(d.path(), true);
+    check_report("fixture-good", &mut b, d.path());
+
+    hand_made(d.path(), false);
+    let (failures, _) = report_failures("fixture-bad", &mut b, d.path());
+    let all = failures.join("\n");
+    for want in [
+        // the wrong number, in the table and in the chart's label
+        r#"[data-src="/options/trn2/npv_usd/p50"] shows "USD -300.0M""#,
+        // a source that is not there
+        r#"no "/options/trn2/npv_usd/p99" in summary.json"#,
+        // text that is not a number
+        r#"cannot read "about 1,234""#,
+        // a chart whose only mark has an empty box, and one without class="chart"
+        r#"chart "empty": no .mark with a non-empty bounding box"#,
+        r#"chart "classless": the svg lacks class="chart""#,
+        // the external stylesheet, requested and failed
+        "request: http://example.invalid/a.css",
+        "failed load: ",
+    ] {
+        assert!(all.contains(want), "missing {want:?} in:\n{all}");
+    }
+    assert_eq!(
+        failures
+            .iter()
+            .filter(|f| f.contains("USD -300.0M"))
+            .count(),
+        2,
+        "{all}"
+    );
 }

@@ -36,7 +36,9 @@ const TEXT_COLUMNS: [&str; 9] = [
     "undefined_reason",
     "name",
 ];
-/// Columns of whole counts (`#,##0`).
+/// Columns of whole counts (`#,##0`); other numbers are formatted by their row's unit: USD
+/// `#,##0`, fractions and rates per year `0.0%`, counts, days and quantities `#,##0.0`, unit
+/// costs and ratios `#,##0.000`.
 const COUNT_COLUMNS: [&str; 7] = [
     "count",
     "n_undefined",
@@ -198,6 +200,7 @@ struct Formats {
     usd: Format,
     fraction: Format,
     count: Format,
+    tenths: Format,
     plain: Format,
     title: Format,
 }
@@ -213,6 +216,7 @@ impl Formats {
             usd: Format::new().set_num_format("#,##0"),
             fraction: Format::new().set_num_format("0.0%"),
             count: Format::new().set_num_format("#,##0"),
+            tenths: Format::new().set_num_format("#,##0.0"),
             plain: Format::new().set_num_format("#,##0.000"),
             title: Format::new().set_bold().set_font_size(14),
         }
@@ -227,8 +231,10 @@ impl Formats {
         } else {
             match unit {
                 "USD" => &self.usd,
-                "fraction" => &self.fraction,
-                "count" | "days" | "chips" => &self.count,
+                "fraction" | "per year" => &self.fraction,
+                "count" | "days" | "MWh" | "chip-hours" | "node-hours" | "PFLOP-hours" => {
+                    &self.tenths
+                }
                 _ => &self.plain,
             }
         }
