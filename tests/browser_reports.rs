@@ -5,7 +5,8 @@
 //! (`.mark`) with a non-empty bounding box; every `[data-src]` element's visible text must
 //! parse (see [`parse_shown`]) and equal the value its source names (a JSON pointer into
 //! summary.json, `FILE.json#/pointer`, or `FILE.csv#col=value&...&stat=COLUMN`) within its
-//! `data-precision`. The screenshot is kept as `target/report-screenshots/KIND.png`.
+//! `data-precision` (`1e-3` or `rel 1e-3`: relative; `abs 0.0005`: absolute). The screenshot
+//! is kept as `target/report-screenshots/KIND.png`.
 //!
 //! The parser and the source lookup are tested here on their own, so they run everywhere.
 
@@ -24,6 +25,8 @@ use crate::common::cli::{fleetsim, text};
 /// `USD 1.25B`, `USD 12.6k`, `USD 3.68`, `57.3 %` (0.573), `0.613`, `1,234 days`, thousands
 /// separated by `,`; a unit word after the number (`days`, `h`, `MW`, ...) is allowed. Returns
 /// the value and half a unit of its last shown digit (the rounding the text itself implies).
+/// Five or more integer digits without separators (`12345 days`) are refused: the page's
+/// format groups them (four digits may go either way: `1234` or `1,234`).
 /// `None` for the marks of an undefined value (`—`, `–`, `-`, `n/a`, `never`, empty).
 pub fn parse_shown(shown: &str) -> Result<Option<(f64, f64)>, String> {
     let t: String = shown
@@ -59,6 +62,9 @@ pub fn parse_shown(shown: &str) -> Result<Option<(f64, f64)>, String> {
         return bad("a separator after the decimal point");
     }
     let groups: Vec<&str> = int.split(',').collect();
+    if groups.len() == 1 && int.len() > 4 {
+        return bad("five or more digits without thousands separators (the page writes 12,345)");
+    }
     if groups.len() > 1
         && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3))
     {
@@ -199,13 +205,51 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Whether the text `shown` (with relative `precision`) shows `value`: both undefined, or
-/// within the larger of the relative precision and the text's own rounding.
-pub fn shows(shown: &str, precision: f64, value: Option<f64>) -> Result<(), String> {
+/// A `data-precision`: how far the shown number may be from the file's.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tolerance {
+    /// `X` or `rel X`: |shown - file| <= X |file|.
+    Rel(f64),
+    /// `abs X`: |shown - file| <= X, in the file's unit.
+    Abs(f64),
+}
+
+/// Reads a `data-precision` (`1e-3`, `rel 1e-3`, `abs 0.0005`); none means exact.
+pub fn parse_precision(p: Option<&str>) -> Result<Tolerance, String> {
+    let Some(p) = p else {
+        return Ok(Tolerance::Rel(0.0));
+    };
+    let t = p.trim();
+    let (abs, num) = if let Some(r) = t.strip_prefix("abs") {
+        (true, r)
+    } else {
+        (false, t.strip_prefix("rel").unwrap_or(t))
+    };
+    let x: f64 = num
+        .trim()
+        .parse()
+        .map_err(|e| format!("data-precision {p:?}: {e}"))?;
+    if !(x.is_finite() && x >= 0.0) {
+        return Err(format!("data-precision {p:?}: not a tolerance"));
+    }
+    Ok(if abs {
+        Tolerance::Abs(x)
+    } else {
+        Tolerance::Rel(x)
+    })
+}
+
+/// Whether the text `shown` shows `value` within `precision`: both undefined, or within the
+/// larger of the stated tolerance and the text's own rounding (half its last digit).
+pub fn shows(shown: &str, precision: Tolerance, value: Option<f64>) -> Result<(), String> {
     match (parse_shown(shown)?, value) {
         (None, None) => Ok(()),
         (Some((x, half)), Some(v)) => {
-            let tol = (precision * v.abs().max(x.abs())).max(half) * (1.0 + 1e-9) + 1e-12;
+            let stated = match precision {
+                Tolerance::Rel(r) => r * v.abs().max(x.abs()),
+                Tolerance::Abs(a) => a,
+            };
+            let tol = stated.max(half) * (1.0 + 1e-9) + 1e-12;
             if (x - v).abs() <= tol {
                 Ok(())
             } else {
@@ -230,6 +274,7 @@ fn browser_reports_parse_the_page_formats() {
     assert!((v("57.3 %") - 0.573).abs() < 1e-15);
     assert_eq!(v("0.613"), 0.613);
     assert_eq!(v("1,234 days"), 1234.0);
+    assert_eq!(v("1234 days"), 1234.0);
     assert_eq!(v("20,000"), 20000.0);
     assert_eq!(v("USD 1,234,567"), 1_234_567.0);
     assert_eq!(v("\u{2212}4.5 %"), -0.045);
@@ -241,6 +286,8 @@ fn browser_reports_parse_the_page_formats() {
         "USD",
         "12,34",
         "1,2345",
+        "12345 days",
+        "USD 12345.6",
         "abc",
         "1.2.3",
         "3 ) x",
@@ -252,15 +299,28 @@ fn browser_reports_parse_the_page_formats() {
 
 #[test]
 fn browser_reports_compare_within_the_precision() {
-    assert!(shows("USD -262.0M", 1e-3, Some(-262.04e6)).is_ok());
-    assert!(shows("USD -262.0M", 1e-3, Some(-263.0e6)).is_err());
-    assert!(shows("57.3 %", 1e-3, Some(0.5731)).is_ok());
-    assert!(shows("57.3 %", 1e-3, Some(0.58)).is_err());
-    assert!(shows("—", 1e-3, None).is_ok());
-    assert!(shows("—", 1e-3, Some(1.0)).is_err());
-    assert!(shows("1.0", 1e-3, None).is_err());
-    assert!(shows("1,234 days", 0.0, Some(1234.0)).is_ok());
-    assert!(shows("1,234 days", 0.0, Some(1236.0)).is_err());
+    let rel = |p: &str| parse_precision(Some(p)).unwrap();
+    assert_eq!(rel("1e-3"), Tolerance::Rel(1e-3));
+    assert_eq!(rel("rel 1e-3"), Tolerance::Rel(1e-3));
+    assert_eq!(rel(" abs 0.51"), Tolerance::Abs(0.51));
+    assert_eq!(parse_precision(None).unwrap(), Tolerance::Rel(0.0));
+    for bad in ["", "rel", "abs x", "-1", "inf", "about 1e-3"] {
+        assert!(parse_precision(Some(bad)).is_err(), "{bad:?}");
+    }
+    let r3 = Tolerance::Rel(1e-3);
+    assert!(shows("USD -262.0M", r3, Some(-262.04e6)).is_ok());
+    assert!(shows("USD -262.0M", r3, Some(-263.0e6)).is_err());
+    assert!(shows("57.3 %", r3, Some(0.5731)).is_ok());
+    assert!(shows("57.3 %", r3, Some(0.58)).is_err());
+    assert!(shows("57.3 %", Tolerance::Abs(0.000505), Some(0.5735)).is_ok());
+    assert!(shows("57.3 %", Tolerance::Abs(0.000505), Some(0.5740)).is_err());
+    assert!(shows("—", r3, None).is_ok());
+    assert!(shows("—", r3, Some(1.0)).is_err());
+    assert!(shows("1.0", r3, None).is_err());
+    let exact = Tolerance::Rel(0.0);
+    assert!(shows("1,234 days", exact, Some(1234.0)).is_ok());
+    assert!(shows("1,234 days", exact, Some(1236.0)).is_err());
+    assert!(shows("1,234 days", Tolerance::Abs(0.51), Some(1234.5)).is_ok());
 }
 
 #[test]
@@ -425,13 +485,7 @@ fn report_failures(kind: &str, b: &mut Browser, dir: &Path) -> (Vec<String>, Str
     for v in &values {
         let src = v["src"].as_str().unwrap_or("");
         let shown = v["text"].as_str().unwrap_or("");
-        let precision = match v["precision"].as_str() {
-            None => Ok(0.0),
-            Some(p) => p
-                .trim()
-                .parse::<f64>()
-                .map_err(|e| format!("data-precision {p:?}: {e}")),
-        };
+        let precision = parse_precision(v["precision"].as_str());
         let r = precision.and_then(|p| shows(shown, p, lookup(dir, src)?));
         if let Err(e) = r {
             failures.push(format!("[data-src={src:?}] {e}"));
@@ -629,11 +683,11 @@ fn hand_made(dir: &Path, good: bool) {
 <style>body {{ font-family: "DejaVu Sans", sans-serif; margin: 2em; }} td {{ padding: 0 1em; }}</style>
 </head><body><h1>Hand-made report {kind}</h1><table><tr>
 <td data-src="/options/trn2/npv_usd/p50" data-precision="1e-3">{p50}</td>
-<td data-src="/options/trn2/npv_usd/mean" data-precision="1e-3">USD 1.25B</td>
-<td data-src="/options/trn2/npv_usd/p_negative" data-precision="1e-3">57.3 %</td>
+<td data-src="/options/trn2/npv_usd/mean" data-precision="rel 1e-3">USD 1.25B</td>
+<td data-src="/options/trn2/npv_usd/p_negative" data-precision="abs 0.000505">57.3 %</td>
 <td data-src="/options/trn2/npv_usd/se">—</td>
 <td data-src="summary.json#/options/b200/availability/mean" data-precision="1e-3">0.613</td>
-<td data-src="/pairs/trn2 vs b200/metrics/payback_days/difference/p50">1,234 days</td>
+<td data-src="/pairs/trn2 vs b200/metrics/payback_days/difference/p50" data-precision="abs 0.51">1,234 days</td>
 <td data-src="/n_paths">1,234</td>
 <td data-src="timeseries.csv#option=trn2&amp;month=12&amp;metric=revenue_usd&amp;stat=p50" data-precision="1e-3">USD 12.6k</td>
 </tr></table>{extra}
