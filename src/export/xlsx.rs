@@ -9,7 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{
-    Chart, ChartLineDashType, ChartType, Color, Format, FormatAlign, Workbook, Worksheet, XlsxError,
+    Chart, ChartAxisLabelPosition, ChartLineDashType, ChartType, Color, Format, FormatAlign,
+    Workbook, Worksheet, XlsxError,
 };
 use serde_json::Value;
 
@@ -272,7 +273,7 @@ fn table_sheet(ws: &mut Worksheet, name: &str, t: &Csv, f: &Formats) -> Result<(
             match number(cell).filter(|_| numeric[c]) {
                 Some(x) => {
                     ws.write_number_with_format(row, col, x, f.for_cell(&t.header[c], unit))?;
-                    widths[c] = widths[c].max(12);
+                    widths[c] = widths[c].max(15);
                 }
                 None => {
                     ws.write_string(row, col, cell)?;
@@ -331,7 +332,13 @@ fn fan_chart(t: &Csv, options: &[String]) -> Result<Option<Chart>, String> {
     chart
         .title()
         .set_name("Cumulative discounted cash flow: P5 / P50 / P95 by month");
-    chart.x_axis().set_name("month");
+    // Month labels below the plot, not at the zero line the early negative months cross.
+    let months = blocks.iter().map(|(_, f, l)| l - f + 1).max().unwrap_or(1);
+    chart
+        .x_axis()
+        .set_name("month")
+        .set_label_position(ChartAxisLabelPosition::Low)
+        .set_label_interval(if months > 24 { 6 } else { 1 });
     chart
         .y_axis()
         .set_name("USD (millions)")
