@@ -132,3 +132,19 @@ fn browser_harness_decodes_base64() {
     assert!(browser::base64_decode("T!==").is_err());
     assert!(browser::png_size(b"GIF89a").is_err());
 }
+
+#[test]
+fn browser_harness_says_why_a_browser_does_not_start() {
+    // Needs no Chromium: a "browser" that exits at once is reported, not waited on for ever.
+    let Err(e) = Browser::launch(std::path::Path::new("/bin/false")) else {
+        panic!("/bin/false is not a browser");
+    };
+    assert!(
+        e.contains("exited") && e.contains("before listening"),
+        "{e}"
+    );
+    let Err(e) = Browser::launch(std::path::Path::new("/nonexistent/chromium")) else {
+        panic!("no such file");
+    };
+    assert!(e.contains("cannot start /nonexistent/chromium"), "{e}");
+}

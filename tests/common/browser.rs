@@ -177,6 +177,12 @@ impl Browser {
             )
         };
         let Ok(ws_url) = rx.recv_timeout(TIMEOUT) else {
+            // Its stderr closed or it stayed silent: give an exiting process a moment to be
+            // reaped, so the message can say it exited.
+            let until = Instant::now() + Duration::from_secs(2);
+            while Instant::now() < until && matches!(child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let why = match child.try_wait() {
                 Ok(Some(st)) => format!("{} exited ({st}) before listening", bin.display()),
                 _ => format!(
