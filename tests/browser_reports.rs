@@ -2,11 +2,12 @@
 //! (tests/common/browser.rs): tiny runs on the CPU engine, then `fleetsim report DIR` (or
 //! `run --report`). The page must load with no console error or warning, no exception and no
 //! request (it is one self-contained file); every `svg[data-chart]` must have a data mark
-//! (`.mark`) with a non-empty bounding box; every `[data-src]` element's visible text must
-//! parse (see [`parse_shown`]) and equal the value its source names (a JSON pointer into
-//! summary.json, `FILE.json#/pointer`, or `FILE.csv#col=value&...&stat=COLUMN`) within its
-//! `data-precision` (`1e-3` or `rel 1e-3`: relative; `abs 0.0005`: absolute). The screenshot
-//! is kept as `target/report-screenshots/KIND.png`.
+//! (`.mark`) with a non-empty bounding box and no text cut off by its edges; every
+//! `[data-src]` element's visible text must parse (see [`parse_shown`]) and equal the value
+//! its source names (a JSON pointer into summary.json, `FILE.json#/pointer`, or
+//! `FILE.csv#col=value&...&stat=COLUMN`) within its `data-precision` (`1e-3` or `rel 1e-3`:
+//! relative; `abs 0.0005`: absolute). The screenshot is kept as
+//! `target/report-screenshots/KIND.png`.
 //!
 //! The parser and the source lookup are tested here on their own, so they run everywhere.
 
@@ -392,8 +393,15 @@ const COLLECT_JS: &str = r#"(() => {
       try { const r = m.getBBox(); return r.width > 0 || r.height > 0; } catch (e) { return false; }
     }).length;
     const box = s.getBoundingClientRect();
+    // Text the svg's own box cuts off (an outer svg clips unless its overflow is visible).
+    const clips = getComputedStyle(s).overflow !== 'visible';
+    const clipped = !clips ? [] : [...s.querySelectorAll('text')].filter(t => {
+      const r = t.getBoundingClientRect();
+      return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1 ||
+                             r.top < box.top - 1 || r.bottom > box.bottom + 1);
+    }).map(t => t.textContent.trim().slice(0, 80));
     return {name: s.dataset.chart, class: s.getAttribute('class') || '', marks: marks.length,
-            drawn, width: box.width, height: box.height};
+            drawn, width: box.width, height: box.height, clipped};
   });
   const values = [...document.querySelectorAll('[data-src]')].map(e => ({
     src: e.dataset.src,
@@ -470,6 +478,11 @@ fn report_failures(kind: &str, b: &mut Browser, dir: &Path) -> (Vec<String>, Str
         }
         if c["width"].as_f64().unwrap_or(0.0) <= 0.0 || c["height"].as_f64().unwrap_or(0.0) <= 0.0 {
             failures.push(format!("chart {name:?}: the svg has an empty box: {c}"));
+        }
+        for t in c["clipped"].as_array().into_iter().flatten() {
+            failures.push(format!(
+                "chart {name:?}: text {t} runs past the edge of the chart and is cut off"
+            ));
         }
         if c["drawn"].as_u64().unwrap_or(0) == 0 {
             failures.push(format!(
@@ -676,7 +689,7 @@ fn hand_made(dir: &Path, good: bool) {
 <p><span data-src="/options/trn2/npv_usd/p99" data-precision="1e-3">USD 1.0M</span>
 <span data-src="/n_paths">about 1,234</span></p>
 <svg class="chart" data-chart="empty" width="100" height="50"><rect class="mark" x="1" y="1" width="0" height="0"/></svg>
-<svg data-chart="classless" width="100" height="50"><rect class="mark" width="10" height="10"/></svg>"#
+<svg data-chart="classless" width="100" height="50"><rect class="mark" width="10" height="10"/><text x="-30" y="20">cut-off label</text></svg>"#
     };
     let html = format!(
         r##"<!doctype html><html><head><meta charset="utf-8"><title>fleetsim report</title>
@@ -723,6 +736,8 @@ fn browser_reports_checks_pass_a_good_page_and_catch_each_fault() {
         // a chart whose only mark has an empty box, and one without class="chart"
         r#"chart "empty": no .mark with a non-empty bounding box"#,
         r#"chart "classless": the svg lacks class="chart""#,
+        // a label drawn outside the chart's box
+        r#"chart "classless": text "cut-off label" runs past the edge"#,
         // the external stylesheet, requested and failed
         "request: http://example.invalid/a.css",
         "failed load: ",
