@@ -146,12 +146,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     }
     let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     if let Some(dir) = &args.output.out {
-        export::check_not_existing(
-            dir,
-            &export::run_files(args.per_path, !args.no_timeseries),
-            args.output.force,
-        )
-        .map_err(|e| CliError::input(e.to_string()))?;
+        let mut files = export::run_files(args.per_path, !args.no_timeseries);
+        if args.xlsx {
+            files.push(export::xlsx::SUMMARY_XLSX);
+        }
+        export::check_not_existing(dir, &files, args.output.force)
+            .map_err(|e| CliError::input(e.to_string()))?;
     }
     let quiet = args.output.quiet;
     let engines = pick_engines(&args.engine, quiet)?;
@@ -381,6 +381,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
         if let Some(w) = per_path.take() {
             w.finish().map_err(|e| CliError::runtime(e.to_string()))?;
+        }
+        // From the files just written, so the workbook shows exactly what the folder holds.
+        if args.xlsx {
+            export::write_run_xlsx(dir, args.output.force)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
         }
         if !quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());

@@ -1,7 +1,8 @@
 //! Writing results for analysts (pandas, DuckDB, spreadsheets): summary.json, summary.csv and
 //! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
 //! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
-//! per_path.parquet and sweep.parquet. No existing file is overwritten unless `force` is set.
+//! per_path.parquet and sweep.parquet; [`write_run_xlsx`] makes summary.xlsx from a result
+//! folder. No existing file is overwritten unless `force` is set.
 
 pub mod format;
 mod per_path;
@@ -9,10 +10,12 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 mod timeseries;
+pub mod xlsx;
 
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
+pub use xlsx::write_run_xlsx;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -84,6 +87,23 @@ pub enum ExportError {
         /// The JSON error.
         #[source]
         source: serde_json::Error,
+    },
+    /// The spreadsheet writer failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Xlsx {
+        /// The file.
+        path: PathBuf,
+        /// The writer's error.
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+    /// An input file (read back to build another one) is not as its contract says.
+    #[error("{}: {reason}", path.display())]
+    Invalid {
+        /// The file read.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The metadata given to [`write_summary_json`] is not an object or uses a reserved key.
     #[error("invalid summary metadata: {0}")]
