@@ -5,7 +5,8 @@
 // call's `PathBlock`s (src/engine/mod.rs) one after another. A dispatch runs invocations
 // [first_inv, first_inv + n_inv) of the call: invocation i of the dispatch simulates days
 // [t0, t1) of invocation first_inv + i and, at the horizon, writes its N_OUT outputs at
-// outs[i * N_OUT ..]. Rust twin: src/engine/cpu.rs (one point at a time). Dispatches may be
+// outs[i * stride ..], stride = N_OUT + n_months * N_MONTHLY: each record is followed by the
+// invocation's monthly series (written at each month's end) when the model asks for one. Rust twin: src/engine/cpu.rs (one point at a time). Dispatches may be
 // 2-D when they need more than 65,535 workgroups.
 
 // Twin of `Chunk` in src/gpu/dispatch.rs (layout checked by tests/gpu_layout.rs).
@@ -55,7 +56,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let path = chunk.first_path + r / chunk.n_options;
     let o = r % chunk.n_options;
     table_base = models[pt].table_base;
-    simulate_option(pt, path, o, i * N_OUT, i, chunk.t0, chunk.t1);
+    // Each record is followed by the option's monthly series when the model asks for one.
+    let stride = N_OUT + models[pt].run.n_months * N_MONTHLY;
+    simulate_option(pt, path, o, i * stride, i, chunk.t0, chunk.t1);
     // Loop-limit probe: a loop with a runtime trip count of 2 must run twice. Some drivers
     // (llvmpipe) stop every loop of an invocation after a fixed number of iterations in all
     // (65,535); a path that hit that limit was truncated, and the host must not use it.

@@ -41,6 +41,7 @@ fn main() {
         gpu_equivalence::six_options_match_cpu,
         gpu_equivalence::in_service_and_monthly_credit_closed_forms_hold_on_the_gpu,
         gpu_equivalence::windows_carry_the_sla_month,
+        gpu_equivalence::monthly_series_match_cpu,
         gpu_points::packed_points_equal_separate_runs_bit_for_bit,
         gpu_points::odd_shapes_pack_correctly,
         gpu_points::points_of_different_shapes_are_refused,

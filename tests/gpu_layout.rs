@@ -264,6 +264,18 @@ fn carried_state_and_model_match_their_pod_twins() {
             bucket_m1,
             year_capex,
             year_hw,
+            pv_revenue,
+            pv_credits,
+            pv_capex,
+            pv_energy_rent,
+            pv_maint,
+            pv_ops,
+            pv_facility,
+            pv_lost_fail,
+            pv_lost_out,
+            m_opex,
+            m_avail,
+            fail_mark,
         ]
     );
     same_layout!(l, "Carried", Carried, [env, option]);

@@ -3,8 +3,9 @@
 //! external reference, every chart has data marks, and every number marked with `data-src`
 //! reads back to the file's value within its `data-precision`. Overwrites need `--force`; a
 //! folder that is not a result folder is exit 2. The sections for timeseries.csv and
-//! `npv_decomposition` are checked on a fixture folder: a real summary.json plus hand-made
-//! parts that follow the contract; a folder without them says so in a sentence.
+//! `npv_decomposition` are checked on a run's own files and on a fixture folder (a real
+//! summary.json plus hand-made parts that follow the contract); a folder without them (an
+//! older one) says so in a sentence.
 
 use std::path::Path;
 
@@ -206,6 +207,10 @@ fn run_report_with_break_evens_and_older_folder_sentences() {
             "cost-histogram",
             "payback-cdf",
             "discounted-payback-cdf",
+            "cash-flow-fan",
+            "availability-over-time",
+            "failures-over-time",
+            "npv-waterfall",
         ],
     );
     assert!(
@@ -217,8 +222,18 @@ fn run_report_with_break_evens_and_older_folder_sentences() {
         "break-even charts"
     );
     // An older folder: no timeseries.csv, no npv_decomposition: one sentence each.
+    std::fs::remove_file(d.path().join("timeseries.csv")).unwrap();
+    let summary_path = d.path().join("summary.json");
+    let mut s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary_path).unwrap()).unwrap();
+    s.as_object_mut().unwrap().remove("npv_decomposition");
+    std::fs::write(&summary_path, serde_json::to_string(&s).unwrap()).unwrap();
+    let o = fleetsim(&["report", d.path().to_str().unwrap(), "--force", "-q"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let html = check_report(d.path(), &["npv-histogram"]);
     assert!(html.contains("need timeseries.csv"));
     assert!(html.contains("needs summary.json's npv_decomposition"));
+    assert!(!html.contains("data-chart=\"cash-flow-fan\""));
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! and parquet, so one binary instead of one per file saves link time and runs every test in
 //! one parallel pool): the model against closed forms and hand calculations, precision, the
 //! spares planner, sweeps, sensitivity, configuration errors, the real binary's command line
-//! and bench files, the HTML report, documentation checks, shader validation (naga, no device). Filter by file:
+//! and bench files, documentation checks, shader validation (naga, no device), the HTML report
+//! on the real binary, the report pages in headless Chromium (skipped without it unless
+//! `FLEETSIM_REQUIRE_BROWSER=1`) and summary.xlsx. Filter by file:
 //! `cargo test --release --test suite model_mechanisms::`.
 
 mod common;
@@ -10,6 +12,8 @@ mod common;
 mod aggregate_merge;
 mod bench;
 mod breakeven;
+mod browser_harness;
+mod browser_reports;
 mod cli;
 mod config_errors;
 mod docs;
@@ -30,3 +34,5 @@ mod spares;
 mod summary_meaning;
 mod sweep;
 mod target_se;
+mod timeseries;
+mod xlsx;

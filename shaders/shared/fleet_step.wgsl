@@ -87,6 +87,22 @@ struct OptionState {
     // Capex paid in each cash-flow year, and its hardware part.
     year_capex: array<f32, MAX_YEARS>,
     year_hw: array<f32, MAX_YEARS>,
+    // NPV decomposition: present values of the cash-flow lines (energy and rent share one
+    // sum) and of the revenue lost to failures and to outages.
+    pv_revenue: KSum,
+    pv_credits: KSum,
+    pv_capex: KSum,
+    pv_energy_rent: KSum,
+    pv_maint: KSum,
+    pv_ops: KSum,
+    pv_facility: KSum,
+    pv_lost_fail: KSum,
+    pv_lost_out: KSum,
+    // Monthly series: the month's opex and available chip-hours so far, and the failures
+    // counted by the end of last month.
+    m_opex: f32,
+    m_avail: f32,
+    fail_mark: u32,
 }
 
 // The environment's state carried from day to day (twin of `EnvState`).
@@ -736,7 +752,7 @@ fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32) 
 // Stage `day_step`: day t of option o (stream (path, t, 1 + o)): returns from repair and RMA,
 // deliveries and burn-in, failures, demand, revenue, costs and the day's sums.
 fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvConsts, d: EnvDay,
-            path: u32, t: u32) {
+            path: u32, t: u32, rec: u32) {
     let key = vec2<u32>(models[pt].run.seed_lo, models[pt].run.seed_hi);
     let horizon = models[pt].run.horizon_days;
     let tf = f32(t);
@@ -948,14 +964,16 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     let avail_ch = healthy_ch * (1.0 - d.outage_frac);
     let res_frac = oc.res_frac;
     let sold = res_frac + (1.0 - res_frac) * util;
-    var revenue = avail_ch
-        * (res_frac * oc.p_res * st.res_mult + (1.0 - res_frac) * oc.p_od * mkt * util)
-        * d.credit;
+    let price_ch = res_frac * oc.p_res * st.res_mult + (1.0 - res_frac) * oc.p_od * mkt * util;
+    let gross = avail_ch * price_ch;
+    var revenue = gross * d.credit;
     // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
     st.month_rev += revenue;
     if (d.month_credit > 0.0) {
         revenue -= d.month_credit * st.month_rev;
     }
+    // The month's revenue net of its credit, for the monthly series.
+    let month_net = st.month_rev * (1.0 - d.month_credit);
     if (d.month_end) {
         st.month_rev = 0.0;
     }
@@ -968,17 +986,20 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     if (oc.rent) {
         energy_or_rent = oc.rent_node_day * st.rent_mult * inst_f;
     }
-    var opex = energy_or_rent
-        + oc.maint_per_day * st.hw_capex
-        + oc.ops_per_mw_day * it_mw
-        + oc.colo_per_kw_day * it_mw * 1000.0
-        + parts_cost;
+    let maint = oc.maint_per_day * st.hw_capex;
+    let ops = oc.ops_per_mw_day * it_mw;
+    let colo = oc.colo_per_kw_day * it_mw * 1000.0;
+    var opex = energy_or_rent + maint + ops + colo + parts_cost;
+    var facility = colo;
     if (t >= oc.power_from) {
         opex += oc.power_day;
+        facility += oc.power_day;
     }
     var cf = revenue - opex - capex_today;
+    var cash_in = gross;
     if (oc.prepay > 0.0 && t >= oc.delay) {
         cf += prepaid_in - st.prepay_day;
+        cash_in += prepaid_in - st.prepay_day;
     }
 
     // ---- the day's sums ----
@@ -995,6 +1016,17 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         st.dpayback = t;
     }
     st.pv_cost = ks_add(st.pv_cost, (opex + capex_today) * d.df);
+    st.pv_revenue = ks_add(st.pv_revenue, cash_in * d.df);
+    st.pv_credits = ks_add(st.pv_credits, (gross - revenue) * d.df);
+    st.pv_capex = ks_add(st.pv_capex, capex_today * d.df);
+    st.pv_energy_rent = ks_add(st.pv_energy_rent, energy_or_rent * d.df);
+    st.pv_maint = ks_add(st.pv_maint, (maint + parts_cost) * d.df);
+    st.pv_ops = ks_add(st.pv_ops, ops * d.df);
+    st.pv_facility = ks_add(st.pv_facility, facility * d.df);
+    // Chip-hours lost to failures and to outages, at today's price per available chip-hour.
+    let price_df = price_ch * d.df;
+    st.pv_lost_fail = ks_add(st.pv_lost_fail, min(down_node_h, inst_f * 24.0) * oc.cpn * price_df);
+    st.pv_lost_out = ks_add(st.pv_lost_out, healthy_ch * d.outage_frac * price_df);
     st.pv_inst = ks_add(st.pv_inst, inst_f * oc.cpn * 24.0 * d.df);
     st.pv_sold = ks_add(st.pv_sold, avail_ch * sold * d.df);
     st.bucket_cf[d.bucket] += cf;
@@ -1008,6 +1040,27 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
     st.installed_hours = ks_add(st.installed_hours, inst_f * oc.cpn * 24.0);
     st.delivered = ks_add(st.delivered, avail_ch * sold);
     st.year_cf[d.year] = ks_add(st.year_cf[d.year], cf);
+    // The monthly series: at the month's end, its slot after the record (none when the model
+    // asks for none).
+    st.m_opex += opex;
+    st.m_avail += avail_ch;
+    if (d.month_end && models[pt].run.n_months > 0u) {
+        let month = sla_month(t);
+        let b = rec + N_OUT + month * N_MONTHLY;
+        let days = t + 1u - sla_month_start(month);
+        let fleet_ch = max(f32(oc.nodes) * oc.cpn * 24.0 * f32(days), 1.0);
+        let failures = st.hard + st.soft;
+        put(b + MON_CUM_DCF, st.npv.s);
+        put(b + MON_REVENUE, month_net);
+        put(b + MON_OPEX, st.m_opex);
+        put(b + MON_AVAILABLE, st.m_avail / fleet_ch);
+        put(b + MON_FAILURES, f32(failures - st.fail_mark));
+        st.fail_mark = failures;
+    }
+    if (d.month_end) {
+        st.m_opex = 0.0;
+        st.m_avail = 0.0;
+    }
     if (n_jobs > 0.0) {
         // The renewal model's per-interruption losses at today's interruption rate of a job
         // (see `job_losses` in fleet_step.rs).
@@ -1057,6 +1110,10 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     let residual = hw_residual + dc_value;
     st.npv = ks_add(st.npv, residual * df_end);
     st.pv_cost = ks_add(st.pv_cost, -(residual * df_end));
+    if (models[pt].run.n_months > 0u) {
+        // The last month's running NPV takes the residual: it ends at npv_usd.
+        put(rec + N_OUT + sla_month(horizon - 1u) * N_MONTHLY + MON_CUM_DCF, st.npv.s);
+    }
     st.year_cf[n_years - 1u] = ks_add(st.year_cf[n_years - 1u], residual);
     let rbk = bucket_of(horizon, horizon);
     let rb = u32(rbk.x);
@@ -1173,6 +1230,24 @@ fn finish(pt: u32, env: EnvConsts, rec: u32) {
     put_if(rec + OUT_LEVELIZED_USD_PER_SOLD_CHIP_HOUR, pv_cost / pv_sold, pv_sold > 0.0);
     put_if(rec + OUT_LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR, pv_cost / pv_eff, pv_eff > 0.0);
     put_if(rec + OUT_LEVELIZED_USD_PER_TBPS_HOUR, pv_cost / pv_tbps, pv_tbps > 0.0);
+    // The NPV decomposition (signed as in `outputs::NPV_COMPONENTS`).
+    var energy_pv = st.pv_energy_rent.s;
+    var rent_pv = 0.0;
+    if (oc.rent) {
+        energy_pv = 0.0;
+        rent_pv = st.pv_energy_rent.s;
+    }
+    put(rec + OUT_PV_REVENUE_USD, st.pv_revenue.s);
+    put(rec + OUT_PV_SLA_CREDITS_USD, st.pv_credits.s);
+    put(rec + OUT_PV_CAPEX_USD, st.pv_capex.s);
+    put(rec + OUT_PV_ENERGY_USD, energy_pv);
+    put(rec + OUT_PV_RENT_USD, rent_pv);
+    put(rec + OUT_PV_MAINTENANCE_AND_PARTS_USD, st.pv_maint.s);
+    put(rec + OUT_PV_OPERATIONS_USD, st.pv_ops.s);
+    put(rec + OUT_PV_FACILITY_USD, st.pv_facility.s);
+    put(rec + OUT_PV_RESIDUAL_VALUE_USD, residual * df_end);
+    put(rec + OUT_PV_LOST_REVENUE_FAILURES_USD, st.pv_lost_fail.s);
+    put(rec + OUT_PV_LOST_REVENUE_OUTAGES_USD, st.pv_lost_out.s);
     for (var y = 0u; y < MAX_YEARS; y++) {
         put(rec + OUT_CASH_FLOW_Y1 + y, cfy[y]);
     }
@@ -1251,6 +1326,18 @@ fn load_carried(inv: u32) {
     st.pv_job = state[inv].option.pv_job;
     st.dpayback = state[inv].option.dpayback;
     st.dwent_negative = state[inv].option.dwent_negative;
+    st.pv_revenue = state[inv].option.pv_revenue;
+    st.pv_credits = state[inv].option.pv_credits;
+    st.pv_capex = state[inv].option.pv_capex;
+    st.pv_energy_rent = state[inv].option.pv_energy_rent;
+    st.pv_maint = state[inv].option.pv_maint;
+    st.pv_ops = state[inv].option.pv_ops;
+    st.pv_facility = state[inv].option.pv_facility;
+    st.pv_lost_fail = state[inv].option.pv_lost_fail;
+    st.pv_lost_out = state[inv].option.pv_lost_out;
+    st.m_opex = state[inv].option.m_opex;
+    st.m_avail = state[inv].option.m_avail;
+    st.fail_mark = state[inv].option.fail_mark;
 }
 
 // Stores invocation inv's carried state into `state` (the inverse of `load_carried`).
@@ -1316,6 +1403,18 @@ fn store_carried(inv: u32) {
     state[inv].option.pv_job = st.pv_job;
     state[inv].option.dpayback = st.dpayback;
     state[inv].option.dwent_negative = st.dwent_negative;
+    state[inv].option.pv_revenue = st.pv_revenue;
+    state[inv].option.pv_credits = st.pv_credits;
+    state[inv].option.pv_capex = st.pv_capex;
+    state[inv].option.pv_energy_rent = st.pv_energy_rent;
+    state[inv].option.pv_maint = st.pv_maint;
+    state[inv].option.pv_ops = st.pv_ops;
+    state[inv].option.pv_facility = st.pv_facility;
+    state[inv].option.pv_lost_fail = st.pv_lost_fail;
+    state[inv].option.pv_lost_out = st.pv_lost_out;
+    state[inv].option.m_opex = st.m_opex;
+    state[inv].option.m_avail = st.m_avail;
+    state[inv].option.fail_mark = st.fail_mark;
 }
 
 // Simulates days [t0, t1) of option `o` of path `path` of model `models[pt]` (its seed key,
@@ -1338,7 +1437,7 @@ fn simulate_option(pt: u32, path: u32, o: u32, rec: u32, inv: u32, t0: u32, t1: 
     var job_binom = binomial_cache_new();
     for (var t = t0; t < t1; t++) {
         let d = env_day(pt, env, path, t);
-        day_step(pt, o, &job_binom, env, d, path, t);
+        day_step(pt, o, &job_binom, env, d, path, t, rec);
     }
     if (t1 < horizon) {
         store_carried(inv);

@@ -21,7 +21,8 @@ struct RunParams {
     n_years: u32,
     n_corr: u32,
     table_len: u32,
-    _pad: u32,
+    // Months of the monthly series written after each record, 0 = none.
+    n_months: u32,
 }
 
 struct EnvParams {

@@ -27,7 +27,7 @@ fn count(m: &FlatModel, paths: u32) -> u64 {
     let n = m.run.n_options as usize * N_OUT;
     let before = blocks_on_this_thread();
     for p in 0..paths {
-        simulate_path::<f32>(m, p, &mut out[..n]);
+        simulate_path::<f32>(m, p, &mut out[..n], &mut []);
     }
     blocks_on_this_thread() - before
 }

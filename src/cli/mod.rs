@@ -245,7 +245,7 @@ pub(crate) fn progress_bar(len: u64, template: &str, quiet: bool) -> indicatif::
     mut_arg(
         "out",
         with_help(
-            "Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files) here"
+            "Write summary.json, summary.csv and pairs.csv (and with --per-path, per-path files; with --xlsx, summary.xlsx) here"
         )
     )
 )]
@@ -264,6 +264,15 @@ pub struct RunArgs {
     /// Also write per_path.csv and per_path.parquet (one row per path and option).
     #[arg(long, requires = "out")]
     pub per_path: bool,
+    /// Do not record the monthly series (timeseries.csv and timeseries.parquet are written
+    /// with --out by default: per option and month, P5/P25/P50/P75/P95 and mean of the
+    /// cumulative discounted cash flow, revenue, opex, available fraction and failures).
+    #[arg(long)]
+    pub no_timeseries: bool,
+    /// Also write summary.xlsx (the summary, the pairs, the monthly bands and the NPV
+    /// histograms as sheets, with native charts) from the result files.
+    #[arg(long, requires = "out")]
+    pub xlsx: bool,
     /// Run batches of paths until the relative standard error (se / |mean|) of every option's
     /// mean NPV is at most X (0 < X <= 1), or --max-paths; --paths is then the first batch
     /// (default 1,000). The result equals a plain run of the paths it used.

@@ -146,14 +146,23 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     }
     let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     if let Some(dir) = &args.output.out {
-        export::check_not_existing(dir, &export::run_files(args.per_path), args.output.force)
+        let mut files = export::run_files(args.per_path, !args.no_timeseries);
+        if args.xlsx || args.output.report {
+            files.push(export::xlsx::SUMMARY_XLSX);
+        }
+        export::check_not_existing(dir, &files, args.output.force)
             .map_err(|e| CliError::input(e.to_string()))?;
     }
     super::report::check(&args.output)?;
     let quiet = args.output.quiet;
     let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
-    let model = config::flatten(&scenario, seed);
+    let mut model = config::flatten(&scenario, seed);
+    // The monthly series cost the engines a few sums a day and the aggregator 5 values per
+    // option and month: recorded only when they are written.
+    if args.output.out.is_some() && !args.no_timeseries {
+        model.run.n_months = crate::model::fleet_step::n_months(model.run.horizon_days);
+    }
     let names: Vec<String> = scenario
         .option_names()
         .iter()
@@ -169,7 +178,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         &classes,
         crate::stats::DEFAULT_KEEP_VALUES_LIMIT,
     )
-    .with_horizon_days(horizon_days);
+    .with_horizon_days(horizon_days)
+    .with_timeseries(model.run.n_months);
     let mut per_path = match (&args.output.out, args.per_path) {
         (Some(dir), true) => Some(
             PerPathWriter::with_formats(
@@ -192,9 +202,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let mut write_err = None;
     let start = Instant::now();
     // The primary engine's chunk; a fallback keeps the same boundaries.
-    let chunk = args
-        .chunk
-        .unwrap_or_else(|| engines.primary.chunk_paths(model.run.n_options));
+    let chunk = args.chunk.unwrap_or_else(|| {
+        monthly_chunk_cap(&model, engines.primary.chunk_paths(model.run.n_options))
+    });
     let mut done = 0u32;
     let mut end = paths;
     let mut engine_run = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
@@ -366,8 +376,17 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(e.to_string()))?;
         export::write_summary_csv(dir, &summary, args.output.force)
             .map_err(|e| CliError::runtime(e.to_string()))?;
+        if let Some(ts) = agg.timeseries(&names) {
+            export::write_timeseries(dir, &ts, args.output.force)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
+        }
         if let Some(w) = per_path.take() {
             w.finish().map_err(|e| CliError::runtime(e.to_string()))?;
+        }
+        // From the files just written, so the workbook shows exactly what the folder holds.
+        if args.xlsx || args.output.report {
+            export::write_run_xlsx(dir, args.output.force)
+                .map_err(|e| CliError::runtime(e.to_string()))?;
         }
         if !quiet {
             eprintln!("fleetsim: wrote results to {}", dir.display());
@@ -375,6 +394,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         super::report::after_write(&args.output)?;
     }
     Ok(())
+}
+
+/// Bytes a chunk's monthly series may take on the host (f64 values; the driver holds two
+/// chunks at a time).
+pub const MONTHLY_CHUNK_BYTES: usize = 32 << 20;
+
+/// Paths per chunk with `model`'s monthly series: `chunk`, cut so that one chunk's series stay
+/// within [`MONTHLY_CHUNK_BYTES`] (a 5-year, 2-option run records 4,800 B a path: 6,990 paths),
+/// and at least 1,024 paths.
+pub fn monthly_chunk_cap(model: &crate::model::params::FlatModel, chunk: u32) -> u32 {
+    let per_path = crate::engine::PathBlock::monthly_len(model) * 8;
+    if per_path == 0 {
+        return chunk;
+    }
+    chunk.min((MONTHLY_CHUNK_BYTES / per_path).max(1024) as u32)
 }
 
 /// `Some(x)` when finite: summary.json never holds NaN or infinity.

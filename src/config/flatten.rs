@@ -167,7 +167,7 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         n_years: s.horizon_years,
         n_corr: n_corr as u32,
         table_len: table.len() as u32,
-        _pad: 0,
+        n_months: 0,
     };
     debug_assert_eq!(env.inputs.len(), env_in::COUNT);
     FlatModel {

@@ -45,16 +45,30 @@ impl CpuEngine {
     fn fill<F: Real>(model: &FlatModel, block: &mut PathBlock) {
         let n_opt = block.n_options as usize;
         let first = block.first_path;
+        let per_mon = PathBlock::monthly_len(model);
+        if per_mon == 0 {
+            block
+                .values
+                .par_chunks_mut(n_opt * N_OUT)
+                .enumerate()
+                .for_each(|(i, dst)| {
+                    let mut buf = [F::c(0.0); MAX_OPTIONS * N_OUT];
+                    simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT], &mut []);
+                    widen(dst, &buf);
+                });
+            return;
+        }
         block
             .values
             .par_chunks_mut(n_opt * N_OUT)
+            .zip(block.monthly.par_chunks_mut(per_mon))
             .enumerate()
-            .for_each(|(i, dst)| {
+            .for_each(|(i, (dst, dst_mon))| {
                 let mut buf = [F::c(0.0); MAX_OPTIONS * N_OUT];
-                simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT]);
-                for (d, v) in dst.iter_mut().zip(buf.iter()) {
-                    *d = v.to_f64();
-                }
+                let mut mon = vec![F::c(0.0); per_mon];
+                simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT], &mut mon);
+                widen(dst, &buf);
+                widen(dst_mon, &mon);
             });
     }
 
@@ -79,6 +93,13 @@ impl CpuEngine {
             Precision::F32 => Self::fill::<f32>(model, block),
             Precision::F64 => Self::fill::<f64>(model, block),
         }
+    }
+}
+
+/// Copies an engine's values into a block's f64 slots.
+fn widen<F: Real>(dst: &mut [f64], src: &[F]) {
+    for (d, v) in dst.iter_mut().zip(src.iter()) {
+        *d = v.to_f64();
     }
 }
 
@@ -127,7 +148,7 @@ impl Engine for CpuEngine {
         first_path: u32,
         n_paths: u32,
     ) -> Result<PathBlock, EngineError> {
-        let mut block = PathBlock::zeroed(first_path, n_paths, model.run.n_options);
+        let mut block = PathBlock::for_model(model, first_path, n_paths);
         self.install(|| self.run(model, &mut block));
         Ok(block)
     }

@@ -13,7 +13,7 @@ pub mod sticky;
 pub use points::{run_points, run_points_with_fallback};
 pub use sticky::Sticky;
 
-use crate::model::outputs::N_OUT;
+use crate::model::outputs::{N_MONTHLY, N_OUT};
 use crate::model::params::FlatModel;
 
 /// Per-path outputs for a contiguous range of paths, all options.
@@ -31,23 +31,52 @@ pub struct PathBlock {
     pub n_options: u32,
     /// The outputs, see the layout above.
     pub values: Vec<f64>,
+    /// Months of the monthly series (the model's `run.n_months`; 0 = none).
+    pub n_months: u32,
+    /// The monthly series: `monthly[(((p - first_path) * n_options + o) * n_months + month) *
+    /// N_MONTHLY + k]` for slot `k` of `outputs::mon`; empty when `n_months` is 0.
+    pub monthly: Vec<f64>,
 }
 
 impl PathBlock {
-    /// An all-zero block for `n_paths` paths.
+    /// An all-zero block for `n_paths` paths, without monthly series.
     pub fn zeroed(first_path: u32, n_paths: u32, n_options: u32) -> Self {
         PathBlock {
             first_path,
             n_paths,
             n_options,
             values: vec![0.0; n_paths as usize * n_options as usize * N_OUT],
+            n_months: 0,
+            monthly: Vec::new(),
         }
+    }
+
+    /// An all-zero block of `model`'s shape: its options, and its monthly series if it asks
+    /// for them.
+    pub fn for_model(model: &FlatModel, first_path: u32, n_paths: u32) -> Self {
+        let mut b = Self::zeroed(first_path, n_paths, model.run.n_options);
+        b.n_months = model.run.n_months;
+        b.monthly = vec![0.0; Self::monthly_len(model) * n_paths as usize];
+        b
+    }
+
+    /// Monthly values per path of `model` (all options).
+    pub fn monthly_len(model: &FlatModel) -> usize {
+        model.run.n_options as usize * model.run.n_months as usize * N_MONTHLY
     }
 
     /// The output record of path `first_path + i`, option `o`.
     pub fn record(&self, i: usize, o: usize) -> &[f64] {
         let start = (i * self.n_options as usize + o) * N_OUT;
         &self.values[start..start + N_OUT]
+    }
+
+    /// The monthly series of path `first_path + i`, option `o` (`n_months * N_MONTHLY`
+    /// values, month-major), empty without monthly series.
+    pub fn months(&self, i: usize, o: usize) -> &[f64] {
+        let per = self.n_months as usize * N_MONTHLY;
+        let start = (i * self.n_options as usize + o) * per;
+        &self.monthly[start..start + per]
     }
 }
 
@@ -244,6 +273,8 @@ fn check_shape(
         || block.n_paths != n
         || block.n_options != n_opt
         || block.values.len() != want_len
+        || block.n_months != model.run.n_months
+        || block.monthly.len() != n as usize * PathBlock::monthly_len(model)
     {
         return Err(EngineError::Bug(format!(
             "engine returned {} paths from {} x {} options ({} values) for a request of {n} paths from {first} x {n_opt} options",

@@ -1,16 +1,21 @@
 //! Writing results for analysts (pandas, DuckDB, spreadsheets): summary.json, summary.csv and
 //! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
 //! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
-//! per_path.parquet and sweep.parquet. No existing file is overwritten unless `force` is set.
+//! per_path.parquet and sweep.parquet; [`write_run_xlsx`] makes summary.xlsx from a result
+//! folder. No existing file is overwritten unless `force` is set.
 
 pub mod format;
 mod per_path;
 pub mod table;
 #[cfg(test)]
 mod tests;
+mod timeseries;
+pub mod xlsx;
 
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
+pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
+pub use xlsx::write_run_xlsx;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -32,6 +37,10 @@ pub mod names {
     pub const PER_PATH_CSV: &str = "per_path.csv";
     /// One row per (path, option), Parquet.
     pub const PER_PATH_PARQUET: &str = "per_path.parquet";
+    /// Monthly bands, CSV.
+    pub const TIMESERIES_CSV: &str = "timeseries.csv";
+    /// Monthly bands, Parquet.
+    pub const TIMESERIES_PARQUET: &str = "timeseries.parquet";
 }
 
 /// Why an export failed; every variant names the file concerned.
@@ -79,6 +88,23 @@ pub enum ExportError {
         #[source]
         source: serde_json::Error,
     },
+    /// The spreadsheet writer failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Xlsx {
+        /// The file.
+        path: PathBuf,
+        /// The writer's error.
+        #[source]
+        source: rust_xlsxwriter::XlsxError,
+    },
+    /// An input file (read back to build another one) is not as its contract says.
+    #[error("{}: {reason}", path.display())]
+    Invalid {
+        /// The file read.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The metadata given to [`write_summary_json`] is not an object or uses a reserved key.
     #[error("invalid summary metadata: {0}")]
     InvalidMeta(String),
@@ -99,9 +125,13 @@ pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError 
     }
 }
 
-/// The files `fleetsim run --out` writes: the summaries, and the per-path files when asked.
-pub fn run_files(per_path: bool) -> Vec<&'static str> {
+/// The files `fleetsim run --out` writes: the summaries, the monthly bands unless
+/// `--no-timeseries`, and the per-path files when asked.
+pub fn run_files(per_path: bool, timeseries: bool) -> Vec<&'static str> {
     let mut v = vec![names::SUMMARY_JSON, names::SUMMARY_CSV, names::PAIRS_CSV];
+    if timeseries {
+        v.extend([names::TIMESERIES_CSV, names::TIMESERIES_PARQUET]);
+    }
     if per_path {
         v.extend([names::PER_PATH_CSV, names::PER_PATH_PARQUET]);
     }

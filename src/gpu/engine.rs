@@ -14,15 +14,15 @@ use super::pack::{MAX_POINTS_PER_GROUP, Packed, groups, pack};
 use super::shaders::{Kernel, WORKGROUP_SIZE};
 use super::state::CARRIED_BYTES as STATE_BYTES;
 use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
-use crate::model::outputs::N_OUT;
+use crate::model::outputs::{N_MONTHLY, N_OUT};
 use crate::model::params::{FlatModel, MAX_OPTIONS};
 
-/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 248 B = 124 MiB;
+/// Most invocations per dispatch (bounds the output and staging buffers: 2^19 x 292 B = 146 MiB;
 /// a device's storage-binding limit may lower it, see [`GpuEngine::new`]).
 pub const MAX_DISPATCH_INVOCATIONS: u32 = 1 << 19;
 
 /// Most invocations per dispatch when the horizon is split into windows (bounds the state
-/// buffer: 2^16 x 4,224 B = 264 MiB, `gpu::state::Carried` each; a device's storage-binding
+/// buffer: 2^16 x 4,308 B = 269 MiB, `gpu::state::Carried` each; a device's storage-binding
 /// limit lowers it, to 2^15 at the common 128 MiB).
 pub const MAX_WINDOWED_INVOCATIONS: u32 = 1 << 16;
 /// Days per window on software adapters (llvmpipe stops loops after 65,535 iterations).
@@ -397,8 +397,13 @@ impl GpuEngine {
         let horizon = models[0].run.horizon_days;
         let mut blocks: Vec<PathBlock> = models
             .iter()
-            .map(|_| PathBlock::zeroed(first, n_paths, n_opt))
+            .map(|m| PathBlock::for_model(m, first, n_paths))
             .collect();
+        // Values per invocation: its record, then its monthly series if the models ask for
+        // one (the points of a group share the scenario's horizon and months).
+        let stride = N_OUT + models[0].run.n_months as usize * N_MONTHLY;
+        // The output buffer holds `max_invocations` plain records.
+        let fit = ((self.max_invocations as usize * N_OUT) / stride).max(1) as u32;
         // `groups` keeps a group's invocations within MAX_GROUP_INVOCATIONS (< 2^32).
         let per_point = n_paths * n_opt;
         let total = models.len() as u32 * per_point;
@@ -413,13 +418,13 @@ impl GpuEngine {
         };
         let mut done = 0u32;
         while done < total {
-            let n = self.next_dispatch(st, total - done, n_opt);
+            let n = self.next_dispatch(st, total - done, n_opt).min(fit);
             let t0 = Instant::now();
             let r = st.resident.as_ref().expect("resident after upload");
             let groups = n.div_ceil(WORKGROUP_SIZE);
             let (gx, gy) =
                 workgroup_grid(groups, self.ctx.limits.max_compute_workgroups_per_dimension);
-            let bytes = n as u64 * RECORD_BYTES;
+            let bytes = n as u64 * stride as u64 * 4;
             self.ctx
                 .queue
                 .write_buffer(&r.status_buf, 0, &[0u8; STATUS_BYTES as usize]);
@@ -468,7 +473,13 @@ impl GpuEngine {
                     invocations: truncated,
                 });
             }
-            scatter(bytemuck::cast_slice(rec), done, per_point, &mut blocks);
+            scatter(
+                bytemuck::cast_slice(rec),
+                done,
+                per_point,
+                stride,
+                &mut blocks,
+            );
             let t2 = Instant::now();
             st.timings.kernel += t1 - t0;
             st.timings.readback += t2 - t1;
@@ -487,25 +498,27 @@ impl GpuEngine {
 }
 
 /// Widens one dispatch's records (invocations `from ..` of the call, point-major with
-/// `per_point` invocations per point) into the points' blocks.
-fn scatter(vals: &[f32], from: u32, per_point: u32, blocks: &mut [PathBlock]) {
+/// `per_point` invocations per point, `stride` values each: the record, then the monthly
+/// series) into the points' blocks.
+fn scatter(vals: &[f32], from: u32, per_point: u32, stride: usize, blocks: &mut [PathBlock]) {
     let per_point = per_point as usize;
-    let mut g = from as usize;
-    let mut src = vals;
-    while !src.is_empty() {
-        // The rest of point g / per_point's records that this dispatch holds.
+    let per_mon = stride - N_OUT;
+    for (g, inv) in (from as usize..).zip(vals.chunks_exact(stride)) {
         let (p, local) = (g / per_point, g % per_point);
-        let take = (per_point - local).min(src.len() / N_OUT);
-        if take == 0 {
-            break;
-        }
-        let (run, rest) = src.split_at(take * N_OUT);
-        let dst = &mut blocks[p].values[local * N_OUT..(local + take) * N_OUT];
-        for (d, v) in dst.iter_mut().zip(run) {
+        let (rec, months) = inv.split_at(N_OUT);
+        let b = &mut blocks[p];
+        for (d, v) in b.values[local * N_OUT..(local + 1) * N_OUT]
+            .iter_mut()
+            .zip(rec)
+        {
             *d = *v as f64;
         }
-        g += take;
-        src = rest;
+        if per_mon > 0 {
+            let dst = &mut b.monthly[local * per_mon..(local + 1) * per_mon];
+            for (d, v) in dst.iter_mut().zip(months) {
+                *d = *v as f64;
+            }
+        }
     }
 }
 
@@ -576,7 +589,7 @@ mod tests {
         let vals: Vec<f32> = (3..12)
             .flat_map(|g| (0..N_OUT).map(move |m| (g * 100 + m) as f32))
             .collect();
-        scatter(&vals, 3, 5, &mut blocks);
+        scatter(&vals, 3, 5, N_OUT, &mut blocks);
         for g in 0..15usize {
             let want = if (3..12).contains(&g) {
                 (g * 100) as f64
@@ -593,6 +606,47 @@ mod tests {
                     0.0
                 }
             );
+        }
+    }
+
+    #[test]
+    fn scatter_splits_records_from_their_monthly_series() {
+        // 2 points x 3 invocations, 2 months: each invocation is N_OUT + 2 N_MONTHLY values.
+        let per_mon = 2 * N_MONTHLY;
+        let stride = N_OUT + per_mon;
+        let mut blocks: Vec<PathBlock> = (0..2)
+            .map(|_| {
+                let mut b = PathBlock::zeroed(0, 3, 1);
+                b.n_months = 2;
+                b.monthly = vec![0.0; 3 * per_mon];
+                b
+            })
+            .collect();
+        let vals: Vec<f32> = (1..6)
+            .flat_map(|g| (0..stride).map(move |m| (g * 10_000 + m) as f32))
+            .collect();
+        scatter(&vals, 1, 3, stride, &mut blocks);
+        for g in 0..6usize {
+            let (b, i) = (&blocks[g / 3], g % 3);
+            let base = if g >= 1 { (g * 10_000) as f64 } else { 0.0 };
+            assert_eq!(
+                b.record(i, 0)[N_OUT - 1],
+                if g >= 1 {
+                    base + (N_OUT - 1) as f64
+                } else {
+                    0.0
+                }
+            );
+            let m = b.months(i, 0);
+            assert_eq!(m.len(), per_mon);
+            for (k, v) in m.iter().enumerate() {
+                let want = if g >= 1 {
+                    base + (N_OUT + k) as f64
+                } else {
+                    0.0
+                };
+                assert_eq!(*v, want, "invocation {g}, monthly value {k}");
+            }
         }
     }
 }

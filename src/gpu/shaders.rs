@@ -3,7 +3,7 @@
 //! dependency order, then the kernel's own file. Tests validate every assembled kernel with naga.
 
 use crate::model::job::{JOB_TABLES, RENEWAL_SERIES_MAX};
-use crate::model::outputs::{N_OUT, idx};
+use crate::model::outputs::{N_MONTHLY, N_OUT, idx, mon};
 use crate::model::params::{
     MAX_BUCKETS, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS, MAX_UNITS, MAX_YEARS,
     MONTHS_PER_YEAR, RING_DAYS, basis, dc_residual, env_in, flags, kind, opt_ev, opt_in, sla,
@@ -124,6 +124,7 @@ pub fn prelude() -> String {
         ("MAX_CORR", MAX_CORR),
         ("RING_DAYS", RING_DAYS),
         ("N_OUT", N_OUT),
+        ("N_MONTHLY", N_MONTHLY),
         ("ENV_IN_COUNT", env_in::COUNT),
         ("OPT_IN_COUNT", opt_in::COUNT),
         ("OPT_EV_COUNT", opt_ev::COUNT),
@@ -170,10 +171,10 @@ pub fn prelude() -> String {
 /// `model::tables` (inputs, metrics) or `model::params` (kinds, flags, event slots).
 fn index_constants() -> Vec<(&'static str, usize)> {
     use crate::model::tables::{
-        class_inputs, environment_inputs, job_inputs, option_inputs, scalar_metrics, wgsl_names,
-        wgsl_names_metrics,
+        class_inputs, environment_inputs, job_inputs, monthly_metrics, option_inputs,
+        scalar_metrics, wgsl_names, wgsl_names_metrics,
     };
-    let tables: [&[(&str, usize)]; 11] = [
+    let tables: [&[(&str, usize)]; 12] = [
         kind::WGSL,
         environment_inputs!(wgsl_names!("ENV_", env_in)),
         option_inputs!(wgsl_names!("OPT_", opt_in)),
@@ -185,6 +186,7 @@ fn index_constants() -> Vec<(&'static str, usize)> {
         basis::WGSL,
         dc_residual::WGSL,
         scalar_metrics!(wgsl_names_metrics!("OUT_", idx)),
+        monthly_metrics!(wgsl_names_metrics!("MON_", mon)),
     ];
     let mut v: Vec<(&'static str, usize)> = tables.concat();
     v.extend([

@@ -81,6 +81,18 @@ pub struct OptionState {
     pub bucket_m1: [f32; MAX_BUCKETS],
     pub year_capex: [f32; MAX_YEARS],
     pub year_hw: [f32; MAX_YEARS],
+    pub pv_revenue: KSum,
+    pub pv_credits: KSum,
+    pub pv_capex: KSum,
+    pub pv_energy_rent: KSum,
+    pub pv_maint: KSum,
+    pub pv_ops: KSum,
+    pub pv_facility: KSum,
+    pub pv_lost_fail: KSum,
+    pub pv_lost_out: KSum,
+    pub m_opex: f32,
+    pub m_avail: f32,
+    pub fail_mark: u32,
 }
 
 /// What one invocation carries between windows: one element of the kernel's `state` buffer.

@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::model::job::renewal_losses;
-use crate::model::outputs::{N_OUT, idx};
+use crate::model::outputs::{N_MONTHLY, N_OUT, idx, mon};
 use crate::model::params::{
     DistSpec, EnvParams, FlatModel, MAX_BUCKETS, MAX_CLASSES, MAX_CORR, MAX_OPTIONS, MAX_SLA_TIERS,
     MAX_UNITS, MAX_YEARS, MONTHS_PER_YEAR, OptionParams, RING_DAYS, basis, dc_residual, env_in,
@@ -224,6 +224,23 @@ struct OptionState<F: Real> {
     /// Capex paid in each cash-flow year, and its hardware part (servers, spares).
     year_capex: [F; MAX_YEARS],
     year_hw: [F; MAX_YEARS],
+    // NPV decomposition: the present value of each cash-flow line of `npv` (energy and rent
+    // share one sum: an option pays one or the other), and of the revenue lost to failures
+    // and to outages.
+    pv_revenue: KSum<F>,
+    pv_credits: KSum<F>,
+    pv_capex: KSum<F>,
+    pv_energy_rent: KSum<F>,
+    pv_maint: KSum<F>,
+    pv_ops: KSum<F>,
+    pv_facility: KSum<F>,
+    pv_lost_fail: KSum<F>,
+    pv_lost_out: KSum<F>,
+    // Monthly series: the month's opex and available chip-hours so far, and the failures
+    // (hard + soft) counted by the end of last month.
+    m_opex: F,
+    m_avail: F,
+    fail_mark: u32,
 }
 
 /// Per-option constants derived once per path from the sampled inputs (stage `option_consts`;
@@ -952,6 +969,12 @@ pub fn sla_month_start(m: u32) -> u32 {
     (m * 365).div_ceil(MONTHS_PER_YEAR)
 }
 
+/// Months of a horizon of `horizon` days (the SLA months, the last cut at the horizon): the
+/// length of a path's monthly series.
+pub fn n_months(horizon: u32) -> u32 {
+    sla_month(horizon.max(1) - 1) + 1
+}
+
 /// The credit of the last tier (in order, thresholds descending) whose `uptime_below` is above
 /// `uptime`; 0 when the month met every tier.
 #[inline(always)]
@@ -1086,6 +1109,18 @@ impl<F: Real> OptionState<F> {
             bucket_m1: [F::c(0.0); MAX_BUCKETS],
             year_capex: [F::c(0.0); MAX_YEARS],
             year_hw: [F::c(0.0); MAX_YEARS],
+            pv_revenue: KSum::zero(),
+            pv_credits: KSum::zero(),
+            pv_capex: KSum::zero(),
+            pv_energy_rent: KSum::zero(),
+            pv_maint: KSum::zero(),
+            pv_ops: KSum::zero(),
+            pv_facility: KSum::zero(),
+            pv_lost_fail: KSum::zero(),
+            pv_lost_out: KSum::zero(),
+            m_opex: F::c(0.0),
+            m_avail: F::c(0.0),
+            fail_mark: 0,
         }
     }
 }
@@ -1128,6 +1163,7 @@ fn day_step<F: Real>(
     d: &EnvDay<F>,
     path: u32,
     t: u32,
+    monthly: &mut [F],
 ) {
     let key = [m.run.seed_lo, m.run.seed_hi];
     let horizon = m.run.horizon_days;
@@ -1383,12 +1419,16 @@ fn day_step<F: Real>(
     let healthy_ch = (inst_f * F::c(24.0) - down_node_h).max(F::c(0.0)) * c.cpn;
     let avail_ch = healthy_ch * (F::c(1.0) - d.outage_frac);
     let sold = c.res_frac + c.od_frac * util;
-    let mut revenue = avail_ch * (c.res_price * s.res_mult + c.od_price * mkt * util) * d.credit;
+    let price_ch = c.res_price * s.res_mult + c.od_price * mkt * util;
+    let gross = avail_ch * price_ch;
+    let mut revenue = gross * d.credit;
     // Monthly SLA: the month's revenue, and on its last day the tier credit of all of it.
     s.month_rev += revenue;
     if d.month_credit > F::c(0.0) {
         revenue -= d.month_credit * s.month_rev;
     }
+    // The month's revenue net of its credit, for the monthly series.
+    let month_net = s.month_rev * (F::c(1.0) - d.month_credit);
     if d.month_end {
         s.month_rev = F::c(0.0);
     }
@@ -1402,17 +1442,19 @@ fn day_step<F: Real>(
     } else {
         energy_kwh * env.kwh_price * d.elec_mult
     };
-    let mut opex = energy_or_rent
-        + c.maint_per_day * s.hw_capex
-        + cache.inst_const.ops
-        + cache.inst_const.colo
-        + parts_cost;
+    let maint = c.maint_per_day * s.hw_capex;
+    let mut opex =
+        energy_or_rent + maint + cache.inst_const.ops + cache.inst_const.colo + parts_cost;
+    let mut facility = cache.inst_const.colo;
     if t >= c.power_from {
         opex += c.power_day;
+        facility += c.power_day;
     }
     let mut cf = revenue - opex - capex_today;
+    let mut cash_in = gross;
     if c.prepay > F::c(0.0) && t >= c.delay {
         cf += prepaid_in - s.prepay_day;
+        cash_in += prepaid_in - s.prepay_day;
     }
 
     // ---- the day's sums ----
@@ -1429,6 +1471,19 @@ fn day_step<F: Real>(
         s.dpayback = t;
     }
     s.pv_cost.add((opex + capex_today) * d.df);
+    s.pv_revenue.add(cash_in * d.df);
+    s.pv_credits.add((gross - revenue) * d.df);
+    s.pv_capex.add(capex_today * d.df);
+    s.pv_energy_rent.add(energy_or_rent * d.df);
+    s.pv_maint.add((maint + parts_cost) * d.df);
+    s.pv_ops.add(cache.inst_const.ops * d.df);
+    s.pv_facility.add(facility * d.df);
+    // Chip-hours lost to failures (of the delivered fleet) and to outages (of its healthy
+    // part), at today's price per available chip-hour.
+    let price_df = price_ch * d.df;
+    s.pv_lost_fail
+        .add(down_node_h.min(inst_f * F::c(24.0)) * c.cpn * price_df);
+    s.pv_lost_out.add(healthy_ch * d.outage_frac * price_df);
     s.pv_inst.add(cache.inst_const.inst_ch * d.df);
     s.pv_sold.add(avail_ch * sold * d.df);
     s.bucket_cf[d.bucket] += cf;
@@ -1442,6 +1497,26 @@ fn day_step<F: Real>(
     s.installed_hours.add(cache.inst_const.inst_ch);
     s.delivered.add(avail_ch * sold);
     s.year_cf[d.year].add(cf);
+    // The monthly series: at the month's end, its slot (empty `monthly`: none asked for).
+    s.m_opex += opex;
+    s.m_avail += avail_ch;
+    if d.month_end && !monthly.is_empty() {
+        let b = sla_month(t) as usize * N_MONTHLY;
+        let days = t + 1 - sla_month_start(sla_month(t));
+        let fleet_ch =
+            (F::from_u32(c.nodes) * c.cpn * F::c(24.0) * F::from_u32(days)).max(F::c(1.0));
+        let failures = s.hard + s.soft;
+        monthly[b + mon::CUM_DCF] = s.npv.get();
+        monthly[b + mon::REVENUE] = month_net;
+        monthly[b + mon::OPEX] = s.m_opex;
+        monthly[b + mon::AVAILABLE] = s.m_avail / fleet_ch;
+        monthly[b + mon::FAILURES] = F::from_u32(failures - s.fail_mark);
+        s.fail_mark = failures;
+    }
+    if d.month_end {
+        s.m_opex = F::c(0.0);
+        s.m_avail = F::c(0.0);
+    }
     if n_jobs > F::c(0.0) {
         let ic = &cache.inst_const;
         s.job_den.add(ic.job_ch);
@@ -1476,6 +1551,7 @@ fn finish<F: Real>(
     c: &OptionConsts<F>,
     s: &mut OptionState<F>,
     r: &mut [F],
+    monthly: &mut [F],
 ) {
     let horizon = m.run.horizon_days;
     let n_years = (m.run.n_years as usize).clamp(1, MAX_YEARS);
@@ -1504,6 +1580,10 @@ fn finish<F: Real>(
     let residual = hw_residual + dc_value;
     s.npv.add(residual * df_end);
     s.pv_cost.add(-(residual * df_end));
+    if !monthly.is_empty() {
+        // The last month's running NPV takes the residual: it ends at npv_usd.
+        monthly[(sla_month(horizon - 1) as usize) * N_MONTHLY + mon::CUM_DCF] = s.npv.get();
+    }
     s.year_cf[n_years - 1].add(residual);
     let (rb, rdt) = bucket_of::<F>(horizon, horizon);
     s.bucket_cf[rb] += residual;
@@ -1644,6 +1724,23 @@ fn finish<F: Real>(
     r[idx::LEVELIZED_USD_PER_SOLD_CHIP_HOUR] = per(pv_cost, pv_sold);
     r[idx::LEVELIZED_USD_PER_EFFECTIVE_PFLOP_HOUR] = per(pv_cost, pv_eff);
     r[idx::LEVELIZED_USD_PER_TBPS_HOUR] = per(pv_cost, pv_sold * c.hbm);
+    // The NPV decomposition (signed as in `outputs::NPV_COMPONENTS`).
+    let (energy_pv, rent_pv) = if c.rent {
+        (F::c(0.0), s.pv_energy_rent.get())
+    } else {
+        (s.pv_energy_rent.get(), F::c(0.0))
+    };
+    r[idx::PV_REVENUE_USD] = s.pv_revenue.get();
+    r[idx::PV_SLA_CREDITS_USD] = s.pv_credits.get();
+    r[idx::PV_CAPEX_USD] = s.pv_capex.get();
+    r[idx::PV_ENERGY_USD] = energy_pv;
+    r[idx::PV_RENT_USD] = rent_pv;
+    r[idx::PV_MAINTENANCE_AND_PARTS_USD] = s.pv_maint.get();
+    r[idx::PV_OPERATIONS_USD] = s.pv_ops.get();
+    r[idx::PV_FACILITY_USD] = s.pv_facility.get();
+    r[idx::PV_RESIDUAL_VALUE_USD] = residual * df_end;
+    r[idx::PV_LOST_REVENUE_FAILURES_USD] = s.pv_lost_fail.get();
+    r[idx::PV_LOST_REVENUE_OUTAGES_USD] = s.pv_lost_out.get();
     r[idx::CASH_FLOW_Y1..idx::CASH_FLOW_Y1 + MAX_YEARS].copy_from_slice(&cfy);
     for k in 0..MAX_CLASSES {
         // Nodes still waiting at the horizon waited until its end.
@@ -1660,7 +1757,11 @@ fn finish<F: Real>(
 /// the options) and `day_step` per option, then `finish` per option. The kernel runs the same
 /// stages per option (`simulate_option` in `fleet_step.wgsl`), recomputing `env_day` in each
 /// option's invocation.
-pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
+///
+/// With `m.run.n_months > 0`, `monthly` takes each option's monthly series
+/// (`n_options * n_months * N_MONTHLY` values: option-major, then month, then
+/// `outputs::mon` slot); else it is not touched (pass an empty slice).
+pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F], monthly: &mut [F]) {
     let n_opt = m.run.n_options as usize;
     let horizon = m.run.horizon_days;
     let x = sample_inputs::<F>(m, path);
@@ -1678,9 +1779,18 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
         outage_left: F::c(0.0),
         month_out_h: F::c(0.0),
     };
+    let per_opt = m.run.n_months as usize * N_MONTHLY;
+    let mon_of = |len: usize, o: usize| -> std::ops::Range<usize> {
+        if per_opt > 0 && len >= (o + 1) * per_opt {
+            o * per_opt..(o + 1) * per_opt
+        } else {
+            0..0
+        }
+    };
     for t in 0..horizon {
         let d = env_day(m, &env, &mut es, &outage_hours, path, t);
         for o in 0..n_opt {
+            let r = mon_of(monthly.len(), o);
             day_step(
                 m,
                 &m.options[o],
@@ -1691,16 +1801,19 @@ pub fn simulate_path<F: Real>(m: &FlatModel, path: u32, out: &mut [F]) {
                 &d,
                 path,
                 t,
+                &mut monthly[r],
             );
         }
     }
     for o in 0..n_opt {
+        let r = mon_of(monthly.len(), o);
         finish(
             m,
             &env,
             &consts[o],
             &mut st[o],
             &mut out[o * N_OUT..(o + 1) * N_OUT],
+            &mut monthly[r],
         );
     }
 }

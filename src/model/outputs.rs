@@ -54,6 +54,79 @@ pub mod idx {
     pub const CLASS_LOST_NODE_HOURS: usize = CLASS_FAILURES + MAX_CLASSES;
 }
 
+/// Slot of each monthly series within a month (`N_MONTHLY` per month), from the table
+/// `model::tables::monthly_metrics`.
+pub mod mon {
+    use crate::model::tables::{index_consts_metrics, monthly_metrics};
+    monthly_metrics!(index_consts_metrics!(0, N_MONTHLY));
+}
+pub use mon::N_MONTHLY;
+
+/// One line of the NPV decomposition (`summary.json` `npv_decomposition`): a present-value
+/// metric of the record and the sign it enters `npv_usd` with (0 for a memo line, which is
+/// not a cash flow).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NpvComponent {
+    /// Name in summary.json (`revenue`, `capex`, ...).
+    pub name: &'static str,
+    /// Label for tables and charts.
+    pub label: &'static str,
+    /// Record index of its present value (`idx::PV_*`).
+    pub index: usize,
+    /// +1 or -1: how the present value enters `npv_usd`; 0: a memo line.
+    pub sign: i8,
+}
+
+const fn comp(name: &'static str, label: &'static str, index: usize, sign: i8) -> NpvComponent {
+    NpvComponent {
+        name,
+        label,
+        index,
+        sign,
+    }
+}
+
+/// The cash-flow lines of `npv_usd` (their signed present values sum to it on every path),
+/// then the memo lines of revenue lost to failures and to outages.
+pub const NPV_COMPONENTS: [NpvComponent; 11] = [
+    comp("revenue", "Revenue", idx::PV_REVENUE_USD, 1),
+    comp("sla_credits", "SLA credits", idx::PV_SLA_CREDITS_USD, -1),
+    comp("capex", "Capex", idx::PV_CAPEX_USD, -1),
+    comp("energy", "Energy", idx::PV_ENERGY_USD, -1),
+    comp("rent", "Rent", idx::PV_RENT_USD, -1),
+    comp(
+        "maintenance_and_parts",
+        "Maintenance and parts",
+        idx::PV_MAINTENANCE_AND_PARTS_USD,
+        -1,
+    ),
+    comp("operations", "Operations", idx::PV_OPERATIONS_USD, -1),
+    comp(
+        "facility",
+        "Colocation or data-centre power",
+        idx::PV_FACILITY_USD,
+        -1,
+    ),
+    comp(
+        "residual_value",
+        "Residual value",
+        idx::PV_RESIDUAL_VALUE_USD,
+        1,
+    ),
+    comp(
+        "lost_revenue_failures",
+        "Revenue lost to failures",
+        idx::PV_LOST_REVENUE_FAILURES_USD,
+        0,
+    ),
+    comp(
+        "lost_revenue_outages",
+        "Revenue lost to outages",
+        idx::PV_LOST_REVENUE_OUTAGES_USD,
+        0,
+    ),
+];
+
 /// Record index of the scalar metric named `name` (as in exports), if there is one.
 pub fn metric_index(name: &str) -> Option<usize> {
     SCALAR_METRICS.iter().position(|m| m.name == name)
@@ -103,6 +176,10 @@ impl Defined {
 /// The scalar metrics, in record order.
 pub const SCALAR_METRICS: [MetricInfo; idx::CASH_FLOW_Y1] =
     crate::model::tables::scalar_metrics!(metric_infos!());
+
+/// The monthly series, in slot order (names as in `timeseries.csv`).
+pub const MONTHLY_METRICS: [MetricInfo; N_MONTHLY] =
+    crate::model::tables::monthly_metrics!(metric_infos!());
 
 /// Values per option in a path's output record: the scalars, then `MAX_YEARS` yearly cash
 /// flows (only the first `n_years` are meaningful), then per failure class its failures and

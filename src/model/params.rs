@@ -143,8 +143,10 @@ pub struct RunParams {
     pub n_corr: u32,
     /// Words used in `FlatModel::table`.
     pub table_len: u32,
-    /// Reserved, zero.
-    pub _pad: u32,
+    /// Months of the per-path monthly series (`fleet_step::n_months` of the horizon), or 0:
+    /// no monthly series (the default; `fleetsim run` asks for it when it writes
+    /// `timeseries.csv`). Only what the engines write changes, never a path's outputs.
+    pub n_months: u32,
 }
 
 /// The environment: sampled inputs shared by all options and the outage-duration distribution.

@@ -338,7 +338,50 @@ macro_rules! scalar_metrics {
                 "present value of costs over the present value of effective PFLOP-hours: sold chip-hours x peak BF16 x MFU, less the job chip-hours lost to goodput";
             LEVELIZED_USD_PER_TBPS_HOUR = "levelized_usd_per_tbps_hour", "USD/TB/s-hour", lower, may_be_undefined,
                 "present value of costs over the present value of sold HBM TB/s-hours (empty without hbm_tb_per_s)";
+            PV_REVENUE_USD = "pv_revenue_usd", "USD", higher, always_defined,
+                "present value of rental revenue before SLA credits (prepaid terms when paid): the revenue line of npv_usd";
+            PV_SLA_CREDITS_USD = "pv_sla_credits_usd", "USD", lower, always_defined,
+                "present value of SLA credits (daily and monthly), subtracted in npv_usd";
+            PV_CAPEX_USD = "pv_capex_usd", "USD", lower, always_defined,
+                "present value of capex: servers, spares, data-centre build (with interest during construction) and their lines";
+            PV_ENERGY_USD = "pv_energy_usd", "USD", lower, always_defined,
+                "present value of facility energy (zero for a rented fleet)";
+            PV_RENT_USD = "pv_rent_usd", "USD", lower, always_defined,
+                "present value of the rent of a rented fleet (zero when owned)";
+            PV_MAINTENANCE_AND_PARTS_USD = "pv_maintenance_and_parts_usd", "USD", lower, always_defined,
+                "present value of maintenance contracts and out-of-warranty parts";
+            PV_OPERATIONS_USD = "pv_operations_usd", "USD", lower, always_defined,
+                "present value of operations staff and overhead (per MW of IT load)";
+            PV_FACILITY_USD = "pv_facility_usd", "USD", lower, always_defined,
+                "present value of the colocation lease or the contracted power charge";
+            PV_RESIDUAL_VALUE_USD = "pv_residual_value_usd", "USD", higher, always_defined,
+                "present value of the residual value at the horizon (servers and data centre)";
+            PV_LOST_REVENUE_FAILURES_USD = "pv_lost_revenue_failures_usd", "USD", lower, always_defined,
+                "present value of the revenue the delivered fleet would have earned in the chip-hours lost to failures, repairs and waits for parts (memo: not a cash flow)";
+            PV_LOST_REVENUE_OUTAGES_USD = "pv_lost_revenue_outages_usd", "USD", lower, always_defined,
+                "present value of the revenue the healthy fleet would have earned in the hours lost to regional outages (memo: not a cash flow)";
         }
     };
 }
 pub(crate) use scalar_metrics;
+
+/// The monthly series of a path (`outputs::mon`, `outputs::MONTHLY_METRICS`, WGSL `MON_*`),
+/// in the order of a month's slot; months are the SLA months (`fleet_step::sla_month`), rows
+/// shaped like the scalar metrics'.
+macro_rules! monthly_metrics {
+    ($gen:ident!($($args:tt)*)) => {
+        $gen! { ($($args)*)
+            CUM_DCF = "cumulative_discounted_cash_flow_usd", "USD", higher, always_defined,
+                "running NPV at the end of the month (the last month includes the residual value, so it equals npv_usd)";
+            REVENUE = "revenue_usd", "USD", higher, always_defined,
+                "revenue of the month, net of SLA credits";
+            OPEX = "opex_usd", "USD", lower, always_defined,
+                "opex of the month: energy or rent, maintenance and parts, operations, facility";
+            AVAILABLE = "available_fraction", "fraction", higher, always_defined,
+                "available chip-hours of the month over the whole fleet's chip-hours (0 before delivery)";
+            FAILURES = "failures", "count", lower, always_defined,
+                "hard and soft failures in the month";
+        }
+    };
+}
+pub(crate) use monthly_metrics;

@@ -8,19 +8,23 @@
 //! ([`never_past_horizon_metrics`]); a paired ratio a / b is withheld, with the reason, when either
 //! option's values take both signs (NPVs that cross zero).
 
+mod decomposition;
 mod moments;
 mod sketch;
 mod summary;
+mod timeseries;
 pub(crate) use summary::quantile_of_sorted;
 #[cfg(test)]
 mod tests;
 
+pub use decomposition::{DecompositionAggregate, DecompositionLine, MeanSe, NpvDecomposition};
 pub use moments::Moments;
 pub use sketch::{QuantileSketch, SKETCH_RELATIVE_ERROR};
 pub use summary::{
     DEFAULT_KEEP_VALUES_LIMIT, HISTOGRAM_BINS, Histogram, MetricStats, MetricSummary, QUANTILES,
     QuantileMethod,
 };
+pub use timeseries::{TIMESERIES_KEEP_VALUES, Timeseries, TimeseriesAggregate, TimeseriesRow};
 
 use std::ops::AddAssign;
 
@@ -215,6 +219,8 @@ pub struct PairAggregate {
     pub b: usize,
     /// One per [`PAIRED_METRICS`] entry, same order.
     pub metrics: Vec<PairMetricSummary>,
+    /// The NPV difference by cash-flow line.
+    pub decomposition: DecompositionAggregate,
 }
 
 /// Mergeable aggregate of a whole run: one [`MetricSummary`] per (option, metric of
@@ -234,6 +240,8 @@ pub struct RunAggregate {
     pairs: Vec<PairAggregate>,
     n_paths: u64,
     horizon_days: u32,
+    /// The monthly bands, when the run records monthly series.
+    timeseries: Option<TimeseriesAggregate>,
 }
 
 impl RunAggregate {
@@ -282,6 +290,7 @@ impl RunAggregate {
                             PairMetricSummary::new(metrics[m].1.higher_is_better, keep_values_limit)
                         })
                         .collect(),
+                    decomposition: DecompositionAggregate::new(),
                 });
             }
         }
@@ -294,6 +303,7 @@ impl RunAggregate {
             pairs,
             n_paths: 0,
             horizon_days: 0,
+            timeseries: None,
         }
         .with_horizon_days(365 * n_years as u32)
     }
@@ -319,6 +329,21 @@ impl RunAggregate {
             }
         }
         self
+    }
+
+    /// The same aggregate that also bands the monthly series of `n_months` months (blocks
+    /// must then carry them: the model's `run.n_months`); 0 = none. Call after
+    /// [`with_horizon_days`](Self::with_horizon_days), before adding paths.
+    pub fn with_timeseries(mut self, n_months: u32) -> Self {
+        self.timeseries = (n_months > 0).then(|| {
+            TimeseriesAggregate::new(self.n_options, n_months as usize, self.horizon_days)
+        });
+        self
+    }
+
+    /// The finished monthly bands (options named by `option_names`), if the run bands them.
+    pub fn timeseries(&self, option_names: &[String]) -> Option<Timeseries> {
+        self.timeseries.as_ref().map(|t| t.finish(option_names))
     }
 
     /// Horizon in days: values of a [`never_past_horizon_metrics`] metric above it mean "never".
@@ -396,7 +421,14 @@ impl RunAggregate {
                     pm.add(at(i, pa.a, m), at(i, pa.b, m));
                 }
             }
+            for i in 0..n_paths {
+                pa.decomposition
+                    .add(block.record(i, pa.a), block.record(i, pa.b));
+            }
         });
+        if let Some(t) = self.timeseries.as_mut() {
+            t.add_block(block);
+        }
         self.n_paths += block.n_paths as u64;
     }
 
@@ -461,12 +493,21 @@ impl RunAggregate {
                 )
             })
             .collect();
+        let npv_decomposition = self
+            .pairs
+            .iter()
+            .map(|pa| {
+                let (a, b) = (name(pa.a), name(pa.b));
+                (format!("{a} vs {b}"), pa.decomposition.finish(&a, &b))
+            })
+            .collect();
         RunSummary {
             n_paths: self.n_paths,
             definitions: Definitions::CURRENT,
             metrics: NamedMap(metrics),
             options: NamedMap(options),
             pairs: NamedMap(pairs),
+            npv_decomposition: NamedMap(npv_decomposition),
         }
     }
 }
@@ -491,6 +532,12 @@ impl AddAssign<&RunAggregate> for RunAggregate {
             for (a, b) in pa.metrics.iter_mut().zip(&pb.metrics) {
                 *a += b;
             }
+            pa.decomposition += &pb.decomposition;
+        }
+        match (self.timeseries.as_mut(), other.timeseries.as_ref()) {
+            (Some(a), Some(b)) => *a += b,
+            (None, None) => {}
+            _ => panic!("merging aggregates with and without monthly bands"),
         }
         self.n_paths += other.n_paths;
     }
@@ -635,4 +682,6 @@ pub struct RunSummary {
     pub options: NamedMap<NamedMap<MetricStats>>,
     /// Per "a vs b", the paired comparisons.
     pub pairs: NamedMap<PairSummary>,
+    /// Per "a vs b", the mean NPV difference by cash-flow line.
+    pub npv_decomposition: NamedMap<NpvDecomposition>,
 }

@@ -744,3 +744,160 @@ fn never_metrics_are_those_whose_description_says_horizon_plus_one_is_never() {
         );
     }
 }
+
+/// The sketch spans only the magnitudes of each sign it has seen: USD figures of both signs
+/// from 1e6 to 1e8 take about 2 x 7 octaves x 128 buckets, not the ~40,000 keys between -1e6
+/// and +1e6 (every f32 magnitude below 1e6) that one dense range over both signs would hold.
+#[test]
+fn sketch_of_both_signs_allocates_only_their_magnitudes() {
+    let mut s = QuantileSketch::new();
+    let mut x = 1e6;
+    while x < 1e8 {
+        s.add(x);
+        s.add(-x);
+        x *= 1.001;
+    }
+    s.add(0.0);
+    // log2(100) = 6.64 octaves a sign, 128 buckets each, allocated with at most 2x slack.
+    let needed = 2.0 * 6.64 * 128.0;
+    assert!(
+        s.n_buckets() as f64 <= needed + 4.0,
+        "{} buckets",
+        s.n_buckets()
+    );
+    assert!(
+        s.allocated_buckets() as f64 <= 2.0 * needed + 3.0,
+        "{} allocated",
+        s.allocated_buckets()
+    );
+    // Order statistics still run from the most negative value through zero to the largest.
+    let n = s.total();
+    assert!(s.order_stat(0).unwrap() < -0.99e8);
+    assert_eq!(s.order_stat(n / 2).unwrap(), 0.0);
+    assert!(s.order_stat(n - 1).unwrap() > 0.99e8);
+}
+
+/// A block whose monthly value of path `p`, slot `j` (over options, months and series) is
+/// `(p + 1) (j + 1)`: over paths 0..n each slot holds `(j + 1)` times 1..n.
+fn monthly_block(first: u32, len: u32, n_opt: u32, n_months: u32) -> PathBlock {
+    let per = (n_opt * n_months) as usize * crate::model::outputs::N_MONTHLY;
+    let mut b = PathBlock::zeroed(first, len, n_opt);
+    b.n_months = n_months;
+    b.monthly = (0..len)
+        .flat_map(|i| (0..per).map(move |j| f64::from(first + i + 1) * (j + 1) as f64))
+        .collect();
+    b
+}
+
+#[test]
+fn monthly_bands_merge_exactly_and_follow_type_7() {
+    use crate::model::outputs::{MONTHLY_METRICS, N_MONTHLY};
+    let (n_opt, n_months, n) = (2u32, 3u32, 100u32);
+    let names = names(2);
+    let mut one = TimeseriesAggregate::new(2, 3, 90);
+    one.add_block(&monthly_block(0, n, n_opt, n_months));
+    let want = one.finish(&names);
+    assert_eq!(want.rows.len(), 2 * 3 * N_MONTHLY);
+    let mut merged = TimeseriesAggregate::new(2, 3, 90);
+    let mut late = TimeseriesAggregate::new(2, 3, 90);
+    late.add_block(&monthly_block(37, n - 37, n_opt, n_months));
+    merged.add_block(&monthly_block(0, 37, n_opt, n_months));
+    merged += &late;
+    let got = merged.finish(&names);
+    for (a, b) in want.rows.iter().zip(&got.rows) {
+        assert_eq!(
+            (&a.option, a.month, a.metric, a.n, a.p5, a.p50, a.p95),
+            (&b.option, b.month, b.metric, b.n, b.p5, b.p50, b.p95)
+        );
+        assert!((a.mean.unwrap() - b.mean.unwrap()).abs() <= 1e-9 * a.mean.unwrap());
+    }
+    // Option 1, month 2, series k sits in slot j = (1 * 3 + 1) * N_MONTHLY + k; type 7 over
+    // (j + 1) * {1..100}: P5 = 1 + 0.05 * 99, P50 = mean = 50.5, P95 = 1 + 0.95 * 99.
+    for (k, mi) in MONTHLY_METRICS.iter().enumerate() {
+        let r = want
+            .rows
+            .iter()
+            .find(|r| r.option == "opt1" && r.month == 2 && r.metric == mi.name)
+            .unwrap();
+        let (option, month) = (1, 1);
+        let f = ((option * 3 + month) * N_MONTHLY + k + 1) as f64;
+        let close = |x: Option<f64>, y: f64| (x.unwrap() - y * f).abs() <= 1e-9 * y * f;
+        assert!(close(r.p5, 5.95) && close(r.p25, 25.75) && close(r.p50, 50.5));
+        assert!(close(r.p75, 75.25) && close(r.p95, 95.05) && close(r.mean, 50.5));
+        assert_eq!(
+            (r.day_start, r.day_end, r.n, r.unit),
+            (31, 61, 100, mi.unit)
+        );
+    }
+    // The last month is cut at the horizon (day 90, inside month 3 of 365/12 days).
+    assert!(
+        want.rows
+            .iter()
+            .filter(|r| r.month == 3)
+            .all(|r| r.day_end == 90)
+    );
+}
+
+#[test]
+fn monthly_bands_past_the_kept_values_come_from_the_sketch() {
+    let n = (TIMESERIES_KEEP_VALUES + 904) as u32;
+    let mut agg = TimeseriesAggregate::new(1, 1, 30);
+    agg.add_block(&monthly_block(0, n, 1, 1));
+    let r = &agg.finish(&names(1)).rows[0];
+    // Slot 0 holds 1..n: P50 = (n + 1) / 2, within the sketch's relative error.
+    let p50 = f64::from(n + 1) / 2.0;
+    assert!((r.p50.unwrap() - p50).abs() <= SKETCH_RELATIVE_ERROR * p50 + 1.0);
+    assert_eq!(r.n, u64::from(n));
+}
+
+#[test]
+fn npv_decomposition_lines_sum_to_the_difference_with_their_standard_errors() {
+    use crate::model::outputs::NPV_COMPONENTS;
+    // Records whose NPV is the signed sum of their present-value lines, as the engines'.
+    let rec = |p: u32, o: usize, m: usize| {
+        if m == idx::NPV_USD {
+            NPV_COMPONENTS
+                .iter()
+                .filter(|c| c.sign != 0)
+                .map(|c| f64::from(c.sign) * synth(p, o, c.index))
+                .sum()
+        } else {
+            synth(p, o, m)
+        }
+    };
+    let n = 400u32;
+    let mut agg = RunAggregate::new(2, 5);
+    agg.add_block(&block(0, n, 2, rec));
+    let d = agg.finish(&names(2)).npv_decomposition.0.remove(0).1;
+    assert_eq!(
+        (d.a.as_str(), d.b.as_str(), d.n_paths),
+        ("opt0", "opt1", 400)
+    );
+    let total = d.npv_difference.mean_usd.unwrap();
+    assert!(d.unexplained_usd.unwrap().abs() <= 1e-9 * total.abs().max(1e6));
+    for (line, c) in d.components.iter().zip(NPV_COMPONENTS.iter()) {
+        let x: Vec<f64> = (0..n)
+            .map(|p| {
+                let diff = rec(p, 0, c.index) - rec(p, 1, c.index);
+                if c.sign < 0 { -diff } else { diff }
+            })
+            .collect();
+        let mean = x.iter().sum::<f64>() / f64::from(n);
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / f64::from(n - 1);
+        let se = (var / f64::from(n)).sqrt();
+        assert_eq!((line.name, line.in_npv), (c.name, c.sign != 0));
+        assert!((line.mean_usd.unwrap() - mean).abs() <= 1e-9 * mean.abs().max(1.0));
+        assert!((line.se_usd.unwrap() - se).abs() <= 1e-9 * se.max(1.0));
+    }
+    // Merged shards agree with one pass.
+    let mut a = RunAggregate::new(2, 5);
+    a.add_block(&block(0, 150, 2, rec));
+    let mut b = RunAggregate::new(2, 5);
+    b.add_block(&block(150, n - 150, 2, rec));
+    a += &b;
+    let m = a.finish(&names(2)).npv_decomposition.0.remove(0).1;
+    for (x, y) in m.components.iter().zip(&d.components) {
+        let (x, y) = (x.mean_usd.unwrap(), y.mean_usd.unwrap());
+        assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0));
+    }
+}

@@ -1,9 +1,10 @@
 //! Builders for hand-made flat models used by the closed-form tests: every input fixed unless a
 //! test says otherwise, so expected values can be computed by hand; [`gpu`] opens the device
 //! for the GPU tests (or skips them); [`cli`] runs the real binary; [`paired`] holds the
-//! GPU-vs-CPU per-path tolerances.
+//! GPU-vs-CPU per-path tolerances; [`browser`] drives headless Chromium for the report pages.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cli;
 pub mod gpu;
 pub mod paired;
@@ -115,7 +116,7 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
             n_years: years,
             n_corr: 0,
             table_len: 0,
-            _pad: 0,
+            n_months: 0,
         },
         env: EnvParams {
             inputs: env,
