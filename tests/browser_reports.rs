@@ -372,19 +372,6 @@ fn browser_reports_look_up_json_pointers_and_csv_cells() {
 // The report pages
 // ---------------------------------------------------------------------------------------
 
-/// Why the report pages cannot be tested yet: `fleetsim report` is not a command of this
-/// build. TODO(lead): remove this skip when the `report` branch is merged.
-fn report_command_missing() -> Option<String> {
-    let o = fleetsim(&["report", "--help"]);
-    let t = text(&o);
-    (!o.status.success()).then(|| {
-        format!(
-            "`fleetsim report` is not a command of this build ({})",
-            t.lines().next().unwrap_or("").trim()
-        )
-    })
-}
-
 /// The page's charts and numbers, as the checks need them.
 const COLLECT_JS: &str = r#"(() => {
   const charts = [...document.querySelectorAll('svg[data-chart]')].map(s => {
@@ -513,13 +500,9 @@ fn report_failures(kind: &str, b: &mut Browser, dir: &Path) -> (Vec<String>, Str
     (failures, summary)
 }
 
-/// The start of every report test: `None` (after saying why) when `fleetsim report` does not
-/// exist yet or there is no Chromium (and `FLEETSIM_REQUIRE_BROWSER` is not set).
+/// The start of every report test: `None` (after saying why) when there is no Chromium (and
+/// `FLEETSIM_REQUIRE_BROWSER` is not set).
 fn start(test: &str) -> Option<(Browser, tempfile::TempDir)> {
-    if let Some(why) = report_command_missing() {
-        eprintln!("{test}: skipped: {why}");
-        return None;
-    }
     let b = Browser::launch_or_skip(test)?;
     Some((b, tempfile::tempdir().unwrap()))
 }
