@@ -75,7 +75,24 @@ pub(super) fn over_time(f: &RunFolder, names: &[String]) -> String {
             TickKind::Plain,
         ),
     ] {
-        let values = all(metric, &["p5", "p95", "p50"]);
+        let mut values = all(metric, &["p5", "p95", "p50"]);
+        // The available fraction rises from 0 through the delivery ramp, then sits within a
+        // percent of 1: the axis spans the delivered months (P5 at least 90 %), where the
+        // failures show, and the ramp runs off its floor.
+        let ramp_cut = metric == "available_fraction" && {
+            let delivered: Vec<f64> = names
+                .iter()
+                .flat_map(|o| series(o, metric))
+                .filter(|&(_, r)| t.num(r, "p5").is_some_and(|v| v >= 0.9))
+                .flat_map(|(_, r)| ["p5", "p95", "p50"].map(|c| t.num(r, c)))
+                .flatten()
+                .collect();
+            let cut = !delivered.is_empty() && delivered.len() < values.len();
+            if cut {
+                values = delivered;
+            }
+            cut
+        };
         if values.is_empty() {
             b.push_str(&missing(&format!(
                 "timeseries.csv has no rows of {metric}."
@@ -116,6 +133,9 @@ pub(super) fn over_time(f: &RunFolder, names: &[String]) -> String {
             c.legend(&format!("{o} P50"), st, true);
         }
         let mut caption = String::from("Line: P50 over paths; shaded: P5 to P95");
+        if ramp_cut {
+            caption.push_str("; the axis spans the months after delivery (P5 at least 90 %): the delivery ramp runs off its floor");
+        }
         if metric.ends_with("_usd") {
             caption.push_str(" (darker: P25 to P75)");
             c.hline(0.0, "break-even", GREY);
