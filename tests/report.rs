@@ -9,26 +9,7 @@
 
 use std::path::Path;
 
-use crate::common::cli::{fleetsim, text};
-
-/// `fleetsim run` of a few hundred paths of the built-in scenario into `dir`, with `extra`.
-fn small_run(dir: &Path, extra: &[&str]) {
-    let d = dir.to_str().unwrap();
-    let mut args = vec![
-        "run",
-        "-n",
-        "300",
-        "--backend",
-        "cpu",
-        "-o",
-        d,
-        "--force",
-        "-q",
-    ];
-    args.extend_from_slice(extra);
-    let o = fleetsim(&args);
-    assert!(o.status.success(), "{}", text(&o));
-}
+use crate::common::cli::{fleetsim, text, tiny_run};
 
 /// Replaces the XML/HTML escapes the page uses.
 fn unescape(s: &str) -> String {
@@ -199,7 +180,7 @@ fn check_report(dir: &Path, charts: &[&str]) -> String {
 #[test]
 fn run_report_with_break_evens_and_older_folder_sentences() {
     let d = tempfile::tempdir().unwrap();
-    small_run(d.path(), &["--breakeven-paths", "20", "--report"]);
+    tiny_run(d.path(), &["--breakeven-paths", "20", "--report"]);
     let html = check_report(
         d.path(),
         &[
@@ -239,7 +220,7 @@ fn run_report_with_break_evens_and_older_folder_sentences() {
 #[test]
 fn run_report_draws_the_timeseries_and_the_decomposition_of_the_contract() {
     let d = tempfile::tempdir().unwrap();
-    small_run(d.path(), &["--no-breakeven"]);
+    tiny_run(d.path(), &["--no-breakeven"]);
     let summary_path = d.path().join("summary.json");
     let mut s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&summary_path).unwrap()).unwrap();
@@ -434,7 +415,7 @@ fn sweep_sensitivity_and_spares_reports() {
 #[test]
 fn overwrites_need_force_and_bad_folders_are_bad_input() {
     let d = tempfile::tempdir().unwrap();
-    small_run(d.path(), &["--no-breakeven"]);
+    tiny_run(d.path(), &["--no-breakeven"]);
     let dir = d.path().to_str().unwrap();
     let o = fleetsim(&["report", dir, "-q"]);
     assert!(o.status.success(), "{}", text(&o));

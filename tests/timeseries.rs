@@ -227,13 +227,7 @@ fn asking_for_the_monthly_series_changes_no_output() {
     }
 }
 
-/// Runs the real binary.
-fn fleetsim(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fleetsim"))
-        .args(args)
-        .output()
-        .expect("run fleetsim")
-}
+use crate::common::cli::fleetsim;
 
 #[test]
 fn run_out_writes_the_monthly_bands_and_the_decomposition() {

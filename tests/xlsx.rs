@@ -14,21 +14,9 @@ use crate::common::cli::{fleetsim, text};
 
 /// A tiny run into `dir` (CPU engine, no break-evens), with `extra` arguments.
 fn tiny_run(dir: &Path, extra: &[&str]) {
-    let d = dir.display().to_string();
-    let mut args = vec![
-        "run",
-        "-n",
-        "300",
-        "--no-breakeven",
-        "--backend",
-        "cpu",
-        "-q",
-        "-o",
-        &d,
-    ];
-    args.extend(extra);
-    let o = fleetsim(&args);
-    assert!(o.status.success(), "{}", text(&o));
+    let mut args = vec!["--no-breakeven"];
+    args.extend_from_slice(extra);
+    crate::common::cli::tiny_run(dir, &args);
 }
 
 fn workbook(dir: &Path) -> Xlsx<std::io::BufReader<std::fs::File>> {

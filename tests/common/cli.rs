@@ -33,3 +33,23 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// `fleetsim run` of 300 paths of the built-in scenario on the CPU into `dir` (`--force -q`),
+/// with `extra` arguments (e.g. `--no-breakeven`, `--report`); fails the test if it fails.
+pub fn tiny_run(dir: &std::path::Path, extra: &[&str]) {
+    let d = dir.display().to_string();
+    let mut args = vec![
+        "run",
+        "-n",
+        "300",
+        "--backend",
+        "cpu",
+        "-o",
+        &d,
+        "--force",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let o = fleetsim(&args);
+    assert!(o.status.success(), "{}", text(&o));
+}
