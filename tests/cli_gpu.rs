@@ -123,6 +123,23 @@ fn per_path_rows_agree(cpu: &Path, gpu: &Path) {
             }
         }
     }
+    // Revenue lost to failures is the small gap between what the delivered fleet could earn
+    // and what it did: an ulp-level shift of one repair moves it by 1e-3 of itself but by
+    // 1e-5 of the revenue. Its error is a revenue error, so it is scaled by the revenue's
+    // (as in tests/gpu_equivalence.rs), and so is the outages' memo line.
+    let rev = col("pv_revenue_usd");
+    for memo in [
+        "pv_lost_revenue_failures_usd",
+        "pv_lost_revenue_outages_usd",
+    ] {
+        let k = col(memo);
+        let options: Vec<String> = scale.keys().map(|(o, _)| o.clone()).collect();
+        for o in options {
+            let r = scale.get(&(o.clone(), rev)).copied().unwrap_or(0.0);
+            let e = scale.entry((o, k)).or_default();
+            *e = e.max(r);
+        }
+    }
     // Counts are discrete: a path whose counts differ has flipped. The per-class failure
     // counts are among them: a failure whose class pick lands within an f32 rounding of a
     // boundary between two classes changes class on one engine.
