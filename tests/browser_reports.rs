@@ -593,37 +593,13 @@ fn browser_reports_sensitivity() {
     check_report("sensitivity", &mut b, &out);
 }
 
-/// One small fleet of Trainium2 whose failures all take a whole node (as tests/spares.rs).
-const SPARES_SCENARIO: &str = r#"
-[scenario]
-name = "spares report test"
-horizon_years = 1
-seed = 11
-
-[options.t]
-hardware = "trn2"
-accelerators = 1024
-delivery_delay_days = 0
-ramp_days = 0
-[options.t.failures.gpu_hard]
-unit = "node"
-[options.t.failures.hbm]
-unit = "node"
-[options.t.failures.sdc]
-unit = "node"
-[options.t.failures.network]
-unit = "node"
-[options.t.failures.host]
-unit = "node"
-"#;
-
 #[test]
 fn browser_reports_spares() {
     let Some((mut b, d)) = start("browser_reports_spares") else {
         return;
     };
     let scenario = d.path().join("s.toml");
-    std::fs::write(&scenario, SPARES_SCENARIO).unwrap();
+    std::fs::write(&scenario, crate::common::SPARES_SCENARIO).unwrap();
     let out = d.path().join("spares");
     let o = out.display().to_string();
     ok(&[

@@ -17,30 +17,7 @@ use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
 use fleetsim::model::params::FlatModel;
 use fleetsim::spares::{self, Goal, OptionFacts, PoolPaths, Z95, wilson_lower};
 
-/// 64 Trainium2 nodes for a year, all delivered on day 0, catalog failure rates, every hard
-/// failure taking a whole spare node (the catalog's part units are not used).
-const SCENARIO: &str = r#"
-[scenario]
-name = "spares test"
-horizon_years = 1
-seed = 11
-
-[options.t]
-hardware = "trn2"
-accelerators = 1024
-delivery_delay_days = 0
-ramp_days = 0
-[options.t.failures.gpu_hard]
-unit = "node"
-[options.t.failures.hbm]
-unit = "node"
-[options.t.failures.sdc]
-unit = "node"
-[options.t.failures.network]
-unit = "node"
-[options.t.failures.host]
-unit = "node"
-"#;
+use crate::common::SPARES_SCENARIO as SCENARIO;
 
 fn model(text: &str) -> FlatModel {
     let s = load_scenario_str(text, "spares test").expect("valid scenario");

@@ -63,13 +63,15 @@ impl CpuEngine {
             .par_chunks_mut(n_opt * N_OUT)
             .zip(block.monthly.par_chunks_mut(per_mon))
             .enumerate()
-            .for_each(|(i, (dst, dst_mon))| {
-                let mut buf = [F::c(0.0); MAX_OPTIONS * N_OUT];
-                let mut mon = vec![F::c(0.0); per_mon];
-                simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT], &mut mon);
-                widen(dst, &buf);
-                widen(dst_mon, &mon);
-            });
+            .for_each_init(
+                || vec![F::c(0.0); per_mon],
+                |mon, (i, (dst, dst_mon))| {
+                    let mut buf = [F::c(0.0); MAX_OPTIONS * N_OUT];
+                    simulate_path::<F>(model, first + i as u32, &mut buf[..n_opt * N_OUT], mon);
+                    widen(dst, &buf);
+                    widen(dst_mon, mon);
+                },
+            );
     }
 
     /// Runs `f` on this engine's threads (its own pool under `--threads`, else rayon's global

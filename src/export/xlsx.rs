@@ -115,34 +115,8 @@ pub fn write_run_xlsx(dir: &Path, force: bool) -> Result<PathBuf, ExportError> {
     )
     .map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
-    place(dir, &path, &bytes, force)?;
+    super::write_atomically(&path, &bytes, force)?;
     Ok(path)
-}
-
-/// Writes `bytes` under a temporary name in `dir` and moves it to `path`: a rename with
-/// `force`, otherwise a hard link that fails if `path` appeared meanwhile (never overwriting).
-fn place(dir: &Path, path: &Path, bytes: &[u8], force: bool) -> Result<(), ExportError> {
-    let tmp = dir.join(format!(".{SUMMARY_XLSX}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    let moved = if force {
-        std::fs::rename(&tmp, path).map_err(io_err(path))
-    } else {
-        match std::fs::hard_link(&tmp, path) {
-            Ok(()) => std::fs::remove_file(&tmp).map_err(io_err(&tmp)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists {
-                path: path.to_path_buf(),
-            }),
-            // A file system without hard links: check, then rename.
-            Err(_) if path.exists() => Err(ExportError::Exists {
-                path: path.to_path_buf(),
-            }),
-            Err(_) => std::fs::rename(&tmp, path).map_err(io_err(path)),
-        }
-    };
-    if moved.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    moved
 }
 
 /// A CSV file: its header and rows of text cells.

@@ -14,7 +14,6 @@ mod run;
 pub mod svg;
 mod sweep;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 pub use load::{Folder, LoadError, load};
@@ -80,42 +79,15 @@ pub fn write(dir: &Path, out: Option<&Path>, force: bool) -> Result<PathBuf, Rep
     let path = target(dir, out);
     check_target(&path, force)?;
     let page = build(dir)?;
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| ReportError::Io { path: p, source }
-    };
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| REPORT_FILE.into(), |n| n.to_string_lossy().into_owned());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(page.as_bytes())?;
-            f.sync_all()
-        })
-        .map_err(io(&tmp));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    let placed = if force {
-        std::fs::rename(&tmp, &path).map_err(io(&path))
-    } else {
-        // A hard link never replaces an existing file: the refusal holds even if the file
-        // appeared while the page was built.
-        match std::fs::hard_link(&tmp, &path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Err(ReportError::Exists(path.clone()))
-            }
-            Err(_) if !path.exists() => std::fs::rename(&tmp, &path).map_err(io(&path)),
-            Err(_) => Err(ReportError::Exists(path.clone())),
-        }
-    };
-    let _ = std::fs::remove_file(&tmp);
-    placed.map(|()| path)
+    use crate::export::ExportError;
+    crate::export::write_atomically(&path, page.as_bytes(), force).map_err(|e| match e {
+        ExportError::Exists { path } => ReportError::Exists(path),
+        ExportError::Io { path, source } => ReportError::Io { path, source },
+        // write_atomically makes no other error; named so that a new one is not mislabelled.
+        other => ReportError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(other.to_string()),
+        },
+    })?;
+    Ok(path)
 }
