@@ -85,12 +85,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         .or(spec.seed)
         .or(resolved.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
-    if let Some(dir) = &args.output.out {
-        export::check_not_existing(dir, &SWEEP_FILES, args.output.force).map_err(input)?;
-    }
-    super::report::check(&args.output)?;
     let quiet = args.output.quiet;
     let plan = sweep::plan(spec, &base, paths, seed, args.max_points).map_err(input)?;
+    let mut out = super::planning::open_out(
+        &args.output,
+        || sweep_identity(&plan, 0..plan.points.len() as u64, None),
+        &SWEEP_FILES,
+    )?;
+    super::report::check(&args.output)?;
     let plan_s = t0.elapsed().as_secs_f64();
     if !quiet {
         for n in &plan.notes {
@@ -175,7 +177,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         say_raw!("{}", breakeven_text(&plan, breakevens.as_deref()));
     }
 
-    if let Some(dir) = &args.output.out {
+    if let Some(out) = out.as_mut() {
         let axes: Vec<serde_json::Value> = plan
             .spec
             .axes
@@ -252,17 +254,44 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "break_even": break_even,
             "notes": plan.notes,
         });
-        output::write(dir, &plan, &results, &manifest, args.output.force)
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+        output::write(out, &plan, &results, &manifest).map_err(super::export_error)?;
+        out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
                 "fleetsim: wrote sweep.csv, sweep.parquet and sweep.json to {}",
-                dir.display()
+                out.dir().display()
             );
         }
-        super::report::after_write(&args.output)?;
+        super::report::after_write(&args.output, out)?;
     }
     Ok(())
+}
+
+/// The identity of a sweep's result over `points` of its points: the inputs hash covers the
+/// base scenario, the axes, every point's values, the metric, the compared pair and the paths
+/// per point.
+fn sweep_identity(
+    plan: &Plan,
+    points: std::ops::Range<u64>,
+    shard: Option<crate::shard::Shard>,
+) -> export::RunIdentity {
+    let inputs = serde_json::json!({
+        "scenario": plan.base,
+        "axes": plan.spec.axes.iter().map(|x| x.key.clone()).collect::<Vec<_>>(),
+        "points": plan.points,
+        "metric": plan.spec.metric,
+        "pair": [plan.pair.0, plan.pair.1],
+        "paths_per_point": plan.paths,
+    });
+    export::RunIdentity::new(
+        "sweep",
+        export::output::inputs_hash(&inputs),
+        plan.seed,
+        "points",
+        points,
+        plan.points.len() as u64,
+        shard,
+    )
 }
 
 /// Formats a value of `metric` for the table.

@@ -2,12 +2,12 @@
 //! to per_path.csv and per_path.parquet as blocks arrive.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use parquet::data_type::ByteArray;
 
 use super::table::{ColumnKind, ParquetTable, parquet_schema};
-use super::{ExportError, format_f64, io_err, names, open, prepare};
+use super::{ExportError, OutputDir, RunIdentity, format_f64, io_err, names};
 use crate::engine::PathBlock;
 use crate::model::outputs::metrics_for;
 
@@ -70,32 +70,23 @@ pub struct PerPathWriter {
 }
 
 impl PerPathWriter {
-    /// Creates `dir` if needed and opens both files; fails with [`ExportError::Exists`] if
-    /// either exists and `force` is false (before creating anything).
+    /// Stages both files in `out`; fails with [`ExportError::Exists`] if either exists and
+    /// `out` may not overwrite (before creating anything).
     pub fn new(
-        dir: &Path,
+        out: &mut OutputDir,
         option_names: &[String],
         n_years: usize,
-        force: bool,
     ) -> Result<Self, ExportError> {
-        Self::with_formats(
-            dir,
-            option_names,
-            n_years,
-            &[],
-            force,
-            PerPathFormats::default(),
-        )
+        Self::with_formats(out, option_names, n_years, &[], PerPathFormats::default())
     }
 
     /// Like [`new`](Self::new), writing only the formats asked for (a CSV of every path can be
     /// many gigabytes; Parquet is several times smaller).
     pub fn with_formats(
-        dir: &Path,
+        out: &mut OutputDir,
         option_names: &[String],
         n_years: usize,
         classes: &[String],
-        force: bool,
         formats: PerPathFormats,
     ) -> Result<Self, ExportError> {
         let metrics = metrics_for(n_years, classes);
@@ -106,12 +97,11 @@ impl PerPathWriter {
         if formats.parquet {
             files.push(names::PER_PATH_PARQUET);
         }
-        let paths = prepare(dir, &files, force)?;
-        let mut paths = paths.into_iter();
+        out.check_free(&files)?;
 
         let csv = if formats.csv {
-            let p = paths.next().unwrap();
-            let mut w = csv::Writer::from_writer(open(&p, force)?);
+            let p = out.final_path(names::PER_PATH_CSV);
+            let mut w = csv::Writer::from_writer(out.file(names::PER_PATH_CSV)?);
             let mut header = vec!["path", "option"];
             header.extend(metrics.iter().map(|(_, _, n)| n.as_str()));
             w.write_record(&header).map_err(|source| ExportError::Csv {
@@ -124,12 +114,12 @@ impl PerPathWriter {
         };
 
         let parquet = if formats.parquet {
-            let p = paths.next().unwrap();
+            let p = out.final_path(names::PER_PATH_PARQUET);
             Some(ParquetTable::create(
+                out.file(names::PER_PATH_PARQUET)?,
                 &p,
                 "fleetsim_per_path",
                 &per_path_columns(n_years, classes),
-                force,
             )?)
         } else {
             None
@@ -190,38 +180,17 @@ impl PerPathWriter {
         self.rows
     }
 
-    /// Closes and deletes the files without finishing them: a run that failed must not leave
-    /// per-path files behind that look like results. Deletes what it can and reports the
-    /// first failure.
-    pub fn discard(self) -> Result<(), ExportError> {
-        let mut paths = Vec::new();
-        if let Some((p, w)) = self.csv {
-            drop(w);
-            paths.push(p);
-        }
-        if let Some(pq) = self.parquet {
-            paths.push(pq.abandon());
-        }
-        let mut first_err = None;
-        for p in paths {
-            if let Err(e) = std::fs::remove_file(&p)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                first_err.get_or_insert(ExportError::Io { path: p, source: e });
-            }
-        }
-        first_err.map_or(Ok(()), Err)
-    }
-
-    /// Flushes and closes the files; returns the paths written.
-    pub fn finish(self) -> Result<Vec<PathBuf>, ExportError> {
+    /// Flushes and closes the files (the Parquet file's metadata records `identity`); returns
+    /// the paths they will have once committed. A writer dropped without it leaves staged files
+    /// that its [`OutputDir`] deletes.
+    pub fn finish(self, identity: &RunIdentity) -> Result<Vec<PathBuf>, ExportError> {
         let mut out = Vec::new();
         if let Some((p, mut w)) = self.csv {
             w.flush().map_err(io_err(&p))?;
             out.push(p);
         }
         if let Some(pq) = self.parquet {
-            out.push(pq.finish()?);
+            out.push(pq.finish(identity)?);
         }
         Ok(out)
     }
