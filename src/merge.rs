@@ -217,7 +217,9 @@ pub fn check_shards(
         .iter()
         .filter_map(|(_, id)| id.shard.map(|s| s.index))
         .collect();
-    let missing: Vec<u32> = (0..s0.count).filter(|i| have.binary_search(i).is_err()).collect();
+    let missing: Vec<u32> = (0..s0.count)
+        .filter(|i| have.binary_search(i).is_err())
+        .collect();
     if !missing.is_empty() {
         let list = missing_list(&missing);
         return Err(MergeError::Mismatch(format!(
@@ -242,7 +244,13 @@ fn missing_list(ix: &[u32]) -> String {
     let mut parts: Vec<String> = runs
         .iter()
         .take(20)
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
         .collect();
     if runs.len() > 20 {
         parts.push(format!("and {} more ranges", runs.len() - 20));

@@ -190,10 +190,7 @@ mod tests {
         for bad in ["8/8", "1", "a/2", "0/0", "-1/4", "1/100001"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            Shard::new(3, 8).unwrap().dir_name(),
-            "shard-0003-of-0008"
-        );
+        assert_eq!(Shard::new(3, 8).unwrap().dir_name(), "shard-0003-of-0008");
         assert_eq!(
             Shard::new(7, 12345).unwrap().dir_name(),
             "shard-00007-of-12345"
@@ -211,7 +208,11 @@ mod tests {
             got(
                 None,
                 None,
-                &[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "8")]
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "5"),
+                    ("SLURM_ARRAY_TASK_MIN", "1"),
+                    ("SLURM_ARRAY_TASK_COUNT", "8")
+                ]
             ),
             Ok(s(4, 8))
         );
@@ -219,7 +220,11 @@ mod tests {
             got(
                 None,
                 None,
-                &[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "0"), ("SLURM_ARRAY_TASK_MAX", "3")]
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "3"),
+                    ("SLURM_ARRAY_TASK_MIN", "0"),
+                    ("SLURM_ARRAY_TASK_MAX", "3")
+                ]
             ),
             Ok(s(3, 4))
         );

@@ -24,6 +24,7 @@ mod adapters;
 mod bench;
 mod breakeven;
 mod engines;
+mod merge;
 mod planning;
 mod report;
 mod run;
@@ -149,6 +150,9 @@ pub enum Command {
     /// Write report.html for a result folder (of run, sweep, sensitivity or spares): one
     /// self-contained HTML page with charts, readable offline and in print.
     Report(ReportArgs),
+    /// Combine the partial results of a sharded run or sweep (`--shard I/N`) into the files the
+    /// unsharded one writes; refuses incomplete, mixed, duplicated or missing shards (exit 2).
+    Merge(merge::MergeArgs),
     /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
     /// files (`bench compare A.json B.json`).
     Bench(bench::BenchCmd),
@@ -417,6 +421,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Bench(b)) => bench::bench(&b),
         Some(Command::Sweep(a)) => sweep::sweep(&a),
         Some(Command::Report(a)) => report::report(&a),
+        Some(Command::Merge(a)) => merge::merge(&a),
     }
 }
 

@@ -2,9 +2,6 @@
 //! of a scenario on the chosen engines with a progress bar and the GPU-to-CPU fallback, and
 //! writing their result files under the overwrite guard.
 
-
-
-
 use super::CliError;
 use crate::engine::{EngineError, PathBlock, Sticky};
 use crate::export;
@@ -52,8 +49,8 @@ pub(crate) fn open_out(
     let Some(dir) = &output.out else {
         return Ok(None);
     };
-    let out = export::OutputDir::create(dir, output.force, identity())
-        .map_err(super::export_error)?;
+    let out =
+        export::OutputDir::create(dir, output.force, identity()).map_err(super::export_error)?;
     out.check_free(files).map_err(super::export_error)?;
     Ok(Some(out))
 }

@@ -15,10 +15,10 @@ mod tests;
 mod timeseries;
 pub mod xlsx;
 
+pub use output::{Manifest, OutputDir, RunIdentity};
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
-pub use output::{Manifest, OutputDir, RunIdentity};
 pub use xlsx::write_run_xlsx;
 
 use std::fs::File;

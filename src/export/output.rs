@@ -37,7 +37,9 @@ static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
 
 fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
-    PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    PENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Deletes every temporary result file of this process and returns how many there were; for a

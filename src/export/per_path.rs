@@ -2,7 +2,7 @@
 //! to per_path.csv and per_path.parquet as blocks arrive.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use parquet::data_type::ByteArray;
 
@@ -173,6 +173,71 @@ impl PerPathWriter {
             }
         }
         Ok(())
+    }
+
+    /// Appends every row of a per_path.csv this writer's layout wrote (a shard's, for a merge):
+    /// the CSV rows verbatim, and the Parquet rows from them (the CSV holds shortest round-trip
+    /// digits, so the values are the same bits; an empty cell is null). Fails with
+    /// [`ExportError::Invalid`] if the header or a row does not match.
+    pub fn append_csv(&mut self, path: &Path) -> Result<u64, ExportError> {
+        let bad = |reason: String| ExportError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut r = csv::Reader::from_path(path).map_err(|source| ExportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let width = self.metric_idx.len() + 2;
+        let header = r.headers().map_err(|source| ExportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if header.len() != width {
+            return Err(bad(format!(
+                "{} columns, this run's per-path rows have {width}",
+                header.len()
+            )));
+        }
+        let mut n = 0u64;
+        for rec in r.records() {
+            let rec = rec.map_err(|source| ExportError::Csv {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let o = self
+                .option_names
+                .iter()
+                .position(|x| x == &rec[1])
+                .ok_or_else(|| bad(format!("unknown option {:?}", &rec[1])))?;
+            if let Some((p, w)) = &mut self.csv {
+                w.write_record(&rec).map_err(|source| ExportError::Csv {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
+            if let Some(pq) = &mut self.parquet {
+                let path_ix: i64 = rec[0]
+                    .parse()
+                    .map_err(|_| bad(format!("path {:?} is not an integer", &rec[0])))?;
+                pq.int(0, path_ix);
+                pq.text(1, self.option_bytes[o].clone());
+                for k in 0..self.metric_idx.len() {
+                    let cell = &rec[k + 2];
+                    let v = if cell.is_empty() {
+                        f64::NAN
+                    } else {
+                        cell.parse()
+                            .map_err(|_| bad(format!("{cell:?} is not a number")))?
+                    };
+                    pq.double(k + 2, v);
+                }
+                pq.end_row()?;
+            }
+            self.rows += 1;
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Rows written so far (paths x options).

@@ -32,7 +32,7 @@ pub enum ColumnKind {
 
 /// One typed cell of a result table: an integer (indices, counts) or a number that may be
 /// undefined (empty CSV cell, Parquet null).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Cell {
     /// An integer.
     Int(i64),

@@ -216,7 +216,10 @@ fn refuses_to_overwrite_without_force() {
     json_in(d, &s, &meta).unwrap();
     // A folder holding a result is refused as a whole without force, before anything is made.
     let e = open(d, false).unwrap_err();
-    assert!(matches!(&e, ExportError::Occupied { dir } if dir == d), "{e}");
+    assert!(
+        matches!(&e, ExportError::Occupied { dir } if dir == d),
+        "{e}"
+    );
     assert!(e.to_string().contains("--force"), "{e}");
     assert!(e.is_bad_input());
     let mut o = open(d, true).unwrap();
@@ -290,7 +293,11 @@ fn unfinished_files_never_appear_under_their_names() {
     let mut o = open(dir.path(), false).unwrap();
     let mut w = PerPathWriter::new(&mut o, &names2(), N_YEARS).unwrap();
     w.write_block(&block(0, 10, 2)).unwrap();
-    for f in [names::PER_PATH_CSV, names::PER_PATH_PARQUET, output::MANIFEST] {
+    for f in [
+        names::PER_PATH_CSV,
+        names::PER_PATH_PARQUET,
+        output::MANIFEST,
+    ] {
         assert!(
             !dir.path().join(f).exists(),
             "{f} must not exist while the run goes on"

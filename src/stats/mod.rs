@@ -282,13 +282,9 @@ impl From<RunAggregate> for AggregateState {
 impl TryFrom<AggregateState> for RunAggregate {
     type Error = String;
     fn try_from(s: AggregateState) -> Result<Self, String> {
-        let mut a = RunAggregate::with_classes(
-            s.n_options,
-            s.n_years,
-            &s.classes,
-            s.keep_values_limit,
-        )
-        .with_horizon_days(s.horizon_days);
+        let mut a =
+            RunAggregate::with_classes(s.n_options, s.n_years, &s.classes, s.keep_values_limit)
+                .with_horizon_days(s.horizon_days);
         if s.summaries.len() != a.summaries.len() || s.pairs.len() != a.pairs.len() {
             return Err(format!(
                 "the aggregate holds {} summaries and {} pairs; {} options over {} years need {} and {}",
