@@ -477,13 +477,19 @@ fn an_unusable_out_is_bad_input() {
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
+    let scenario = d.path().join("s.toml");
+    std::fs::write(&scenario, SPARES_SCENARIO).unwrap();
     let cases = [
         (file.clone(), "is not a folder"),
         (file.join("below"), "cannot use"),
         (PathBuf::from("/proc/fleetsim-out"), "cannot use"),
     ];
     for (out, says) in cases {
-        for cmd in [&["run", "-n", "20", "--no-breakeven", "--backend", "cpu"][..]] {
+        let sc = s(&scenario);
+        for cmd in [
+            &["run", "-n", "20", "--no-breakeven", "--backend", "cpu"][..],
+            &["sensitivity", &sc, "-n", "20", "--backend", "cpu"][..],
+        ] {
             let mut args = cmd.to_vec();
             let o_s = s(&out);
             args.extend(["-q", "-o", &o_s]);
