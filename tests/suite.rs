@@ -19,6 +19,7 @@ mod config_errors;
 mod docs;
 mod economics;
 mod engine_fallback;
+mod findings;
 mod gpu_layout;
 mod horizon_service_sla;
 mod model_closed_forms;
