@@ -88,26 +88,33 @@ mod tests {
 
     #[test]
     fn job_metrics_need_a_job_view() {
+        use crate::model::outputs::idx;
+        // The default scenario has a job view on both options; without one, the job metrics
+        // are refused and the others listed.
         let s = crate::config::default_scenario();
-        let goodput = crate::model::outputs::idx::GOODPUT;
-        let with_job: Vec<usize> = (0..s.options.len())
-            .filter(|&o| s.options[o].job.is_some())
-            .collect();
-        let without: Vec<usize> = (0..s.options.len())
-            .filter(|&o| s.options[o].job.is_none())
-            .collect();
-        if let Some(&o) = without.first() {
-            let e = metric_available(&s, goodput, &[o], "--metric").unwrap_err();
+        assert!(metric_available(&s, idx::GOODPUT, &[0, 1], "--metric").is_ok());
+        let text =
+            "[scenario]\nname = \"t\"\n[options.a]\nhardware = \"trn2\"\naccelerators = 32\n";
+        let s = crate::config::load_scenario_str(text, "t.toml").unwrap();
+        for m in [
+            idx::GOODPUT,
+            idx::JOB_UPTIME,
+            idx::INTERRUPTIONS_PER_JOB_DAY,
+        ] {
+            let e = metric_available(&s, m, &[0], "--metric").unwrap_err();
+            assert!(e.contains("option `a` has no training-job view"), "{e}");
+            let available = e.split("available here: ").nth(1).unwrap();
+            assert!(available.starts_with("npv_usd"), "{e}");
             assert!(
-                e.contains("no training-job view") && e.contains("npv_usd"),
+                !available.contains("goodput") && !available.contains("job_"),
                 "{e}"
             );
-            assert!(!e.contains(" goodput,"), "{e}");
         }
-        for o in with_job {
-            assert!(metric_available(&s, goodput, &[o], "--metric").is_ok());
-        }
-        let npv = crate::model::outputs::idx::NPV_USD;
-        assert!(metric_available(&s, npv, &[0], "--metric").is_ok());
+        assert!(metric_available(&s, idx::NPV_USD, &[0], "--metric").is_ok());
+        // No HBM bandwidth: no cost per TB/s-hour.
+        let hbm0 = format!("{text}hbm_tb_per_s = 0\n");
+        let s = crate::config::load_scenario_str(&hbm0, "t.toml").unwrap();
+        let e = metric_available(&s, idx::LEVELIZED_USD_PER_TBPS_HOUR, &[0], "--metric");
+        assert!(e.unwrap_err().contains("hbm_tb_per_s = 0"));
     }
 }
