@@ -62,43 +62,110 @@ pub struct PartialRun {
     pub aggregate: RunAggregate,
 }
 
-impl PartialRun {
-    /// Stages `partial.bin` in `out`.
-    pub fn write(&self, out: &mut OutputDir) -> Result<(), ExportError> {
-        let bytes = postcard::to_stdvec(self).map_err(|e| ExportError::Invalid {
-            path: out.final_path(PARTIAL_FILE),
-            reason: format!("cannot encode the partial result: {e}"),
-        })?;
-        out.write(PARTIAL_FILE, &bytes)
-    }
+/// A shard's partial result of some command: stored as [`PARTIAL_FILE`] (postcard), carrying
+/// its identity (equal to its manifest's) and layout version.
+pub trait Partial: Serialize + serde::de::DeserializeOwned {
+    /// The shard's identity.
+    fn identity(&self) -> &RunIdentity;
+    /// The layout version it was written with ([`PARTIAL_FORMAT`]).
+    fn format(&self) -> u32;
+}
 
-    /// Reads the partial of the complete shard folder `dir`.
-    pub fn read(dir: &Path) -> Result<(Self, RunIdentity), MergeError> {
-        let manifest = verify(dir)?;
-        let path = dir.join(PARTIAL_FILE);
-        if manifest.file(PARTIAL_FILE).is_none() {
-            return Err(MergeError::Mismatch(format!(
-                "{}: its {MANIFEST} lists no {PARTIAL_FILE}: not a shard of a sharded run (written by `fleetsim {} --shard I/N`?)",
-                dir.display(),
-                manifest.identity.command
-            )));
-        }
-        let bytes = std::fs::read(&path).map_err(|source| ExportError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let p: PartialRun = postcard::from_bytes(&bytes).map_err(|e| MergeError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        if p.format != PARTIAL_FORMAT || p.identity != manifest.identity {
-            return Err(MergeError::Corrupt {
-                path,
-                reason: "its format or identity differs from its manifest's".into(),
-            });
-        }
-        Ok((p, manifest.identity))
+impl Partial for PartialRun {
+    fn identity(&self) -> &RunIdentity {
+        &self.identity
     }
+    fn format(&self) -> u32 {
+        self.format
+    }
+}
+
+/// Stages `partial` as [`PARTIAL_FILE`] in `out`.
+pub fn write_partial<T: Partial>(out: &mut OutputDir, partial: &T) -> Result<(), ExportError> {
+    let bytes = postcard::to_stdvec(partial).map_err(|e| ExportError::Invalid {
+        path: out.final_path(PARTIAL_FILE),
+        reason: format!("cannot encode the partial result: {e}"),
+    })?;
+    out.write(PARTIAL_FILE, &bytes)
+}
+
+/// Reads the partial of the complete shard folder `dir` ([`verify`]), checking that it is one
+/// and that its identity is its manifest's.
+pub fn read_partial<T: Partial>(dir: &Path) -> Result<T, MergeError> {
+    let manifest = verify(dir)?;
+    let path = dir.join(PARTIAL_FILE);
+    if manifest.file(PARTIAL_FILE).is_none() {
+        return Err(MergeError::Mismatch(format!(
+            "{}: not a shard (its {MANIFEST} lists no {PARTIAL_FILE}; a shard is written by `fleetsim {} --shard I/N`)",
+            dir.display(),
+            manifest.identity.command
+        )));
+    }
+    let bytes = std::fs::read(&path).map_err(|source| ExportError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let p: T = postcard::from_bytes(&bytes).map_err(|e| MergeError::Corrupt {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    if p.format() != PARTIAL_FORMAT || *p.identity() != manifest.identity {
+        return Err(MergeError::Corrupt {
+            path,
+            reason: "its format or identity differs from its manifest's".into(),
+        });
+    }
+    Ok(p)
+}
+
+/// The partials of the shard folders under `dirs` ([`shard_dirs`]), checked to be one run's
+/// shards, each once, all present ([`check_shards`]; an incomplete folder, of a killed or
+/// running shard, counts as missing and is named), in shard order.
+pub fn collect<T: Partial>(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, T)>, MergeError> {
+    let folders = shard_dirs(dirs)?;
+    let mut parts: Vec<(PathBuf, T)> = Vec::new();
+    let mut incomplete = Vec::new();
+    for d in &folders {
+        match read_partial::<T>(d) {
+            Ok(p) => parts.push((d.clone(), p)),
+            Err(MergeError::Export(ExportError::Incomplete { .. })) => incomplete.push(d.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    let named = |m: String| {
+        if incomplete.is_empty() {
+            m
+        } else {
+            format!(
+                "{m} (incomplete shard folders, killed or still running: {})",
+                incomplete
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    };
+    if parts.is_empty() {
+        return Err(MergeError::Mismatch(named(format!(
+            "no complete shard among {} folder(s)",
+            folders.len()
+        ))));
+    }
+    let ids = parts
+        .iter()
+        .map(|(d, p)| (d.clone(), p.identity().clone()))
+        .collect();
+    let ordered = check_shards(ids).map_err(|e| match e {
+        MergeError::Mismatch(m) => MergeError::Mismatch(named(m)),
+        e => e,
+    })?;
+    let mut sorted = Vec::with_capacity(parts.len());
+    for (d, _) in ordered {
+        let i = parts.iter().position(|(pd, _)| *pd == d).expect("checked");
+        sorted.push(parts.swap_remove(i));
+    }
+    Ok(sorted)
 }
 
 /// The shard folders named by `dirs`: a folder with a manifest is a shard itself; any other is
@@ -287,49 +354,10 @@ pub struct MergedRun {
     pub identity: RunIdentity,
 }
 
-/// Reads the shard folders under `dirs`, checks them ([`check_shards`]; a shard folder that is
-/// incomplete counts as missing) and adds their aggregates up in shard order.
+/// Reads the shard folders under `dirs` ([`collect`]) and adds their aggregates up in shard
+/// order.
 pub fn merge_runs(dirs: &[PathBuf]) -> Result<MergedRun, MergeError> {
-    let folders = shard_dirs(dirs)?;
-    let mut parts = Vec::new();
-    let mut incomplete = Vec::new();
-    for d in &folders {
-        match PartialRun::read(d) {
-            Ok((p, _)) => parts.push((d.clone(), p)),
-            Err(MergeError::Export(ExportError::Incomplete { .. })) => incomplete.push(d.clone()),
-            Err(e) => return Err(e),
-        }
-    }
-    if parts.is_empty() {
-        return Err(MergeError::Mismatch(format!(
-            "no complete shard among {} folder(s){}",
-            folders.len(),
-            incomplete
-                .first()
-                .map(|d| format!(" ({} is incomplete)", d.display()))
-                .unwrap_or_default()
-        )));
-    }
-    let ids = parts
-        .iter()
-        .map(|(d, p)| (d.clone(), p.identity.clone()))
-        .collect();
-    let ordered = check_shards(ids).map_err(|e| match (&e, incomplete.is_empty()) {
-        (MergeError::Mismatch(m), false) => MergeError::Mismatch(format!(
-            "{m} (incomplete shard folders, killed or still running: {})",
-            incomplete
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        _ => e,
-    })?;
-    let mut by_dir: Vec<(PathBuf, PartialRun)> = Vec::with_capacity(parts.len());
-    for (d, _) in ordered {
-        let i = parts.iter().position(|(pd, _)| *pd == d).expect("checked");
-        by_dir.push(parts.swap_remove(i));
-    }
+    let by_dir: Vec<(PathBuf, PartialRun)> = collect(dirs)?;
     let first = &by_dir[0].1;
     for (d, p) in &by_dir[1..] {
         if p.option_names != first.option_names

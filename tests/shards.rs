@@ -228,8 +228,9 @@ fn merge_names_missing_mixed_and_duplicated_shards_and_a_rerun_reproduces() {
     ok(&run(&shards, &["--shard", "1/4", "--force"]));
     let copy = d.path().join("copy");
     ok(&run(&copy, &["--shard", "1/4"]));
-    let (a, _) = fleetsim::merge::PartialRun::read(&one).unwrap();
-    let (b, _) = fleetsim::merge::PartialRun::read(&copy.join("shard-0001-of-0004")).unwrap();
+    use fleetsim::merge::{PartialRun, read_partial};
+    let a: PartialRun = read_partial(&one).unwrap();
+    let b: PartialRun = read_partial(&copy.join("shard-0001-of-0004")).unwrap();
     assert_eq!(
         a.aggregate, b.aggregate,
         "a rerun shard reproduces its aggregate"

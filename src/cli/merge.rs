@@ -28,7 +28,7 @@ pub struct MergeArgs {
 }
 
 /// A merge failure as a CLI error: exit 2 for the shards given, 1 for a failed read or write.
-fn merge_error(e: MergeError) -> CliError {
+pub(super) fn merge_error(e: MergeError) -> CliError {
     match e {
         MergeError::Export(e) => super::export_error(e),
         e @ (MergeError::Mismatch(_) | MergeError::Corrupt { .. }) => {

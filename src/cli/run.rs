@@ -461,7 +461,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             per_path: per_path_files,
             aggregate: agg,
         };
-        partial.write(&mut out).map_err(super::export_error)?;
+        crate::merge::write_partial(&mut out, &partial).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(

@@ -235,10 +235,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             engine_json: engine.to_string(),
             simulate_s,
         };
-        let bytes = postcard::to_stdvec(&partial)
-            .map_err(|e| CliError::runtime(format!("cannot encode the sweep shard: {e}")))?;
-        out.write(crate::merge::PARTIAL_FILE, &bytes)
-            .map_err(super::export_error)?;
+        crate::merge::write_partial(out, &partial).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
@@ -259,6 +256,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     )
 }
 
+impl crate::merge::Partial for SweepPartial {
+    fn identity(&self) -> &export::RunIdentity {
+        &self.identity
+    }
+    fn format(&self) -> u32 {
+        self.format
+    }
+}
+
 /// `fleetsim merge` of sweep shards (`dirs`, already found): reads each shard's partial, checks
 /// they are the shards of one sweep (as [`crate::merge::check_shards`]), plans the sweep again
 /// from its file (which must give the same inputs), and writes the files the unsharded sweep
@@ -267,54 +273,8 @@ pub(super) fn merge_sweep(
     args: &super::merge::MergeArgs,
     dirs: &[PathBuf],
 ) -> Result<(), CliError> {
-    let mut parts: Vec<(PathBuf, SweepPartial)> = Vec::new();
-    let mut incomplete = Vec::new();
-    for d in dirs {
-        let manifest = match export::output::verify(d) {
-            Ok(m) => m,
-            Err(export::ExportError::Incomplete { .. }) => {
-                incomplete.push(d.display().to_string());
-                continue;
-            }
-            Err(e) => return Err(super::export_error(e)),
-        };
-        let path = d.join(crate::merge::PARTIAL_FILE);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
-        let p: SweepPartial = postcard::from_bytes(&bytes).map_err(|e| {
-            CliError::input(format!(
-                "{}: not a fleetsim sweep partial result: {e}",
-                path.display()
-            ))
-        })?;
-        if p.format != crate::merge::PARTIAL_FORMAT || p.identity != manifest.identity {
-            return Err(CliError::input(format!(
-                "{}: its format or identity differs from its manifest's",
-                path.display()
-            )));
-        }
-        parts.push((d.clone(), p));
-    }
-    let ids = parts
-        .iter()
-        .map(|(d, p)| (d.clone(), p.identity.clone()))
-        .collect();
-    let ordered = crate::merge::check_shards(ids).map_err(|e| {
-        let extra = if incomplete.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (incomplete shard folders, killed or still running: {})",
-                incomplete.join(", ")
-            )
-        };
-        CliError::input(format!("{e}{extra}"))
-    })?;
-    let mut sorted = Vec::with_capacity(parts.len());
-    for (d, _) in ordered {
-        let i = parts.iter().position(|(pd, _)| *pd == d).expect("checked");
-        sorted.push(parts.swap_remove(i));
-    }
+    let sorted: Vec<(PathBuf, SweepPartial)> =
+        crate::merge::collect(dirs).map_err(super::merge::merge_error)?;
     let first = &sorted[0].1;
     let plan = load_plan(
         &first.sweep_file,
