@@ -87,9 +87,8 @@ pub fn check_time(s: &str) -> Result<String, String> {
     }
     let n = |f: &str| f.parse::<u64>().unwrap_or(u64::MAX);
     let sub60 = |f: &&str| f.len() <= 2 && n(f) < 60;
-    match (days.is_some(), fields.len()) {
-        (false, 1..=3) | (true, 1..=3) => {}
-        _ => return bad("too many fields"),
+    if fields.len() > 3 {
+        return bad("too many fields");
     }
     if days.is_some() {
         if n(fields[0]) >= 24 || fields[0].len() > 2 {
@@ -116,9 +115,10 @@ pub fn check_mem(s: &str) -> Result<String, String> {
     if ok {
         Ok(s.to_string())
     } else {
-        Err(format!(
+        Err(
             "expected a size such as 4000, 16G or 512M (a whole number, unit K, M, G or T)"
-        ))
+                .to_string(),
+        )
     }
 }
 
@@ -141,9 +141,7 @@ pub fn check_gpus(s: &str) -> Result<String, String> {
     if kind_ok && count_ok {
         Ok(s.to_string())
     } else {
-        Err(format!(
-            "expected COUNT or TYPE:COUNT (e.g. 1, h100:1), COUNT at least 1"
-        ))
+        Err("expected COUNT or TYPE:COUNT (e.g. 1, h100:1), COUNT at least 1".to_string())
     }
 }
 
@@ -157,9 +155,10 @@ pub fn check_name(s: &str) -> Result<String, String> {
     {
         Ok(s.to_string())
     } else {
-        Err(format!(
+        Err(
             "a Slurm partition or account name has only letters, digits and _ . - , characters"
-        ))
+                .to_string(),
+        )
     }
 }
 
@@ -169,9 +168,7 @@ pub fn check_job_name(s: &str) -> Result<String, String> {
     {
         Ok(s.to_string())
     } else {
-        Err(format!(
-            "a job name must be 1 to 200 printable characters without a backslash"
-        ))
+        Err("a job name must be 1 to 200 printable characters without a backslash".to_string())
     }
 }
 
