@@ -208,7 +208,7 @@ fn slurm_refuses_bad_values_with_exit_2() {
     std::fs::write(&bad_toml, "[scenario]\nhorizon_years = 5\nnope = 1\n").unwrap();
     let cases: Vec<(PathBuf, &str, Vec<&str>, &str)> = vec![
         (s.clone(), "0", vec![], "--shards"),
-        (s.clone(), "10001", vec![], "--shards"),
+        (s.clone(), "100001", vec![], "--shards"),
         (
             s.clone(),
             "5",

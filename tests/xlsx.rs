@@ -208,19 +208,30 @@ fn xlsx_workbook_of_a_run_equals_its_files() {
     assert!(stray.is_empty(), "{stray:?}");
 }
 
+/// summary.xlsx added to the complete result folder `out` (as `run --xlsx` does).
+fn write_xlsx(
+    out: &std::path::Path,
+    force: bool,
+) -> Result<std::path::PathBuf, fleetsim::export::ExportError> {
+    let mut o = fleetsim::export::OutputDir::add_to(out, force, &["summary.xlsx"])?;
+    let p = fleetsim::export::write_run_xlsx(&mut o)?;
+    o.commit()?;
+    Ok(p)
+}
+
 #[test]
 fn xlsx_is_not_overwritten_without_force() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("r");
     tiny_run(&out, &["--xlsx"]);
     let before = std::fs::read(out.join("summary.xlsx")).unwrap();
-    let err = fleetsim::export::write_run_xlsx(&out, false).unwrap_err();
+    let err = write_xlsx(&out, false).unwrap_err();
     assert!(
         matches!(err, fleetsim::export::ExportError::Exists { .. }),
         "{err}"
     );
     assert_eq!(std::fs::read(out.join("summary.xlsx")).unwrap(), before);
-    fleetsim::export::write_run_xlsx(&out, true).unwrap();
+    write_xlsx(&out, true).unwrap();
     // The command refuses before simulating (exit 2), naming the workbook.
     let o = fleetsim(&[
         "run",
@@ -235,7 +246,11 @@ fn xlsx_is_not_overwritten_without_force() {
         "--xlsx",
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("summary"), "{}", text(&o));
+    assert!(
+        text(&o).contains("earlier run") && text(&o).contains("--force"),
+        "{}",
+        text(&o)
+    );
     // --xlsx needs --out.
     let o = fleetsim(&["run", "-n", "50", "--xlsx"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -283,10 +298,11 @@ fn timeseries_fixture(options: &[String], months: u32) -> String {
 fn xlsx_monthly_sheet_and_fan_chart_from_a_timeseries() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("r");
-    tiny_run(&out, &[]);
+    // Without the recorded series, so the fixture below is not a file of the manifest.
+    tiny_run(&out, &["--no-timeseries"]);
     let opts = options(&out);
     std::fs::write(out.join("timeseries.csv"), timeseries_fixture(&opts, 4)).unwrap();
-    fleetsim::export::write_run_xlsx(&out, false).unwrap();
+    write_xlsx(&out, false).unwrap();
     let mut wb = workbook(&out);
     assert_eq!(
         wb.sheet_names(),
@@ -320,14 +336,14 @@ fn xlsx_monthly_sheet_and_fan_chart_from_a_timeseries() {
 fn xlsx_refuses_a_timeseries_out_of_order() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("r");
-    tiny_run(&out, &[]);
+    tiny_run(&out, &["--no-timeseries"]);
     let opts = options(&out);
     let good = timeseries_fixture(&opts, 3);
     let mut lines: Vec<&str> = good.lines().collect();
     // Swap two months of the first option's cash flow.
     lines.swap(1, 2);
     std::fs::write(out.join("timeseries.csv"), lines.join("\n") + "\n").unwrap();
-    let err = fleetsim::export::write_run_xlsx(&out, false).unwrap_err();
+    let err = write_xlsx(&out, false).unwrap_err();
     assert!(err.to_string().contains("not ascending"), "{err}");
     assert!(!out.join("summary.xlsx").exists());
 }

@@ -7,7 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::CliError;
-use super::planning::{check_files, write_files};
 use crate::bench::compare;
 use crate::bench::consumption::blocks_per_path_day;
 use crate::bench::report::{BenchFile, Host, Settings, git_commit};
@@ -150,16 +149,36 @@ fn dir_and_name(path: &std::path::Path) -> Result<(&std::path::Path, &str), CliE
     Ok((dir, name))
 }
 
-/// Refuses early (before minutes of benchmarking) to overwrite a file without `--force`.
+/// Refuses early (before minutes of benchmarking, exit 2) to overwrite a file without
+/// `--force`, or to write into a folder that does not exist or a path that is a folder.
 fn write_new_check(path: &std::path::Path, force: bool) -> Result<(), CliError> {
-    let (dir, name) = dir_and_name(path)?;
-    check_files(dir, &[name], force)
+    let (dir, _) = dir_and_name(path)?;
+    if path.is_dir() {
+        return Err(CliError::input(format!(
+            "{}: is a folder; --out names the results file",
+            path.display()
+        )));
+    }
+    if !dir.is_dir() {
+        return Err(CliError::input(format!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    if !force && path.exists() {
+        return Err(super::export_error(crate::export::ExportError::Exists {
+            path: path.to_path_buf(),
+        }));
+    }
+    Ok(())
 }
 
-/// Writes `text` to `path` under the result-file overwrite rule (`--force`).
+/// Writes `text` to `path` whole or not at all, under the result-file overwrite rule
+/// (`--force`).
 fn write_new(path: &std::path::Path, text: String, force: bool) -> Result<(), CliError> {
-    let (dir, name) = dir_and_name(path)?;
-    write_files(dir, &[(name, text)], force)
+    write_new_check(path, force)?;
+    crate::export::write_atomically(path, text.as_bytes(), force).map_err(super::export_error)
 }
 
 fn run_bench(a: &BenchRunArgs) -> Result<(), CliError> {

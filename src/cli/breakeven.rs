@@ -26,7 +26,7 @@ pub struct Report {
 
 impl Report {
     /// No break-evens, for `reason`; printed when `say` is set.
-    fn none(reason: String, say: bool) -> Self {
+    pub(super) fn none(reason: String, say: bool) -> Self {
         Report {
             items: Vec::new(),
             method: serde_json::json!({ "skipped": reason }),

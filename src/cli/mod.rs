@@ -24,6 +24,7 @@ mod adapters;
 mod bench;
 mod breakeven;
 mod engines;
+mod merge;
 mod planning;
 mod report;
 mod run;
@@ -87,6 +88,18 @@ impl CliError {
     }
 }
 
+/// An export failure as a CLI error: exit 2 for a refused request (overwrite, folder in use, not
+/// a folder, incomplete input), 1 for a failed write.
+pub(crate) fn export_error(e: crate::export::ExportError) -> CliError {
+    if e.is_bad_input() {
+        CliError::input(e.to_string())
+    } else {
+        CliError::runtime(format!(
+            "{e} (no result file was placed under its final name)"
+        ))
+    }
+}
+
 /// Monte Carlo economics of AI accelerator fleets: Trainium2 vs Blackwell (and H100).
 ///
 /// With no arguments, runs the built-in comparison (configs/default.toml) and prints a table.
@@ -138,6 +151,9 @@ pub enum Command {
     /// Write report.html for a result folder (of run, sweep, sensitivity or spares): one
     /// self-contained HTML page with charts, readable offline and in print.
     Report(ReportArgs),
+    /// Combine the partial results of a sharded run or sweep (`--shard I/N`) into the files the
+    /// unsharded one writes; refuses incomplete, mixed, duplicated or missing shards (exit 2).
+    Merge(merge::MergeArgs),
     /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
     /// files (`bench compare A.json B.json`).
     Bench(bench::BenchCmd),
@@ -218,6 +234,42 @@ pub struct OutputArgs {
     pub report: bool,
 }
 
+/// Which shard of a run this process computes, shared by `run`, `sweep` and `sensitivity`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ShardArgs {
+    /// Run only shard I of N (0-based): a contiguous range of the paths (of a sweep: of its
+    /// points), written as a partial result to OUT/shard-IIII-of-NNNN for `fleetsim merge`.
+    /// Without it, a Slurm array task ($SLURM_ARRAY_TASK_ID) is a shard, and so is a Kubernetes
+    /// Indexed Job's ($JOB_COMPLETION_INDEX) or an AWS Batch array job's
+    /// ($AWS_BATCH_JOB_ARRAY_INDEX) with --shards N.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::shard::Shard>,
+    /// The number of shards N, the index taken from the scheduler's environment (see --shard).
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::shard::MAX_SHARDS)))]
+    pub shards: Option<u32>,
+}
+
+fn parse_shard(s: &str) -> Result<crate::shard::Shard, String> {
+    crate::shard::Shard::parse(s).map_err(|e| e.0)
+}
+
+/// The shard this process computes (see [`ShardArgs`]), from the flags or the scheduler's
+/// environment; says where an environment shard came from unless `quiet`.
+pub(crate) fn shard_of(
+    args: &ShardArgs,
+    quiet: bool,
+) -> Result<Option<crate::shard::Shard>, CliError> {
+    let got = crate::shard::Shard::resolve(args.shard, args.shards, |k| std::env::var(k).ok())
+        .map_err(|e| CliError::input(e.0))?;
+    Ok(got.map(|(s, from)| {
+        if !quiet && from != "--shard" {
+            eprintln!("fleetsim: note: running shard {s} (from {from})");
+        }
+        s
+    }))
+}
+
 /// `arg` with a command's own help text: the shared groups ([`SampleArgs`], [`OutputArgs`])
 /// are flattened into every command, and `#[command(mut_arg("out", with_help("...")))]` says
 /// what this command writes or defaults to.
@@ -265,6 +317,9 @@ pub struct RunArgs {
     /// Result files, overwriting and quiet.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Sharding over a cluster's array tasks.
+    #[command(flatten)]
+    pub shards: ShardArgs,
     /// Also write per_path.csv and per_path.parquet (one row per path and option).
     #[arg(long, requires = "out")]
     pub per_path: bool,
@@ -300,12 +355,47 @@ pub struct RunArgs {
     pub chunk: Option<u32>,
 }
 
+/// On SIGINT or SIGTERM: deletes every result file still being written (staged under a
+/// temporary name, see [`crate::export::OutputDir`]), says so, and exits 130 or 143 (128 + the
+/// signal), so an interrupted run leaves nothing that looks like a result. Installed once, by
+/// the first [`main_with_args`]; a failure to install is reported and the default handling
+/// (exit without cleanup; the next run into the folder removes the temporary files) remains.
+fn install_signal_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("fleetsim: warning: cannot handle SIGINT/SIGTERM ({e}); an interrupted run leaves its temporary files until the next run into the folder");
+                return;
+            }
+        };
+        let spawned = std::thread::Builder::new()
+            .name("fleetsim-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    let removed = crate::export::output::remove_pending();
+                    let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+                    eprintln!(
+                        "\nfleetsim: interrupted ({name}): {removed} unfinished result file(s) removed; no incomplete file is left under a final name"
+                    );
+                    std::process::exit(128 + sig);
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("fleetsim: warning: cannot handle SIGINT/SIGTERM ({e})");
+        }
+    });
+}
+
 /// Parses `args` and runs; prints errors as `fleetsim: error: ...` and returns the exit code.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    install_signal_cleanup();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -335,6 +425,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Bench(b)) => bench::bench(&b),
         Some(Command::Sweep(a)) => sweep::sweep(&a),
         Some(Command::Report(a)) => report::report(&a),
+        Some(Command::Merge(a)) => merge::merge(&a),
         Some(Command::Slurm(a)) => slurm::slurm(&a),
     }
 }

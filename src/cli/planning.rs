@@ -2,9 +2,6 @@
 //! of a scenario on the chosen engines with a progress bar and the GPU-to-CPU fallback, and
 //! writing their result files under the overwrite guard.
 
-use std::io::Write;
-use std::path::Path;
-
 use super::CliError;
 use crate::engine::{EngineError, PathBlock, Sticky};
 use crate::export;
@@ -41,33 +38,53 @@ pub(crate) fn run_models(
     outcome.map_err(on_error)
 }
 
-/// Refuses (exit 2) before any work if one of `files` exists in `dir` and `force` is off.
-pub(crate) fn check_files(dir: &Path, files: &[&str], force: bool) -> Result<(), CliError> {
-    export::check_not_existing(dir, files, force).map_err(|e| CliError::input(e.to_string()))
+/// With `--out`, opens the result folder for a new result with `identity` (locked against
+/// other runs; created if missing) and refuses (exit 2) before any work if it holds an earlier
+/// result or one of `files` and `--force` is off.
+pub(crate) fn open_out(
+    output: &super::OutputArgs,
+    identity: impl FnOnce() -> export::RunIdentity,
+    files: &[&str],
+) -> Result<Option<export::OutputDir>, CliError> {
+    let Some(dir) = &output.out else {
+        return Ok(None);
+    };
+    let out =
+        export::OutputDir::create(dir, output.force, identity()).map_err(super::export_error)?;
+    out.check_free(files).map_err(super::export_error)?;
+    Ok(Some(out))
 }
 
-/// Writes `(name, contents)` into `dir` (created if missing); an existing file is only
-/// replaced with `force`.
+/// The identity of a `command` result over all `total` paths of `seed`, its inputs hashed from
+/// `inputs` (the resolved scenario and the command's settings).
+pub(crate) fn identity_of(
+    command: &str,
+    inputs: &serde_json::Value,
+    seed: u64,
+    unit: &str,
+    total: u64,
+) -> export::RunIdentity {
+    export::RunIdentity::new(
+        command,
+        export::output::inputs_hash(inputs),
+        seed,
+        unit,
+        0..total,
+        total,
+        None,
+    )
+}
+
+/// Stages `(name, contents)` in `out` and commits them together with the manifest.
 pub(crate) fn write_files(
-    dir: &Path,
+    out: &mut export::OutputDir,
     files: &[(&str, String)],
-    force: bool,
 ) -> Result<(), CliError> {
-    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
-    check_files(dir, &names, force)?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::runtime(format!("{}: {e}", dir.display())))?;
     for (name, text) in files {
-        let p = dir.join(name);
-        crate::export::open(&p, force)
-            .map_err(|e| match e {
-                // A file that appeared since the check: refused like any overwrite (exit 2).
-                e @ export::ExportError::Exists { .. } => CliError::input(e.to_string()),
-                e => CliError::runtime(e.to_string()),
-            })?
-            .write_all(text.as_bytes())
-            .map_err(|e| CliError::runtime(format!("{}: {e}", p.display())))?;
+        out.write(name, text.as_bytes())
+            .map_err(super::export_error)?;
     }
+    out.commit().map_err(super::export_error)?;
     Ok(())
 }
 

@@ -28,6 +28,7 @@ pub struct ReportArgs {
 fn cli_error(e: ReportError) -> CliError {
     match e {
         e @ (ReportError::Load(_) | ReportError::Exists(_)) => CliError::input(e.to_string()),
+        ReportError::Export(e) => super::export_error(e),
         e @ ReportError::Io { .. } => CliError::runtime(e.to_string()),
     }
 }
@@ -50,10 +51,15 @@ pub(crate) fn check(output: &OutputArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// After a command wrote its result files: with `--report`, builds report.html from them.
-pub(crate) fn after_write(output: &OutputArgs) -> Result<(), CliError> {
-    if let (true, Some(dir)) = (output.report, &output.out) {
-        let path = report::write(dir, None, output.force).map_err(cli_error)?;
+/// After a command committed its result files to `out`: with `--report`, builds report.html
+/// from them and commits it too.
+pub(crate) fn after_write(
+    output: &OutputArgs,
+    out: &mut crate::export::OutputDir,
+) -> Result<(), CliError> {
+    if output.report {
+        let path = report::stage(out).map_err(cli_error)?;
+        out.commit().map_err(super::export_error)?;
         if !output.quiet {
             eprintln!("fleetsim: wrote {}", path.display());
         }

@@ -145,24 +145,59 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         return Err(CliError::input("--paths must be at least 1"));
     }
     let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
-    if let Some(dir) = &args.output.out {
-        let mut files = export::run_files(args.per_path, !args.no_timeseries);
-        if args.xlsx || args.output.report {
-            files.push(export::xlsx::SUMMARY_XLSX);
-        }
-        export::check_not_existing(dir, &files, args.output.force)
-            .map_err(|e| CliError::input(e.to_string()))?;
-    }
-    super::report::check(&args.output)?;
     let quiet = args.output.quiet;
-    let engines = pick_engines(&args.engine, quiet)?;
-    let info = engines.primary.info();
+    let shard = super::shard_of(&args.shards, quiet)?;
+    if let Some(s) = shard {
+        if args.output.out.is_none() {
+            return Err(CliError::input(format!(
+                "shard {s}: a sharded run needs --out DIR (its partial result goes to DIR/{})",
+                s.dir_name()
+            )));
+        }
+        if target_se.is_some() {
+            return Err(CliError::input(
+                "--target-se cannot be sharded: the stopping rule needs every path; give --paths instead",
+            ));
+        }
+        if args.xlsx || args.output.report {
+            return Err(CliError::input(
+                "--report and --xlsx describe a whole run: pass them to `fleetsim merge` instead of the shards",
+            ));
+        }
+    }
+    let total_paths = paths;
+    let range = shard.map_or(0..u64::from(paths), |s| s.range(u64::from(paths)));
     let mut model = config::flatten(&scenario, seed);
     // The monthly series cost the engines a few sums a day and the aggregator 5 values per
     // option and month: recorded only when they are written.
     if args.output.out.is_some() && !args.no_timeseries {
         model.run.n_months = crate::model::fleet_step::n_months(model.run.horizon_days);
     }
+    let identity = run_identity(&scenario, args, &model, seed, range.clone(), paths, shard);
+    let mut out = match &args.output.out {
+        None => None,
+        Some(dir) => {
+            let dir = shard.map_or_else(|| dir.clone(), |s| dir.join(s.dir_name()));
+            let out = export::OutputDir::create(&dir, args.output.force, identity)
+                .map_err(super::export_error)?;
+            let mut files = if shard.is_some() {
+                vec![crate::merge::PARTIAL_FILE]
+            } else {
+                export::run_files(false, !args.no_timeseries)
+            };
+            if args.per_path {
+                files.extend([export::names::PER_PATH_CSV, export::names::PER_PATH_PARQUET]);
+            }
+            if args.xlsx || args.output.report {
+                files.push(export::xlsx::SUMMARY_XLSX);
+            }
+            out.check_free(&files).map_err(super::export_error)?;
+            Some(out)
+        }
+    };
+    super::report::check(&args.output)?;
+    let engines = pick_engines(&args.engine, quiet)?;
+    let info = engines.primary.info();
     let names: Vec<String> = scenario
         .option_names()
         .iter()
@@ -180,22 +215,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     )
     .with_horizon_days(horizon_days)
     .with_timeseries(model.run.n_months);
-    let mut per_path = match (&args.output.out, args.per_path) {
-        (Some(dir), true) => Some(
+    let mut per_path = match (out.as_mut(), args.per_path) {
+        (Some(out), true) => Some(
             PerPathWriter::with_formats(
-                dir,
+                out,
                 &names,
                 n_years,
                 &classes,
-                args.output.force,
                 crate::export::PerPathFormats::default(),
             )
-            .map_err(|e| CliError::runtime(e.to_string()))?,
+            .map_err(super::export_error)?,
         ),
         _ => None,
     };
     let bar = progress_bar(
-        paths as u64,
+        range.end - range.start,
         "{spinner} {bar:30} {human_pos}/{human_len} paths  {per_sec}  eta {eta}",
         quiet,
     );
@@ -205,12 +239,13 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let chunk = args.chunk.unwrap_or_else(|| {
         monthly_chunk_cap(&model, engines.primary.chunk_paths(model.run.n_options))
     });
-    let mut done = 0u32;
-    let mut end = paths;
+    let first = range.start as u32;
+    let mut done = first;
+    let mut end = range.end as u32;
     let mut engine_run = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     let mut batches = Vec::new();
     let outcome = loop {
-        bar.set_length(end as u64);
+        bar.set_length(u64::from(end - first));
         let sink = |block: &PathBlock| {
             agg.add_block(block);
             if let Some(w) = per_path.as_mut()
@@ -220,7 +255,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 write_err = Some(e.to_string());
             }
         };
-        let progress = |d| bar.set_position(d as u64);
+        let progress = |d: u32| bar.set_position(u64::from(d - first));
         let r = engine_run.run_path_range(
             &model,
             done..end,
@@ -255,21 +290,31 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(ev) = fallback.as_mut() {
         ev.paths_on_fallback = done - ev.at_path;
     }
-    let paths = done;
+    // Paths this process simulated (its shard's, or the whole run's).
+    let paths = done - first;
     let wall = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let failure = match (outcome, write_err) {
         (Err(e), _) => Err(engines.error(e)),
-        (Ok(()), Some(e)) => Err(CliError::runtime(e)),
+        (Ok(()), Some(e)) => Err(CliError::runtime(format!(
+            "{e} (no result file was placed under its final name)"
+        ))),
         (Ok(()), None) => Ok(()),
     };
-    if let Err(e) = failure {
-        if let Some(w) = per_path.take()
-            && let Err(d) = w.discard()
-        {
-            eprintln!("fleetsim: error: could not delete partial per-path files: {d}");
-        }
-        return Err(e);
+    // On failure the staged files (per-path rows included) are deleted with `out`.
+    failure?;
+    if target_se.is_some()
+        && let Some(o) = out.as_mut()
+    {
+        o.set_identity(run_identity(
+            &scenario,
+            args,
+            &model,
+            seed,
+            0..u64::from(paths),
+            paths,
+            None,
+        ));
     }
     // The last batch's relative SE (the aggregate has not changed since).
     let achieved = target_se.map(|_| headline_relative_se(&agg));
@@ -334,66 +379,158 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
 
-    let breakevens = super::breakeven::compute(
-        &base,
-        &scenario,
-        paths,
-        seed,
-        args.no_breakeven,
-        args.breakeven_paths,
-        &engines,
-        fallback.is_some(),
-        quiet,
-    )?;
+    let breakevens = if shard.is_some() {
+        super::breakeven::Report::none(
+            "not computed for a sharded run (the break-even sweeps need the whole run): run `fleetsim sweep` with a sweep file, or run unsharded".into(),
+            false,
+        )
+    } else {
+        super::breakeven::compute(
+            &base,
+            &scenario,
+            paths,
+            seed,
+            args.no_breakeven,
+            args.breakeven_paths,
+            &engines,
+            fallback.is_some(),
+            quiet,
+        )?
+    };
     if !quiet || args.output.out.is_none() {
         say_raw!("{}", super::breakeven::text(&breakevens));
     }
 
-    if let Some(dir) = &args.output.out {
-        let meta = serde_json::json!({
-            "scenario_file": origin,
-            "scenario": scenario,
-            "sizing": sizing_json(&scenario),
-            "seed": seed,
-            "paths": paths,
-            "horizon_days": horizon_days,
-            "backend": info.backend,
-            "adapter": info.adapter,
-            "driver": info.driver,
-            "api": engines.gpu.as_ref().map(|a| a.backend.clone()),
-            "device_type": engines.gpu.as_ref().map(|a| a.device_type.clone()),
-            "gpu_adapter": engines.gpu,
-            "precision": info.precision,
-            "fallback": fallback,
-            "target_se": convergence,
-            "wall_time_s": wall,
-            "path_days_per_s": path_days / wall,
-            "fleet_days_per_s": path_days * names.len() as f64 / wall,
-            "break_evens": breakevens.items,
-            "break_even_method": breakevens.method,
-        });
-        export::write_summary_json(dir, &summary, &meta, args.output.force)
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        export::write_summary_csv(dir, &summary, args.output.force)
-            .map_err(|e| CliError::runtime(e.to_string()))?;
-        if let Some(ts) = agg.timeseries(&names) {
-            export::write_timeseries(dir, &ts, args.output.force)
-                .map_err(|e| CliError::runtime(e.to_string()))?;
+    let Some(mut out) = out else {
+        return Ok(());
+    };
+    let meta = serde_json::json!({
+        "scenario_file": origin,
+        "scenario": scenario,
+        "sizing": sizing_json(&scenario),
+        "seed": seed,
+        "paths": paths,
+        "horizon_days": horizon_days,
+        "backend": info.backend,
+        "adapter": info.adapter,
+        "driver": info.driver,
+        "api": engines.gpu.as_ref().map(|a| a.backend.clone()),
+        "device_type": engines.gpu.as_ref().map(|a| a.device_type.clone()),
+        "gpu_adapter": engines.gpu,
+        "precision": info.precision,
+        "fallback": fallback,
+        "target_se": convergence,
+        "wall_time_s": wall,
+        "path_days_per_s": path_days / wall,
+        "fleet_days_per_s": path_days * names.len() as f64 / wall,
+        "break_evens": breakevens.items,
+        "break_even_method": breakevens.method,
+    });
+    let per_path_files = match per_path.take() {
+        Some(w) => {
+            w.finish(out.identity()).map_err(super::export_error)?;
+            true
         }
-        if let Some(w) = per_path.take() {
-            w.finish().map_err(|e| CliError::runtime(e.to_string()))?;
+        None => false,
+    };
+    if shard.is_some() {
+        if u64::from(total_paths) > agg.keep_values_limit() as u64 {
+            // The merged run will hold more paths than the summaries keep: store sketches.
+            agg.to_sketches();
         }
-        // From the files just written, so the workbook shows exactly what the folder holds.
-        if args.xlsx || args.output.report {
-            export::write_run_xlsx(dir, args.output.force)
-                .map_err(|e| CliError::runtime(e.to_string()))?;
-        }
+        let partial = crate::merge::PartialRun {
+            format: crate::merge::PARTIAL_FORMAT,
+            identity: out.identity().clone(),
+            option_names: names.clone(),
+            n_years,
+            classes: classes.clone(),
+            horizon_days,
+            meta_json: meta.to_string(),
+            per_path: per_path_files,
+            aggregate: agg,
+        };
+        partial.write(&mut out).map_err(super::export_error)?;
+        out.commit().map_err(super::export_error)?;
         if !quiet {
-            eprintln!("fleetsim: wrote results to {}", dir.display());
+            eprintln!(
+                "fleetsim: wrote the partial result of shard {} to {}; combine the shards with `fleetsim merge`",
+                shard.map(|s| s.to_string()).unwrap_or_default(),
+                out.dir().display()
+            );
         }
-        super::report::after_write(&args.output)?;
+        return Ok(());
     }
-    Ok(())
+    write_results(
+        &mut out,
+        &summary,
+        &meta,
+        agg.timeseries(&names).as_ref(),
+        args.xlsx,
+        &args.output,
+    )
+}
+
+/// Writes a whole run's result files into `out` and commits them: summary.json (with `meta`),
+/// summary.csv, pairs.csv, the monthly bands when recorded, then (from those files, in a second
+/// commit) summary.xlsx with `xlsx` or `--report`, and report.html with `--report`. Per-path
+/// files already staged in `out` are placed with the first commit. Used by `run` and `merge`.
+pub(super) fn write_results(
+    out: &mut export::OutputDir,
+    summary: &RunSummary,
+    meta: &serde_json::Value,
+    timeseries: Option<&crate::stats::Timeseries>,
+    xlsx: bool,
+    output: &super::OutputArgs,
+) -> Result<(), CliError> {
+    let e = super::export_error;
+    export::write_summary_json(out, summary, meta).map_err(e)?;
+    export::write_summary_csv(out, summary).map_err(e)?;
+    if let Some(ts) = timeseries {
+        export::write_timeseries(out, ts).map_err(e)?;
+    }
+    out.commit().map_err(e)?;
+    // From the files just placed, so the workbook shows exactly what the folder holds.
+    if xlsx || output.report {
+        export::write_run_xlsx(out).map_err(e)?;
+        out.commit().map_err(e)?;
+    }
+    if !output.quiet {
+        eprintln!("fleetsim: wrote results to {}", out.dir().display());
+    }
+    super::report::after_write(output, out)
+}
+
+/// The identity of a run's result over `range` of `total` paths: the inputs hash covers the
+/// resolved scenario and every setting that changes the figures or the files (precision, the
+/// monthly series, per-path rows), not the engine (both give the same paths).
+fn run_identity(
+    scenario: &Scenario,
+    args: &RunArgs,
+    model: &crate::model::params::FlatModel,
+    seed: u64,
+    range: std::ops::Range<u64>,
+    total: u32,
+    shard: Option<crate::shard::Shard>,
+) -> export::RunIdentity {
+    let inputs = serde_json::json!({
+        "scenario": scenario,
+        "precision": precision_word(match args.engine.precision {
+            super::PrecisionArg::F32 => Precision::F32,
+            super::PrecisionArg::F64 => Precision::F64,
+        }),
+        "n_months": model.run.n_months,
+        "per_path": args.per_path,
+        "keep_values_limit": crate::stats::DEFAULT_KEEP_VALUES_LIMIT,
+    });
+    export::RunIdentity::new(
+        "run",
+        export::output::inputs_hash(&inputs),
+        seed,
+        "paths",
+        range,
+        u64::from(total),
+        shard,
+    )
 }
 
 /// Bytes a chunk's monthly series may take on the host (f64 values; the driver holds two

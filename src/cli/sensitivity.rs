@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use super::planning::{check_files, csv_text, run_models, write_files};
+use super::planning::{csv_text, identity_of, open_out, run_models, write_files};
 use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
 use crate::config;
 use crate::engine::Sticky;
@@ -131,15 +131,24 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .map(|s| s.to_string())
         .collect();
     let target = target(args, &names)?;
-    if let Some(dir) = &args.output.out {
-        check_files(dir, &SENSITIVITY_FILES, args.output.force)?;
-    }
-    super::report::check(&args.output)?;
     let seed = args
         .sample
         .seed
         .or(scenario.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
+    let mut out = open_out(
+        &args.output,
+        || {
+            let inputs = serde_json::json!({
+                "scenario": scenario,
+                "metric": args.metric,
+                "target": target.label(&names),
+            });
+            identity_of("sensitivity", &inputs, seed, "paths", u64::from(paths))
+        },
+        &SENSITIVITY_FILES,
+    )?;
+    super::report::check(&args.output)?;
     let plan = sensitivity::plan(&scenario, seed, target);
     if plan.inputs.is_empty() {
         return Err(CliError::input(format!(
@@ -245,7 +254,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .collect();
     say_raw!("{}", table(&header, &rows));
 
-    if let Some(dir) = &args.output.out {
+    if let Some(out) = out.as_mut() {
         let meta = serde_json::json!({
             "fleetsim_version": env!("CARGO_PKG_VERSION"),
             "scenario_file": args.scenario.display().to_string(),
@@ -327,19 +336,18 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
             serde_json::to_string_pretty(v).map_err(|e| CliError::runtime(e.to_string()))
         };
         write_files(
-            dir,
+            out,
             &[
                 ("tornado.csv", tornado_csv),
                 ("tornado.json", json(&tj)?),
                 ("spearman.csv", spearman_csv),
                 ("spearman.json", json(&sj)?),
             ],
-            args.output.force,
         )?;
         if !args.output.quiet {
-            eprintln!("fleetsim: wrote results to {}", dir.display());
+            eprintln!("fleetsim: wrote results to {}", out.dir().display());
         }
-        super::report::after_write(&args.output)?;
+        super::report::after_write(&args.output, out)?;
     }
     Ok(())
 }

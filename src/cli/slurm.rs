@@ -35,7 +35,7 @@ pub struct SlurmArgs {
     /// Scenario or sweep TOML file (a file with a [sweep] or [[axis]] table is a sweep: the
     /// shards run `fleetsim sweep`, else `fleetsim run`).
     pub file: PathBuf,
-    /// Number of shards, one array task each (1 to 10,000; a cluster's MaxArraySize, by
+    /// Number of shards, one array task each (1 to 100,000; a cluster's MaxArraySize, by
     /// default 1001, may allow fewer).
     #[arg(long, value_parser = RangedU64ValueParser::<u32>::new().range(1..=MAX_SHARDS as u64))]
     pub shards: u32,

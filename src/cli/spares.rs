@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use super::engines::pick_engines;
-use super::planning::{check_files, csv_text, run_models, write_files};
+use super::planning::{csv_text, identity_of, open_out, run_models, write_files};
 use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
 use crate::config::{self, FailureKind, OptionConfig};
 use crate::engine::Sticky;
@@ -101,15 +101,26 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
     }
     let scenario =
         config::load_scenario(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
-    if let Some(dir) = &args.output.out {
-        check_files(dir, &SPARES_FILES, args.output.force)?;
-    }
-    super::report::check(&args.output)?;
     let seed = args
         .sample
         .seed
         .or(scenario.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
+    let mut out = open_out(
+        &args.output,
+        || {
+            let inputs = serde_json::json!({
+                "scenario": scenario,
+                "availability": goal.availability,
+                "confidence": goal.confidence,
+                "max_spares": args.max_spares,
+                "pool": format!("{:?}", args.pool),
+            });
+            identity_of("spares", &inputs, seed, "paths", u64::from(paths))
+        },
+        &SPARES_FILES,
+    )?;
+    super::report::check(&args.output)?;
     let base = config::flatten(&scenario, seed);
     let (groups, skipped) = pool_facts(&args.pool, &scenario.options, &base.options)?;
     let groups: Vec<Vec<OptionFacts>> = groups
@@ -246,7 +257,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         }
     }
 
-    if let Some(dir) = &args.output.out {
+    if let Some(out) = out.as_mut() {
         let report = spares::Report {
             adapter: &info.adapter,
             backend: &info.backend,
@@ -349,18 +360,17 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         )?;
         let text = export::json_text(&report).map_err(|e| CliError::runtime(e.to_string()))?;
         write_files(
-            dir,
+            out,
             &[
                 ("spares.csv", answer),
                 ("spares_candidates.csv", all),
                 ("spares.json", text),
             ],
-            args.output.force,
         )?;
         if !args.output.quiet {
-            eprintln!("fleetsim: wrote results to {}", dir.display());
+            eprintln!("fleetsim: wrote results to {}", out.dir().display());
         }
-        super::report::after_write(&args.output)?;
+        super::report::after_write(&args.output, out)?;
     }
     Ok(())
 }

@@ -11,8 +11,8 @@ use super::{CliError, EngineArgs, OutputArgs, SampleArgs, progress_bar, with_hel
 use crate::config::error::num;
 use crate::config::{BaseScenario, ConfigError};
 use crate::engine::Precision;
-use crate::export;
 use crate::export::format::{metric_value, pct, qty, table};
+use crate::export::{self, OutputDir};
 use crate::sweep::breakeven::{Slice, slices};
 use crate::sweep::output::{self, SWEEP_FILES, SWEEP_SCHEMA_VERSION};
 use crate::sweep::run::{PointResult, higher_is_better};
@@ -47,6 +47,9 @@ pub struct SweepArgs {
     /// Result files, overwriting and quiet.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Sharding over a cluster's array tasks (shards split the points).
+    #[command(flatten)]
+    pub shards: super::ShardArgs,
     /// Refuse designs with more points than this (before running anything).
     #[arg(long, default_value_t = DEFAULT_MAX_POINTS)]
     pub max_points: u64,
@@ -57,9 +60,16 @@ fn input(e: impl std::fmt::Display) -> CliError {
 }
 
 /// Runs `fleetsim sweep`.
-pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
-    let t0 = Instant::now();
-    let spec = sweep::spec::load(&args.sweep).map_err(input)?;
+/// The sweep file `file` and its base scenario, validated and planned with `paths` per point
+/// (default: the file's, else [`DEFAULT_SWEEP_PATHS`]) and `seed` (default: the file's, else
+/// the scenario's, else 1).
+fn load_plan(
+    file: &std::path::Path,
+    paths: Option<u32>,
+    seed: Option<u64>,
+    max_points: u64,
+) -> Result<Plan, CliError> {
+    let spec = sweep::spec::load(file).map_err(input)?;
     let base = match &spec.scenario {
         Some(p) => BaseScenario::load(p).map_err(|e| match e {
             ConfigError::Io { .. } => CliError::input(format!(
@@ -71,26 +81,82 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         None => BaseScenario::builtin_default(),
     };
     let resolved = base.build().map_err(input)?;
-    let paths = args
-        .sample
-        .paths
-        .or(spec.paths)
-        .unwrap_or(DEFAULT_SWEEP_PATHS);
+    let paths = paths.or(spec.paths).unwrap_or(DEFAULT_SWEEP_PATHS);
     if paths == 0 {
         return Err(CliError::input("--paths must be at least 1"));
     }
-    let seed = args
-        .sample
-        .seed
+    let seed = seed
         .or(spec.seed)
         .or(resolved.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
-    if let Some(dir) = &args.output.out {
-        export::check_not_existing(dir, &SWEEP_FILES, args.output.force).map_err(input)?;
-    }
-    super::report::check(&args.output)?;
+    sweep::plan(spec, &base, paths, seed, max_points).map_err(input)
+}
+
+/// What a shard of `fleetsim sweep` stores for the merge: its points' results, and what the
+/// merge needs to plan the same sweep again (the sweep file is read again, and must give the
+/// same inputs hash).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SweepPartial {
+    /// [`crate::merge::PARTIAL_FORMAT`].
+    format: u32,
+    identity: export::RunIdentity,
+    /// The sweep file, absolute.
+    sweep_file: PathBuf,
+    paths: u32,
+    seed: u64,
+    max_points: u64,
+    /// Results of the shard's points, in point order.
+    results: Vec<PointResult>,
+    /// The engine facts of sweep.json (backend, adapter, ...), JSON text.
+    engine_json: String,
+    simulate_s: f64,
+}
+
+/// `fleetsim sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
+    let t0 = Instant::now();
     let quiet = args.output.quiet;
-    let plan = sweep::plan(spec, &base, paths, seed, args.max_points).map_err(input)?;
+    let plan = load_plan(
+        &args.sweep,
+        args.sample.paths,
+        args.sample.seed,
+        args.max_points,
+    )?;
+    let paths = plan.paths;
+    let seed = plan.seed;
+    let shard = super::shard_of(&args.shards, quiet)?;
+    let n_all = plan.points.len() as u64;
+    let range = shard.map_or(0..n_all, |s| s.range(n_all));
+    if let Some(s) = shard {
+        if args.output.out.is_none() {
+            return Err(CliError::input(format!(
+                "shard {s}: a sharded sweep needs --out DIR (its partial result goes to DIR/{})",
+                s.dir_name()
+            )));
+        }
+        if args.output.report {
+            return Err(CliError::input(
+                "--report describes a whole sweep: pass it to `fleetsim merge` instead of the shards",
+            ));
+        }
+    }
+    let out_args = OutputArgs {
+        out: match (&args.output.out, shard) {
+            (Some(d), Some(s)) => Some(d.join(s.dir_name())),
+            (d, _) => d.clone(),
+        },
+        ..args.output.clone()
+    };
+    let mut out = super::planning::open_out(
+        &out_args,
+        || sweep_identity(&plan, range.clone(), shard),
+        if shard.is_some() {
+            &[crate::merge::PARTIAL_FILE]
+        } else {
+            &SWEEP_FILES
+        },
+    )?;
+    super::report::check(&args.output)?;
     let plan_s = t0.elapsed().as_secs_f64();
     if !quiet {
         for n in &plan.notes {
@@ -99,13 +165,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     }
     let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
-    let n_points = plan.points.len() as u64;
+    let n_points = range.end - range.start;
     let total = n_points * paths as u64;
     let bar = progress_bar(total, "{spinner} {bar:30} {msg}  eta {eta}", quiet);
     bar.set_message(format!("0/{n_points} points"));
     let start = Instant::now();
     let outcome = sweep::run::run(
         &plan,
+        range.start as usize..range.end as usize,
         engines.primary.as_ref(),
         engines.fallback.as_deref(),
         |done| {
@@ -124,7 +191,222 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let simulate_s = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let (results, fallback) = outcome.map_err(|e| engines.error(e))?;
+    let engine = serde_json::json!({
+        "backend": info.backend,
+        "adapter": info.adapter,
+        "driver": info.driver,
+        "precision": info.precision,
+        "gpu_adapter": engines.gpu,
+        "fallback": fallback,
+    });
+    let engine_words = match (&engines.gpu, &fallback) {
+        (Some(g), None) => format!("gpu {}", adapter_words(g)),
+        (Some(g), Some(_)) => format!("gpu {} then cpu (fallback)", adapter_words(g)),
+        (None, _) => format!(
+            "{} {} ({})",
+            info.backend,
+            info.adapter,
+            match info.precision {
+                Precision::F32 => "f32",
+                Precision::F64 => "f64",
+            }
+        ),
+    };
+    if let (Some(s), Some(out)) = (shard, out.as_mut()) {
+        let path_days = total as f64 * plan.base.horizon_days() as f64;
+        if !quiet {
+            say!(
+                "{}: shard {s}: points {}..{} of {n_all} x {paths} paths, seed {seed}, {engine_words} in {:.2} s ({} path-days/s)",
+                plan.spec.file,
+                range.start,
+                range.end,
+                simulate_s,
+                qty(path_days / simulate_s.max(1e-9)),
+            );
+        }
+        let partial = SweepPartial {
+            format: crate::merge::PARTIAL_FORMAT,
+            identity: out.identity().clone(),
+            sweep_file: std::path::absolute(&args.sweep).unwrap_or_else(|_| args.sweep.clone()),
+            paths,
+            seed,
+            max_points: args.max_points,
+            results,
+            engine_json: engine.to_string(),
+            simulate_s,
+        };
+        let bytes = postcard::to_stdvec(&partial)
+            .map_err(|e| CliError::runtime(format!("cannot encode the sweep shard: {e}")))?;
+        out.write(crate::merge::PARTIAL_FILE, &bytes)
+            .map_err(super::export_error)?;
+        out.commit().map_err(super::export_error)?;
+        if !quiet {
+            eprintln!(
+                "fleetsim: wrote the partial result of shard {s} to {}; combine the shards with `fleetsim merge`",
+                out.dir().display()
+            );
+        }
+        return Ok(());
+    }
+    finish(
+        &plan,
+        &results,
+        engine,
+        &engine_words,
+        (plan_s, simulate_s),
+        out.as_mut(),
+        &args.output,
+    )
+}
 
+/// `fleetsim merge` of sweep shards (`dirs`, already found): reads each shard's partial, checks
+/// they are the shards of one sweep (as [`crate::merge::check_shards`]), plans the sweep again
+/// from its file (which must give the same inputs), and writes the files the unsharded sweep
+/// writes.
+pub(super) fn merge_sweep(
+    args: &super::merge::MergeArgs,
+    dirs: &[PathBuf],
+) -> Result<(), CliError> {
+    let mut parts: Vec<(PathBuf, SweepPartial)> = Vec::new();
+    let mut incomplete = Vec::new();
+    for d in dirs {
+        let manifest = match export::output::verify(d) {
+            Ok(m) => m,
+            Err(export::ExportError::Incomplete { .. }) => {
+                incomplete.push(d.display().to_string());
+                continue;
+            }
+            Err(e) => return Err(super::export_error(e)),
+        };
+        let path = d.join(crate::merge::PARTIAL_FILE);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let p: SweepPartial = postcard::from_bytes(&bytes).map_err(|e| {
+            CliError::input(format!(
+                "{}: not a fleetsim sweep partial result: {e}",
+                path.display()
+            ))
+        })?;
+        if p.format != crate::merge::PARTIAL_FORMAT || p.identity != manifest.identity {
+            return Err(CliError::input(format!(
+                "{}: its format or identity differs from its manifest's",
+                path.display()
+            )));
+        }
+        parts.push((d.clone(), p));
+    }
+    let ids = parts
+        .iter()
+        .map(|(d, p)| (d.clone(), p.identity.clone()))
+        .collect();
+    let ordered = crate::merge::check_shards(ids).map_err(|e| {
+        let extra = if incomplete.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (incomplete shard folders, killed or still running: {})",
+                incomplete.join(", ")
+            )
+        };
+        CliError::input(format!("{e}{extra}"))
+    })?;
+    let mut sorted = Vec::with_capacity(parts.len());
+    for (d, _) in ordered {
+        let i = parts.iter().position(|(pd, _)| *pd == d).expect("checked");
+        sorted.push(parts.swap_remove(i));
+    }
+    let first = &sorted[0].1;
+    let plan = load_plan(
+        &first.sweep_file,
+        Some(first.paths),
+        Some(first.seed),
+        first.max_points,
+    )?;
+    let identity = crate::merge::merged_identity(&first.identity);
+    let again = sweep_identity(&plan, 0..plan.points.len() as u64, None);
+    if again.inputs_sha256 != identity.inputs_sha256 {
+        return Err(CliError::input(format!(
+            "{}: the sweep file or its scenario changed since the shards ran (their inputs differ); rerun the shards",
+            first.sweep_file.display()
+        )));
+    }
+    let results: Vec<PointResult> = sorted
+        .iter()
+        .flat_map(|(_, p)| p.results.iter().cloned())
+        .collect();
+    let engines: Vec<serde_json::Value> = sorted
+        .iter()
+        .map(|(_, p)| serde_json::from_str(&p.engine_json).unwrap_or_default())
+        .collect();
+    let mut engine = engines[0].clone();
+    if let serde_json::Value::Object(o) = &mut engine {
+        for k in [
+            "backend",
+            "adapter",
+            "driver",
+            "precision",
+            "gpu_adapter",
+            "fallback",
+        ] {
+            if engines.iter().any(|e| e[k] != engines[0][k]) {
+                o.insert(k.into(), "mixed (see shards)".into());
+            }
+        }
+        o.insert(
+            "shards".into(),
+            sorted
+                .iter()
+                .zip(&engines)
+                .map(|((d, p), e)| {
+                    serde_json::json!({
+                        "shard": p.identity.shard,
+                        "points": [p.identity.start, p.identity.end],
+                        "folder": d.display().to_string(),
+                        "engine": e,
+                        "simulate_s": p.simulate_s,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    let simulate_s: f64 = sorted.iter().map(|(_, p)| p.simulate_s).sum();
+    let mut out = OutputDir::create(
+        args.output.out.as_ref().expect("required by clap"),
+        args.output.force,
+        identity,
+    )
+    .map_err(super::export_error)?;
+    out.check_free(&SWEEP_FILES).map_err(super::export_error)?;
+    super::report::check(&args.output)?;
+    finish(
+        &plan,
+        &results,
+        engine,
+        &format!("{} shards", sorted.len()),
+        (0.0, simulate_s),
+        Some(&mut out),
+        &args.output,
+    )
+}
+
+/// Prints the decision table and the break-evens of a whole sweep's `results` and, with `out`,
+/// writes sweep.csv, sweep.parquet and sweep.json (`engine`: the engine facts it records;
+/// `timings`: planning and simulating seconds).
+fn finish(
+    plan: &Plan,
+    results: &[PointResult],
+    engine: serde_json::Value,
+    engine_words: &str,
+    (plan_s, simulate_s): (f64, f64),
+    out: Option<&mut OutputDir>,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    let quiet = output.quiet;
+    let paths = plan.paths;
+    let seed = plan.seed;
+    let n_points = plan.points.len() as u64;
+    let total = n_points * paths as u64;
     let (a, b) = plan.pair;
     let metric = plan.spec.metric.clone();
     let hib = higher_is_better(&metric);
@@ -146,21 +428,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         _ => None,
     };
     let path_days = total as f64 * plan.base.horizon_days() as f64;
-    let engine_words = match (&engines.gpu, &fallback) {
-        (Some(g), None) => format!("gpu {}", adapter_words(g)),
-        (Some(g), Some(_)) => format!("gpu {} then cpu (fallback)", adapter_words(g)),
-        (None, _) => format!(
-            "{} {} ({})",
-            info.backend,
-            info.adapter,
-            match info.precision {
-                Precision::F32 => "f32",
-                Precision::F64 => "f64",
-            }
-        ),
-    };
 
-    if !quiet || args.output.out.is_none() {
+    if !quiet || out.is_none() {
         say!(
             "{}: {} points x {} paths x {} days, seed {seed}, {engine_words} in {:.2} s ({} path-days/s)\n",
             plan.spec.file,
@@ -175,7 +444,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         say_raw!("{}", breakeven_text(&plan, breakevens.as_deref()));
     }
 
-    if let Some(dir) = &args.output.out {
+    if let Some(out) = out {
         let axes: Vec<serde_json::Value> = plan
             .spec
             .axes
@@ -227,7 +496,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "schema_version": SWEEP_SCHEMA_VERSION,
             "fleetsim_version": env!("CARGO_PKG_VERSION"),
             "sweep_file": plan.spec.file,
-            "scenario_file": base.origin(),
+            "scenario_file": plan.origin,
             "scenario": plan.base,
             "design": plan.spec.design,
             "axes": axes,
@@ -238,12 +507,6 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "options": plan.option_names,
             "horizon_days": plan.base.horizon_days(),
             "columns": columns,
-            "backend": info.backend,
-            "adapter": info.adapter,
-            "driver": info.driver,
-            "precision": info.precision,
-            "gpu_adapter": engines.gpu,
-            "fallback": fallback,
             "timings": {
                 "plan_s": plan_s,
                 "simulate_s": simulate_s,
@@ -252,17 +515,48 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             "break_even": break_even,
             "notes": plan.notes,
         });
-        output::write(dir, &plan, &results, &manifest, args.output.force)
-            .map_err(|e| CliError::runtime(e.to_string()))?;
+        let mut manifest = manifest;
+        if let (Some(m), serde_json::Value::Object(e)) = (manifest.as_object_mut(), engine) {
+            m.extend(e);
+        }
+        output::write(out, &plan, &results, &manifest).map_err(super::export_error)?;
+        out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
                 "fleetsim: wrote sweep.csv, sweep.parquet and sweep.json to {}",
-                dir.display()
+                out.dir().display()
             );
         }
-        super::report::after_write(&args.output)?;
+        super::report::after_write(output, out)?;
     }
     Ok(())
+}
+
+/// The identity of a sweep's result over `points` of its points: the inputs hash covers the
+/// base scenario, the axes, every point's values, the metric, the compared pair and the paths
+/// per point.
+fn sweep_identity(
+    plan: &Plan,
+    points: std::ops::Range<u64>,
+    shard: Option<crate::shard::Shard>,
+) -> export::RunIdentity {
+    let inputs = serde_json::json!({
+        "scenario": plan.base,
+        "axes": plan.spec.axes.iter().map(|x| x.key.clone()).collect::<Vec<_>>(),
+        "points": plan.points,
+        "metric": plan.spec.metric,
+        "pair": [plan.pair.0, plan.pair.1],
+        "paths_per_point": plan.paths,
+    });
+    export::RunIdentity::new(
+        "sweep",
+        export::output::inputs_hash(&inputs),
+        plan.seed,
+        "points",
+        points,
+        plan.points.len() as u64,
+        shard,
+    )
 }
 
 /// Formats a value of `metric` for the table.

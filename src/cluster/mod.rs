@@ -22,9 +22,10 @@ pub mod slurm;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Most shards one job may have. Slurm's own default `MaxArraySize` (1001) is lower: a cluster
-/// that keeps it refuses arrays past index 1000 at submission.
-pub const MAX_SHARDS: u32 = 10_000;
+/// Most shards one job may have: as many as `--shard` takes. Slurm's own default
+/// `MaxArraySize` (1001) is lower: a cluster that keeps it refuses arrays past index 1000 at
+/// submission.
+pub const MAX_SHARDS: u32 = crate::shard::MAX_SHARDS;
 
 /// What a job's input file is, which decides the subcommand each shard runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

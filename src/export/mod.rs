@@ -2,9 +2,12 @@
 //! pairs.csv from a [`RunSummary`], and streaming per-path per_path.csv / per_path.parquet
 //! ([`PerPathWriter`]); [`ParquetTable`] is the typed columnar Parquet writer behind
 //! per_path.parquet and sweep.parquet; [`write_run_xlsx`] makes summary.xlsx from a result
-//! folder. No existing file is overwritten unless `force` is set.
+//! folder. Every file goes through an [`OutputDir`]: staged under a temporary name, placed with
+//! the others and listed in `manifest.json` on commit; no existing file is overwritten unless
+//! `force` is set.
 
 pub mod format;
+pub mod output;
 mod per_path;
 pub mod table;
 #[cfg(test)]
@@ -12,12 +15,13 @@ mod tests;
 mod timeseries;
 pub mod xlsx;
 
+pub use output::{Manifest, OutputDir, RunIdentity};
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
 pub use xlsx::write_run_xlsx;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -51,6 +55,43 @@ pub enum ExportError {
     Exists {
         /// The existing file.
         path: PathBuf,
+    },
+    /// The folder holds an earlier result (its manifest) and `force` was not given.
+    #[error("{} holds the results of an earlier run (its manifest.json); refusing to replace them (use --force to replace them, or choose another folder)", dir.display())]
+    Occupied {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Another process holds the folder's lock: it is writing its results there.
+    #[error("{} is in use by another fleetsim run (process {holder}); wait for it or choose another folder (--force does not override this)", dir.display())]
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// The process id recorded in the lock file.
+        holder: String,
+    },
+    /// The output path exists and is not a folder.
+    #[error("{} exists and is not a folder; the output must be a folder (existing or new)", path.display())]
+    NotADirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The output folder cannot be created or locked (permissions, read-only file system).
+    #[error("cannot use {} as the output folder: {source}", dir.display())]
+    Unusable {
+        /// The folder.
+        dir: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A folder read as a result is not a complete one.
+    #[error("{} is not a complete fleetsim result: {reason}", dir.display())]
+    Incomplete {
+        /// The folder.
+        dir: PathBuf,
+        /// What is missing or differs.
+        reason: String,
     },
     /// Creating the directory or writing the file failed.
     #[error("cannot write {}: {source}", path.display())]
@@ -118,6 +159,24 @@ pub enum ExportError {
     },
 }
 
+impl ExportError {
+    /// Whether the error is the user's request (exit 2): an overwrite refused, a folder in use,
+    /// not a folder or not usable, or an incomplete input folder; the others are failures while
+    /// writing (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            ExportError::Exists { .. }
+                | ExportError::Occupied { .. }
+                | ExportError::Locked { .. }
+                | ExportError::NotADirectory { .. }
+                | ExportError::Unusable { .. }
+                | ExportError::Incomplete { .. }
+                | ExportError::InvalidMeta(_)
+        )
+    }
+}
+
 pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_path_buf(),
@@ -136,51 +195,6 @@ pub fn run_files(per_path: bool, timeseries: bool) -> Vec<&'static str> {
         v.extend([names::PER_PATH_CSV, names::PER_PATH_PARQUET]);
     }
     v
-}
-
-/// Fails with [`ExportError::Exists`] if any of `files` exists in `dir` (unless `force`),
-/// writing nothing: lets a caller refuse before a long simulation rather than after it.
-pub fn check_not_existing(dir: &Path, files: &[&str], force: bool) -> Result<(), ExportError> {
-    if !force && let Some(p) = files.iter().map(|f| dir.join(f)).find(|p| p.exists()) {
-        return Err(ExportError::Exists { path: p });
-    }
-    Ok(())
-}
-
-/// Creates `dir` if missing and checks that none of `files` exists there (unless `force`),
-/// before anything is written, so a refused export leaves no partial output behind.
-pub(crate) fn prepare(
-    dir: &Path,
-    files: &[&str],
-    force: bool,
-) -> Result<Vec<PathBuf>, ExportError> {
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    check_not_existing(dir, files, force)?;
-    Ok(files.iter().map(|f| dir.join(f)).collect())
-}
-
-/// Opens `path` for writing: truncating with `force`, otherwise only if it does not exist
-/// (atomically, so a file appearing since [`prepare`] is still not overwritten).
-pub(crate) fn open(path: &Path, force: bool) -> Result<File, ExportError> {
-    let mut o = OpenOptions::new();
-    o.write(true);
-    if force {
-        o.create(true).truncate(true);
-    } else {
-        o.create_new(true);
-    }
-    o.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            ExportError::Exists {
-                path: path.to_path_buf(),
-            }
-        } else {
-            ExportError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            }
-        }
-    })
 }
 
 /// Writes `bytes` to `path` whole or not at all: first to a temporary file beside it (synced),
@@ -252,8 +266,9 @@ pub fn json_text<T: Serialize>(report: &T) -> Result<String, serde_json::Error> 
 }
 
 /// Keys of summary.json that the metadata may not use.
-pub const RESERVED_SUMMARY_KEYS: [&str; 6] = [
+pub const RESERVED_SUMMARY_KEYS: [&str; 7] = [
     "fleetsim_version",
+    "identity",
     "n_paths",
     "definitions",
     "metrics",
@@ -264,25 +279,26 @@ pub const RESERVED_SUMMARY_KEYS: [&str; 6] = [
 #[derive(Serialize)]
 struct SummaryFile<'a> {
     fleetsim_version: &'static str,
+    identity: &'a RunIdentity,
     #[serde(flatten)]
     meta: &'a serde_json::Map<String, serde_json::Value>,
     #[serde(flatten)]
     summary: &'a RunSummary,
 }
 
-/// Writes `dir/summary.json`, pretty-printed: `{"fleetsim_version", <meta keys>, "n_paths",
+/// Stages `summary.json` in `out`, pretty-printed: `{"fleetsim_version", "identity" (the
+/// [`RunIdentity`] of `out`), <meta keys>, "n_paths",
 /// "definitions", "metrics", "options": {option: {metric: figures}}, "pairs": {"a vs b":
 /// {"a", "b", "metrics": {metric: {"difference", "ratio", "ratio_undefined_reason",
 /// "n_compared", "p_a_better", "p_a_better_se"}}}}}`.
 ///
 /// `meta` (resolved config, seed, backend, adapter, wall time, ...) must be a JSON object (or
 /// null) whose keys are not in [`RESERVED_SUMMARY_KEYS`]; its keys are merged in at top level.
-/// Returns the path written.
+/// Returns the path it will have once committed.
 pub fn write_summary_json(
-    dir: &Path,
+    out: &mut OutputDir,
     summary: &RunSummary,
     meta: &serde_json::Value,
-    force: bool,
 ) -> Result<PathBuf, ExportError> {
     let empty = serde_json::Map::new();
     let meta = match meta {
@@ -303,10 +319,11 @@ pub fn write_summary_json(
             "key {k:?} is reserved for the figures (reserved: {RESERVED_SUMMARY_KEYS:?})"
         )));
     }
-    let path = prepare(dir, &[names::SUMMARY_JSON], force)?.remove(0);
-    let mut w = BufWriter::new(open(&path, force)?);
+    let path = out.final_path(names::SUMMARY_JSON);
+    let mut w = BufWriter::new(out.file(names::SUMMARY_JSON)?);
     let file = SummaryFile {
         fleetsim_version: env!("CARGO_PKG_VERSION"),
+        identity: out.identity(),
         meta,
         summary,
     };
@@ -382,18 +399,20 @@ fn stat_texts(s: &MetricStats) -> impl Iterator<Item = String> {
         .chain([s.quantile_method.as_str().to_string()])
 }
 
-/// Writes `dir/summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`], then
+/// Stages `summary.csv` (columns: option, metric, unit, then [`STAT_COLUMNS`], then
 /// [`NEVER_COLUMNS`]) and `dir/pairs.csv` (columns: option_a, option_b, metric, kind =
 /// difference|ratio, unit, then [`STAT_COLUMNS`], then n_compared, p_a_better,
-/// p_a_better_se, then [`NEVER_COLUMNS`] and `undefined_reason`: why a ratio is withheld).
-/// Empty cell = null. Neither file is written if either exists without `force`. Returns the
-/// paths written.
+/// p_a_better_se, then [`NEVER_COLUMNS`] and `undefined_reason`: why a ratio is withheld)
+/// in `out`. Empty cell = null. Returns the paths they will have once committed.
 pub fn write_summary_csv(
-    dir: &Path,
+    out: &mut OutputDir,
     summary: &RunSummary,
-    force: bool,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    let paths = prepare(dir, &[names::SUMMARY_CSV, names::PAIRS_CSV], force)?;
+    out.check_free(&[names::SUMMARY_CSV, names::PAIRS_CSV])?;
+    let paths = vec![
+        out.final_path(names::SUMMARY_CSV),
+        out.final_path(names::PAIRS_CSV),
+    ];
     let unit = |m: &str| summary.metrics.get(m).map(|d| d.unit).unwrap_or("");
 
     let p = &paths[0];
@@ -401,7 +420,7 @@ pub fn write_summary_csv(
         let p = p.to_path_buf();
         move |source| ExportError::Csv { path: p, source }
     };
-    let mut w = csv::Writer::from_writer(open(p, force)?);
+    let mut w = csv::Writer::from_writer(out.file(names::SUMMARY_CSV)?);
     let mut header = vec!["option", "metric", "unit"];
     header.extend(STAT_COLUMNS);
     header.extend(NEVER_COLUMNS);
@@ -417,7 +436,7 @@ pub fn write_summary_csv(
     w.flush().map_err(io_err(p))?;
 
     let p = &paths[1];
-    let mut w = csv::Writer::from_writer(open(p, force)?);
+    let mut w = csv::Writer::from_writer(out.file(names::PAIRS_CSV)?);
     let mut header = vec!["option_a", "option_b", "metric", "kind", "unit"];
     header.extend(STAT_COLUMNS);
     header.extend(["n_compared", "p_a_better", "p_a_better_se"]);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use parquet::data_type::ByteArray;
 
 use super::table::{ColumnKind, ParquetTable, parquet_schema};
-use super::{ExportError, format_f64, io_err, names, open, prepare};
+use super::{ExportError, OutputDir, RunIdentity, format_f64, io_err, names};
 use crate::engine::PathBlock;
 use crate::model::outputs::metrics_for;
 
@@ -70,32 +70,23 @@ pub struct PerPathWriter {
 }
 
 impl PerPathWriter {
-    /// Creates `dir` if needed and opens both files; fails with [`ExportError::Exists`] if
-    /// either exists and `force` is false (before creating anything).
+    /// Stages both files in `out`; fails with [`ExportError::Exists`] if either exists and
+    /// `out` may not overwrite (before creating anything).
     pub fn new(
-        dir: &Path,
+        out: &mut OutputDir,
         option_names: &[String],
         n_years: usize,
-        force: bool,
     ) -> Result<Self, ExportError> {
-        Self::with_formats(
-            dir,
-            option_names,
-            n_years,
-            &[],
-            force,
-            PerPathFormats::default(),
-        )
+        Self::with_formats(out, option_names, n_years, &[], PerPathFormats::default())
     }
 
     /// Like [`new`](Self::new), writing only the formats asked for (a CSV of every path can be
     /// many gigabytes; Parquet is several times smaller).
     pub fn with_formats(
-        dir: &Path,
+        out: &mut OutputDir,
         option_names: &[String],
         n_years: usize,
         classes: &[String],
-        force: bool,
         formats: PerPathFormats,
     ) -> Result<Self, ExportError> {
         let metrics = metrics_for(n_years, classes);
@@ -106,12 +97,11 @@ impl PerPathWriter {
         if formats.parquet {
             files.push(names::PER_PATH_PARQUET);
         }
-        let paths = prepare(dir, &files, force)?;
-        let mut paths = paths.into_iter();
+        out.check_free(&files)?;
 
         let csv = if formats.csv {
-            let p = paths.next().unwrap();
-            let mut w = csv::Writer::from_writer(open(&p, force)?);
+            let p = out.final_path(names::PER_PATH_CSV);
+            let mut w = csv::Writer::from_writer(out.file(names::PER_PATH_CSV)?);
             let mut header = vec!["path", "option"];
             header.extend(metrics.iter().map(|(_, _, n)| n.as_str()));
             w.write_record(&header).map_err(|source| ExportError::Csv {
@@ -124,12 +114,12 @@ impl PerPathWriter {
         };
 
         let parquet = if formats.parquet {
-            let p = paths.next().unwrap();
+            let p = out.final_path(names::PER_PATH_PARQUET);
             Some(ParquetTable::create(
+                out.file(names::PER_PATH_PARQUET)?,
                 &p,
                 "fleetsim_per_path",
                 &per_path_columns(n_years, classes),
-                force,
             )?)
         } else {
             None
@@ -185,43 +175,87 @@ impl PerPathWriter {
         Ok(())
     }
 
+    /// Appends every row of a per_path.csv this writer's layout wrote (a shard's, for a merge):
+    /// the CSV rows verbatim, and the Parquet rows from them (the CSV holds shortest round-trip
+    /// digits, so the values are the same bits; an empty cell is null). Fails with
+    /// [`ExportError::Invalid`] if the header or a row does not match.
+    pub fn append_csv(&mut self, path: &Path) -> Result<u64, ExportError> {
+        let bad = |reason: String| ExportError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut r = csv::Reader::from_path(path).map_err(|source| ExportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let width = self.metric_idx.len() + 2;
+        let header = r.headers().map_err(|source| ExportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if header.len() != width {
+            return Err(bad(format!(
+                "{} columns, this run's per-path rows have {width}",
+                header.len()
+            )));
+        }
+        let mut n = 0u64;
+        for rec in r.records() {
+            let rec = rec.map_err(|source| ExportError::Csv {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let o = self
+                .option_names
+                .iter()
+                .position(|x| x == &rec[1])
+                .ok_or_else(|| bad(format!("unknown option {:?}", &rec[1])))?;
+            if let Some((p, w)) = &mut self.csv {
+                w.write_record(&rec).map_err(|source| ExportError::Csv {
+                    path: p.clone(),
+                    source,
+                })?;
+            }
+            if let Some(pq) = &mut self.parquet {
+                let path_ix: i64 = rec[0]
+                    .parse()
+                    .map_err(|_| bad(format!("path {:?} is not an integer", &rec[0])))?;
+                pq.int(0, path_ix);
+                pq.text(1, self.option_bytes[o].clone());
+                for k in 0..self.metric_idx.len() {
+                    let cell = &rec[k + 2];
+                    let v = if cell.is_empty() {
+                        f64::NAN
+                    } else {
+                        cell.parse()
+                            .map_err(|_| bad(format!("{cell:?} is not a number")))?
+                    };
+                    pq.double(k + 2, v);
+                }
+                pq.end_row()?;
+            }
+            self.rows += 1;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// Rows written so far (paths x options).
     pub fn rows(&self) -> u64 {
         self.rows
     }
 
-    /// Closes and deletes the files without finishing them: a run that failed must not leave
-    /// per-path files behind that look like results. Deletes what it can and reports the
-    /// first failure.
-    pub fn discard(self) -> Result<(), ExportError> {
-        let mut paths = Vec::new();
-        if let Some((p, w)) = self.csv {
-            drop(w);
-            paths.push(p);
-        }
-        if let Some(pq) = self.parquet {
-            paths.push(pq.abandon());
-        }
-        let mut first_err = None;
-        for p in paths {
-            if let Err(e) = std::fs::remove_file(&p)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                first_err.get_or_insert(ExportError::Io { path: p, source: e });
-            }
-        }
-        first_err.map_or(Ok(()), Err)
-    }
-
-    /// Flushes and closes the files; returns the paths written.
-    pub fn finish(self) -> Result<Vec<PathBuf>, ExportError> {
+    /// Flushes and closes the files (the Parquet file's metadata records `identity`); returns
+    /// the paths they will have once committed. A writer dropped without it leaves staged files
+    /// that its [`OutputDir`] deletes.
+    pub fn finish(self, identity: &RunIdentity) -> Result<Vec<PathBuf>, ExportError> {
         let mut out = Vec::new();
         if let Some((p, mut w)) = self.csv {
             w.flush().map_err(io_err(&p))?;
             out.push(p);
         }
         if let Some(pq) = self.parquet {
-            out.push(pq.finish()?);
+            out.push(pq.finish(identity)?);
         }
         Ok(out)
     }

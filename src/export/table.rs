@@ -14,7 +14,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use parquet::schema::types::ColumnPath;
 
-use super::{ExportError, open};
+use super::{ExportError, RunIdentity};
 
 /// Rows buffered per Parquet row group (the last group may be smaller).
 pub const PARQUET_ROW_GROUP_ROWS: usize = 65_536;
@@ -32,7 +32,7 @@ pub enum ColumnKind {
 
 /// One typed cell of a result table: an integer (indices, counts) or a number that may be
 /// undefined (empty CSV cell, Parquet null).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Cell {
     /// An integer.
     Int(i64),
@@ -92,13 +92,13 @@ fn perr(p: &Path) -> impl FnOnce(ParquetError) -> ExportError + '_ {
 }
 
 impl ParquetTable {
-    /// Opens `path` (truncating with `force`, else only if it does not exist) for a table
-    /// named `message` with `columns` in order.
+    /// Starts a table named `message` with `columns` in order in `file` (a staged file of an
+    /// [`super::OutputDir`]); `path` names it in errors.
     pub fn create(
+        file: File,
         path: &Path,
         message: &str,
         columns: &[(String, ColumnKind)],
-        force: bool,
     ) -> Result<Self, ExportError> {
         let schema =
             Arc::new(parse_message_type(&parquet_schema(message, columns)).map_err(perr(path))?);
@@ -114,7 +114,6 @@ impl ParquetTable {
                 props = props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
             }
         }
-        let file = open(path, force)?;
         let writer =
             SerializedFileWriter::new(file, schema, Arc::new(props.build())).map_err(perr(path))?;
         let bufs = columns
@@ -225,16 +224,14 @@ impl ParquetTable {
         &self.path
     }
 
-    /// Writes the buffered rows and closes the file; returns its path.
-    pub fn finish(mut self) -> Result<PathBuf, ExportError> {
+    /// Writes the buffered rows, records `identity` in the key-value metadata
+    /// ([`RunIdentity::key_values`]) and closes the file; returns its path.
+    pub fn finish(mut self, identity: &RunIdentity) -> Result<PathBuf, ExportError> {
         self.flush().map_err(perr(&self.path))?;
+        for (k, v) in identity.key_values() {
+            self.writer.append_key_value_metadata(KeyValue::new(k, v));
+        }
         self.writer.close().map_err(perr(&self.path))?;
         Ok(self.path)
-    }
-
-    /// Closes the file without finishing it and returns its path (for the caller to delete).
-    pub fn abandon(self) -> PathBuf {
-        drop(self.writer);
-        self.path
     }
 }

@@ -2,6 +2,7 @@
 //! overwrite, and the shape of the summary files.
 
 use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use parquet::basic::{ConvertedType, Repetition, Type as PhysicalType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -13,6 +14,23 @@ use crate::model::outputs::{N_OUT, idx, metrics_for};
 use crate::stats::RunAggregate;
 
 const N_YEARS: usize = 3;
+
+fn id() -> RunIdentity {
+    RunIdentity::new("test", "0".into(), 1, "paths", 0..40, 40, None)
+}
+
+/// A result folder `d` for a new result.
+fn open(d: &Path, force: bool) -> Result<OutputDir, ExportError> {
+    OutputDir::create(d, force, id())
+}
+
+/// summary.json written into a new folder `d` and committed.
+fn json_in(d: &Path, s: &RunSummary, meta: &serde_json::Value) -> Result<PathBuf, ExportError> {
+    let mut o = open(d, false)?;
+    let p = write_summary_json(&mut o, s, meta)?;
+    o.commit()?;
+    Ok(p)
+}
 
 /// Deterministic values with awkward digits; IRR undefined on every third path, goodput on
 /// every fifth (option 1 only).
@@ -77,7 +95,8 @@ fn per_path_parquet_round_trips_types_nulls_and_values() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested/out");
     let names = names2();
-    let mut w = PerPathWriter::new(&out, &names, N_YEARS, false).unwrap();
+    let mut o = open(&out, false).unwrap();
+    let mut w = PerPathWriter::new(&mut o, &names, N_YEARS).unwrap();
     // Blocks crossing a row-group boundary.
     let blocks = [
         block(0, 40_000, 2),
@@ -88,13 +107,20 @@ fn per_path_parquet_round_trips_types_nulls_and_values() {
         w.write_block(b).unwrap();
     }
     assert_eq!(w.rows(), 2 * 47_003);
-    let written = w.finish().unwrap();
+    let written = w.finish(o.identity()).unwrap();
     assert_eq!(written.len(), 2);
+    o.commit().unwrap();
 
     let reader =
         SerializedFileReader::new(File::open(out.join("per_path.parquet")).unwrap()).unwrap();
     let md = reader.metadata();
     assert_eq!(md.file_metadata().num_rows(), 2 * 47_003);
+    // The run's identity is in the key-value metadata.
+    let kv = md.file_metadata().key_value_metadata().unwrap();
+    let get = |k: &str| kv.iter().find(|x| x.key == k).and_then(|x| x.value.clone());
+    let ident: RunIdentity = serde_json::from_str(&get("fleetsim.identity").unwrap()).unwrap();
+    assert_eq!(ident, id());
+    assert_eq!(get("fleetsim.seed").as_deref(), Some("1"));
     assert!(md.num_row_groups() >= 2);
     let schema = md.file_metadata().schema_descr();
     let metrics = metrics_for(N_YEARS, &[]);
@@ -149,10 +175,12 @@ fn per_path_parquet_round_trips_types_nulls_and_values() {
 fn per_path_csv_reads_back_with_full_precision() {
     let dir = tempfile::tempdir().unwrap();
     let names = names2();
-    let mut w = PerPathWriter::new(dir.path(), &names, N_YEARS, false).unwrap();
+    let mut o = open(dir.path(), false).unwrap();
+    let mut w = PerPathWriter::new(&mut o, &names, N_YEARS).unwrap();
     w.write_block(&block(0, 30, 2)).unwrap();
     w.write_block(&block(30, 11, 2)).unwrap();
-    w.finish().unwrap();
+    w.finish(o.identity()).unwrap();
+    o.commit().unwrap();
 
     let mut r = csv::Reader::from_path(dir.path().join("per_path.csv")).unwrap();
     let metrics = metrics_for(N_YEARS, &[]);
@@ -185,38 +213,57 @@ fn refuses_to_overwrite_without_force() {
     let d = dir.path();
     let s = summary();
     let meta = serde_json::json!({"seed": 7});
-    write_summary_json(d, &s, &meta, false).unwrap();
-    let e = write_summary_json(d, &s, &meta, false).unwrap_err();
-    assert!(matches!(&e, ExportError::Exists { path } if path.ends_with("summary.json")));
-    let msg = e.to_string();
+    json_in(d, &s, &meta).unwrap();
+    // A folder holding a result is refused as a whole without force, before anything is made.
+    let e = open(d, false).unwrap_err();
     assert!(
-        msg.contains("summary.json") && msg.contains("--force"),
-        "{msg}"
+        matches!(&e, ExportError::Occupied { dir } if dir == d),
+        "{e}"
     );
-    write_summary_json(d, &s, &meta, true).unwrap();
+    assert!(e.to_string().contains("--force"), "{e}");
+    assert!(e.is_bad_input());
+    let mut o = open(d, true).unwrap();
+    write_summary_json(&mut o, &s, &meta).unwrap();
+    o.commit().unwrap();
 
-    // pairs.csv alone existing blocks both CSVs, and summary.csv is not created.
+    // A stray pairs.csv (not of a result) blocks both CSVs, and summary.csv is not created.
+    let d = &d.join("fresh");
+    std::fs::create_dir(d).unwrap();
     std::fs::write(d.join("pairs.csv"), "keep me").unwrap();
-    let e = write_summary_csv(d, &s, false).unwrap_err();
+    let mut o = open(d, false).unwrap();
+    let e = write_summary_csv(&mut o, &s).unwrap_err();
     assert!(matches!(&e, ExportError::Exists { path } if path.ends_with("pairs.csv")));
+    drop(o);
     assert!(!d.join("summary.csv").exists());
     assert_eq!(
         std::fs::read_to_string(d.join("pairs.csv")).unwrap(),
         "keep me"
     );
-    write_summary_csv(d, &s, true).unwrap();
+    let mut o = open(d, true).unwrap();
+    write_summary_csv(&mut o, &s).unwrap();
+    o.commit().unwrap();
     assert_ne!(
         std::fs::read_to_string(d.join("pairs.csv")).unwrap(),
         "keep me"
     );
 
+    let d = &d.join("pp");
+    std::fs::create_dir(d).unwrap();
     std::fs::write(d.join("per_path.parquet"), "old").unwrap();
-    let e = PerPathWriter::new(d, &names2(), N_YEARS, false)
+    let mut o = open(d, false).unwrap();
+    let e = PerPathWriter::new(&mut o, &names2(), N_YEARS)
         .err()
         .unwrap();
     assert!(matches!(&e, ExportError::Exists { path } if path.ends_with("per_path.parquet")));
-    assert!(!d.join("per_path.csv").exists());
-    let mut w = PerPathWriter::new(d, &names2(), N_YEARS, true).unwrap();
+    drop(o);
+    let left: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != output::LOCK)
+        .collect();
+    assert_eq!(left, ["per_path.parquet"], "nothing else was created");
+    let mut o = open(d, true).unwrap();
+    let mut w = PerPathWriter::new(&mut o, &names2(), N_YEARS).unwrap();
     assert!(matches!(
         w.write_block(&block(0, 2, 3)),
         Err(ExportError::BlockMismatch {
@@ -224,33 +271,45 @@ fn refuses_to_overwrite_without_force() {
             expected: 2
         })
     ));
-    w.finish().unwrap();
+    w.finish(o.identity()).unwrap();
+    o.commit().unwrap();
     // Only-parquet writer leaves the CSV alone.
     let f = PerPathFormats {
         csv: false,
         parquet: true,
     };
-    PerPathWriter::with_formats(&d.join("x"), &names2(), N_YEARS, &[], false, f)
+    let mut o = open(&d.join("x"), false).unwrap();
+    PerPathWriter::with_formats(&mut o, &names2(), N_YEARS, &[], f)
         .unwrap()
-        .finish()
+        .finish(&id())
         .unwrap();
+    o.commit().unwrap();
     assert!(d.join("x/per_path.parquet").exists() && !d.join("x/per_path.csv").exists());
 }
 
 #[test]
-fn discarded_per_path_files_are_gone() {
+fn unfinished_files_never_appear_under_their_names() {
     let dir = tempfile::tempdir().unwrap();
-    let mut w = PerPathWriter::new(dir.path(), &names2(), N_YEARS, false).unwrap();
+    let mut o = open(dir.path(), false).unwrap();
+    let mut w = PerPathWriter::new(&mut o, &names2(), N_YEARS).unwrap();
     w.write_block(&block(0, 10, 2)).unwrap();
-    for f in [names::PER_PATH_CSV, names::PER_PATH_PARQUET] {
+    for f in [
+        names::PER_PATH_CSV,
+        names::PER_PATH_PARQUET,
+        output::MANIFEST,
+    ] {
         assert!(
-            dir.path().join(f).exists(),
-            "{f} is written while the run goes on"
+            !dir.path().join(f).exists(),
+            "{f} must not exist while the run goes on"
         );
     }
-    w.discard().unwrap();
-    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert!(left.is_empty(), "{left:?}");
+    drop(w);
+    drop(o);
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, [output::LOCK], "only the lock file stays");
 }
 
 #[test]
@@ -258,7 +317,7 @@ fn summary_json_parses_with_meta_and_no_nan() {
     let dir = tempfile::tempdir().unwrap();
     let s = summary();
     let meta = serde_json::json!({"seed": 42, "backend": "cpu", "config": {"paths": 40}, "wall_time_s": 0.5});
-    let p = write_summary_json(dir.path(), &s, &meta, false).unwrap();
+    let p = json_in(dir.path(), &s, &meta).unwrap();
     let text = std::fs::read_to_string(&p).unwrap();
     assert!(!text.contains("NaN") && !text.contains("Infinity"));
     assert!(
@@ -267,6 +326,10 @@ fn summary_json_parses_with_meta_and_no_nan() {
     );
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["fleetsim_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        serde_json::from_value::<RunIdentity>(v["identity"].clone()).unwrap(),
+        id()
+    );
     assert_eq!(v["seed"], 42);
     assert_eq!(v["config"]["paths"], 40);
     assert_eq!(v["n_paths"], 40);
@@ -278,23 +341,19 @@ fn summary_json_parses_with_meta_and_no_nan() {
     assert_eq!(keys.len(), metrics_for(N_YEARS, &[]).len());
 
     for bad in [serde_json::json!([1]), serde_json::json!({"options": 1})] {
-        let e = write_summary_json(&dir.path().join("bad"), &s, &bad, false).unwrap_err();
+        let e = json_in(&dir.path().join("bad"), &s, &bad).unwrap_err();
         assert!(matches!(e, ExportError::InvalidMeta(_)));
     }
-    write_summary_json(
-        &dir.path().join("null"),
-        &s,
-        &serde_json::Value::Null,
-        false,
-    )
-    .unwrap();
+    json_in(&dir.path().join("null"), &s, &serde_json::Value::Null).unwrap();
 }
 
 #[test]
 fn summary_csv_has_one_row_per_option_metric_and_pair_metric_kind() {
     let dir = tempfile::tempdir().unwrap();
     let s = summary();
-    write_summary_csv(dir.path(), &s, false).unwrap();
+    let mut o = open(dir.path(), false).unwrap();
+    write_summary_csv(&mut o, &s).unwrap();
+    o.commit().unwrap();
     let metrics = metrics_for(N_YEARS, &[]);
 
     let mut r = csv::Reader::from_path(dir.path().join("summary.csv")).unwrap();
@@ -357,7 +416,9 @@ fn empty_figures_are_empty_cells() {
     let dir = tempfile::tempdir().unwrap();
     let agg = RunAggregate::new(1, 1);
     let s = agg.finish(&["only".to_string()]);
-    write_summary_csv(dir.path(), &s, false).unwrap();
+    let mut o = open(dir.path(), false).unwrap();
+    write_summary_csv(&mut o, &s).unwrap();
+    o.commit().unwrap();
     let mut r = csv::Reader::from_path(dir.path().join("summary.csv")).unwrap();
     let row = r.records().next().unwrap().unwrap();
     assert_eq!(&row[3], "0");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use parquet::data_type::ByteArray;
 
 use super::table::{ColumnKind, ParquetTable};
-use super::{ExportError, io_err, names, open, opt, prepare};
+use super::{ExportError, OutputDir, io_err, names, opt};
 use crate::stats::{Timeseries, TimeseriesRow};
 
 /// The columns of both files, in order.
@@ -31,24 +31,20 @@ fn stats(r: &TimeseriesRow) -> [Option<f64>; 6] {
     [r.mean, r.p5, r.p25, r.p50, r.p75, r.p95]
 }
 
-/// Writes `dir/timeseries.csv` and `dir/timeseries.parquet` (neither if either exists without
-/// `force`). Returns the paths written.
-pub fn write_timeseries(
-    dir: &Path,
-    ts: &Timeseries,
-    force: bool,
-) -> Result<Vec<PathBuf>, ExportError> {
-    let paths = prepare(
-        dir,
-        &[names::TIMESERIES_CSV, names::TIMESERIES_PARQUET],
-        force,
-    )?;
+/// Stages `timeseries.csv` and `timeseries.parquet` in `out`. Returns the paths they will
+/// have once committed.
+pub fn write_timeseries(out: &mut OutputDir, ts: &Timeseries) -> Result<Vec<PathBuf>, ExportError> {
+    out.check_free(&[names::TIMESERIES_CSV, names::TIMESERIES_PARQUET])?;
+    let paths = vec![
+        out.final_path(names::TIMESERIES_CSV),
+        out.final_path(names::TIMESERIES_PARQUET),
+    ];
     let p = &paths[0];
     let csv_err = |p: &Path| {
         let p = p.to_path_buf();
         move |source| ExportError::Csv { path: p, source }
     };
-    let mut w = csv::Writer::from_writer(open(p, force)?);
+    let mut w = csv::Writer::from_writer(out.file(names::TIMESERIES_CSV)?);
     w.write_record(TIMESERIES_COLUMNS.iter().map(|(n, _)| *n))
         .map_err(csv_err(p))?;
     for r in &ts.rows {
@@ -70,7 +66,12 @@ pub fn write_timeseries(
         .iter()
         .map(|(n, k)| (n.to_string(), *k))
         .collect();
-    let mut t = ParquetTable::create(&paths[1], "timeseries", &columns, force)?;
+    let mut t = ParquetTable::create(
+        out.file(names::TIMESERIES_PARQUET)?,
+        &paths[1],
+        "timeseries",
+        &columns,
+    )?;
     for r in &ts.rows {
         t.text(0, ByteArray::from(r.option.as_str()));
         t.int(1, i64::from(r.month));
@@ -84,6 +85,6 @@ pub fn write_timeseries(
         }
         t.end_row()?;
     }
-    t.finish()?;
+    t.finish(out.identity())?;
     Ok(paths)
 }

@@ -58,13 +58,15 @@ const COLOURS: [u32; 8] = [
 /// USD in millions on a chart axis (the values stay USD).
 const USD_MILLIONS: &str = "#,##0,,\"M\"";
 
-/// Writes `dir/summary.xlsx` from the result files already in `dir` (summary.csv, pairs.csv,
-/// summary.json, and timeseries.csv when present). Refuses to overwrite an existing workbook
-/// unless `force`; the workbook is written under a temporary name in `dir` and renamed into
-/// place, so a failed write never leaves a partial summary.xlsx. Returns the path written.
-pub fn write_run_xlsx(dir: &Path, force: bool) -> Result<PathBuf, ExportError> {
+/// Stages `summary.xlsx` in `out` from the result files already committed there (summary.csv,
+/// pairs.csv, summary.json, and timeseries.csv when present); it appears on `out`'s next
+/// commit, so a failed write never leaves a partial workbook. Refuses to overwrite an existing
+/// workbook unless `out` may. Returns the path it will have.
+pub fn write_run_xlsx(out: &mut super::OutputDir) -> Result<PathBuf, ExportError> {
+    let dir = out.dir().to_path_buf();
+    let dir = dir.as_path();
     let path = dir.join(SUMMARY_XLSX);
-    super::check_not_existing(dir, &[SUMMARY_XLSX], force)?;
+    out.check_free(&[SUMMARY_XLSX])?;
     let summary = read_csv(&dir.join(names::SUMMARY_CSV))?;
     let pairs = read_csv(&dir.join(names::PAIRS_CSV))?;
     let json_path = dir.join(names::SUMMARY_JSON);
@@ -115,7 +117,7 @@ pub fn write_run_xlsx(dir: &Path, force: bool) -> Result<PathBuf, ExportError> {
     )
     .map_err(xerr)?;
     let bytes = wb.save_to_buffer().map_err(xerr)?;
-    super::write_atomically(&path, &bytes, force)?;
+    out.write(SUMMARY_XLSX, &bytes)?;
     Ok(path)
 }
 

@@ -30,6 +30,11 @@ pub enum ReportError {
     /// The report file exists and overwriting was not asked for (bad input).
     #[error("{0} exists; pass --force to overwrite it")]
     Exists(PathBuf),
+    /// The result folder is in use, incomplete or not usable (bad input when
+    /// [`ExportError::is_bad_input`](crate::export::ExportError::is_bad_input), else a failed
+    /// write).
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// Writing failed.
     #[error("{path}: cannot write: {source}")]
     Io {
@@ -72,22 +77,39 @@ pub fn check_target(path: &Path, force: bool) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Builds the report of `dir` and writes it to `out` (default `dir/report.html`): first to a
-/// temporary file in the same folder, then renamed, so no truncated report ever sits under the
-/// final name. Without `force` an existing file is never replaced. Returns the path written.
+/// Builds the report of the result folder `out` holds (its committed files) and stages
+/// report.html there; it appears with `out`'s next commit. Returns the path it will have.
+pub fn stage(out: &mut crate::export::OutputDir) -> Result<PathBuf, ReportError> {
+    let path = out.final_path(REPORT_FILE);
+    check_target(&path, out.force())?;
+    let page = build(out.dir())?;
+    out.write(REPORT_FILE, page.as_bytes())?;
+    Ok(path)
+}
+
+/// Builds the report of the complete result folder `dir` and writes it to `out` (default
+/// `dir/report.html`, added to the folder's manifest; elsewhere written whole or not at all).
+/// Without `force` an existing file is never replaced. Returns the path written.
 pub fn write(dir: &Path, out: Option<&Path>, force: bool) -> Result<PathBuf, ReportError> {
     let path = target(dir, out);
     check_target(&path, force)?;
+    let has_manifest = dir.join(crate::export::output::MANIFEST).exists();
+    if out.is_none() && has_manifest {
+        let mut folder = crate::export::OutputDir::add_to(dir, force, &[REPORT_FILE])?;
+        let path = stage(&mut folder)?;
+        folder.commit()?;
+        return Ok(path);
+    }
+    if has_manifest {
+        crate::export::output::verify(dir)?;
+    }
+    // A folder without a manifest (written before fleetsim had them): read as it is, and the
+    // report written whole or not at all.
     let page = build(dir)?;
     use crate::export::ExportError;
     crate::export::write_atomically(&path, page.as_bytes(), force).map_err(|e| match e {
         ExportError::Exists { path } => ReportError::Exists(path),
-        ExportError::Io { path, source } => ReportError::Io { path, source },
-        // write_atomically makes no other error; named so that a new one is not mislabelled.
-        other => ReportError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(other.to_string()),
-        },
+        other => ReportError::Export(other),
     })?;
     Ok(path)
 }

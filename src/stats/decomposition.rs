@@ -12,7 +12,7 @@ use super::Moments;
 use crate::model::outputs::{NPV_COMPONENTS, idx};
 
 /// Mergeable per-path moments of one pair's NPV difference and of each line's contribution.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct DecompositionAggregate {
     /// NPV(a) - NPV(b).
     npv: Moments,

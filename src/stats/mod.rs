@@ -66,7 +66,7 @@ pub fn never_past_horizon(name: &str) -> bool {
 }
 
 /// Paired comparison of one metric between options a and b, accumulated per path.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PairMetricSummary {
     higher_is_better: bool,
     /// a - b on paths where both are defined (and, for a "never" metric, both reach it).
@@ -211,7 +211,7 @@ impl AddAssign<&PairMetricSummary> for PairMetricSummary {
 }
 
 /// All paired metrics of one ordered pair of options (a < b).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PairAggregate {
     /// Index of option a.
     pub a: usize,
@@ -229,11 +229,16 @@ pub struct PairAggregate {
 /// Feed blocks with [`add_block`](Self::add_block) or merge shards with `+=`; merging shards in
 /// path order gives the same figures as one pass (identical counts, quantiles, histograms;
 /// moments to rounding), and the kept exact values stay in path order.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// It serializes (serde) to its state, so a shard of a run can store it and `fleetsim merge`
+/// can add the shards up: the metric list is rebuilt from the horizon and the class names.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(into = "AggregateState", try_from = "AggregateState")]
 pub struct RunAggregate {
     n_options: usize,
     n_years: usize,
     keep_values_limit: usize,
+    classes: Vec<String>,
     metrics: Vec<(usize, MetricInfo, String)>,
     /// `summaries[o * metrics.len() + k]`.
     summaries: Vec<MetricSummary>,
@@ -244,7 +249,80 @@ pub struct RunAggregate {
     timeseries: Option<TimeseriesAggregate>,
 }
 
+/// What a [`RunAggregate`] serializes to: its shape and its accumulators.
+#[derive(Clone, Serialize, serde::Deserialize)]
+struct AggregateState {
+    n_options: usize,
+    n_years: usize,
+    keep_values_limit: usize,
+    classes: Vec<String>,
+    horizon_days: u32,
+    n_paths: u64,
+    summaries: Vec<MetricSummary>,
+    pairs: Vec<PairAggregate>,
+    timeseries: Option<TimeseriesAggregate>,
+}
+
+impl From<RunAggregate> for AggregateState {
+    fn from(a: RunAggregate) -> Self {
+        AggregateState {
+            n_options: a.n_options,
+            n_years: a.n_years,
+            keep_values_limit: a.keep_values_limit,
+            classes: a.classes,
+            horizon_days: a.horizon_days,
+            n_paths: a.n_paths,
+            summaries: a.summaries,
+            pairs: a.pairs,
+            timeseries: a.timeseries,
+        }
+    }
+}
+
+impl TryFrom<AggregateState> for RunAggregate {
+    type Error = String;
+    fn try_from(s: AggregateState) -> Result<Self, String> {
+        let mut a =
+            RunAggregate::with_classes(s.n_options, s.n_years, &s.classes, s.keep_values_limit)
+                .with_horizon_days(s.horizon_days);
+        if s.summaries.len() != a.summaries.len() || s.pairs.len() != a.pairs.len() {
+            return Err(format!(
+                "the aggregate holds {} summaries and {} pairs; {} options over {} years need {} and {}",
+                s.summaries.len(),
+                s.pairs.len(),
+                s.n_options,
+                s.n_years,
+                a.summaries.len(),
+                a.pairs.len()
+            ));
+        }
+        a.summaries = s.summaries;
+        a.pairs = s.pairs;
+        a.n_paths = s.n_paths;
+        a.timeseries = s.timeseries;
+        Ok(a)
+    }
+}
+
 impl RunAggregate {
+    /// Moves every summary's kept values into its sketch ([`MetricSummary::to_sketch`]): for a
+    /// shard of a run whose paths exceed the keep limit, so its stored state stays small and
+    /// the merged figures are those of one pass.
+    pub fn to_sketches(&mut self) {
+        self.summaries.iter_mut().for_each(MetricSummary::to_sketch);
+        for p in &mut self.pairs {
+            for m in &mut p.metrics {
+                m.difference.to_sketch();
+                m.ratio.to_sketch();
+            }
+        }
+    }
+
+    /// The most defined values a summary keeps for exact quantiles.
+    pub fn keep_values_limit(&self) -> usize {
+        self.keep_values_limit
+    }
+
     /// An empty aggregate with [`DEFAULT_KEEP_VALUES_LIMIT`].
     pub fn new(n_options: usize, n_years: usize) -> Self {
         Self::with_keep_values_limit(n_options, n_years, DEFAULT_KEEP_VALUES_LIMIT)
@@ -298,6 +376,7 @@ impl RunAggregate {
             n_options,
             n_years,
             keep_values_limit,
+            classes: classes.to_vec(),
             metrics,
             summaries,
             pairs,

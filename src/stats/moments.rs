@@ -9,7 +9,7 @@ use std::ops::AddAssign;
 /// formula of Chan, Golub and LeVeque (1979), so shards merged in any grouping agree with one
 /// pass to rounding (about 1e-15 relative for well-conditioned data). Callers must only add
 /// finite values; [`super::MetricSummary`] filters undefined ones before they get here.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     count: u64,
     mean: f64,

@@ -64,7 +64,7 @@ pub(crate) fn bucket_value(k: i16) -> f64 {
 /// slack so that adding is O(1) amortised. The sketch's content is a function of the multiset
 /// of values added, so any split into shards merged in any order gives an equal sketch
 /// (equality compares bucket counts, not the slack).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct QuantileSketch {
     /// Keys below zero.
     neg: Dense,
@@ -76,7 +76,7 @@ pub struct QuantileSketch {
 }
 
 /// Counts over a contiguous key range of one sign.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Dense {
     /// Key of `counts[0]`.
     offset: i32,

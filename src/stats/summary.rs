@@ -52,7 +52,7 @@ impl QuantileMethod {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Store {
     /// Defined values in the order added (path order when blocks arrive in path order).
     Exact(Vec<f64>),
@@ -71,7 +71,7 @@ enum Store {
 /// only on the total count, and the sketch only on the multiset of values, so merging shards in
 /// any grouping yields identical counts, quantiles and histograms as one pass, and moments equal
 /// to rounding.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricSummary {
     moments: Moments,
     n_undefined: u64,
@@ -155,6 +155,14 @@ impl MetricSummary {
         }
     }
 
+    /// Moves the kept values into the sketch now, as the summary would once it holds more than
+    /// its limit: the sketch depends only on the multiset of values, so a shard of a run that
+    /// will exceed the limit when merged can store its sketch instead of its values (far
+    /// smaller) without changing the merged figures.
+    pub fn to_sketch(&mut self) {
+        self.switch_to_sketch();
+    }
+
     /// Moments of the defined values (for convergence checks on the running standard error).
     pub fn moments(&self) -> &Moments {
         &self.moments
@@ -206,9 +214,17 @@ impl MetricSummary {
         };
         let q = |p: f64| type7(n, p, |k| sorted.order_stat(k));
 
-        st.mean = finite(self.moments.mean());
-        st.sd = finite(self.moments.sd());
-        st.se = finite(self.moments.se());
+        // With the values kept, the moments come from them in sorted order, so they depend
+        // only on the multiset of values: a run merged from shards in any grouping gives the
+        // same bits as one pass. (The sketch keeps no values: its moments are the streaming
+        // ones, merged to rounding.)
+        let (mean, sd) = match &sorted {
+            Sorted::Exact(s) => sorted_moments(s),
+            Sorted::Sketch { .. } => (self.moments.mean(), self.moments.sd()),
+        };
+        st.mean = finite(mean);
+        st.sd = finite(sd);
+        st.se = finite(sd.map(|sd| sd / (n as f64).sqrt()));
         st.min = finite(Some(min));
         st.max = finite(Some(max));
         let qs: Vec<Option<f64>> = QUANTILES.iter().map(|&(p, _)| finite(Some(q(p)))).collect();
@@ -342,6 +358,37 @@ impl Sorted<'_> {
         }
         h
     }
+}
+
+/// Mean and sample standard deviation (divisor n - 1; `None` below two values) of ascending
+/// `sorted` values, both by compensated (Neumaier) sums in that order: a function of the
+/// multiset alone, and as accurate as the streaming moments.
+fn sorted_moments(sorted: &[f64]) -> (Option<f64>, Option<f64>) {
+    let n = sorted.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let mean = neumaier(sorted.iter().copied()) / n as f64;
+    let sd = (n > 1).then(|| {
+        let m2 = neumaier(sorted.iter().map(|&x| (x - mean) * (x - mean)));
+        (m2 / (n - 1) as f64).max(0.0).sqrt()
+    });
+    (Some(mean), sd)
+}
+
+/// Sum with Neumaier's compensation (Kahan-Babuska): error independent of n to first order.
+fn neumaier(xs: impl Iterator<Item = f64>) -> f64 {
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    for x in xs {
+        let t = s + x;
+        c += if s.abs() >= x.abs() {
+            (s - t) + x
+        } else {
+            (x - t) + s
+        };
+        s = t;
+    }
+    s + c
 }
 
 /// Type 7 quantile (Hyndman and Fan 1996; R's default, numpy's `linear`) of `n` sorted values

@@ -19,7 +19,7 @@ use crate::model::outputs::{MONTHLY_METRICS, N_MONTHLY};
 pub const TIMESERIES_KEEP_VALUES: usize = 4096;
 
 /// Mergeable monthly bands of a run: `cells[(o * n_months + month) * N_MONTHLY + k]`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TimeseriesAggregate {
     n_options: usize,
     n_months: usize,

@@ -592,6 +592,7 @@ pub fn run(
             let b = *before;
             let (r, ev) = super::run::run(
                 p,
+                0..p.n_points(),
                 primary,
                 fallback,
                 |d| progress(b + d, total),

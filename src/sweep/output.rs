@@ -1,14 +1,14 @@
 //! Writing a sweep's results: sweep.csv and sweep.parquet (one row per point and option, same
 //! columns, same values) and the sweep.json manifest; nothing is overwritten without `force`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use parquet::data_type::ByteArray;
 
 use super::plan::Plan;
 use super::run::PointResult;
 use super::table::{Cell, all_columns};
-use crate::export::{ExportError, ParquetTable, format_f64, io_err, open, prepare};
+use crate::export::{ExportError, OutputDir, ParquetTable, format_f64, io_err};
 
 /// sweep.csv: one row per (point, option).
 pub const SWEEP_CSV: &str = "sweep.csv";
@@ -27,16 +27,16 @@ pub fn axis_columns(plan: &Plan) -> Vec<String> {
     plan.spec.axes.iter().map(|a| a.column()).collect()
 }
 
-/// Writes sweep.csv, sweep.parquet and sweep.json (the `manifest` object, pretty-printed)
-/// into `dir`, creating it; refuses (writing nothing) if any exists and `force` is false.
+/// Stages sweep.csv, sweep.parquet and sweep.json (the `manifest` object, pretty-printed) in
+/// `out`; refuses (writing nothing) if any exists and `out` may not overwrite.
 pub fn write(
-    dir: &Path,
+    out: &mut OutputDir,
     plan: &Plan,
     results: &[PointResult],
     manifest: &serde_json::Value,
-    force: bool,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    let paths = prepare(dir, &SWEEP_FILES, force)?;
+    out.check_free(&SWEEP_FILES)?;
+    let paths: Vec<PathBuf> = SWEEP_FILES.iter().map(|f| out.final_path(f)).collect();
     let n_years = plan.base.horizon_years as usize;
     let columns = all_columns(&axis_columns(plan), n_years);
     let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
@@ -46,9 +46,14 @@ pub fn write(
         path: csv_path.clone(),
         source,
     };
-    let mut w = csv::Writer::from_writer(open(csv_path, force)?);
+    let mut w = csv::Writer::from_writer(out.file(SWEEP_FILES[0])?);
     w.write_record(&names).map_err(csv_err)?;
-    let mut pq = ParquetTable::create(&paths[1], "fleetsim_sweep", &columns, force)?;
+    let mut pq = ParquetTable::create(
+        out.file(SWEEP_FILES[1])?,
+        &paths[1],
+        "fleetsim_sweep",
+        &columns,
+    )?;
     let option_bytes: Vec<ByteArray> = plan
         .option_names
         .iter()
@@ -80,10 +85,10 @@ pub fn write(
         }
     }
     w.flush().map_err(io_err(csv_path))?;
-    pq.finish()?;
+    pq.finish(out.identity())?;
 
     let json_path = &paths[2];
-    let mut f = std::io::BufWriter::new(open(json_path, force)?);
+    let mut f = std::io::BufWriter::new(out.file(SWEEP_FILES[2])?);
     serde_json::to_writer_pretty(&mut f, manifest).map_err(|source| ExportError::Json {
         path: json_path.clone(),
         source,

@@ -29,6 +29,8 @@ pub struct Plan {
     pub spec: SweepSpec,
     /// The base scenario, resolved (for the manifest).
     pub base: Scenario,
+    /// Where the base scenario came from (a file, or the built-in default).
+    pub origin: String,
     /// Option names in order.
     pub option_names: Vec<String>,
     /// Axis values of every point (one per axis, axis order).
@@ -245,6 +247,7 @@ pub fn plan(
     Ok(Plan {
         spec,
         base: resolved,
+        origin: base.origin().to_string(),
         scenarios,
         option_names,
         points,

@@ -10,8 +10,8 @@ use crate::engine::{Engine, EngineError, FallbackEvent, PathBlock, Sticky};
 use crate::model::outputs::{SCALAR_METRICS, metric_index};
 use crate::stats::RunAggregate;
 
-/// The results of one point.
-#[derive(Clone, Debug)]
+/// The results of one point (serde: a sweep shard stores its points' results for the merge).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PointResult {
     /// The value cells of every option's row (see [`super::table::value_columns`]).
     pub rows: Vec<Vec<Cell>>,
@@ -21,9 +21,11 @@ pub struct PointResult {
     pub diff_p50: Option<f64>,
     /// P(a better than b) on the decision metric.
     pub p_a_better: Option<f64>,
-    /// Quartiles of the paired difference a - b of every paired metric
+    /// Quartiles of the paired difference a - b of every paired metric (for the break-even
+    /// headlines of `run`; not stored by a sweep shard, whose output does not use them)
     /// ([`PAIRED_METRICS`](crate::stats::PAIRED_METRICS) order), for break-evens on several
     /// metrics from one run and their standard errors; empty when a == b.
+    #[serde(skip)]
     pub paired: Vec<PairedQuartiles>,
 }
 
@@ -47,13 +49,15 @@ pub struct PairedQuartiles {
 /// default scenario) and equals the GPU engine's largest packed group, so packing is unchanged.
 pub const POINTS_PER_BLOCK: usize = 1024;
 
-/// Runs every point of `plan` on `primary` (with `fallback` taking over a failed call, if
-/// given, and then running every later point); `progress` gets the (point, path) pairs done.
-/// Returns the point results in point order and the fallback event, if any. Points are built
-/// and run [`POINTS_PER_BLOCK`] at a time; results do not depend on it (every point runs
-/// paths `0..paths` with the plan's seed).
+/// Runs the points `points` of `plan` (all of them: `0..plan.n_points()`; a shard: its range)
+/// on `primary` (with `fallback` taking over a failed call, if given, and then running every
+/// later point); `progress` gets the (point, path) pairs done. Returns the point results in
+/// point order and the fallback event, if any. Points are built and run [`POINTS_PER_BLOCK`]
+/// at a time; results do not depend on it (every point runs paths `0..paths` with the plan's
+/// seed).
 pub fn run(
     plan: &Plan,
+    points: std::ops::Range<usize>,
     primary: &dyn Engine,
     fallback: Option<&dyn Engine>,
     mut progress: impl FnMut(u64),
@@ -63,16 +67,17 @@ pub fn run(
     let n_years = plan.base.horizon_years as usize;
     let horizon_days = plan.base.horizon_days();
     let paths = plan.paths as u64;
-    let n_points = plan.n_points();
+    let first = points.start;
+    let n_points = points.end.min(plan.n_points());
     let mut live: HashMap<usize, RunAggregate> = HashMap::new();
-    let mut done: Vec<Option<PointResult>> = vec![None; n_points];
+    let mut done: Vec<Option<PointResult>> = vec![None; n_points.saturating_sub(first)];
     let mut engines = Sticky::new(primary, fallback);
     let mut event: Option<FallbackEvent> = None;
     let mut on_fallback = Some(on_fallback);
-    for start in (0..n_points).step_by(POINTS_PER_BLOCK) {
+    for start in (first..n_points).step_by(POINTS_PER_BLOCK) {
         let end = (start + POINTS_PER_BLOCK).min(n_points);
         let models = plan.models(start..end);
-        let before = start as u64 * paths;
+        let before = (start - first) as u64 * paths;
         let prog = |d: u64| progress(before + d);
         let sink = |p: usize, block: &PathBlock| {
             let p = start + p;
@@ -82,7 +87,7 @@ pub fn run(
             agg.add_block(block);
             if agg.n_paths() >= paths {
                 let agg = live.remove(&p).expect("present");
-                done[p] = Some(finish(plan, &agg));
+                done[p - first] = Some(finish(plan, &agg));
             }
         };
         let in_block = |e: &FallbackEvent| {
@@ -104,7 +109,12 @@ pub fn run(
         .into_iter()
         .enumerate()
         .map(|(p, r)| {
-            r.ok_or_else(|| EngineError::Bug(format!("point {p} received fewer paths than asked")))
+            r.ok_or_else(|| {
+                EngineError::Bug(format!(
+                    "point {} received fewer paths than asked",
+                    p + first
+                ))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((results, event))
