@@ -656,3 +656,110 @@ fn slurm_arrays_and_afterok_merges_equal_the_unsharded_results() {
         t0.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn slurm_failed_shard_cancels_the_merge_and_a_rerun_of_its_index_completes_the_job() {
+    let test = "slurm_failed_shard_cancels_the_merge_and_a_rerun_of_its_index_completes_the_job";
+    let Some(slurm) = Slurm::start_or_skip(test) else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        d.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let s = scenario(d.path(), "s.toml");
+    // The jobs run this wrapper (`--fleetsim`): shard 2 fails until `fixed` exists.
+    let wrapper = d.path().join("flaky fleetsim");
+    let fixed = d.path().join("fixed");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *'--shard 2/4'*) [ -e {f} ] || {{ echo 'shard 2 fails on purpose' >&2; exit 3; }} ;; esac\nexec {exe} \"$@\"\n",
+            f = sh(&fixed),
+            exe = sh(Path::new(env!("CARGO_BIN_EXE_fleetsim")))
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let env = [("SLURM_CONF", slurm.conf.to_str().unwrap())];
+    let job = d.path().join("job");
+    let wrapper_arg = wrapper.to_str().unwrap();
+    let o = slurm_cmd(
+        &s,
+        "4",
+        &job,
+        &[
+            "-n",
+            PATHS,
+            "-s",
+            SEED,
+            "--backend",
+            "cpu",
+            "--fleetsim",
+            wrapper_arg,
+            "--submit",
+        ],
+        &env,
+    );
+    ok(&o, "fleetsim slurm --submit");
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    let id_after = |k: &str| -> String {
+        said.split(k)
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no {k:?} in {said}"))
+            .to_string()
+    };
+    let (array, merge) = (id_after("array job "), id_after("merge job "));
+    slurm
+        .wait(&[&array, &merge], JOB_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{test}: {e}"));
+    let states = slurm.states(&array);
+    let failed: Vec<&str> = states
+        .iter()
+        .filter(|(_, st)| st != "COMPLETED")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(failed, [format!("{array}_2")], "{states:?}");
+    assert_eq!(
+        slurm.states(&merge),
+        [(merge.clone(), "CANCELLED".to_string())],
+        "the merge is cancelled, not left pending, when a shard fails"
+    );
+    // What the README says to do: merge names the missing shard ...
+    let o = fleetsim(&[
+        "merge",
+        job.join("shards").to_str().unwrap(),
+        "-o",
+        d.path().join("early").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let said = text(&o);
+    assert!(said.contains("missing") && said.contains(": 2"), "{said}");
+    // ... rerun that index alone, then the merge.
+    std::fs::write(&fixed, "").unwrap();
+    let array_script = job.join("slurm/array.sbatch");
+    let rerun = slurm.sbatch(&["--array=2", array_script.to_str().unwrap()]);
+    slurm
+        .wait(&[&rerun], JOB_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{test}: {e}"));
+    let merge_again = slurm.sbatch(&[job.join("slurm/merge.sbatch").to_str().unwrap()]);
+    slurm
+        .wait(&[&merge_again], JOB_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{test}: {e}"));
+    assert_eq!(
+        slurm.states(&merge_again),
+        [(merge_again.clone(), "COMPLETED".to_string())],
+        "{}",
+        slurm.logs()
+    );
+    let reference = d.path().join("reference");
+    reference_run(&s, &reference);
+    assert_same_run(&job.join("merged"), &reference);
+}

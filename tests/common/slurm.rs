@@ -416,8 +416,8 @@ fn free_port() -> Result<u16, String> {
 
 /// The cluster's slurm.conf: one node (`node` at 127.0.0.1 with [`NODE_CPUS`] CPUs, trusted
 /// over what it detects), one default partition, no accounting, no cgroups (proctrack/linuxproc,
-/// task/none), cons_tres over cores, the built-in scheduler (a job starts as soon as it can),
-/// and every file in `dir`.
+/// task/none), cons_tres over cores, the built-in scheduler without its batching delay (a job
+/// starts within a second instead of three), and every file in `dir`.
 pub fn slurm_conf(dir: &Path, node: &str, munge_socket: &Path, ctld: u16, slurmd: u16) -> String {
     let d = dir.display();
     format!(
@@ -442,6 +442,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/builtin
+SchedulerParameters=batch_sched_delay=0
 SlurmdParameters=config_overrides
 MpiDefault=none
 JobAcctGatherType=jobacct_gather/none
