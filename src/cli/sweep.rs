@@ -439,9 +439,9 @@ fn finish(
             simulate_s,
             qty(path_days / simulate_s.max(1e-9)),
         );
-        say_raw!("{}", decision_table(&plan, &results));
+        say_raw!("{}", decision_table(plan, results));
         say!();
-        say_raw!("{}", breakeven_text(&plan, breakevens.as_deref()));
+        say_raw!("{}", breakeven_text(plan, breakevens.as_deref()));
     }
 
     if let Some(out) = out {
@@ -486,7 +486,7 @@ fn finish(
             }),
         };
         let columns: Vec<String> = all_columns(
-            &output::axis_columns(&plan),
+            &output::axis_columns(plan),
             plan.base.horizon_years as usize,
         )
         .into_iter()
@@ -519,7 +519,7 @@ fn finish(
         if let (Some(m), serde_json::Value::Object(e)) = (manifest.as_object_mut(), engine) {
             m.extend(e);
         }
-        output::write(out, &plan, &results, &manifest).map_err(super::export_error)?;
+        output::write(out, plan, results, &manifest).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
