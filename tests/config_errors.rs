@@ -787,7 +787,7 @@ fn young_daly_arithmetic() {
 
 #[test]
 fn flatten_puts_values_at_documented_indices() {
-    let t = fixed_scenario("horizon_years = 3", "accelerators = 1000\nrma_days = 9");
+    let t = fixed_scenario("horizon_years = 3", "accelerators = 1008\nrma_days = 9");
     let s = load_scenario_str(&t, FILE).unwrap();
     let seed = 0x1234_5678_9abc_def0u64;
     let f = flatten(&s, seed);
@@ -798,7 +798,7 @@ fn flatten_puts_values_at_documented_indices() {
     );
     assert_eq!(f.run.table_len as usize, f.table.len());
     let o = &f.options[0];
-    assert_eq!(o.nodes, 63); // ceil(1000 / 16)
+    assert_eq!(o.nodes, 63); // 1008 / 16 (a fleet is whole nodes)
     assert_eq!(
         (o.chips_per_node, o.blast_radius_chips, o.spare_nodes),
         (16, 16, 2)

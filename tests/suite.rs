@@ -21,6 +21,7 @@ mod docs;
 mod economics;
 mod engine_fallback;
 mod faults;
+mod findings;
 mod gpu_layout;
 mod horizon_service_sla;
 mod model_closed_forms;

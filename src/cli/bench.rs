@@ -79,7 +79,7 @@ pub struct BenchRunArgs {
     #[arg(long)]
     pub force: bool,
     /// CPU engine threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::checks::parse_threads)]
     pub threads: Option<usize>,
     /// No progress lines on stderr.
     #[arg(long, short = 'q')]

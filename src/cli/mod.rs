@@ -23,6 +23,7 @@ macro_rules! say_raw {
 mod adapters;
 mod bench;
 mod breakeven;
+mod checks;
 mod engines;
 mod merge;
 mod planning;
@@ -198,8 +199,9 @@ pub struct EngineArgs {
     /// Arithmetic precision of the CPU engine.
     #[arg(long, value_enum, default_value_t)]
     pub precision: PrecisionArg,
-    /// CPU threads (default: all cores).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    /// CPU threads (default: all cores), 1 to 4 x the logical cores (at least 64): the engine
+    /// is compute-bound, so more threads than cores only slow a run.
+    #[arg(long, value_parser = checks::parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -208,10 +210,13 @@ pub struct EngineArgs {
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct SampleArgs {
     /// Number of simulated paths.
-    #[arg(long, short = 'n')]
+    #[arg(long, short = 'n',
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::schema::MAX_PATHS)))]
     pub paths: Option<u32>,
-    /// Run seed (default: the scenario's `seed`, else 1).
-    #[arg(long, short = 's')]
+    /// Run seed (default: the scenario's `seed`, else 1), 0 to 2^63 - 1 (what a scenario file
+    /// can hold).
+    #[arg(long, short = 's',
+          value_parser = clap::value_parser!(u64).range(..=crate::config::schema::MAX_SEED))]
     pub seed: Option<u64>,
 }
 
@@ -337,8 +342,9 @@ pub struct RunArgs {
     /// (default 1,000). The result equals a plain run of the paths it used.
     #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub target_se: Option<f64>,
-    /// Most paths a --target-se run may use (default 10,000,000).
-    #[arg(long, value_name = "N", requires = "target_se")]
+    /// Most paths a --target-se run may use (default 10,000,000); at least --paths.
+    #[arg(long, value_name = "N", requires = "target_se",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::schema::MAX_PATHS)))]
     pub max_paths: Option<u32>,
     /// Skip the break-even headlines (by default, after the main run of a two-option scenario,
     /// where the decision flips along the first option's server capex per chip, MFU and price
@@ -348,7 +354,7 @@ pub struct RunArgs {
     /// Paths per grid point of the break-even sweeps (default: 22 % of the run's paths spread
     /// over all points, at least 50 per point).
     #[arg(long, value_name = "N", conflicts_with = "no_breakeven",
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::config::schema::MAX_PATHS)))]
     pub breakeven_paths: Option<u32>,
     /// Paths per engine call (default: what the engine prefers; results do not depend on it).
     #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(1..))]

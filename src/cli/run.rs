@@ -132,8 +132,20 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if max_paths == 0 {
         return Err(CliError::input("--max-paths must be at least 1"));
     }
+    // --paths is the first batch: a cap below it would silently cut the batch asked for.
+    if let (Some(p), Some(_)) = (args.sample.paths, target_se)
+        && max_paths < p
+    {
+        let m = match args.max_paths {
+            Some(m) => m.to_string(),
+            None => format!("{} (the default)", group_thousands(u64::from(max_paths))),
+        };
+        return Err(CliError::input(format!(
+            "--max-paths {m} is below --paths {p}: --paths is the first batch of a --target-se run and --max-paths the most it may grow to; raise --max-paths or lower --paths"
+        )));
+    }
     let paths = match (args.sample.paths, target_se) {
-        (Some(p), Some(_)) => p.min(max_paths),
+        (Some(p), Some(_)) => p,
         (None, Some(_)) => TARGET_SE_FIRST_BATCH.min(max_paths),
         (Some(p), None) => p,
         (None, None) => scenario

@@ -131,6 +131,12 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .map(|s| s.to_string())
         .collect();
     let target = target(args, &names)?;
+    let read = match target {
+        Target::Option(o) => vec![o],
+        Target::Paired(a, b) => vec![a, b],
+    };
+    super::checks::metric_available(&scenario, metric, &read, "--metric")
+        .map_err(CliError::input)?;
     let seed = args
         .sample
         .seed

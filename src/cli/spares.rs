@@ -295,7 +295,9 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
             &plans
                 .iter()
                 .map(|p| {
-                    let c = p.chosen.and_then(|s| p.candidate(s));
+                    // The figures the table prints: at the chosen pool, or at --max-spares
+                    // when even that fails (chosen_spares then empty).
+                    let c = p.candidate(p.chosen.unwrap_or(p.max_spares));
                     vec![
                         p.option.clone(),
                         p.nodes.to_string(),

@@ -54,9 +54,8 @@ impl Catalog {
                     name,
                     IssueKind::WrongType,
                     format!(
-                        "expected a table [{name}] describing one hardware entry, got {} {}",
-                        node.type_name(),
-                        node.show()
+                        "expected a table [{name}] describing one hardware entry, got {}",
+                        node.described()
                     ),
                 );
                 continue;

@@ -31,7 +31,8 @@ pub enum IssueKind {
 }
 
 /// One problem found in a config file, displayed as one line:
-/// `FILE: KEY.PATH: MESSAGE (line N)`.
+/// `FILE: KEY.PATH: MESSAGE (line N)` (`FILE: MESSAGE` for the file as a whole, whose path is
+/// empty).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Issue {
     /// File (or origin label) the offending value came from.
@@ -48,7 +49,13 @@ pub struct Issue {
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.file, self.path, self.message)?;
+        // A problem with the file as a whole (an empty catalog) has no key path: no empty
+        // field between the colons.
+        if self.path.is_empty() {
+            write!(f, "{}: {}", self.file, self.message)?;
+        } else {
+            write!(f, "{}: {}: {}", self.file, self.path, self.message)?;
+        }
         if let Some(l) = self.line {
             write!(f, " (line {l})")?;
         }

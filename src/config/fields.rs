@@ -51,9 +51,8 @@ pub fn parse_dist(node: &Node, path: &str, unit: &str, iss: &mut Issues) -> Opti
                 path,
                 IssueKind::WrongType,
                 format!(
-                    "expected a number in {unit} (or a distribution such as {{ dist = \"lognormal\", median = ..., p90 = ... }}), got {} {}",
-                    node.type_name(),
-                    node.show()
+                    "expected a number in {unit} (or a distribution such as {{ dist = \"lognormal\", median = ..., p90 = ... }}), got {}",
+                    node.described()
                 ),
             );
             None
@@ -80,7 +79,7 @@ fn param(t: &Table, key: &str, path: &str, iss: &mut Issues) -> Option<f64> {
                 n,
                 &p,
                 IssueKind::WrongType,
-                format!("expected a number, got {} {}", n.type_name(), n.show()),
+                format!("expected a number, got {}", n.described()),
             );
             None
         }
@@ -93,11 +92,7 @@ fn num_array(n: &Node, path: &str, iss: &mut Issues) -> Option<Vec<f64>> {
             n,
             path,
             IssueKind::WrongType,
-            format!(
-                "expected an array of numbers, got {} {}",
-                n.type_name(),
-                n.show()
-            ),
+            format!("expected an array of numbers, got {}", n.described()),
         );
         return None;
     };
@@ -369,9 +364,8 @@ pub fn int_field(
                 path,
                 IssueKind::WrongType,
                 format!(
-                    "expected an integer number of {unit}, got {} {}",
-                    n.type_name(),
-                    n.show()
+                    "expected an integer number of {unit}, got {}",
+                    n.described()
                 ),
             );
             return None;
@@ -411,11 +405,7 @@ pub(super) fn str_field<'a>(
                 n,
                 path,
                 IssueKind::WrongType,
-                format!(
-                    "expected a string ({what}), got {} {}",
-                    n.type_name(),
-                    n.show()
-                ),
+                format!("expected a string ({what}), got {}", n.described()),
             );
             None
         }
@@ -436,11 +426,7 @@ pub(super) fn sub_table<'a>(
                 n,
                 path,
                 IssueKind::WrongType,
-                format!(
-                    "expected a table ({what}), got {} {}",
-                    n.type_name(),
-                    n.show()
-                ),
+                format!("expected a table ({what}), got {}", n.described()),
             );
             None
         }

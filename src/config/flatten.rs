@@ -48,6 +48,8 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
     let mut options = Vec::with_capacity(s.options.len());
     for o in &s.options {
         let mut p = OptionParams::zeroed();
+        // Whole nodes: validation refuses any other fleet, so this division is exact.
+        debug_assert!(o.accelerators.is_multiple_of(u64::from(o.chips_per_node)));
         p.nodes = o.accelerators.div_ceil(u64::from(o.chips_per_node)) as u32;
         p.chips_per_node = o.chips_per_node;
         p.blast_radius_chips = o.blast_radius_chips;

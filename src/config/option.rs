@@ -142,9 +142,8 @@ pub(crate) fn read_option(
                     &join(path, "in_service"),
                     IssueKind::WrongType,
                     format!(
-                        "expected true or false (a fleet already in service at day 0), got {} {}",
-                        n.type_name(),
-                        n.show()
+                        "expected true or false (a fleet already in service at day 0), got {}",
+                        n.described()
                     ),
                 );
                 None
@@ -226,9 +225,14 @@ pub(crate) fn read_option(
             // A rented fleet has neither capex nor a facility of its own for a budget to size:
             // it gives its chips, budget or not.
             (Some(_), Some(an)) if facility == Some(Facility::Rent) => {
-                if let Some(v) =
-                    int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss)
-                {
+                if let Some(v) = int_field(
+                    an,
+                    &join(path, "accelerators"),
+                    1,
+                    schema::MAX_ACCELERATORS,
+                    "chips",
+                    iss,
+                ) {
                     accelerators = v;
                 }
             }
@@ -244,9 +248,14 @@ pub(crate) fn read_option(
                     "missing required field (integer chips); or set [scenario] capital_budget_usd or power_budget_mw to size every option".to_string());
             }
             (None, Some(an)) => {
-                if let Some(v) =
-                    int_field(an, &join(path, "accelerators"), 1, 10_000_000, "chips", iss)
-                {
+                if let Some(v) = int_field(
+                    an,
+                    &join(path, "accelerators"),
+                    1,
+                    schema::MAX_ACCELERATORS,
+                    "chips",
+                    iss,
+                ) {
                     accelerators = v;
                 }
             }
@@ -287,12 +296,12 @@ pub(crate) fn read_option(
                     _ => None,
                 };
                 match sized {
-                    Some(Ok(a)) if a <= 10_000_000 => {
+                    Some(Ok(a)) if a <= schema::MAX_ACCELERATORS => {
                         accelerators = a;
                         from_budget = true;
                     }
                     Some(Ok(a)) => iss.at(bn, &key, IssueKind::OutOfRange, format!(
-                        "sizes option `{name}` to {a} accelerators, above the maximum 10000000; lower the budget"
+                        "sizes option `{name}` to {a} accelerators, above the maximum {}; lower the budget", schema::MAX_ACCELERATORS
                     )),
                     Some(Err(m)) => iss.at(bn, &key, IssueKind::Conflict, format!("option `{name}`: {m}")),
                     None => {}
@@ -313,7 +322,28 @@ pub(crate) fn read_option(
         }
     }
 
-    // Structure checks.
+    // Structure checks. A fleet is whole nodes (ordered, delivered, powered and failed a node
+    // at a time): a written size that is not is an error naming the nearest valid sizes, never
+    // rounded up behind the planner's back (a budget always sizes whole nodes).
+    let mut whole_nodes = true;
+    if let (Some(c), Mode::Scenario { own, .. }) = (cpn, mode)
+        && accelerators > 0
+        && !accelerators.is_multiple_of(c)
+        && let Some(an) = own.get("accelerators")
+    {
+        whole_nodes = false;
+        let source = if own.has("chips_per_node") {
+            String::new()
+        } else {
+            format!(", from the catalog entry `{hardware}`")
+        };
+        iss.at(
+            an,
+            &join(path, "accelerators"),
+            IssueKind::Conflict,
+            not_whole_nodes(accelerators, c, &source, schema::MAX_ACCELERATORS),
+        );
+    }
     let mut blast_radius = 0u64;
     if let Some(c) = cpn {
         blast_radius = match blast {
@@ -326,7 +356,7 @@ pub(crate) fn read_option(
                 iss.at(&n, &join(path, "blast_radius_chips"), IssueKind::Conflict, format!(
                     "must be a multiple of chips_per_node = {c} (a failure stops whole nodes), got {b}{note}"
                 ));
-            } else if accelerators > 0 && b > accelerators {
+            } else if accelerators > 0 && whole_nodes && b > accelerators {
                 iss.at(
                     &n,
                     &join(path, "blast_radius_chips"),
@@ -334,15 +364,6 @@ pub(crate) fn read_option(
                     format!("must be <= accelerators = {accelerators}, got {b}{note}"),
                 );
             }
-        } else if accelerators > 0 && c > accelerators {
-            iss.in_file(
-                &own_file,
-                &join(path, "accelerators"),
-                IssueKind::Conflict,
-                format!(
-                    "must be at least one node of chips_per_node = {c} chips, got {accelerators}"
-                ),
-            );
         }
     }
 
@@ -420,6 +441,24 @@ pub(crate) fn read_option(
         },
         job_defaults,
     ))
+}
+
+/// Why a fleet of `chips` is refused when it is not whole nodes of `cpn` chips, with the
+/// nearest whole-node fleets in `[cpn, max]`: "17 is not a whole number of 16-chip nodes
+/// (chips_per_node = 16: ...); nearest valid: 16 or 32". `source` follows the chips per node
+/// (where it came from, or empty).
+pub(crate) fn not_whole_nodes(chips: u64, cpn: u64, source: &str, max: u64) -> String {
+    let below = chips / cpn * cpn;
+    let above = below + cpn;
+    let valid: Vec<String> = [below, above]
+        .into_iter()
+        .filter(|&v| v >= cpn && v <= max)
+        .map(|v| v.to_string())
+        .collect();
+    format!(
+        "{chips} is not a whole number of {cpn}-chip nodes (chips_per_node = {cpn}{source}; a fleet is ordered, delivered and fails in whole nodes); nearest valid: {}",
+        valid.join(" or ")
+    )
 }
 
 /// Nodes affordable with `budget` after the spare nodes and the on-site unit stock

@@ -198,10 +198,9 @@ fn set_path(doc: &mut Table, s: &Override) -> Result<(), String> {
             .expect("present: just checked or inserted");
         if node.table().is_none() {
             return Err(format!(
-                "cannot set `{}`: `{walked}` is {} ({}), not a table",
+                "cannot set `{}`: `{walked}` is {}, not a table",
                 s.path,
-                node.type_name(),
-                node.show()
+                node.described()
             ));
         }
         let Val::Table(inner) = &mut node.v else {

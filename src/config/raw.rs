@@ -123,6 +123,16 @@ impl Node {
         }
     }
 
+    /// What was found, for "got ..." in messages: the type and the value as written
+    /// (`an integer 5`, `a string "x"`), or only the type for an array or a table, whose
+    /// [`Node::show`] is the type already (never "an array an array").
+    pub fn described(&self) -> String {
+        match &self.v {
+            Val::Array(_) | Val::Table(_) => self.type_name().to_string(),
+            _ => format!("{} {}", self.type_name(), self.show()),
+        }
+    }
+
     /// The value as written, shortened for messages.
     pub fn show(&self) -> String {
         match &self.v {

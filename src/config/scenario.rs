@@ -139,12 +139,19 @@ pub(crate) fn build(doc: &Table, origin: &str, catalog: &Catalog) -> Result<Scen
         }),
         (None, None) => None,
     };
-    let paths = st
-        .get("paths")
-        .and_then(|n| int_field(n, "scenario.paths", 1, 1_000_000_000, "paths", &mut iss));
+    let paths = st.get("paths").and_then(|n| {
+        int_field(
+            n,
+            "scenario.paths",
+            1,
+            u64::from(schema::MAX_PATHS),
+            "paths",
+            &mut iss,
+        )
+    });
     let seed = st
         .get("seed")
-        .and_then(|n| int_field(n, "scenario.seed", 0, i64::MAX as u64, "(seed)", &mut iss));
+        .and_then(|n| int_field(n, "scenario.seed", 0, schema::MAX_SEED, "(seed)", &mut iss));
 
     // [environment]
     let et = match doc.get("environment") {
@@ -331,9 +338,8 @@ fn read_budget<'a>(
             &path,
             IssueKind::WrongType,
             format!(
-                "expected a number in {unit} (a fixed budget, no distribution), got {} {}",
-                n.type_name(),
-                n.show()
+                "expected a number in {unit} (a fixed budget, no distribution), got {}",
+                n.described()
             ),
         ),
     }
@@ -370,9 +376,8 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
             "environment.sla_tiers",
             IssueKind::WrongType,
             format!(
-                "expected an array of tables {{ uptime_below = ..., credit = ... }}, got {} {}",
-                tn.type_name(),
-                tn.show()
+                "expected an array of tables {{ uptime_below = ..., credit = ... }}, got {}",
+                tn.described()
             ),
         );
         return (mode, Vec::new());
@@ -410,9 +415,8 @@ fn read_sla(et: &Table, iss: &mut Issues) -> (SlaMode, Vec<SlaTier>) {
                     &kp,
                     IssueKind::WrongType,
                     format!(
-                        "expected a number ({what}; fixed, no distribution), got {} {}",
-                        n.type_name(),
-                        n.show()
+                        "expected a number ({what}; fixed, no distribution), got {}",
+                        n.described()
                     ),
                 );
                 return None;

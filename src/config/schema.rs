@@ -187,9 +187,22 @@ pub const OUTAGE_HOURS: FieldSpec = FieldSpec {
     default: BuiltIn::Lognormal(6.0, 15.0),
 };
 
+/// Largest fleet of one option, in chips (`accelerators`, whether written or sized by a
+/// budget).
+pub const MAX_ACCELERATORS: u64 = 10_000_000;
+
+/// Most paths of one run (or one sweep point): the one limit of `[scenario] paths`, a sweep
+/// file's `paths` and every command's `--paths`, `--max-paths` and `--breakeven-paths`.
+pub const MAX_PATHS: u32 = 1_000_000_000;
+
+/// Largest seed: a TOML integer is an i64, so a scenario or sweep file can hold seeds up to
+/// `i64::MAX`; `--seed` takes the same range, so every seed a run reports can be written back
+/// into a file.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
 /// Integer option fields (no distributions): name, min, max, unit.
 pub const OPTION_INTS: &[(&str, u64, u64, &str)] = &[
-    ("accelerators", 1, 10_000_000, "chips"),
+    ("accelerators", 1, MAX_ACCELERATORS, "chips"),
     ("chips_per_node", 1, 1024, "chips"),
     ("blast_radius_chips", 1, 10_000_000, "chips"),
     ("spare_nodes", 0, 1_000_000, "nodes"),

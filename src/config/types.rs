@@ -279,6 +279,51 @@ pub struct OptionConfig {
     pub dc_residual: DcResidual,
 }
 
+impl OptionConfig {
+    /// Why this option has no value of the scalar metric `metric` (a record index,
+    /// `model::outputs::idx`) on any path, or `None` when it may have one: the job-view
+    /// metrics (goodput, job uptime, interruptions per job-day) without a `[job]` table or
+    /// with a fixed job fraction too small for one job, and the cost per HBM TB/s-hour with
+    /// `hbm_tb_per_s` fixed at 0. The model leaves these undefined (NaN) on every path.
+    pub fn metric_unavailable(&self, metric: usize) -> Option<String> {
+        use crate::model::outputs::idx;
+        let job_metric = [
+            idx::GOODPUT,
+            idx::JOB_UPTIME,
+            idx::INTERRUPTIONS_PER_JOB_DAY,
+        ]
+        .contains(&metric);
+        if job_metric {
+            let Some(job) = &self.job else {
+                return Some(format!(
+                    "option `{}` has no training-job view (add [options.{}.job] with job_chips, restart_minutes, checkpoint_interval_minutes and checkpoint_cost_seconds)",
+                    self.name, self.name
+                ));
+            };
+            if let Some(f) = job.fraction.fixed_value()
+                && (f * self.accelerators as f64 / f64::from(job.job_chips)).floor() < 1.0
+            {
+                return Some(format!(
+                    "option `{}` runs no job: job fraction {} of {} chips is less than one job of job_chips = {}",
+                    self.name,
+                    super::error::num(f),
+                    self.accelerators,
+                    job.job_chips
+                ));
+            }
+        }
+        if metric == idx::LEVELIZED_USD_PER_TBPS_HOUR
+            && self.inputs.get("hbm_tb_per_s").fixed_value() == Some(0.0)
+        {
+            return Some(format!(
+                "option `{}` has hbm_tb_per_s = 0 (no HBM bandwidth to cost)",
+                self.name
+            ));
+        }
+        None
+    }
+}
+
 /// Shared environment inputs.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Environment {

@@ -45,10 +45,9 @@ fn plain_number(t: &Table, path: &str, spec: &FieldSpec, iss: &mut Issues) -> Op
                 &p,
                 IssueKind::WrongType,
                 format!(
-                    "expected a number in {} (this field takes no distribution), got {} {}",
+                    "expected a number in {} (this field takes no distribution), got {}",
                     spec.unit,
-                    n.type_name(),
-                    n.show()
+                    n.described()
                 ),
             );
             None

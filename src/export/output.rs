@@ -579,3 +579,161 @@ fn lock_dir(dir: &Path, create: bool) -> Result<(File, Option<Manifest>), Export
     let previous = read_manifest(dir).unwrap_or(None);
     Ok((lock, previous))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(seed: u64) -> RunIdentity {
+        RunIdentity::new("test", "abc".into(), seed, "paths", 0..10, 10, None)
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_commit_places_the_files_together_and_the_manifest_lists_them() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("out");
+        let mut o = OutputDir::create(&dir, false, id(1)).unwrap();
+        o.write("a.txt", b"alpha").unwrap();
+        o.write("b.txt", b"beta").unwrap();
+        assert_eq!(
+            names(&dir).iter().filter(|n| !n.starts_with('.')).count(),
+            0,
+            "nothing under a final name before the commit"
+        );
+        let m = o.commit().unwrap();
+        assert_eq!(m.files.len(), 2);
+        assert_eq!(m.file("a.txt").unwrap().bytes, 5);
+        assert_eq!(m.file("a.txt").unwrap().sha256, sha256_hex(b"alpha"));
+        assert_eq!(verify(&dir).unwrap(), m);
+        // A second commit adds to the manifest (a report after the run).
+        o.write("c.txt", b"gamma").unwrap();
+        let m2 = o.commit().unwrap();
+        assert_eq!(m2.files.len(), 3);
+        drop(o);
+        assert_eq!(
+            names(&dir),
+            [".fleetsim.lock", "a.txt", "b.txt", "c.txt", "manifest.json"]
+        );
+        // A missing or changed listed file fails verification, naming it.
+        std::fs::write(dir.join("b.txt"), "BETA").unwrap();
+        let e = verify(&dir).unwrap_err().to_string();
+        assert!(e.contains("b.txt differs"), "{e}");
+        std::fs::remove_file(dir.join("b.txt")).unwrap();
+        let e = verify(&dir).unwrap_err().to_string();
+        assert!(e.contains("b.txt is listed"), "{e}");
+    }
+
+    #[test]
+    fn the_lock_keeps_a_second_writer_out_until_the_first_is_done() {
+        let d = tempfile::tempdir().unwrap();
+        let a = OutputDir::create(d.path(), false, id(1)).unwrap();
+        let e = OutputDir::create(d.path(), true, id(2)).unwrap_err();
+        assert!(
+            matches!(&e, ExportError::Locked { holder, .. } if *holder == std::process::id().to_string()),
+            "{e}"
+        );
+        assert!(e.is_bad_input());
+        drop(a);
+        OutputDir::create(d.path(), true, id(2)).unwrap();
+    }
+
+    #[test]
+    fn force_replaces_the_earlier_result_and_add_keeps_it() {
+        let d = tempfile::tempdir().unwrap();
+        let mut o = OutputDir::create(d.path(), false, id(1)).unwrap();
+        o.write("old.txt", b"1").unwrap();
+        o.write("both.txt", b"1").unwrap();
+        o.commit().unwrap();
+        drop(o);
+        assert!(matches!(
+            OutputDir::create(d.path(), false, id(2)),
+            Err(ExportError::Occupied { .. })
+        ));
+        let mut o = OutputDir::create(d.path(), true, id(2)).unwrap();
+        o.write("both.txt", b"2").unwrap();
+        let m = o.commit().unwrap();
+        drop(o);
+        assert_eq!(m.identity.seed, 2);
+        assert!(!d.path().join("old.txt").exists(), "stale file removed");
+        assert_eq!(std::fs::read(d.path().join("both.txt")).unwrap(), b"2");
+        // Adding keeps the result's files and identity; an existing name needs force.
+        let mut o = OutputDir::add_to(d.path(), false, &["extra.txt"]).unwrap();
+        assert_eq!(o.identity().seed, 2);
+        o.write("extra.txt", b"x").unwrap();
+        let m = o.commit().unwrap();
+        drop(o);
+        assert_eq!(m.files.len(), 2);
+        let mut o = OutputDir::add_to(d.path(), false, &["extra.txt"]).unwrap();
+        assert!(matches!(
+            o.write("extra.txt", b"y"),
+            Err(ExportError::Exists { .. })
+        ));
+    }
+
+    #[test]
+    fn a_file_appearing_before_the_commit_is_not_overwritten_and_nothing_is_placed() {
+        let d = tempfile::tempdir().unwrap();
+        let mut o = OutputDir::create(d.path(), false, id(1)).unwrap();
+        o.write("a.txt", b"mine").unwrap();
+        o.write("b.txt", b"mine").unwrap();
+        std::fs::write(d.path().join("b.txt"), "someone else's").unwrap();
+        let e = o.commit().unwrap_err();
+        assert!(
+            matches!(&e, ExportError::Exists { path } if path.ends_with("b.txt")),
+            "{e}"
+        );
+        drop(o);
+        assert!(
+            !d.path().join("a.txt").exists(),
+            "the placed file was taken back"
+        );
+        assert!(!d.path().join(MANIFEST).exists());
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("b.txt")).unwrap(),
+            "someone else's"
+        );
+        assert!(
+            names(d.path()).iter().all(|n| !n.contains(TMP_MARK)),
+            "{:?}",
+            names(d.path())
+        );
+    }
+
+    #[test]
+    fn a_dropped_folder_it_created_is_removed_and_stale_temporaries_are_cleaned() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("new");
+        let mut o = OutputDir::create(&dir, false, id(1)).unwrap();
+        o.write("a.txt", b"x").unwrap();
+        drop(o);
+        assert!(
+            !dir.exists(),
+            "a refused or failed first run leaves no folder"
+        );
+        std::fs::create_dir(&dir).unwrap();
+        let stale = dir.join(format!(".a.txt{TMP_MARK}1-2"));
+        std::fs::write(&stale, "killed run").unwrap();
+        let _o = OutputDir::create(&dir, false, id(1)).unwrap();
+        assert!(!stale.exists());
+    }
+
+    #[test]
+    fn identity_key_values_carry_every_field() {
+        let kv = id(7).key_values();
+        let get = |k: &str| kv.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("fleetsim.seed"), Some("7"));
+        assert_eq!(get("fleetsim.command"), Some("test"));
+        assert_eq!(get("fleetsim.shard"), Some("null"));
+        let back: RunIdentity = serde_json::from_str(get("fleetsim.identity").unwrap()).unwrap();
+        assert_eq!(back, id(7));
+    }
+}

@@ -464,6 +464,7 @@ impl HeadlinePlan {
                 line: 1,
             }],
             compare_line: None,
+            metric_line: None,
         };
         super::plan(
             spec,

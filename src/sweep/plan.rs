@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::design::{grid_indices, grid_size, grid_values, lhs_uniforms, lhs_value};
 use super::spec::{Design, SweepSpec};
 use crate::config::error::{ConfigError, Issue, IssueKind};
-use crate::config::{BaseScenario, Override, Scenario, flatten};
+use crate::config::{BaseScenario, Override, Scenario, flatten, schema};
 use crate::model::params::FlatModel;
 
 /// Default of `--max-points`.
@@ -106,6 +106,39 @@ pub fn plan(
             }
         }
     };
+    // A metric the compared options cannot produce would leave every cell of the decision
+    // table and every break-even empty: refused before anything runs.
+    if let Some(m) = crate::model::outputs::metric_index(&spec.metric) {
+        let compared = [pair.0, pair.1];
+        let why: Vec<String> = compared[..if pair.0 == pair.1 { 1 } else { 2 }]
+            .iter()
+            .filter_map(|&o| resolved.options[o].metric_unavailable(m))
+            .collect();
+        if !why.is_empty() {
+            let have: Vec<&str> = crate::sweep::spec::paired_metric_names()
+                .into_iter()
+                .filter(|name| {
+                    crate::model::outputs::metric_index(name).is_some_and(|k| {
+                        compared
+                            .iter()
+                            .all(|&o| resolved.options[o].metric_unavailable(k).is_none())
+                    })
+                })
+                .collect();
+            return Err(issue(
+                &spec,
+                spec.metric_line,
+                "sweep.metric",
+                IssueKind::Conflict,
+                format!(
+                    "`{}` cannot be computed for the compared options: {}; metrics they do have: {}",
+                    spec.metric,
+                    why.join("; "),
+                    have.join(", ")
+                ),
+            ));
+        }
+    }
     for (i, axis) in spec.axes.iter().enumerate() {
         let mut parts = axis.key.split('.');
         if parts.next() == Some("options")
@@ -126,9 +159,53 @@ pub fn plan(
         }
     }
     let mut notes = Vec::new();
+    // A fleet is whole nodes: values a range or a distribution generates for an option's
+    // `accelerators` are rounded to whole nodes of its chips_per_node (as integer fields are
+    // rounded to integers); values written in a list are checked as written.
+    let node_chips: Vec<Option<f64>> = spec
+        .axes
+        .iter()
+        .map(|axis| {
+            let mut parts = axis.key.split('.');
+            let (Some("options"), Some(o), Some("accelerators"), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return None;
+            };
+            if matches!(axis.values, super::spec::AxisValues::Values(_)) {
+                return None;
+            }
+            let opt = resolved.options.iter().find(|x| x.name == o)?;
+            notes.push(format!(
+                "axis `{}`: values are rounded to whole nodes of {} chips",
+                axis.key, opt.chips_per_node
+            ));
+            Some(f64::from(opt.chips_per_node))
+        })
+        .collect();
+    let to_nodes = |a: usize, x: f64| match node_chips[a] {
+        Some(c) => ((x / c).round() * c)
+            .max(c)
+            .min((schema::MAX_ACCELERATORS as f64 / c).floor() * c),
+        None => x,
+    };
     let (points, grid) = match spec.design {
         Design::Grid => {
-            let values: Vec<Vec<(f64, usize)>> = spec.axes.iter().map(grid_values).collect();
+            let values: Vec<Vec<(f64, usize)>> = spec
+                .axes
+                .iter()
+                .enumerate()
+                .map(|(a, axis)| {
+                    let mut out: Vec<(f64, usize)> = Vec::new();
+                    for (x, off) in grid_values(axis) {
+                        let x = to_nodes(a, x);
+                        if !out.iter().any(|(y, _)| *y == x) {
+                            out.push((x, off));
+                        }
+                    }
+                    out
+                })
+                .collect();
             let counts: Vec<usize> = values.iter().map(Vec::len).collect();
             let n = grid_size(&counts);
             if n > max_points {
@@ -225,7 +302,8 @@ pub fn plan(
                     spec.axes
                         .iter()
                         .zip(row)
-                        .map(|(a, &x)| lhs_value(a, x))
+                        .enumerate()
+                        .map(|(i, (a, &x))| to_nodes(i, lhs_value(a, x)))
                         .collect()
                 })
                 .collect();

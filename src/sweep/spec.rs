@@ -145,6 +145,8 @@ pub struct SweepSpec {
     pub axes: Vec<Axis>,
     /// Line of `compare`, for errors about option names.
     pub compare_line: Option<usize>,
+    /// Line of `metric`, for errors about a metric the compared options cannot produce.
+    pub metric_line: Option<usize>,
 }
 
 /// Names of the metrics a break-even may use (those compared path by path).
@@ -246,11 +248,20 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
     }
     let paths = sweep
         .get("paths")
-        .and_then(|n| int_field(n, "sweep.paths", 1, 1_000_000_000, "paths", &mut iss))
+        .and_then(|n| {
+            int_field(
+                n,
+                "sweep.paths",
+                1,
+                u64::from(schema::MAX_PATHS),
+                "paths",
+                &mut iss,
+            )
+        })
         .map(|p| p as u32);
     let seed = sweep
         .get("seed")
-        .and_then(|n| int_field(n, "sweep.seed", 0, i64::MAX as u64, "(seed)", &mut iss));
+        .and_then(|n| int_field(n, "sweep.seed", 0, schema::MAX_SEED, "(seed)", &mut iss));
     let known = paired_metric_names();
     let metric = match sweep.get("metric") {
         None => "npv_usd".to_string(),
@@ -298,6 +309,7 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
         }
     });
     let compare_line = sweep.get("compare").map(Node::line);
+    let metric_line = sweep.get("metric").map(Node::line);
 
     let mut axes = Vec::new();
     match doc.get("axis") {
@@ -364,6 +376,7 @@ pub fn parse(text: &str, file: &str) -> Result<SweepSpec, ConfigError> {
         compare,
         axes,
         compare_line,
+        metric_line,
     })
 }
 
