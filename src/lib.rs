@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod distributions;
 pub mod engine;

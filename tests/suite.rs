@@ -4,7 +4,8 @@
 //! spares planner, sweeps, sensitivity, configuration errors, the real binary's command line
 //! and bench files, documentation checks, shader validation (naga, no device), the HTML report
 //! on the real binary, the report pages in headless Chromium (skipped without it unless
-//! `FLEETSIM_REQUIRE_BROWSER=1`) and summary.xlsx. Filter by file:
+//! `FLEETSIM_REQUIRE_BROWSER=1`), summary.xlsx, and `fleetsim slurm` with its shards on a
+//! single-host Slurm (skipped without one unless `FLEETSIM_REQUIRE_SLURM=1`). Filter by file:
 //! `cargo test --release --test suite model_mechanisms::`.
 
 mod common;
@@ -33,6 +34,7 @@ mod sensitivity;
 mod shaders;
 mod shards;
 mod sizing;
+mod slurm;
 mod spares;
 mod summary_meaning;
 mod sweep;

@@ -30,6 +30,7 @@ mod planning;
 mod report;
 mod run;
 mod sensitivity;
+mod slurm;
 mod spares;
 mod sweep;
 
@@ -157,6 +158,9 @@ pub enum Command {
     /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
     /// files (`bench compare A.json B.json`).
     Bench(bench::BenchCmd),
+    /// Write (and with --submit, submit) a Slurm array job running a scenario or sweep as N
+    /// shards, and the merge job that runs once every shard has succeeded.
+    Slurm(slurm::SlurmArgs),
 }
 
 /// Which engine simulates.
@@ -428,6 +432,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Sweep(a)) => sweep::sweep(&a),
         Some(Command::Report(a)) => report::report(&a),
         Some(Command::Merge(a)) => merge::merge(&a),
+        Some(Command::Slurm(a)) => slurm::slurm(&a),
     }
 }
 

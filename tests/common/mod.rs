@@ -8,6 +8,7 @@ pub mod browser;
 pub mod cli;
 pub mod gpu;
 pub mod paired;
+pub mod slurm;
 
 use fleetsim::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_SLA_TIERS, MAX_UNITS,
