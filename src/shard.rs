@@ -70,8 +70,11 @@ impl Shard {
 
     /// The shard of this process: `--shard` when given (`flag`, which must then agree with
     /// `--shards`), else from the scheduler's environment (`env` looks a variable up):
-    /// - Slurm job arrays: `SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN` of
-    ///   `SLURM_ARRAY_TASK_COUNT` (or `MAX - MIN + 1`), unless `--shards` says N;
+    /// - Slurm job arrays: with `--shards N`, shard `SLURM_ARRAY_TASK_ID` of N (the array is
+    ///   `0..N-1`, as `fleetsim slurm` writes it, so rerunning one index alone with
+    ///   `sbatch --array=I` computes shard I); without, `SLURM_ARRAY_TASK_ID -
+    ///   SLURM_ARRAY_TASK_MIN` of `SLURM_ARRAY_TASK_COUNT` (or `MAX - MIN + 1`), so an array
+    ///   `1-8` is shards 0..7;
     /// - Kubernetes Indexed Jobs: `JOB_COMPLETION_INDEX` of `--shards`;
     /// - AWS Batch array jobs: `AWS_BATCH_JOB_ARRAY_INDEX` of `--shards`.
     ///
@@ -104,7 +107,10 @@ impl Shard {
             u32::try_from(x).map_err(|_| ShardError(format!("{what} {x} is too large")))
         };
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
-            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let min = match shards {
+                Some(_) => 0,
+                None => num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0),
+            };
             let count = match (shards, num("SLURM_ARRAY_TASK_COUNT")?) {
                 (Some(n), _) => u64::from(n),
                 (None, Some(c)) => c,
@@ -124,10 +130,12 @@ impl Shard {
             })?;
             let s = Shard::new(to_u32(index, "shard index")?, to_u32(count, "shard count")?)
                 .map_err(|e| ShardError(format!("from the Slurm array: {}", e.0)))?;
-            return Ok(Some((
-                s,
-                format!("SLURM_ARRAY_TASK_ID {id} (array {min}..)"),
-            )));
+            let from = if shards.is_some() {
+                format!("SLURM_ARRAY_TASK_ID {id} and --shards")
+            } else {
+                format!("SLURM_ARRAY_TASK_ID {id} of an array from {min}")
+            };
+            return Ok(Some((s, from)));
         }
         for var in ["JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"] {
             if let Some(i) = num(var)? {
@@ -227,6 +235,15 @@ mod tests {
                 ]
             ),
             Ok(s(3, 4))
+        );
+        // With --shards the task id is the shard: a lone rerun of index 5 (MIN = 5) is shard 5.
+        assert_eq!(
+            got(
+                None,
+                Some(8),
+                &[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_MIN", "5"), ("SLURM_ARRAY_TASK_COUNT", "1")]
+            ),
+            Ok(s(5, 8))
         );
         assert_eq!(
             got(None, Some(6), &[("JOB_COMPLETION_INDEX", "2")]),
