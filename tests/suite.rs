@@ -28,6 +28,7 @@ mod precision;
 mod published;
 mod report;
 mod sensitivity;
+mod sensitivity_shards;
 mod shaders;
 mod sizing;
 mod spares;
