@@ -378,7 +378,14 @@ pub(super) fn merge_sensitivity(
     p.scenario.origin = first.scenario_given.clone();
     let identity = crate::merge::merged_identity(&first.identity);
     let n_points = p.plan.models.len();
-    if self::identity(&p, 0..n_points as u64, None) != identity {
+    let again = self::identity(&p, 0..n_points as u64, None);
+    if again.fleetsim_version != identity.fleetsim_version {
+        return Err(CliError::input(format!(
+            "the shards were written by fleetsim {}, this is {}: merge them with the version that ran them",
+            identity.fleetsim_version, again.fleetsim_version
+        )));
+    }
+    if again != identity {
         return Err(CliError::input(format!(
             "{}: the scenario changed since the shards ran (their inputs differ); rerun the shards",
             file.display()
