@@ -7,9 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::export::output::{MANIFEST, verify};
+use crate::export::output::{MANIFEST, Manifest, verify};
 use crate::export::{ExportError, OutputDir, RunIdentity};
 use crate::shard::Shard;
 use crate::stats::RunAggregate;
@@ -62,26 +63,26 @@ pub struct PartialRun {
     pub aggregate: RunAggregate,
 }
 
-/// A shard's partial result of some command: stored as [`PARTIAL_FILE`] (postcard), carrying
-/// its identity (equal to its manifest's) and layout version.
-pub trait Partial: Serialize + serde::de::DeserializeOwned {
-    /// The shard's identity.
-    fn identity(&self) -> &RunIdentity;
+/// A shard's partial result of some command (`run`, `sweep`, `sensitivity`), stored as
+/// [`PARTIAL_FILE`] with postcard: what [`read_partial`] and [`read_shards`] check.
+pub trait Partial: Serialize + DeserializeOwned {
     /// The layout version it was written with ([`PARTIAL_FORMAT`]).
     fn format(&self) -> u32;
+    /// The shard's identity (equal to its manifest's).
+    fn identity(&self) -> &RunIdentity;
 }
 
 impl Partial for PartialRun {
-    fn identity(&self) -> &RunIdentity {
-        &self.identity
-    }
     fn format(&self) -> u32 {
         self.format
     }
+    fn identity(&self) -> &RunIdentity {
+        &self.identity
+    }
 }
 
-/// Stages `partial` as [`PARTIAL_FILE`] in `out`.
-pub fn write_partial<T: Partial>(out: &mut OutputDir, partial: &T) -> Result<(), ExportError> {
+/// Stages `partial` as [`PARTIAL_FILE`] in `out` (committed with the shard's other files).
+pub fn write_partial<T: Partial>(partial: &T, out: &mut OutputDir) -> Result<(), ExportError> {
     let bytes = postcard::to_stdvec(partial).map_err(|e| ExportError::Invalid {
         path: out.final_path(PARTIAL_FILE),
         reason: format!("cannot encode the partial result: {e}"),
@@ -89,14 +90,13 @@ pub fn write_partial<T: Partial>(out: &mut OutputDir, partial: &T) -> Result<(),
     out.write(PARTIAL_FILE, &bytes)
 }
 
-/// Reads the partial of the complete shard folder `dir` ([`verify`]), checking that it is one
-/// and that its identity is its manifest's.
-pub fn read_partial<T: Partial>(dir: &Path) -> Result<T, MergeError> {
-    let manifest = verify(dir)?;
+/// Decodes the partial of the shard folder `dir`, whose verified manifest is `manifest`: it
+/// must list [`PARTIAL_FILE`], decode as `T` and carry the manifest's identity.
+fn decode_partial<T: Partial>(dir: &Path, manifest: &Manifest) -> Result<T, MergeError> {
     let path = dir.join(PARTIAL_FILE);
     if manifest.file(PARTIAL_FILE).is_none() {
         return Err(MergeError::Mismatch(format!(
-            "{}: not a shard (its {MANIFEST} lists no {PARTIAL_FILE}; a shard is written by `fleetsim {} --shard I/N`)",
+            "{}: its {MANIFEST} lists no {PARTIAL_FILE}: not a shard of a sharded run (written by `fleetsim {} --shard I/N`?)",
             dir.display(),
             manifest.identity.command
         )));
@@ -118,54 +118,63 @@ pub fn read_partial<T: Partial>(dir: &Path) -> Result<T, MergeError> {
     Ok(p)
 }
 
-/// The partials of the shard folders under `dirs` ([`shard_dirs`]), checked to be one run's
-/// shards, each once, all present ([`check_shards`]; an incomplete folder, of a killed or
-/// running shard, counts as missing and is named), in shard order.
-pub fn collect<T: Partial>(dirs: &[PathBuf]) -> Result<Vec<(PathBuf, T)>, MergeError> {
-    let folders = shard_dirs(dirs)?;
-    let mut parts: Vec<(PathBuf, T)> = Vec::new();
+/// Reads the partial of the complete shard folder `dir`.
+pub fn read_partial<T: Partial>(dir: &Path) -> Result<T, MergeError> {
+    let manifest = verify(dir)?;
+    decode_partial(dir, &manifest)
+}
+
+/// The partials of the shard folders `folders` (found by [`shard_dirs`]), checked to be the
+/// shards of one run, each once, all present ([`check_shards`], on the manifests' identities
+/// before anything is decoded), in shard order. A folder that is incomplete (killed or still
+/// running) counts as missing, and the error names it.
+pub fn read_shards<T: Partial>(folders: &[PathBuf]) -> Result<Vec<(PathBuf, T)>, MergeError> {
+    let mut complete = Vec::new();
     let mut incomplete = Vec::new();
-    for d in &folders {
-        match read_partial::<T>(d) {
-            Ok(p) => parts.push((d.clone(), p)),
-            Err(MergeError::Export(ExportError::Incomplete { .. })) => incomplete.push(d.clone()),
-            Err(e) => return Err(e),
+    for d in folders {
+        match verify(d) {
+            Ok(m) => complete.push((d.clone(), m)),
+            Err(ExportError::Incomplete { .. }) => incomplete.push(d.clone()),
+            Err(e) => return Err(e.into()),
         }
     }
-    let named = |m: String| {
-        if incomplete.is_empty() {
-            m
-        } else {
-            format!(
-                "{m} (incomplete shard folders, killed or still running: {})",
-                incomplete
-                    .iter()
-                    .map(|d| d.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    };
-    if parts.is_empty() {
-        return Err(MergeError::Mismatch(named(format!(
-            "no complete shard among {} folder(s)",
-            folders.len()
-        ))));
+    if complete.is_empty() {
+        return Err(MergeError::Mismatch(format!(
+            "no complete shard among {} folder(s){}",
+            folders.len(),
+            incomplete
+                .first()
+                .map(|d| format!(" ({} is incomplete)", d.display()))
+                .unwrap_or_default()
+        )));
     }
-    let ids = parts
+    let ids = complete
         .iter()
-        .map(|(d, p)| (d.clone(), p.identity().clone()))
+        .map(|(d, m)| (d.clone(), m.identity.clone()))
         .collect();
-    let ordered = check_shards(ids).map_err(|e| match e {
-        MergeError::Mismatch(m) => MergeError::Mismatch(named(m)),
-        e => e,
+    let ordered = check_shards(ids).map_err(|e| match (&e, incomplete.is_empty()) {
+        (MergeError::Mismatch(m), false) => MergeError::Mismatch(format!(
+            "{m} (incomplete shard folders, killed or still running: {})",
+            incomplete
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => e,
     })?;
-    let mut sorted = Vec::with_capacity(parts.len());
-    for (d, _) in ordered {
-        let i = parts.iter().position(|(pd, _)| *pd == d).expect("checked");
-        sorted.push(parts.swap_remove(i));
-    }
-    Ok(sorted)
+    ordered
+        .into_iter()
+        .map(|(d, _)| {
+            let i = complete
+                .iter()
+                .position(|(cd, _)| *cd == d)
+                .expect("checked");
+            let (d, m) = complete.swap_remove(i);
+            let p = decode_partial(&d, &m)?;
+            Ok((d, p))
+        })
+        .collect()
 }
 
 /// The shard folders named by `dirs`: a folder with a manifest is a shard itself; any other is
@@ -354,10 +363,10 @@ pub struct MergedRun {
     pub identity: RunIdentity,
 }
 
-/// Reads the shard folders under `dirs` ([`collect`]) and adds their aggregates up in shard
-/// order.
+/// Reads the shard folders under `dirs`, checks them ([`check_shards`]; a shard folder that is
+/// incomplete counts as missing) and adds their aggregates up in shard order.
 pub fn merge_runs(dirs: &[PathBuf]) -> Result<MergedRun, MergeError> {
-    let by_dir: Vec<(PathBuf, PartialRun)> = collect(dirs)?;
+    let by_dir: Vec<(PathBuf, PartialRun)> = read_shards(&shard_dirs(dirs)?)?;
     let first = &by_dir[0].1;
     for (d, p) in &by_dir[1..] {
         if p.option_names != first.option_names

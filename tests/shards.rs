@@ -353,6 +353,24 @@ fn sweep_shards_merge_to_the_unsharded_sweep() {
     for i in [1, 0, 2] {
         ok(&sweep(&shards, &["--shard", &format!("{i}/3")]));
     }
+    // One shard run from the sweep file's folder with a relative path (as a job script does):
+    // the inputs are the same.
+    let o = crate::common::cli::command()
+        .current_dir(d.path())
+        .args([
+            "sweep",
+            "w.toml",
+            "--backend",
+            "cpu",
+            "-q",
+            "--force",
+            "-o",
+            "shards",
+        ])
+        .args(["--shard", "1/3"])
+        .output()
+        .unwrap();
+    ok(&o);
     let merged = d.path().join("merged");
     ok(&fleetsim(&["merge", &s(&shards), "-o", &s(&merged), "-q"]));
     for f in ["sweep.csv", "sweep.parquet"] {

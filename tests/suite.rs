@@ -31,6 +31,7 @@ mod precision;
 mod published;
 mod report;
 mod sensitivity;
+mod sensitivity_shards;
 mod shaders;
 mod shards;
 mod sizing;

@@ -1,7 +1,7 @@
 //! `fleetsim merge DIR... -o OUT`: glue between the command line and [`crate::merge`]. Reads
 //! the shards' partial results (refusing incomplete, mixed, duplicated or missing shards, exit
-//! 2), and writes the files one unsharded run writes, through the same writers as `run` and
-//! `sweep`.
+//! 2), and writes the files one unsharded run writes, through the same writers as `run`,
+//! `sweep` and `sensitivity`.
 
 use std::path::PathBuf;
 
@@ -54,8 +54,9 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
     match command.as_str() {
         "run" => merge_run(args),
         "sweep" => super::sweep::merge_sweep(args, &dirs),
+        "sensitivity" => super::sensitivity::merge_sensitivity(args, &dirs),
         other => Err(CliError::input(format!(
-            "the shards are of `fleetsim {other}`, which merge does not combine (run and sweep shard)"
+            "the shards are of `fleetsim {other}`, which merge does not combine (run, sweep and sensitivity shard)"
         ))),
     }
 }

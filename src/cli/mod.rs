@@ -242,8 +242,9 @@ pub struct OutputArgs {
 /// Which shard of a run this process computes, shared by `run`, `sweep` and `sensitivity`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ShardArgs {
-    /// Run only shard I of N (0-based): a contiguous range of the paths (of a sweep: of its
-    /// points), written as a partial result to OUT/shard-IIII-of-NNNN for `fleetsim merge`.
+    /// Run only shard I of N (0-based): a contiguous range of the paths (of a sweep or a
+    /// sensitivity analysis: of its points), written as a partial result to
+    /// OUT/shard-IIII-of-NNNN for `fleetsim merge`.
     /// Without it, a Slurm array task ($SLURM_ARRAY_TASK_ID) is a shard, and so is a Kubernetes
     /// Indexed Job's ($JOB_COMPLETION_INDEX) or an AWS Batch array job's
     /// ($AWS_BATCH_JOB_ARRAY_INDEX) with --shards N.

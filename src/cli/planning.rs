@@ -55,6 +55,47 @@ pub(crate) fn open_out(
     Ok(Some(out))
 }
 
+/// The output arguments of this process's result: without a shard, `output` itself; a shard
+/// (of a `what`, e.g. "sensitivity analysis") needs `--out DIR` and writes its partial result
+/// to DIR/shard-IIII-of-NNNN, and refuses `--report` (it describes the whole result: it belongs
+/// on `fleetsim merge`); both refusals exit 2.
+pub(crate) fn shard_output(
+    output: &super::OutputArgs,
+    shard: Option<crate::shard::Shard>,
+    what: &str,
+) -> Result<super::OutputArgs, CliError> {
+    let Some(s) = shard else {
+        return Ok(output.clone());
+    };
+    let Some(dir) = &output.out else {
+        return Err(CliError::input(format!(
+            "shard {s}: a sharded {what} needs --out DIR (its partial result goes to DIR/{})",
+            s.dir_name()
+        )));
+    };
+    if output.report {
+        return Err(CliError::input(format!(
+            "--report describes a whole {what}: pass it to `fleetsim merge` instead of the shards"
+        )));
+    }
+    Ok(super::OutputArgs {
+        out: Some(dir.join(s.dir_name())),
+        ..output.clone()
+    })
+}
+
+/// `scenario` as the inputs hash of a result identity sees it: without `origin`, the file name
+/// it was read from, which labels it but changes nothing it computes, so a shard run with a
+/// relative path and the merge that reads the file again by its absolute path (or a shard
+/// rerun from another folder) hash the same inputs.
+pub(crate) fn hashed_scenario(scenario: &crate::config::Scenario) -> serde_json::Value {
+    let mut v = serde_json::json!(scenario);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("origin");
+    }
+    v
+}
+
 /// The identity of a `command` result over all `total` paths of `seed`, its inputs hashed from
 /// `inputs` (the resolved scenario and the command's settings).
 pub(crate) fn identity_of(

@@ -461,7 +461,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             per_path: per_path_files,
             aggregate: agg,
         };
-        crate::merge::write_partial(&mut out, &partial).map_err(super::export_error)?;
+        crate::merge::write_partial(&partial, &mut out).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
@@ -525,7 +525,7 @@ fn run_identity(
     shard: Option<crate::shard::Shard>,
 ) -> export::RunIdentity {
     let inputs = serde_json::json!({
-        "scenario": scenario,
+        "scenario": super::planning::hashed_scenario(scenario),
         "precision": precision_word(match args.engine.precision {
             super::PrecisionArg::F32 => Precision::F32,
             super::PrecisionArg::F64 => Precision::F64,

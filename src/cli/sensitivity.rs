@@ -1,17 +1,27 @@
 //! `fleetsim sensitivity`: the tornado and the Spearman table of a scenario, printed as ranked
 //! tables and written to tornado.csv/json and spearman.csv/json.
+//!
+//! Sharded (`--shard I/N`), a process runs a contiguous range of the analysis' points and stores
+//! their collected values ([`Collector::for_points`]) as a partial result; `fleetsim merge`
+//! plans the analysis again from the scenario file, checks that it has the shards' inputs,
+//! assembles the whole [`Collector`] and writes the files through the same [`finish`] as an
+//! unsharded run.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
+
 use super::engines::pick_engines;
-use super::planning::{csv_text, identity_of, open_out, run_models, write_files};
+use super::planning::{csv_text, open_out, run_models, shard_output, write_files};
 use super::{CliError, EngineArgs, OutputArgs, SampleArgs, with_help};
-use crate::config;
+use crate::config::{self, Scenario};
 use crate::engine::Sticky;
 use crate::export::format::{metric_value, qty, table};
-use crate::export::opt;
-use crate::sensitivity::{self, Collector, Target};
+use crate::export::{self, OutputDir, RunIdentity, opt};
+use crate::sensitivity::{self, Collector, Plan, Target};
+use crate::shard::Shard;
 
 /// Paths per point when `--paths` is not given.
 pub const DEFAULT_SENSITIVITY_PATHS: u32 = 2_000;
@@ -59,12 +69,19 @@ pub struct SensitivityArgs {
     /// Result files, overwriting and quiet.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Sharding over a cluster's array tasks (shards split the points).
+    #[command(flatten)]
+    pub shards: super::ShardArgs,
 }
 
 /// Resolves `--option` / `--paired` against the option names.
-fn target(args: &SensitivityArgs, names: &[String]) -> Result<Target, CliError> {
+fn target(
+    option: Option<&str>,
+    paired: Option<&str>,
+    names: &[String],
+) -> Result<Target, CliError> {
     let find = |n: &str| names.iter().position(|x| x == n);
-    if let Some(p) = &args.paired {
+    if let Some(p) = paired {
         for (i, _) in p.match_indices('-') {
             if let (Some(a), Some(b)) = (find(&p[..i]), find(&p[i + 1..]))
                 && a != b
@@ -77,7 +94,7 @@ fn target(args: &SensitivityArgs, names: &[String]) -> Result<Target, CliError> 
             names.join(", ")
         )));
     }
-    match &args.option {
+    match option {
         None => Ok(Target::Option(0)),
         Some(n) => find(n).map(Target::Option).ok_or_else(|| {
             CliError::input(format!(
@@ -103,15 +120,48 @@ pub(crate) fn num(x: f64) -> String {
     }
 }
 
-/// `fleetsim sensitivity`.
-pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
-    let paths = args.sample.paths.unwrap_or(DEFAULT_SENSITIVITY_PATHS);
+/// What a sensitivity analysis is planned from: the command's settings, stored by its shards
+/// so the merge plans the same analysis again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Settings {
+    /// The scenario file (absolute in a shard's partial).
+    scenario: PathBuf,
+    /// `--metric` as given.
+    metric: String,
+    /// `--option`.
+    option: Option<String>,
+    /// `--paired`.
+    paired: Option<String>,
+    /// Paths per point.
+    paths: u32,
+    /// `--seed` (a shard stores the seed it resolved).
+    seed: Option<u64>,
+    /// `--top`: rows of the printed tables.
+    top: usize,
+}
+
+/// A planned analysis: what a run and the merge of its shards share.
+struct Prepared {
+    scenario: Scenario,
+    names: Vec<String>,
+    /// The metric's record index, and its name as given.
+    metric: usize,
+    metric_name: String,
+    target: Target,
+    seed: u64,
+    paths: u32,
+    plan: Plan,
+}
+
+/// Reads the scenario of `s` and plans its analysis; bad settings exit 2.
+fn prepare(s: &Settings) -> Result<Prepared, CliError> {
+    let paths = s.paths;
     let scenario =
-        config::load_scenario(&args.scenario).map_err(|e| CliError::input(e.to_string()))?;
-    let metric = sensitivity::metric_index(&args.metric).ok_or_else(|| {
+        config::load_scenario(&s.scenario).map_err(|e| CliError::input(e.to_string()))?;
+    let metric = sensitivity::metric_index(&s.metric).ok_or_else(|| {
         CliError::input(format!(
             "--metric {}: not an output metric; one of: {}",
-            args.metric,
+            s.metric,
             crate::model::outputs::SCALAR_METRICS
                 .iter()
                 .map(|m| m.name)
@@ -130,66 +180,322 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let target = target(args, &names)?;
+    let target = target(s.option.as_deref(), s.paired.as_deref(), &names)?;
     let read = match target {
         Target::Option(o) => vec![o],
         Target::Paired(a, b) => vec![a, b],
     };
     super::checks::metric_available(&scenario, metric, &read, "--metric")
         .map_err(CliError::input)?;
-    let seed = args
-        .sample
-        .seed
-        .or(scenario.seed)
-        .unwrap_or(super::run::DEFAULT_SEED);
-    let mut out = open_out(
-        &args.output,
-        || {
-            let inputs = serde_json::json!({
-                "scenario": scenario,
-                "metric": args.metric,
-                "target": target.label(&names),
-            });
-            identity_of("sensitivity", &inputs, seed, "paths", u64::from(paths))
-        },
-        &SENSITIVITY_FILES,
-    )?;
-    super::report::check(&args.output)?;
+    let seed = s.seed.or(scenario.seed).unwrap_or(super::run::DEFAULT_SEED);
     let plan = sensitivity::plan(&scenario, seed, target);
     if plan.inputs.is_empty() {
         return Err(CliError::input(format!(
             "{}: every input is fixed: nothing to rank",
-            args.scenario.display()
+            s.scenario.display()
         )));
     }
-    let engines = pick_engines(&args.engine, args.output.quiet)?;
+    Ok(Prepared {
+        scenario,
+        names,
+        metric,
+        metric_name: s.metric.clone(),
+        target,
+        seed,
+        paths,
+        plan,
+    })
+}
+
+/// The identity of an analysis' result over `points` of its points (the shards split the
+/// points, as a sweep's). The inputs hash covers the resolved scenario (less the file name it
+/// was read from: [`super::planning::hashed_scenario`]), the metric, the target and the paths
+/// per point.
+fn identity(p: &Prepared, points: Range<u64>, shard: Option<Shard>) -> RunIdentity {
+    let inputs = serde_json::json!({
+        "scenario": super::planning::hashed_scenario(&p.scenario),
+        "metric": p.metric_name,
+        "target": p.target.label(&p.names),
+        "paths_per_point": p.paths,
+    });
+    RunIdentity::new(
+        "sensitivity",
+        export::output::inputs_hash(&inputs),
+        p.seed,
+        "points",
+        points,
+        p.plan.models.len() as u64,
+        shard,
+    )
+}
+
+/// Beside a shard's partial result: the engine facts (backend, adapter, precision, fallback)
+/// and `wall_time_s`, what differs between runs of the same shard. Kept out of the partial so
+/// a rerun shard reproduces its partial byte for byte.
+const SHARD_META_FILE: &str = "shard.json";
+
+/// What a shard of `fleetsim sensitivity` stores for the merge: its points' collected values,
+/// and the settings the merge plans the same analysis from.
+#[derive(Serialize, Deserialize)]
+struct SensitivityPartial {
+    /// [`crate::merge::PARTIAL_FORMAT`].
+    format: u32,
+    identity: RunIdentity,
+    /// The settings, the scenario file absolute and the seed resolved.
+    settings: Settings,
+    /// The scenario file as given on the command line (the files' `scenario_file`).
+    scenario_given: String,
+    /// The values of the shard's points.
+    collector: Collector,
+}
+
+impl crate::merge::Partial for SensitivityPartial {
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn identity(&self) -> &RunIdentity {
+        &self.identity
+    }
+}
+
+/// `fleetsim sensitivity`.
+pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
+    let quiet = args.output.quiet;
+    let settings = Settings {
+        scenario: args.scenario.clone(),
+        metric: args.metric.clone(),
+        option: args.option.clone(),
+        paired: args.paired.clone(),
+        paths: args.sample.paths.unwrap_or(DEFAULT_SENSITIVITY_PATHS),
+        seed: args.sample.seed,
+        top: args.top,
+    };
+    let p = prepare(&settings)?;
+    let shard = super::shard_of(&args.shards, quiet)?;
+    let n_all = p.plan.models.len() as u64;
+    let range = shard.map_or(0..n_all, |s| s.range(n_all));
+    let out_args = shard_output(&args.output, shard, "sensitivity analysis")?;
+    let mut out = open_out(
+        &out_args,
+        || identity(&p, range.clone(), shard),
+        if shard.is_some() {
+            &[crate::merge::PARTIAL_FILE, SHARD_META_FILE]
+        } else {
+            &SENSITIVITY_FILES
+        },
+    )?;
+    super::report::check(&args.output)?;
+    let engines = pick_engines(&args.engine, quiet)?;
     let info = engines.primary.info();
-    let mut col = Collector::new(&plan, paths, metric, target);
+    let points = range.start as usize..range.end as usize;
+    let mut col = Collector::for_points(&p.plan, p.paths, p.metric, p.target, points.clone());
     let start = Instant::now();
     let mut runner = Sticky::new(engines.primary.as_ref(), engines.fallback.as_deref());
     run_models(
         &mut runner,
-        &plan.models,
-        paths,
-        args.output.quiet,
+        &p.plan.models[points.clone()],
+        p.paths,
+        quiet,
         "sensitivity",
-        |p, b| col.add(p, b),
+        |i, b| col.add(points.start + i, b),
         |e| engines.error(e),
     )?;
     let wall = start.elapsed().as_secs_f64();
-    let a = col.finish(&plan, &names);
+    let engine = serde_json::json!({
+        "backend": info.backend,
+        "adapter": info.adapter,
+        "precision": info.precision,
+        "fallback": runner.event(),
+    });
+    let engine_words = format!("{} {}", info.backend, info.adapter);
+    if let (Some(s), Some(out)) = (shard, out.as_mut()) {
+        if !quiet {
+            say!(
+                "{}: sensitivity shard {s}: points {}..{} of {n_all} x {} paths, seed {}, {engine_words} in {wall:.1} s",
+                p.scenario.name,
+                range.start,
+                range.end,
+                p.paths,
+                p.seed,
+            );
+        }
+        let partial = SensitivityPartial {
+            format: crate::merge::PARTIAL_FORMAT,
+            identity: out.identity().clone(),
+            settings: Settings {
+                scenario: std::path::absolute(&args.scenario)
+                    .unwrap_or_else(|_| args.scenario.clone()),
+                seed: Some(p.seed),
+                ..settings
+            },
+            scenario_given: args.scenario.display().to_string(),
+            collector: col,
+        };
+        let mut meta = engine;
+        meta["wall_time_s"] = serde_json::json!(wall);
+        crate::merge::write_partial(&partial, out).map_err(super::export_error)?;
+        let meta =
+            serde_json::to_string_pretty(&meta).map_err(|e| CliError::runtime(e.to_string()))?;
+        write_files(out, &[(SHARD_META_FILE, meta)])?;
+        if !quiet {
+            eprintln!(
+                "fleetsim: wrote the partial result of shard {s} to {}; combine the shards with `fleetsim merge`",
+                out.dir().display()
+            );
+        }
+        return Ok(());
+    }
+    finish(
+        &p,
+        &col,
+        &args.scenario.display().to_string(),
+        (engine, &engine_words, wall),
+        args.top,
+        out.as_mut(),
+        &args.output,
+    )
+}
+
+/// `fleetsim merge` of sensitivity shards (`dirs`, already found): reads and checks their
+/// partials ([`crate::merge::read_shards`]), plans the analysis again from the scenario file
+/// (which must give the shards' inputs), assembles the collected values and writes the files
+/// an unsharded run writes.
+pub(super) fn merge_sensitivity(
+    args: &super::merge::MergeArgs,
+    dirs: &[PathBuf],
+) -> Result<(), CliError> {
+    if args.xlsx {
+        return Err(CliError::input(
+            "--xlsx: summary.xlsx belongs to a run; a sensitivity analysis merges into its tornado and spearman files",
+        ));
+    }
+    let parts: Vec<(PathBuf, SensitivityPartial)> =
+        crate::merge::read_shards(dirs).map_err(super::merge::merge_error)?;
+    let first = &parts[0].1;
+    let file = &first.settings.scenario;
+    let mut p = prepare(&first.settings).map_err(|e| CliError {
+        message: format!(
+            "{} (planning the shards' analysis again from {})",
+            e.message,
+            file.display()
+        ),
+        ..e
+    })?;
+    p.scenario.origin = first.scenario_given.clone();
+    let identity = crate::merge::merged_identity(&first.identity);
+    let n_points = p.plan.models.len();
+    let again = self::identity(&p, 0..n_points as u64, None);
+    if again.fleetsim_version != identity.fleetsim_version {
+        return Err(CliError::input(format!(
+            "the shards were written by fleetsim {}, this is {}: merge them with the version that ran them",
+            identity.fleetsim_version, again.fleetsim_version
+        )));
+    }
+    if again != identity {
+        return Err(CliError::input(format!(
+            "{}: the scenario changed since the shards ran (their inputs differ); rerun the shards",
+            file.display()
+        )));
+    }
+    let scenario_given = first.scenario_given.clone();
+    let top = first.settings.top;
+    // The shards' engines and times (a shard.json the manifest lists, verified with the rest).
+    let mut engines: Vec<serde_json::Value> = Vec::with_capacity(parts.len());
+    for (d, _) in &parts {
+        let path = d.join(SHARD_META_FILE);
+        let meta = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .filter(|v| v.is_object())
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: missing or not a JSON object: not a sensitivity shard's folder",
+                    path.display()
+                ))
+            })?;
+        engines.push(meta);
+    }
+    let walls: Vec<Option<f64>> = engines
+        .iter_mut()
+        .map(|e| e.as_object_mut()?.remove("wall_time_s")?.as_f64())
+        .collect();
+    let wall: f64 = walls.iter().flatten().sum();
+    let mut engine = engines[0].clone();
+    if let serde_json::Value::Object(o) = &mut engine {
+        for k in ["backend", "adapter", "precision", "fallback"] {
+            if engines.iter().any(|e| e[k] != engines[0][k]) {
+                o.insert(k.into(), "mixed (see shards)".into());
+            }
+        }
+        o.insert(
+            "shards".into(),
+            parts
+                .iter()
+                .zip(engines.iter().zip(&walls))
+                .map(|((d, x), (e, w))| {
+                    serde_json::json!({
+                        "shard": x.identity.shard,
+                        "points": [x.identity.start, x.identity.end],
+                        "folder": d.display().to_string(),
+                        "engine": e,
+                        "wall_time_s": w,
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        );
+    }
+    let n_shards = parts.len();
+    let col = Collector::merge(
+        parts.into_iter().map(|(_, x)| x.collector).collect(),
+        n_points,
+    )
+    .map_err(|e| CliError::input(format!("the shards' points do not assemble: {e}")))?;
+    let mut out = OutputDir::create(
+        args.output.out.as_ref().expect("required by clap"),
+        args.output.force,
+        identity,
+    )
+    .map_err(super::export_error)?;
+    out.check_free(&SENSITIVITY_FILES)
+        .map_err(super::export_error)?;
+    super::report::check(&args.output)?;
+    finish(
+        &p,
+        &col,
+        &scenario_given,
+        (engine, &format!("{n_shards} shards"), wall),
+        top,
+        Some(&mut out),
+        &args.output,
+    )
+}
+
+/// Prints the tornado and the Spearman table of a whole analysis' values `col` (`top` rows
+/// each) and, with `out`, writes tornado.csv/json and spearman.csv/json (`scenario_file`: as
+/// given; `engine`: the engine facts the JSON files record, the words printed and the
+/// simulating seconds).
+fn finish(
+    p: &Prepared,
+    col: &Collector,
+    scenario_file: &str,
+    (engine, engine_words, wall): (serde_json::Value, &str, f64),
+    top: usize,
+    out: Option<&mut OutputDir>,
+    output: &OutputArgs,
+) -> Result<(), CliError> {
+    let (plan, paths, seed) = (&p.plan, p.paths, p.seed);
+    let a = col.finish(plan, &p.names);
 
     let mname = a.metric;
     say!(
-        "{}: sensitivity of mean {mname} ({}), {} uncertain inputs ({} can move it), {} points x {} paths, seed {seed}, {} {} in {wall:.1} s\n",
-        scenario.name,
+        "{}: sensitivity of mean {mname} ({}), {} uncertain inputs ({} can move it), {} points x {} paths, seed {seed}, {engine_words} in {wall:.1} s\n",
+        p.scenario.name,
         a.target,
         plan.inputs.len(),
         plan.varied.len(),
         plan.models.len(),
         paths,
-        info.backend,
-        info.adapter
     );
     let base = a
         .tornado
@@ -220,7 +526,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .tornado
         .rows
         .iter()
-        .take(args.top)
+        .take(top)
         .map(|r| {
             vec![
                 r.rank.to_string(),
@@ -248,7 +554,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .spearman
         .iter()
         .filter(|r| r.output == label && r.metric == mname)
-        .take(args.top)
+        .take(top)
         .map(|r| {
             vec![
                 r.rank.to_string(),
@@ -260,21 +566,20 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         .collect();
     say_raw!("{}", table(&header, &rows));
 
-    if let Some(out) = out.as_mut() {
-        let meta = serde_json::json!({
+    if let Some(out) = out {
+        let mut meta = serde_json::json!({
             "fleetsim_version": env!("CARGO_PKG_VERSION"),
-            "scenario_file": args.scenario.display().to_string(),
+            "scenario_file": scenario_file,
             "seed": seed,
             "paths_per_point": paths,
             "points": plan.models.len(),
-            "backend": info.backend,
-            "adapter": info.adapter,
-            "precision": info.precision,
-            "fallback": runner.event(),
             "wall_time_s": wall,
             "metric": mname,
             "target": a.target,
         });
+        if let (Some(m), serde_json::Value::Object(e)) = (meta.as_object_mut(), engine) {
+            m.extend(e);
+        }
         let mut tj = meta.clone();
         tj["definition"] = serde_json::json!(
             "each uncertain input at its P10 and P90 (analytic quantiles of its distribution), every other uncertain input at its median, per-event distributions left random; mean of the metric over the same paths at each point; swing = mean at P90 - mean at P10, se from the per-path differences"
@@ -350,10 +655,10 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
                 ("spearman.json", json(&sj)?),
             ],
         )?;
-        if !args.output.quiet {
+        if !output.quiet {
             eprintln!("fleetsim: wrote results to {}", out.dir().display());
         }
-        super::report::after_write(&args.output, out)?;
+        super::report::after_write(output, out)?;
     }
     Ok(())
 }

@@ -110,7 +110,7 @@ pub fn spares(args: &SparesArgs) -> Result<(), CliError> {
         &args.output,
         || {
             let inputs = serde_json::json!({
-                "scenario": scenario,
+                "scenario": super::planning::hashed_scenario(&scenario),
                 "availability": goal.availability,
                 "confidence": goal.confidence,
                 "max_spares": args.max_spares,

@@ -235,7 +235,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             engine_json: engine.to_string(),
             simulate_s,
         };
-        crate::merge::write_partial(out, &partial).map_err(super::export_error)?;
+        crate::merge::write_partial(&partial, out).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
         if !quiet {
             eprintln!(
@@ -274,7 +274,7 @@ pub(super) fn merge_sweep(
     dirs: &[PathBuf],
 ) -> Result<(), CliError> {
     let sorted: Vec<(PathBuf, SweepPartial)> =
-        crate::merge::collect(dirs).map_err(super::merge::merge_error)?;
+        crate::merge::read_shards(dirs).map_err(super::merge::merge_error)?;
     let first = &sorted[0].1;
     let plan = load_plan(
         &first.sweep_file,
@@ -501,7 +501,7 @@ fn sweep_identity(
     shard: Option<crate::shard::Shard>,
 ) -> export::RunIdentity {
     let inputs = serde_json::json!({
-        "scenario": plan.base,
+        "scenario": super::planning::hashed_scenario(&plan.base),
         "axes": plan.spec.axes.iter().map(|x| x.key.clone()).collect::<Vec<_>>(),
         "points": plan.points,
         "metric": plan.spec.metric,

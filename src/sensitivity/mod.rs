@@ -22,7 +22,9 @@ pub mod rank;
 pub mod spearman;
 pub mod tornado;
 
-use serde::Serialize;
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
 
 pub use inputs::{Slot, UncertainInput, uncertain_inputs};
 pub use spearman::SpearmanRow;
@@ -34,7 +36,7 @@ use crate::model::outputs::SCALAR_METRICS;
 use crate::model::params::FlatModel;
 
 /// Whose metric the tornado and the printed Spearman ranking are about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Target {
     /// One option's metric.
     Option(usize),
@@ -110,35 +112,77 @@ pub fn plan(s: &Scenario, seed: u64, target: Target) -> Plan {
 
 /// Collects what a sensitivity run needs from the engine's blocks: every scalar output of
 /// every option at point 0, the target metric at the other points, by path index.
-#[derive(Clone, Debug)]
+///
+/// A collector holds a contiguous range of the plan's points: all of them ([`Collector::new`])
+/// or a shard's ([`Collector::for_points`]); [`Collector::merge`] assembles the shards' into
+/// the whole run's, holding the same numbers an unsharded run collects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Collector {
     n_paths: usize,
     n_options: usize,
     metric: usize,
     target: Target,
-    /// `sampled[(o * SCALARS + m) * n_paths + path]`.
+    /// The points held, `start..end` of the plan's.
+    start: usize,
+    end: usize,
+    /// `sampled[(o * SCALARS + m) * n_paths + path]` when point 0 is held, else empty.
     sampled: Vec<f64>,
-    /// `points[p - 1][path]` for points 1..
+    /// `points[p - max(start, 1)][path]` for the held points `p >= 1`.
     points: Vec<Vec<f64>>,
 }
 
 impl Collector {
-    /// Room for `n_paths` paths of `plan`'s points; `metric` is a scalar record index.
+    /// Room for `n_paths` paths of all of `plan`'s points; `metric` is a scalar record index.
     pub fn new(plan: &Plan, n_paths: u32, metric: usize, target: Target) -> Self {
+        Self::for_points(plan, n_paths, metric, target, 0..plan.models.len())
+    }
+
+    /// Room for `n_paths` paths of `plan`'s points `points` only (a shard's range).
+    pub fn for_points(
+        plan: &Plan,
+        n_paths: u32,
+        metric: usize,
+        target: Target,
+        points: Range<usize>,
+    ) -> Self {
+        assert!(
+            points.start <= points.end && points.end <= plan.models.len(),
+            "points {points:?} of a plan of {}",
+            plan.models.len()
+        );
         let n = n_paths as usize;
         let n_options = plan.models[0].run.n_options as usize;
+        let sampled = if points.contains(&0) {
+            vec![f64::NAN; n_options * SCALAR_METRICS.len() * n]
+        } else {
+            Vec::new()
+        };
+        let others = points.end - points.start.max(1).min(points.end);
         Collector {
             n_paths: n,
             n_options,
             metric,
             target,
-            sampled: vec![f64::NAN; n_options * SCALAR_METRICS.len() * n],
-            points: vec![vec![f64::NAN; n]; plan.models.len() - 1],
+            start: points.start,
+            end: points.end,
+            sampled,
+            points: vec![vec![f64::NAN; n]; others],
         }
     }
 
-    /// Takes one block of point `point` (the sink of `run_points`).
+    /// The plan's points this collector holds.
+    pub fn points(&self) -> Range<usize> {
+        self.start..self.end
+    }
+
+    /// Takes one block of point `point` (the plan's index; the sink of `run_points`). Panics
+    /// if the collector does not hold that point.
     pub fn add(&mut self, point: usize, b: &PathBlock) {
+        assert!(
+            self.points().contains(&point),
+            "point {point} is not among the collector's {:?}",
+            self.points()
+        );
         let first = b.first_path as usize;
         for i in 0..b.n_paths as usize {
             if point == 0 {
@@ -150,13 +194,73 @@ impl Collector {
                     }
                 }
             } else {
-                self.points[point - 1][first + i] = self.target.value(b, i, self.metric);
+                self.points[point - self.start.max(1)][first + i] =
+                    self.target.value(b, i, self.metric);
             }
         }
     }
 
+    /// The collector of points `0..n_points` from `parts` (in any order) that hold contiguous
+    /// ranges tiling it, each once, collected for the same paths, metric and target (the shards
+    /// of one run). The error says which part does not fit.
+    pub fn merge(parts: Vec<Collector>, n_points: usize) -> Result<Collector, String> {
+        let mut parts = parts;
+        parts.sort_by_key(|c| (c.start, c.end));
+        let Some(first) = parts.first() else {
+            return Err("no parts to merge".into());
+        };
+        let (n_paths, n_options, metric, target) =
+            (first.n_paths, first.n_options, first.metric, first.target);
+        let mut whole = Collector {
+            n_paths,
+            n_options,
+            metric,
+            target,
+            start: 0,
+            end: 0,
+            sampled: Vec::new(),
+            points: Vec::with_capacity(n_points.saturating_sub(1)),
+        };
+        for (i, c) in parts.into_iter().enumerate() {
+            if (c.n_paths, c.n_options, c.metric, c.target) != (n_paths, n_options, metric, target)
+            {
+                return Err(format!(
+                    "part {i} (points {:?}) was collected for other paths, options, metric or target",
+                    c.points()
+                ));
+            }
+            if c.start != whole.end {
+                return Err(if c.start > whole.end {
+                    format!("points {}..{} are in no part", whole.end, c.start)
+                } else {
+                    format!(
+                        "points {}..{} are in two parts",
+                        c.start,
+                        whole.end.min(c.end)
+                    )
+                });
+            }
+            whole.end = c.end;
+            if c.start == 0 && c.end > 0 {
+                whole.sampled = c.sampled;
+            }
+            whole.points.extend(c.points);
+        }
+        if whole.end != n_points {
+            return Err(format!("points {}..{n_points} are in no part", whole.end));
+        }
+        Ok(whole)
+    }
+
     /// The tornado and the Spearman table.
+    ///
+    /// Panics unless the collector holds all of `plan`'s points.
     pub fn finish(&self, plan: &Plan, names: &[String]) -> Analysis {
+        assert_eq!(
+            self.points(),
+            0..plan.models.len(),
+            "the tornado and the Spearman table need every point"
+        );
         let k = plan.varied.len();
         let low: Vec<Vec<f64>> = (0..k).map(|j| self.points[1 + 2 * j].clone()).collect();
         let high: Vec<Vec<f64>> = (0..k).map(|j| self.points[2 + 2 * j].clone()).collect();
@@ -260,5 +364,47 @@ mod tests {
                 "input {j}"
             );
         }
+    }
+
+    #[test]
+    fn shards_collectors_merge_into_the_whole_runs() {
+        use crate::engine::cpu::CpuEngine;
+        use crate::engine::{Precision, run_points};
+        let s = default_scenario();
+        let mut p = plan(&s, 3, Target::Paired(0, 1));
+        // A few points are enough: the collector does not look at what they vary.
+        p.models.truncate(7);
+        let e = CpuEngine::new(Precision::F32);
+        let n = 12;
+        let collect = |points: Range<usize>| {
+            let mut c = Collector::for_points(&p, n, 0, Target::Paired(0, 1), points.clone());
+            run_points(
+                &e,
+                &p.models[points.clone()],
+                n,
+                |i, b| c.add(points.start + i, b),
+                |_| {},
+            )
+            .unwrap();
+            c
+        };
+        let whole = collect(0..7);
+        assert_eq!(whole.points(), 0..7);
+        // Every path of every point was collected (the NPV difference is always defined).
+        assert!(whole.points.iter().flatten().all(|v| v.is_finite()));
+        let bytes = |c: &Collector| postcard::to_stdvec(c).unwrap();
+        // Any order of the parts, an empty part included.
+        let parts = vec![collect(3..7), collect(0..1), collect(1..3), collect(3..3)];
+        let merged = Collector::merge(parts, 7).unwrap();
+        assert_eq!(bytes(&merged), bytes(&whole));
+        let back: Collector = postcard::from_bytes(&bytes(&merged)).unwrap();
+        assert_eq!(bytes(&back), bytes(&whole));
+        // Gaps and overlaps are named.
+        let err = Collector::merge(vec![collect(0..2), collect(4..7)], 7).unwrap_err();
+        assert!(err.contains("points 2..4 are in no part"), "{err}");
+        let err = Collector::merge(vec![collect(0..3), collect(2..7)], 7).unwrap_err();
+        assert!(err.contains("in two parts"), "{err}");
+        let err = Collector::merge(vec![collect(0..5)], 7).unwrap_err();
+        assert!(err.contains("points 5..7 are in no part"), "{err}");
     }
 }
