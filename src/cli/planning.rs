@@ -96,6 +96,16 @@ pub(crate) fn hashed_scenario(scenario: &crate::config::Scenario) -> serde_json:
     v
 }
 
+/// Says (unless `quiet`) that a shard's partial result is complete in `dir`.
+pub(crate) fn shard_written(dir: &std::path::Path, quiet: bool) {
+    if !quiet {
+        eprintln!(
+            "fleetsim: wrote the partial result of this shard to {}; combine the shards with `fleetsim merge`",
+            dir.display()
+        );
+    }
+}
+
 /// The identity of a `command` result over all `total` paths of `seed`, its inputs hashed from
 /// `inputs` (the resolved scenario and the command's settings).
 pub(crate) fn identity_of(

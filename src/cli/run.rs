@@ -463,13 +463,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         };
         crate::merge::write_partial(&partial, &mut out).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
-        if !quiet {
-            eprintln!(
-                "fleetsim: wrote the partial result of shard {} to {}; combine the shards with `fleetsim merge`",
-                shard.map(|s| s.to_string()).unwrap_or_default(),
-                out.dir().display()
-            );
-        }
+        super::planning::shard_written(out.dir(), quiet);
         return Ok(());
     }
     write_results(

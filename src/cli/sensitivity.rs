@@ -337,12 +337,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), CliError> {
         let meta =
             serde_json::to_string_pretty(&meta).map_err(|e| CliError::runtime(e.to_string()))?;
         write_files(out, &[(SHARD_META_FILE, meta)])?;
-        if !quiet {
-            eprintln!(
-                "fleetsim: wrote the partial result of shard {s} to {}; combine the shards with `fleetsim merge`",
-                out.dir().display()
-            );
-        }
+        super::planning::shard_written(out.dir(), quiet);
         return Ok(());
     }
     finish(

@@ -14,7 +14,7 @@ use crate::cluster::slurm::{
     check_name, check_time,
 };
 use crate::cluster::{MAX_SHARDS, ShardedJob, Workload, sh_quote};
-use crate::config::{self, BaseScenario, ConfigError};
+use crate::config;
 
 /// Options of `fleetsim slurm`.
 #[derive(clap::Args, Debug)]
@@ -120,16 +120,7 @@ fn workload(args: &SlurmArgs) -> Result<(Workload, u64), CliError> {
         }
         Workload::Sweep => {
             let spec = crate::sweep::spec::load(file).map_err(input)?;
-            let base = match &spec.scenario {
-                Some(p) => BaseScenario::load(p).map_err(|e| match e {
-                    ConfigError::Io { .. } => CliError::input(format!(
-                        "{}: sweep.scenario: {e} (the path is relative to the sweep file)",
-                        spec.file
-                    )),
-                    e => input(e),
-                })?,
-                None => BaseScenario::builtin_default(),
-            };
+            let base = super::sweep::sweep_base(&spec)?;
             let paths = args
                 .sample
                 .paths

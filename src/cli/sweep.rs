@@ -70,16 +70,7 @@ fn load_plan(
     max_points: u64,
 ) -> Result<Plan, CliError> {
     let spec = sweep::spec::load(file).map_err(input)?;
-    let base = match &spec.scenario {
-        Some(p) => BaseScenario::load(p).map_err(|e| match e {
-            ConfigError::Io { .. } => CliError::input(format!(
-                "{}: sweep.scenario: {e} (the path is relative to the sweep file)",
-                spec.file
-            )),
-            e => input(e),
-        })?,
-        None => BaseScenario::builtin_default(),
-    };
+    let base = sweep_base(&spec)?;
     let resolved = base.build().map_err(input)?;
     let paths = paths.or(spec.paths).unwrap_or(DEFAULT_SWEEP_PATHS);
     if paths == 0 {
@@ -90,6 +81,21 @@ fn load_plan(
         .or(resolved.seed)
         .unwrap_or(super::run::DEFAULT_SEED);
     sweep::plan(spec, &base, paths, seed, max_points).map_err(input)
+}
+
+/// The base scenario a sweep file names (`sweep.scenario`, relative to the sweep file), or
+/// the built-in default.
+pub(super) fn sweep_base(spec: &sweep::spec::SweepSpec) -> Result<BaseScenario, CliError> {
+    match &spec.scenario {
+        Some(p) => BaseScenario::load(p).map_err(|e| match e {
+            ConfigError::Io { .. } => CliError::input(format!(
+                "{}: sweep.scenario: {e} (the path is relative to the sweep file)",
+                spec.file
+            )),
+            e => input(e),
+        }),
+        None => Ok(BaseScenario::builtin_default()),
+    }
 }
 
 /// What a shard of `fleetsim sweep` stores for the merge: its points' results, and what the
@@ -237,12 +243,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         };
         crate::merge::write_partial(&partial, out).map_err(super::export_error)?;
         out.commit().map_err(super::export_error)?;
-        if !quiet {
-            eprintln!(
-                "fleetsim: wrote the partial result of shard {s} to {}; combine the shards with `fleetsim merge`",
-                out.dir().display()
-            );
-        }
+        super::planning::shard_written(out.dir(), quiet);
         return Ok(());
     }
     finish(
