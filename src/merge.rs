@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::export::output::{MANIFEST, Manifest, verify};
 use crate::export::{ExportError, OutputDir, RunIdentity};
-use crate::shard::Shard;
 use crate::stats::RunAggregate;
 
 /// The file holding a shard's [`PartialRun`] (postcard, a compact binary serde format).
@@ -342,15 +341,6 @@ pub fn merged_identity(shard_id: &RunIdentity) -> RunIdentity {
         shard: None,
         ..shard_id.clone()
     }
-}
-
-/// A shard folder whose partial is missing or incomplete, for a message: the shard it would
-/// have been, from its folder name.
-pub fn shard_of_dir_name(dir: &Path) -> Option<Shard> {
-    let name = dir.file_name()?.to_str()?;
-    let rest = name.strip_prefix("shard-")?;
-    let (i, n) = rest.split_once("-of-")?;
-    Shard::new(i.parse().ok()?, n.parse().ok()?).ok()
 }
 
 /// The partial results of one sharded `fleetsim run`, checked and in shard order.

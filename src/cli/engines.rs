@@ -73,16 +73,22 @@ fn with_fault_hook(engine: GpuEngine) -> Result<Box<dyn Engine>, CliError> {
 
 /// Chooses the engines for `args.backend` and says which on stderr (unless quiet).
 ///
+impl From<PrecisionArg> for Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F64 => Precision::F64,
+        }
+    }
+}
+
 /// `auto`: the GPU engine on the best hardware adapter, or on the adapter named by `--adapter`
 /// / `FLEETSIM_ADAPTER` (software included), with the CPU engine as fallback; the CPU engine
 /// alone when there is no such adapter or it does not open. `gpu`: the GPU engine on the named
 /// or best adapter, software included, no fallback; exit 3 if it cannot open. `cpu`: the CPU
 /// engine. A name that matches no adapter is bad input (exit 2) under `auto` and `gpu`.
 pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, CliError> {
-    let precision = match args.precision {
-        PrecisionArg::F32 => Precision::F32,
-        PrecisionArg::F64 => Precision::F64,
-    };
+    let precision = Precision::from(args.precision);
     let flag = args
         .adapter
         .as_deref()

@@ -127,15 +127,17 @@ fn merged_meta(m: &merge::MergedRun) -> serde_json::Value {
         .iter()
         .map(|(_, p)| serde_json::from_str(&p.meta_json).unwrap_or(Value::Null))
         .collect();
-    let mut meta = metas[0].clone();
-    let same = |k: &str| {
-        let v = &metas[0][k];
-        if metas.iter().all(|x| &x[k] == v) {
-            v.clone()
-        } else {
-            Value::from("mixed (see shards)")
-        }
-    };
+    let mut meta = super::planning::merged_engine(
+        &metas,
+        &[
+            "backend",
+            "adapter",
+            "driver",
+            "api",
+            "device_type",
+            "gpu_adapter",
+        ],
+    );
     let wall: f64 = metas.iter().filter_map(|x| x["wall_time_s"].as_f64()).sum();
     let total = m.identity.total as f64;
     let days = m.parts[0].1.horizon_days as f64;
@@ -159,16 +161,6 @@ fn merged_meta(m: &merge::MergedRun) -> serde_json::Value {
         .collect();
     if let Value::Object(o) = &mut meta {
         o.insert("paths".into(), Value::from(m.identity.total));
-        for k in [
-            "backend",
-            "adapter",
-            "driver",
-            "api",
-            "device_type",
-            "gpu_adapter",
-        ] {
-            o.insert(k.into(), same(k));
-        }
         let fallbacks: Vec<&Value> = metas
             .iter()
             .map(|x| &x["fallback"])

@@ -106,6 +106,20 @@ pub(crate) fn shard_written(dir: &std::path::Path, quiet: bool) {
     }
 }
 
+/// The engine facts of merged shards (`engines`, one JSON object each, not empty): the first
+/// shard's, each of `keys` on which the shards disagree replaced by "mixed (see shards)".
+pub(crate) fn merged_engine(engines: &[serde_json::Value], keys: &[&str]) -> serde_json::Value {
+    let mut merged = engines[0].clone();
+    if let Some(o) = merged.as_object_mut() {
+        for &k in keys {
+            if engines.iter().any(|e| e[k] != engines[0][k]) {
+                o.insert(k.into(), "mixed (see shards)".into());
+            }
+        }
+    }
+    merged
+}
+
 /// The identity of a `command` result over all `total` paths of `seed`, its inputs hashed from
 /// `inputs` (the resolved scenario and the command's settings).
 pub(crate) fn identity_of(

@@ -159,21 +159,16 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let seed = args.sample.seed.or(scenario.seed).unwrap_or(DEFAULT_SEED);
     let quiet = args.output.quiet;
     let shard = super::shard_of(&args.shards, quiet)?;
-    if let Some(s) = shard {
-        if args.output.out.is_none() {
-            return Err(CliError::input(format!(
-                "shard {s}: a sharded run needs --out DIR (its partial result goes to DIR/{})",
-                s.dir_name()
-            )));
-        }
+    let out_args = super::planning::shard_output(&args.output, shard, "run")?;
+    if shard.is_some() {
         if target_se.is_some() {
             return Err(CliError::input(
                 "--target-se cannot be sharded: the stopping rule needs every path; give --paths instead",
             ));
         }
-        if args.xlsx || args.output.report {
+        if args.xlsx {
             return Err(CliError::input(
-                "--report and --xlsx describe a whole run: pass them to `fleetsim merge` instead of the shards",
+                "--xlsx describes a whole run: pass it to `fleetsim merge` instead of the shards",
             ));
         }
     }
@@ -186,11 +181,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         model.run.n_months = crate::model::fleet_step::n_months(model.run.horizon_days);
     }
     let identity = run_identity(&scenario, args, &model, seed, range.clone(), paths, shard);
-    let mut out = match &args.output.out {
+    let mut out = match &out_args.out {
         None => None,
         Some(dir) => {
-            let dir = shard.map_or_else(|| dir.clone(), |s| dir.join(s.dir_name()));
-            let out = export::OutputDir::create(&dir, args.output.force, identity)
+            let out = export::OutputDir::create(dir, args.output.force, identity)
                 .map_err(super::export_error)?;
             let mut files = if shard.is_some() {
                 vec![crate::merge::PARTIAL_FILE]
@@ -520,10 +514,7 @@ fn run_identity(
 ) -> export::RunIdentity {
     let inputs = serde_json::json!({
         "scenario": super::planning::hashed_scenario(scenario),
-        "precision": precision_word(match args.engine.precision {
-            super::PrecisionArg::F32 => Precision::F32,
-            super::PrecisionArg::F64 => Precision::F64,
-        }),
+        "precision": precision_word(Precision::from(args.engine.precision)),
         "n_months": model.run.n_months,
         "per_path": args.per_path,
         "keep_values_limit": crate::stats::DEFAULT_KEEP_VALUES_LIMIT,

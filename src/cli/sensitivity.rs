@@ -415,13 +415,9 @@ pub(super) fn merge_sensitivity(
         .map(|e| e.as_object_mut()?.remove("wall_time_s")?.as_f64())
         .collect();
     let wall: f64 = walls.iter().flatten().sum();
-    let mut engine = engines[0].clone();
+    let mut engine =
+        super::planning::merged_engine(&engines, &["backend", "adapter", "precision", "fallback"]);
     if let serde_json::Value::Object(o) = &mut engine {
-        for k in ["backend", "adapter", "precision", "fallback"] {
-            if engines.iter().any(|e| e[k] != engines[0][k]) {
-                o.insert(k.into(), "mixed (see shards)".into());
-            }
-        }
         o.insert(
             "shards".into(),
             parts

@@ -133,26 +133,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     let shard = super::shard_of(&args.shards, quiet)?;
     let n_all = plan.points.len() as u64;
     let range = shard.map_or(0..n_all, |s| s.range(n_all));
-    if let Some(s) = shard {
-        if args.output.out.is_none() {
-            return Err(CliError::input(format!(
-                "shard {s}: a sharded sweep needs --out DIR (its partial result goes to DIR/{})",
-                s.dir_name()
-            )));
-        }
-        if args.output.report {
-            return Err(CliError::input(
-                "--report describes a whole sweep: pass it to `fleetsim merge` instead of the shards",
-            ));
-        }
-    }
-    let out_args = OutputArgs {
-        out: match (&args.output.out, shard) {
-            (Some(d), Some(s)) => Some(d.join(s.dir_name())),
-            (d, _) => d.clone(),
-        },
-        ..args.output.clone()
-    };
+    let out_args = super::planning::shard_output(&args.output, shard, "sweep")?;
     let mut out = super::planning::open_out(
         &out_args,
         || sweep_identity(&plan, range.clone(), shard),
@@ -299,20 +280,18 @@ pub(super) fn merge_sweep(
         .iter()
         .map(|(_, p)| serde_json::from_str(&p.engine_json).unwrap_or_default())
         .collect();
-    let mut engine = engines[0].clone();
-    if let serde_json::Value::Object(o) = &mut engine {
-        for k in [
+    let mut engine = super::planning::merged_engine(
+        &engines,
+        &[
             "backend",
             "adapter",
             "driver",
             "precision",
             "gpu_adapter",
             "fallback",
-        ] {
-            if engines.iter().any(|e| e[k] != engines[0][k]) {
-                o.insert(k.into(), "mixed (see shards)".into());
-            }
-        }
+        ],
+    );
+    if let serde_json::Value::Object(o) = &mut engine {
         o.insert(
             "shards".into(),
             sorted

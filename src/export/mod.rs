@@ -15,13 +15,12 @@ mod tests;
 mod timeseries;
 pub mod xlsx;
 
-pub use output::{Manifest, OutputDir, RunIdentity};
+pub use output::{Manifest, OutputDir, RunIdentity, write_atomically};
 pub use per_path::{PerPathFormats, PerPathWriter, per_path_parquet_schema};
 pub use table::{Cell, ColumnKind, PARQUET_ROW_GROUP_ROWS, ParquetTable};
 pub use timeseries::{TIMESERIES_COLUMNS, write_timeseries};
 pub use xlsx::write_run_xlsx;
 
-use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -195,46 +194,6 @@ pub fn run_files(per_path: bool, timeseries: bool) -> Vec<&'static str> {
         v.extend([names::PER_PATH_CSV, names::PER_PATH_PARQUET]);
     }
     v
-}
-
-/// Writes `bytes` to `path` whole or not at all: first to a temporary file beside it (synced),
-/// then moved into place. With `force` the move is a rename (replacing any file); without, a
-/// hard link, which fails if `path` exists, even one that appeared while the bytes were made
-/// (where the file system has no hard links: check, then rename). The temporary file is always
-/// removed.
-pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> Result<(), ExportError> {
-    use std::io::Write as _;
-    let parent = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let exists = || ExportError::Exists {
-        path: path.to_path_buf(),
-    };
-    let written = File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .map_err(io_err(&tmp));
-    let placed = written.and_then(|()| {
-        if force {
-            std::fs::rename(&tmp, path).map_err(io_err(path))
-        } else {
-            match std::fs::hard_link(&tmp, path) {
-                Ok(()) => Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
-                Err(_) if path.exists() => Err(exists()),
-                Err(_) => std::fs::rename(&tmp, path).map_err(io_err(path)),
-            }
-        }
-    });
-    let _ = std::fs::remove_file(&tmp);
-    placed
 }
 
 /// Formats an f64 so that parsing it gives back the same value (shortest round-trip digits),

@@ -356,11 +356,7 @@ impl OutputDir {
     /// on a signal. Fails with [`ExportError::Exists`] if `name` exists and `force` is off.
     pub fn file(&mut self, name: &str) -> Result<File, ExportError> {
         self.check_free(&[name])?;
-        let tmp = self.dir.join(format!(
-            ".{name}{TMP_MARK}{}-{}",
-            std::process::id(),
-            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = tmp_path(&self.dir, name);
         let mut reg = pending();
         let f = OpenOptions::new()
             .write(true)
@@ -463,22 +459,10 @@ impl OutputDir {
         for name in &stale {
             let _ = std::fs::remove_file(self.dir.join(name));
         }
-        let tmp = self.dir.join(format!(
-            ".{MANIFEST}{TMP_MARK}{}-{}",
-            std::process::id(),
-            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let written = File::create(&tmp)
-            .and_then(|mut f| {
-                f.write_all(text.as_bytes())?;
-                f.sync_all()
-            })
-            .and_then(|()| std::fs::rename(&tmp, &manifest_path))
-            .and_then(|()| File::open(&self.dir)?.sync_all());
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io_err(&manifest_path)(e));
-        }
+        write_atomically(&manifest_path, text.as_bytes(), true)?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&manifest_path))?;
         let staged: BTreeSet<&PathBuf> = self.staged.iter().map(|(_, t)| t).collect();
         reg.retain(|p| !staged.contains(p));
         drop(reg);
@@ -508,6 +492,41 @@ impl Drop for OutputDir {
             let _ = std::fs::remove_dir(&self.dir);
         }
     }
+}
+
+/// The temporary name of `name` in `dir`: `.NAME.fleetsim-tmp-PID-N`, unique in the process;
+/// the next run into the folder deletes such files left by a killed one.
+fn tmp_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(
+        ".{name}{TMP_MARK}{}-{}",
+        std::process::id(),
+        TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Writes `bytes` to `path` whole or not at all: first to a temporary file beside it (synced),
+/// then moved into place ([`place`]: with `force` a rename, replacing any file; without, a
+/// move that fails if `path` exists, even one that appeared while the bytes were made). The
+/// temporary file is always removed. For single files outside a result folder (`bench --out`,
+/// `report --out`) and for the manifest.
+pub fn write_atomically(path: &Path, bytes: &[u8], force: bool) -> Result<(), ExportError> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = tmp_path(parent, &name);
+    let placed = File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .map_err(io_err(&tmp))
+        .and_then(|()| place(&tmp, path, force));
+    let _ = std::fs::remove_file(&tmp);
+    placed
 }
 
 /// Moves `tmp` to `dest`: a rename with `force`; without, a hard link that fails if `dest`
