@@ -1,7 +1,7 @@
 //! Partial results of sharded runs and their merge: a shard (`--shard I/N`) stores a
 //! [`PartialRun`] (its identity, what the merged files need, and the mergeable
-//! [`RunAggregate`]) as `partial.bin` in its own folder; [`collect`] finds the shard folders
-//! under the folders given, checks that they are complete ([`crate::export::output::verify`]),
+//! [`RunAggregate`]) as `partial.bin` in its own folder; [`shard_dirs`] finds the shard folders
+//! under the folders given, [`read_shards`] checks that they are complete ([`crate::export::output::verify`]),
 //! belong to one run ([`check_shards`]) and cover it once, and [`merge_runs`] adds their
 //! aggregates up in shard order into the aggregate one unsharded run would have.
 
