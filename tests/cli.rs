@@ -153,6 +153,7 @@ fn validate_and_catalog_describe_the_inputs() {
         "configs/default.toml",
         "configs/scenarios/gb200.toml",
         "configs/scenarios/next_platform.toml",
+        "configs/scenarios/hyperscale.toml",
     ] {
         let o = fleetsim(&["validate", &repo(f)]);
         assert!(o.status.success(), "{f}: {}", text(&o));

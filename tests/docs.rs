@@ -27,6 +27,7 @@ fn files_named_in_the_readme_exist() {
         "configs/default.toml",
         "configs/catalog.toml",
         "configs/scenarios/gb200.toml",
+        "configs/scenarios/hyperscale.toml",
         "docs/MODEL.md",
         "benches/cpu_engine.rs",
         "tests/model_closed_forms.rs",

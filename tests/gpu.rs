@@ -30,6 +30,7 @@ fn main() {
         gpu_equivalence::default_scenario_matches_cpu,
         gpu_equivalence::sweep_points_match_cpu,
         gpu_equivalence::stressed_mechanisms_match_cpu,
+        gpu_equivalence::counted_days_match_cpu,
         gpu_equivalence::economics_mechanisms_match_cpu,
         gpu_equivalence::gb200_colo_and_copula_match_cpu,
         gpu_equivalence::windows_do_not_change_results,

@@ -297,6 +297,19 @@ pub fn default_scenario_matches_cpu() {
     compare("default_scenario_matches_cpu", &m, 1000);
 }
 
+/// The counted failure process (MODEL.md 6.4c) on the GPU: the default comparison and the
+/// stressed scenario (no spares: every hard failure waits, so the served / waiting split and
+/// the backorders are exercised) with every day counted, path by path against the CPU.
+pub fn counted_days_match_cpu() {
+    let mut m = flatten(&default_scenario(), 42);
+    m.run.counted_min_mean = 0.0;
+    compare("counted_days_match_cpu (default)", &m, 400);
+    let s = load_scenario_str(STRESS, "stress.toml").expect("valid stress scenario");
+    let mut m = flatten(&s, 7);
+    m.run.counted_min_mean = 0.0;
+    compare("counted_days_match_cpu (stress)", &m, 300);
+}
+
 /// Every point's blocks of a `run_points` sweep, in path order, merged into one block.
 fn sweep_blocks(engine: &dyn Engine, models: &[FlatModel], n_paths: u32) -> Vec<PathBlock> {
     let mut out: Vec<PathBlock> = models
@@ -360,10 +373,8 @@ pub fn sweep_points_match_cpu() {
     }
 }
 
-/// Stress: no hot spares (every hard failure waits for its RMA part: backorders), a regional
-/// outage a month with SLA credits, long delivery delays and ramps, demand noise.
-pub fn stressed_mechanisms_match_cpu() {
-    let text = r#"
+/// The stressed scenario of [`stressed_mechanisms_match_cpu`].
+const STRESS: &str = r#"
 [scenario]
 name = "stress"
 horizon_years = 3
@@ -390,6 +401,11 @@ fraction = 0.8
 job_chips = 512
 checkpoint_interval_minutes = "young_daly"
 "#;
+
+/// Stress: no hot spares (every hard failure waits for its RMA part: backorders), a regional
+/// outage a month with SLA credits, long delivery delays and ramps, demand noise.
+pub fn stressed_mechanisms_match_cpu() {
+    let text = STRESS;
     let s = load_scenario_str(text, "stress.toml").expect("valid stress scenario");
     let m = flatten(&s, 7);
     compare("stressed_mechanisms_match_cpu", &m, 600);

@@ -17,6 +17,7 @@ mod browser_harness;
 mod browser_reports;
 mod cli;
 mod config_errors;
+mod counted;
 mod docs;
 mod economics;
 mod engine_fallback;

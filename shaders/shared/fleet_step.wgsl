@@ -749,6 +749,254 @@ fn add_class_weight(k: u32, t: u32, ti: i32, inst: u32, inst_f: f32, up_f: f32) 
     cum[k] = class_total;
 }
 
+// The day's failures one by one (MODEL.md 6.4; `event_failures` in fleet_step.rs): a Poisson
+// count over all classes, then per failure one uniform for its class and repair time and, if
+// hard, one for its way back. Returns the number of failures.
+fn event_failures(pt: u32, o: u32, os: ptr<function, DayStream>, total: f32,
+                  lost_h: ptr<function, f32>, parts_cost: ptr<function, f32>, t: u32) -> u32 {
+    let horizon = models[pt].run.horizon_days;
+    let tf = f32(t);
+    let class_units = models[pt].options[o].class_units;
+    let n_classes = oc.n_classes;
+    let nf = poisson(total, os);
+    for (var f = 0u; f < nf; f++) {
+        let pick = ds_next_u01(os) * total;
+        // The first class whose cumulative weight reaches `pick` (unrolled count).
+        let k = select(0u, 1u, 1u < n_classes && cum[0] < pick)
+            + select(0u, 1u, 2u < n_classes && cum[1] < pick)
+            + select(0u, 1u, 3u < n_classes && cum[2] < pick)
+            + select(0u, 1u, 4u < n_classes && cum[3] < pick)
+            + select(0u, 1u, 5u < n_classes && cum[4] < pick)
+            + select(0u, 1u, 6u < n_classes && cum[5] < pick)
+            + select(0u, 1u, 7u < n_classes && cum[6] < pick);
+        let acc = cum[k];
+        var u_rep = 0.5;
+        if (w[k] > 0.0) {
+            u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
+        }
+        let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
+        st.class_failures[k] += 1u;
+        if ((oc.hard_mask & (1u << k)) != 0u) {
+            st.hard += 1u;
+            // The failed unit's way back into stock: its RMA round trip, or a new one.
+            let u = class_unit(class_units, k);
+            var back = EV_REPLENISH_BASE + u;
+            if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
+                back = EV_RMA_BASE + k;
+            }
+            let days = sample_event(models[pt].options[o].events[back], ds_next_u01(os));
+            let rd = max(round_days(days, RING_DAYS - 1u), 1u);
+            st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+            if (st.spares[u] > 0u) {
+                st.spares[u] -= 1u;
+                // A hot spare node is swapped in; a unit from stock is fitted in the repair.
+                var h = repair_h;
+                if (u == 0u) {
+                    h = repair_h + oc.swap_h;
+                }
+                let charged = schedule_down(lost_h, t, h);
+                charge_class(k, charged, t, horizon);
+            } else {
+                st.backorders[k] += 1u;
+                st.waiting += 1u;
+                st.down += 1u;
+                // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
+                st.class_lost[k] = ks_add(st.class_lost[k], -(tf * 24.0));
+            }
+            if (tf >= oc.warranty_day) {
+                *parts_cost += oc.part_cost;
+            }
+        } else {
+            st.soft += 1u;
+            let charged = schedule_down(lost_h, t, repair_h);
+            charge_class(k, charged, t, horizon);
+        }
+    }
+    return nf;
+}
+
+// The day's failures as counts (MODEL.md 6.4c; `counted_failures` in fleet_step.rs): soft
+// classes one Poisson count each; hard classes unit type by unit type, the served and the
+// waiting split over the unit's classes; repairs and the way back as counts. Returns the
+// number of failures.
+fn counted_failures(pt: u32, o: u32, os: ptr<function, DayStream>, lost_h: ptr<function, f32>,
+                    parts_cost: ptr<function, f32>, t: u32) -> u32 {
+    let tf = f32(t);
+    let n_classes = oc.n_classes;
+    let hard_mask = oc.hard_mask;
+    let class_units = models[pt].options[o].class_units;
+    let leaders = models[pt].options[o].back_leaders;
+    var nf = 0u;
+    for (var k = 0u; k < n_classes; k++) {
+        if ((hard_mask & (1u << k)) == 0u) {
+            let n = poisson(w[k], os);
+            if (n > 0u) {
+                st.class_failures[k] += n;
+                st.soft += n;
+                nf += n;
+                counted_repairs(pt, o, os, k, n, false, lost_h, t);
+            }
+        }
+    }
+    var back: array<u32, MAX_CLASSES>;
+    for (var u = 0u; u < models[pt].options[o].n_units; u++) {
+        var wu = 0.0;
+        var last = MAX_CLASSES;
+        for (var k = 0u; k < n_classes; k++) {
+            if ((hard_mask & (1u << k)) != 0u && class_unit(class_units, k) == u && w[k] > 0.0) {
+                wu += w[k];
+                last = k;
+            }
+        }
+        if (last == MAX_CLASSES) {
+            continue;
+        }
+        let d = poisson(wu, os);
+        if (d == 0u) {
+            continue;
+        }
+        let served = min(d, st.spares[u]);
+        st.spares[u] -= served;
+        let served_k = split_over_classes(class_units, hard_mask, u, last, wu, served, os);
+        let wait_k = split_over_classes(class_units, hard_mask, u, last, wu, d - served, os);
+        for (var k = 0u; k <= last; k++) {
+            let n = served_k[k] + wait_k[k];
+            if (n == 0u) {
+                continue;
+            }
+            st.class_failures[k] += n;
+            st.hard += n;
+            nf += n;
+            let leader = (leaders >> (3u * k)) & 7u;
+            back[leader] += n;
+            if (served_k[k] > 0u) {
+                counted_repairs(pt, o, os, k, served_k[k], u == 0u, lost_h, t);
+            }
+            let wk = wait_k[k];
+            if (wk > 0u) {
+                st.backorders[k] += wk;
+                st.waiting += wk;
+                st.down += wk;
+                // Waiting node-hours are charged when the wait ends: 24 (t_end - t) each.
+                st.class_lost[k] = ks_add(st.class_lost[k], -(f32(wk) * (tf * 24.0)));
+            }
+            if (tf >= oc.warranty_day) {
+                *parts_cost += f32(n) * oc.part_cost;
+            }
+        }
+    }
+    for (var k = 0u; k < n_classes; k++) {
+        if (back[k] > 0u) {
+            way_back(pt, o, os, k, back[k], t);
+        }
+    }
+    return nf;
+}
+
+// Splits n failures of unit type u over its hard classes 0..=last in proportion to their
+// expected counts w (summing to wu): conditional binomials in class order, the last class
+// taking the rest (`split_over_classes` in fleet_step.rs).
+fn split_over_classes(class_units: u32, hard_mask: u32, u: u32, last: u32, wu: f32, n: u32,
+                      os: ptr<function, DayStream>) -> array<u32, MAX_CLASSES> {
+    var out: array<u32, MAX_CLASSES>;
+    var rem = n;
+    var wrem = wu;
+    for (var k = 0u; k <= last; k++) {
+        if (rem == 0u) {
+            break;
+        }
+        if ((hard_mask & (1u << k)) != 0u && class_unit(class_units, k) == u && w[k] > 0.0) {
+            var x = rem;
+            if (!(k == last || wrem <= w[k])) {
+                x = binomial(rem, w[k] / wrem, os);
+            }
+            out[k] = x;
+            rem -= x;
+            wrem -= w[k];
+        }
+    }
+    return out;
+}
+
+// The repairs of n failures of class k in a counted day (`counted_repairs` in fleet_step.rs).
+fn counted_repairs(pt: u32, o: u32, os: ptr<function, DayStream>, k: u32, n: u32, hot: bool,
+                   lost_h: ptr<function, f32>, t: u32) {
+    let horizon = models[pt].run.horizon_days;
+    let rep = models[pt].options[o].events[EV_REPAIR_BASE + k];
+    if (hot) {
+        for (var i = 0u; i < n; i++) {
+            let h = sample_event(rep, ds_next_u01(os)) + oc.swap_h;
+            let charged = schedule_down(lost_h, t, h);
+            charge_class(k, charged, t, horizon);
+        }
+        return;
+    }
+    let a = table_base + models[pt].options[o].ev_day[EV_REPAIR_BASE + k];
+    let f_short = table[a];
+    let p_long = table[a + 1u];
+    let mean_short = table[a + 2u];
+    let sd_short = table[a + 3u];
+    let long = binomial(n, p_long, os);
+    let short = n - long;
+    if (short >= SHORT_SUM_MIN) {
+        // Their sum: its exact mean and variance, normally distributed (one uniform).
+        let ns = f32(short);
+        let z = norm_inv_cdf(ds_next_u01(os));
+        let h = max(ns * mean_short + sqrt(ns) * sd_short * z, 0.0);
+        *lost_h += h;
+        st.class_lost[k] = ks_add(st.class_lost[k], h * oc.blast_nodes);
+    } else if (short > 0u) {
+        // Few: each from the lower part of the repair distribution.
+        var h = 0.0;
+        for (var i = 0u; i < short; i++) {
+            h += sample_event(rep, ds_next_u01(os) * f_short);
+        }
+        *lost_h += h;
+        st.class_lost[k] = ks_add(st.class_lost[k], h * oc.blast_nodes);
+    }
+    for (var i = 0u; i < long; i++) {
+        let uu = f_short + ds_next_u01(os) * p_long;
+        let h = sample_event(rep, uu);
+        let charged = schedule_down(lost_h, t, h);
+        charge_class(k, charged, t, horizon);
+    }
+}
+
+// The way back into stock of n failed units carried by class k in a counted day (`way_back`
+// in fleet_step.rs): one uniform each below CHAIN_PER_DAY per return day of the distribution,
+// else conditional binomials over the return days, stopping when the count is used up.
+fn way_back(pt: u32, o: u32, os: ptr<function, DayStream>, k: u32, n: u32, t: u32) {
+    let u = class_unit(models[pt].options[o].class_units, k);
+    var back = EV_REPLENISH_BASE + u;
+    if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
+        back = EV_RMA_BASE + k;
+    }
+    let a = table_base + models[pt].options[o].ev_day[back];
+    let d0 = to_u32_sat(table[a]);
+    let d1 = to_u32_sat(table[a + 1u]);
+    if (n < CHAIN_PER_DAY * (d1 - d0 + 1u)) {
+        let ev = models[pt].options[o].events[back];
+        for (var i = 0u; i < n; i++) {
+            let days = sample_event(ev, ds_next_u01(os));
+            let rd = max(round_days(days, RING_DAYS - 1u), 1u);
+            st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+        }
+        return;
+    }
+    var rem = n;
+    for (var d = d0; d <= d1; d++) {
+        var x = rem;
+        if (d != d1) {
+            x = binomial(rem, table[a + 2u + (d - d0)], os);
+        }
+        st.ring_parts[u][(t + d) % RING_DAYS] += x;
+        rem -= x;
+        if (rem == 0u) {
+            break;
+        }
+    }
+}
+
 // Stage `day_step`: day t of option o (stream (path, t, 1 + o)): returns from repair and RMA,
 // deliveries and burn-in, failures, demand, revenue, costs and the day's sums.
 fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvConsts, d: EnvDay,
@@ -868,59 +1116,11 @@ fn day_step(pt: u32, o: u32, job_binom: ptr<function, BinomialCache>, env: EnvCo
         let total = class_total;
         day_total = total;
         let n_classes = oc.n_classes;
-        let nf = poisson(total, &os);
-        for (var f = 0u; f < nf; f++) {
-            let pick = ds_next_u01(&os) * total;
-            // The first class whose cumulative weight reaches `pick` (unrolled count).
-            let k = select(0u, 1u, 1u < n_classes && cum[0] < pick)
-                + select(0u, 1u, 2u < n_classes && cum[1] < pick)
-                + select(0u, 1u, 3u < n_classes && cum[2] < pick)
-                + select(0u, 1u, 4u < n_classes && cum[3] < pick)
-                + select(0u, 1u, 5u < n_classes && cum[4] < pick)
-                + select(0u, 1u, 6u < n_classes && cum[5] < pick)
-                + select(0u, 1u, 7u < n_classes && cum[6] < pick);
-            let acc = cum[k];
-            var u_rep = 0.5;
-            if (w[k] > 0.0) {
-                u_rep = clamp((pick - (acc - w[k])) / w[k], 0.0, 1.0);
-            }
-            let repair_h = sample_event(models[pt].options[o].events[EV_REPAIR_BASE + k], u_rep);
-            st.class_failures[k] += 1u;
-            if ((oc.hard_mask & (1u << k)) != 0u) {
-                st.hard += 1u;
-                // The failed unit's way back into stock: its RMA round trip, or a new one.
-                let u = class_unit(class_units, k);
-                var back = EV_REPLENISH_BASE + u;
-                if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
-                    back = EV_RMA_BASE + k;
-                }
-                let days = sample_event(models[pt].options[o].events[back], ds_next_u01(&os));
-                let rd = max(round_days(days, RING_DAYS - 1u), 1u);
-                st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
-                if (st.spares[u] > 0u) {
-                    st.spares[u] -= 1u;
-                    // A hot spare node is swapped in; a unit from stock is fitted in the repair.
-                    var h = repair_h;
-                    if (u == 0u) {
-                        h = repair_h + oc.swap_h;
-                    }
-                    let charged = schedule_down(&lost_h, t, h);
-                    charge_class(k, charged, t, horizon);
-                } else {
-                    st.backorders[k] += 1u;
-                    st.waiting += 1u;
-                    st.down += 1u;
-                    // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
-                    st.class_lost[k] = ks_add(st.class_lost[k], -(tf * 24.0));
-                }
-                if (tf >= oc.warranty_day) {
-                    parts_cost += oc.part_cost;
-                }
-            } else {
-                st.soft += 1u;
-                let charged = schedule_down(&lost_h, t, repair_h);
-                charge_class(k, charged, t, horizon);
-            }
+        var nf = 0u;
+        if (total >= models[pt].run.counted_min_mean) {
+            nf = counted_failures(pt, o, &os, &lost_h, &parts_cost, t);
+        } else {
+            nf = event_failures(pt, o, &os, total, &lost_h, &parts_cost, t);
         }
         if (nf > 0u && q_job > 0.0) {
             interrupted = binomial_cached(nf, q_job, job_binom, &os);

@@ -23,6 +23,8 @@ struct RunParams {
     table_len: u32,
     // Months of the monthly series written after each record, 0 = none.
     n_months: u32,
+    // Days with at least this many expected failures of an option are drawn as counts.
+    counted_min_mean: f32,
 }
 
 struct EnvParams {
@@ -56,10 +58,12 @@ struct OptionParams {
     next_gen_day: u32,
     dc_residual: u32,
     unit_auto: u32,
+    back_leaders: u32,
     unit_stock: array<u32, MAX_UNITS>,
     unit_swap_hours: array<f32, MAX_UNITS>,
     unit_cost_usd: array<f32, MAX_UNITS>,
     class_back_days: array<f32, MAX_CLASSES>,
+    ev_day: array<u32, OPT_EV_COUNT>,
     inputs: array<DistSpec, OPT_IN_COUNT>,
     events: array<DistSpec, OPT_EV_COUNT>,
 }

@@ -317,15 +317,16 @@ fn binomial_btrs(n: u32, p: f32, s: ptr<function, DayStream>) -> u32 {
     let q = 1.0 - p;
     let np = nf * p;
     let nq = nf * q;
-    let ln1mp = ln1p(-p);
     let spq = sqrt(np * q);
     let b = 1.15 + 2.53 * spq;
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = np + 0.5;
     let alpha = (2.83 + 5.1 / b) * spq;
     let v_r = 0.92 - 4.2 / b;
-    let m = min(floor((nf + 1.0) * p), nf);
-    let lpmf_m = binomial_lpmf(m, nf, p, np, nq, ln1mp);
+    // The log pmf at the mode: computed on the first slow acceptance test (same value).
+    var ln1mp = 0.0;
+    var lpmf_m = 0.0;
+    var have_m = false;
     var v = 0.5;
     for (var it = 0u; it < REJECT_CAP; it++) {
         let u = min(ds_next_u01(s), U_HI) - 0.5;
@@ -339,6 +340,12 @@ fn binomial_btrs(n: u32, p: f32, s: ptr<function, DayStream>) -> u32 {
             continue;
         }
         let lhs = log(v * alpha / (a / (us * us) + b));
+        if (!have_m) {
+            ln1mp = ln1p(-p);
+            let m = min(floor((nf + 1.0) * p), nf);
+            lpmf_m = binomial_lpmf(m, nf, p, np, nq, ln1mp);
+            have_m = true;
+        }
         if (lhs <= binomial_lpmf(k, nf, p, np, nq, ln1mp) - lpmf_m) {
             return min(to_u32_sat(k), n);
         }

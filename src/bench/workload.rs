@@ -6,7 +6,7 @@ use crate::config;
 use crate::model::params::{DistSpec, FlatModel, env_in};
 
 /// Version of the workload set; `fleetsim bench compare` refuses files whose versions differ.
-pub const WORKLOAD_SET_VERSION: u32 = 1;
+pub const WORKLOAD_SET_VERSION: u32 = 2;
 
 /// Points of the sweep workload.
 pub const SWEEP_POINTS: u32 = 100;
@@ -15,6 +15,9 @@ pub const SWEEP_POINTS: u32 = 100;
 pub fn sweep_usd_per_kwh(k: u32) -> f32 {
     0.04 + 0.001 * k as f32
 }
+
+/// Capital budget of each option in the hyperscale workload, USD.
+pub const HYPERSCALE_BUDGET_USD: u64 = 100_000_000_000;
 
 /// Philox blocks each invocation of the RNG-only workload draws (one unit of its size).
 pub const RNG_BLOCKS_PER_UNIT: u32 = 256;
@@ -29,6 +32,9 @@ pub enum WorkloadKind {
     Sweep,
     /// The default scenario's first option (trn2) alone, N paths.
     OneOption,
+    /// The default comparison at [`HYPERSCALE_BUDGET_USD`] of capital each (about 200x the
+    /// default's fleets: the counted failure process of MODEL.md 6.4c), N paths.
+    Hyperscale,
     /// Philox blocks only: N units of [`RNG_BLOCKS_PER_UNIT`] blocks; the RNG ceiling.
     RngOnly,
 }
@@ -81,6 +87,13 @@ pub fn workload_set() -> Vec<Workload> {
             quick: 4,
         },
         Workload {
+            id: "hyperscale_100b_1e4",
+            description: "default comparison at USD 100B of capital each (about 2.7M trn2 and 1.1M B200 chips), 1e4 paths",
+            kind: WorkloadKind::Hyperscale,
+            nominal: 10_000,
+            quick: 4,
+        },
+        Workload {
             id: "one_option_1e7",
             description: "default scenario's trn2 option alone, 5 years, 1e7 paths",
             kind: WorkloadKind::OneOption,
@@ -112,6 +125,15 @@ pub fn models(kind: WorkloadKind) -> Vec<FlatModel> {
             s.options.truncate(1);
             vec![config::flatten(&s, seed)]
         }
+        WorkloadKind::Hyperscale => {
+            let text = config::DEFAULT_SCENARIO.replace(
+                "capital_budget_usd = 500_000_000",
+                &format!("capital_budget_usd = {HYPERSCALE_BUDGET_USD}"),
+            );
+            let s = config::load_scenario_str(&text, config::DEFAULT_ORIGIN)
+                .expect("the built-in default at a larger budget is valid");
+            vec![config::flatten(&s, seed)]
+        }
     }
 }
 
@@ -129,6 +151,7 @@ mod tests {
             "default_1e6",
             "sweep_100",
             "one_option_1e7",
+            "hyperscale_100b_1e4",
         ] {
             assert!(ids.contains(&id), "{id} missing from {ids:?}");
         }
@@ -146,7 +169,13 @@ mod tests {
         assert_eq!(run[0].run.horizon_days, 5 * 365);
         let one = models(WorkloadKind::OneOption);
         assert_eq!(one[0].run.n_options, 1);
-        assert_eq!(one[0].options[0], run[0].options[0]);
+        // The same option; only where its day tables sit differs (they follow every
+        // option's tables).
+        let no_day = |o: &crate::model::params::OptionParams| crate::model::params::OptionParams {
+            ev_day: [0; crate::model::params::opt_ev::COUNT],
+            ..*o
+        };
+        assert_eq!(no_day(&one[0].options[0]), no_day(&run[0].options[0]));
         let sweep = models(WorkloadKind::Sweep);
         assert_eq!(sweep.len(), SWEEP_POINTS as usize);
         let price = |m: &FlatModel| m.env.inputs[env_in::USD_PER_KWH];
@@ -154,5 +183,7 @@ mod tests {
         assert_eq!(price(&sweep[99]), DistSpec::fixed(sweep_usd_per_kwh(99)));
         assert!((sweep_usd_per_kwh(99) - 0.139).abs() < 1e-6);
         assert!(models(WorkloadKind::RngOnly).is_empty());
+        let big = models(WorkloadKind::Hyperscale);
+        assert!(big[0].options[0].nodes > 150 * run[0].options[0].nodes);
     }
 }

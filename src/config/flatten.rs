@@ -170,15 +170,18 @@ pub fn flatten(s: &Scenario, seed: u64) -> FlatModel {
         n_corr: n_corr as u32,
         table_len: table.len() as u32,
         n_months: 0,
+        counted_min_mean: crate::model::counted::COUNTED_MIN_MEAN,
     };
     debug_assert_eq!(env.inputs.len(), env_in::COUNT);
-    FlatModel {
+    let mut m = FlatModel {
         run,
         env,
         corr,
         options,
         table,
-    }
+    };
+    crate::model::counted::attach(&mut m);
+    m
 }
 
 /// The per-event distributions flattened so far: an event distribution used again (every hard

@@ -135,6 +135,14 @@ pub fn prelude() -> String {
         ("CORR_CHOL_LEN", MAX_CORR * MAX_CORR),
         ("MAX_SLA_TIERS", MAX_SLA_TIERS),
         ("MONTHS_PER_YEAR", MONTHS_PER_YEAR as usize),
+        (
+            "CHAIN_PER_DAY",
+            crate::model::counted::CHAIN_PER_DAY as usize,
+        ),
+        (
+            "SHORT_SUM_MIN",
+            crate::model::counted::SHORT_SUM_MIN as usize,
+        ),
     ] {
         s.push_str(&u(n, v));
     }

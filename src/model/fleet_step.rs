@@ -9,6 +9,7 @@
 // Index loops are kept on purpose: they read like the WGSL kernel this file is the twin of.
 #![allow(clippy::needless_range_loop)]
 
+use crate::model::counted::{CHAIN_PER_DAY, SHORT_SUM_MIN};
 use crate::model::job::renewal_losses;
 use crate::model::outputs::{N_MONTHLY, N_OUT, idx, mon};
 use crate::model::params::{
@@ -20,7 +21,7 @@ use crate::model::philox::{DAY_INIT, DayStream, STREAM_ENV};
 use crate::model::real::Real;
 use crate::model::sample::{
     BinomialCache, POISSON_INV_MAX_MEAN, auto_stock, binomial, binomial_cached, norm_cdf,
-    norm_inv_cdf, poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
+    norm_inv_cdf, poisson, poisson_inversion, poisson_p0, poisson_with_p0, sample_dist,
 };
 
 /// Compensated (Kahan) running sum: keeps f32 accumulation over thousands of days accurate.
@@ -1148,6 +1149,332 @@ impl<F: Real> DayCache<F> {
     }
 }
 
+/// The day's failures one by one (MODEL.md 6.4): a Poisson count over all classes, then per
+/// failure one uniform for its class and repair time and, if hard, one for its way back.
+/// Returns the number of failures.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn event_failures<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    cw: &ClassWeights<F>,
+    lost_h: &mut F,
+    parts_cost: &mut F,
+    t: u32,
+) -> u32 {
+    let horizon = m.run.horizon_days;
+    let tf = F::from_u32(t);
+    let ClassWeights {
+        w,
+        cum,
+        below,
+        total,
+        p0,
+        ..
+    } = *cw;
+    let nf = poisson_with_p0(total, || p0, os);
+    let hard_mask = p.hard_mask;
+    for _ in 0..nf {
+        // One uniform picks the class over the cumulative weights; its position
+        // inside the chosen class's interval is again uniform and independent of
+        // the class, and drives the repair time (saves a draw per failure).
+        // The class is the first k with cum[k] >= target (the last class if none),
+        // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
+        // branch-free count (cum is non-decreasing; `below` is NaN past them).
+        let target = os.next_u01::<F>() * total;
+        let mut k = 0usize;
+        for j in 0..MAX_CLASSES {
+            k += (below[j] < target) as usize;
+        }
+        let acc = cum[k];
+        let u_rep = if w[k] > F::c(0.0) {
+            ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
+        } else {
+            F::c(0.5)
+        };
+        let repair_h = sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
+        s.class_failures[k] += 1;
+        if hard_mask & (1 << k) != 0 {
+            s.hard += 1;
+            // The failed unit's way back into stock: its RMA round trip, or a new one.
+            let u = class_unit(p, k);
+            let back = if p.rma_mask & (1 << k) != 0 {
+                opt_ev::RMA_BASE + k
+            } else {
+                opt_ev::REPLENISH_BASE + u
+            };
+            let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
+            let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
+            s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
+            if s.spares[u] > 0 {
+                s.spares[u] -= 1;
+                // A hot spare node is swapped in; a unit from stock is fitted in the repair.
+                let h = if u == 0 {
+                    repair_h + c.swap_h
+                } else {
+                    repair_h
+                };
+                let charged = schedule_down(s, lost_h, t, h);
+                charge_class(s, c, k, charged, t, horizon);
+            } else {
+                s.backorders[k] += 1;
+                s.waiting += 1;
+                s.down += 1;
+                // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
+                s.class_lost[k].add(-(tf * F::c(24.0)));
+            }
+            if tf >= c.warranty_day {
+                *parts_cost += c.part_cost;
+            }
+        } else {
+            s.soft += 1;
+            let charged = schedule_down(s, lost_h, t, repair_h);
+            charge_class(s, c, k, charged, t, horizon);
+        }
+    }
+    nf
+}
+
+/// The day's failures as counts (MODEL.md 6.4c), for days with many expected failures: the
+/// same distribution as [`event_failures`] at a cost that does not grow with the count. Soft
+/// classes: one Poisson count each. Hard classes, unit type by unit type: one Poisson count of
+/// the failures needing a unit of that type; the first `min(count, stock)` take a spare (the
+/// rest wait), and the served and the waiting are split over the unit's classes by
+/// conditional binomials (in a day of Poisson failures the classes are independent labels, so
+/// those taking a spare are a random sample). Repairs: a binomial count of those lasting a
+/// day or more, each drawn from the repair distribution's upper part; the short ones are
+/// charged their count times their mean. The failed units' way back: one count per group of
+/// classes sharing a unit type and a way-back distribution, split over the return days.
+/// Returns the number of failures.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn counted_failures<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    w: &[F; MAX_CLASSES],
+    lost_h: &mut F,
+    parts_cost: &mut F,
+    t: u32,
+) -> u32 {
+    let n_classes = p.n_classes as usize;
+    let tf = F::from_u32(t);
+    let zero = F::c(0.0);
+    let mut nf = 0u32;
+    for k in 0..n_classes {
+        if p.hard_mask & (1 << k) == 0 {
+            let n = poisson(w[k], os);
+            if n > 0 {
+                s.class_failures[k] += n;
+                s.soft += n;
+                nf += n;
+                counted_repairs(m, p, c, s, os, k, n, false, lost_h, t);
+            }
+        }
+    }
+    // Way-back counts by the class that carries them (`back_leaders`).
+    let mut back = [0u32; MAX_CLASSES];
+    for u in 0..p.n_units as usize {
+        let mut wu = zero;
+        let mut last = MAX_CLASSES;
+        for k in 0..n_classes {
+            if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u && w[k] > zero {
+                wu += w[k];
+                last = k;
+            }
+        }
+        if last == MAX_CLASSES {
+            continue;
+        }
+        let d = poisson(wu, os);
+        if d == 0 {
+            continue;
+        }
+        let served = d.min(s.spares[u]);
+        s.spares[u] -= served;
+        let served_k = split_over_classes(p, w, u, last, wu, served, os);
+        let wait_k = split_over_classes(p, w, u, last, wu, d - served, os);
+        for k in 0..=last {
+            let n = served_k[k] + wait_k[k];
+            if n == 0 {
+                continue;
+            }
+            s.class_failures[k] += n;
+            s.hard += n;
+            nf += n;
+            back[((p.back_leaders >> (3 * k)) & 7) as usize] += n;
+            if served_k[k] > 0 {
+                counted_repairs(m, p, c, s, os, k, served_k[k], u == 0, lost_h, t);
+            }
+            let wk = wait_k[k];
+            if wk > 0 {
+                s.backorders[k] += wk;
+                s.waiting += wk;
+                s.down += wk;
+                // Waiting node-hours are charged when the wait ends: 24 (t_end - t) each.
+                s.class_lost[k].add(-(F::from_u32(wk) * (tf * F::c(24.0))));
+            }
+            if tf >= c.warranty_day {
+                *parts_cost += F::from_u32(n) * c.part_cost;
+            }
+        }
+    }
+    for k in 0..n_classes {
+        if back[k] > 0 {
+            way_back(m, p, c, s, os, k, back[k], t);
+        }
+    }
+    nf
+}
+
+/// Splits `n` failures of unit type `u` over its hard classes `0..=last` in proportion to
+/// their expected counts `w` (summing to `wu`): conditional binomials in class order, the last
+/// class taking the rest. Draws nothing when `n == 0`.
+#[inline(always)]
+fn split_over_classes<F: Real>(
+    p: &OptionParams,
+    w: &[F; MAX_CLASSES],
+    u: usize,
+    last: usize,
+    wu: F,
+    n: u32,
+    os: &mut DayStream,
+) -> [u32; MAX_CLASSES] {
+    let mut out = [0u32; MAX_CLASSES];
+    let mut rem = n;
+    let mut wrem = wu;
+    for k in 0..=last {
+        if rem == 0 {
+            break;
+        }
+        if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u && w[k] > F::c(0.0) {
+            let x = if k == last || wrem <= w[k] {
+                rem
+            } else {
+                binomial(rem, w[k] / wrem, os)
+            };
+            out[k] = x;
+            rem -= x;
+            wrem -= w[k];
+        }
+    }
+    out
+}
+
+/// The repairs of `n` failures of class `k` in a counted day. With a hot spare node swapped in
+/// (`hot`: its time adds the path's sampled swap time) each is drawn as in an event day;
+/// otherwise a binomial count of repairs of a day or more (the day table's `1 - F(24)`), each
+/// drawn from the upper part of the repair distribution, and the short ones charged today:
+/// from [`SHORT_SUM_MIN`] on as one normal draw with their sum's exact mean and variance
+/// (count x the short repairs' mean and variance), below it each drawn from the lower part.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn counted_repairs<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    k: usize,
+    n: u32,
+    hot: bool,
+    lost_h: &mut F,
+    t: u32,
+) {
+    let horizon = m.run.horizon_days;
+    let rep = &c.events[opt_ev::REPAIR_BASE + k];
+    if hot {
+        for _ in 0..n {
+            let h = sample_event(rep, os.next_u01::<F>(), &m.table) + c.swap_h;
+            let charged = schedule_down(s, lost_h, t, h);
+            charge_class(s, c, k, charged, t, horizon);
+        }
+        return;
+    }
+    let a = p.ev_day[opt_ev::REPAIR_BASE + k] as usize;
+    let f_short = F::from_f32(m.table[a]);
+    let p_long = F::from_f32(m.table[a + 1]);
+    let mean_short = F::from_f32(m.table[a + 2]);
+    let sd_short = F::from_f32(m.table[a + 3]);
+    let long = binomial(n, p_long, os);
+    let short = n - long;
+    if short >= SHORT_SUM_MIN {
+        // Their sum: its exact mean and variance, normally distributed (one uniform).
+        let ns = F::from_u32(short);
+        let z = norm_inv_cdf(os.next_u01::<F>());
+        let h = (ns * mean_short + ns.sqrt() * sd_short * z).max(F::c(0.0));
+        *lost_h += h;
+        s.class_lost[k].add(h * c.blast_nodes);
+    } else if short > 0 {
+        // Few: each from the lower part of the repair distribution.
+        let mut h = F::c(0.0);
+        for _ in 0..short {
+            h += sample_event(rep, os.next_u01::<F>() * f_short, &m.table);
+        }
+        *lost_h += h;
+        s.class_lost[k].add(h * c.blast_nodes);
+    }
+    for _ in 0..long {
+        let u = f_short + os.next_u01::<F>() * p_long;
+        let h = sample_event(rep, u, &m.table);
+        let charged = schedule_down(s, lost_h, t, h);
+        charge_class(s, c, k, charged, t, horizon);
+    }
+}
+
+/// The way back into stock of `n` failed units carried by class `k` in a counted day: below
+/// [`CHAIN_PER_DAY`] per return day of its distribution one uniform each, as in an event day; otherwise a multinomial split over
+/// the return days of the day table, by conditional binomials with the daily hazards, stopping
+/// when the count is used up.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn way_back<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    k: usize,
+    n: u32,
+    t: u32,
+) {
+    let u = class_unit(p, k);
+    let back = if p.rma_mask & (1 << k) != 0 {
+        opt_ev::RMA_BASE + k
+    } else {
+        opt_ev::REPLENISH_BASE + u
+    };
+    let a = p.ev_day[back] as usize;
+    let d0 = m.table[a] as u32;
+    let d1 = m.table[a + 1] as u32;
+    if n < CHAIN_PER_DAY * (d1 - d0 + 1) {
+        for _ in 0..n {
+            let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
+            let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
+            s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
+        }
+        return;
+    }
+    let mut rem = n;
+    for d in d0..=d1 {
+        let x = if d == d1 {
+            rem
+        } else {
+            binomial(rem, F::from_f32(m.table[a + 2 + (d - d0) as usize]), os)
+        };
+        s.ring_parts[u][((t + d) as usize) % RING_DAYS] += x;
+        rem -= x;
+        if rem == 0 {
+            break;
+        }
+    }
+}
+
 /// Stage `day_step`: day `t` of option `o` (stream (path, t, `stream` of the option)): returns
 /// from repair and of spare units, deliveries and burn-in, failures, demand, revenue, costs and
 /// the day's sums.
@@ -1167,7 +1494,6 @@ fn day_step<F: Real>(
 ) {
     let key = [m.run.seed_lo, m.run.seed_hi];
     let horizon = m.run.horizon_days;
-    let tf = F::from_u32(t);
     let mut os = DayStream::new(key, path, t, p.stream);
 
     // ---- returns from repair, and spare units arriving into stock, scheduled for today ----
@@ -1297,74 +1623,12 @@ fn day_step<F: Real>(
             cw.job_inst = inst;
         }
         job = cw.job_losses;
-        let ClassWeights {
-            w,
-            cum,
-            below,
-            total,
-            p0,
-            ..
-        } = *cw;
-        let nf = poisson_with_p0(total, || p0, &mut os);
-        let hard_mask = p.hard_mask;
-        for _ in 0..nf {
-            // One uniform picks the class over the cumulative weights; its position
-            // inside the chosen class's interval is again uniform and independent of
-            // the class, and drives the repair time (saves a draw per failure).
-            // The class is the first k with cum[k] >= target (the last class if none),
-            // i.e. the number of cum[0..n_classes - 1] below target: a fixed-length,
-            // branch-free count (cum is non-decreasing; `below` is NaN past them).
-            let target = os.next_u01::<F>() * total;
-            let mut k = 0usize;
-            for j in 0..MAX_CLASSES {
-                k += (below[j] < target) as usize;
-            }
-            let acc = cum[k];
-            let u_rep = if w[k] > F::c(0.0) {
-                ((target - (acc - w[k])) / w[k]).clamp(F::c(0.0), F::c(1.0))
-            } else {
-                F::c(0.5)
-            };
-            let repair_h = sample_event(&c.events[opt_ev::REPAIR_BASE + k], u_rep, &m.table);
-            s.class_failures[k] += 1;
-            if hard_mask & (1 << k) != 0 {
-                s.hard += 1;
-                // The failed unit's way back into stock: its RMA round trip, or a new one.
-                let u = class_unit(p, k);
-                let back = if p.rma_mask & (1 << k) != 0 {
-                    opt_ev::RMA_BASE + k
-                } else {
-                    opt_ev::REPLENISH_BASE + u
-                };
-                let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
-                let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
-                s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
-                if s.spares[u] > 0 {
-                    s.spares[u] -= 1;
-                    // A hot spare node is swapped in; a unit from stock is fitted in the repair.
-                    let h = if u == 0 {
-                        repair_h + c.swap_h
-                    } else {
-                        repair_h
-                    };
-                    let charged = schedule_down(s, &mut lost_h, t, h);
-                    charge_class(s, c, k, charged, t, horizon);
-                } else {
-                    s.backorders[k] += 1;
-                    s.waiting += 1;
-                    s.down += 1;
-                    // Waiting node-hours are charged when the wait ends: 24 (t_end - t).
-                    s.class_lost[k].add(-(tf * F::c(24.0)));
-                }
-                if tf >= c.warranty_day {
-                    parts_cost += c.part_cost;
-                }
-            } else {
-                s.soft += 1;
-                let charged = schedule_down(s, &mut lost_h, t, repair_h);
-                charge_class(s, c, k, charged, t, horizon);
-            }
-        }
+        let cw = &*cw;
+        let nf = if cw.total >= F::from_f32(m.run.counted_min_mean) {
+            counted_failures(m, p, c, s, &mut os, &cw.w, &mut lost_h, &mut parts_cost, t)
+        } else {
+            event_failures(m, p, c, s, &mut os, cw, &mut lost_h, &mut parts_cost, t)
+        };
         // Which failures land inside a training job only matters through their number:
         // Binomial(failures, share of chips in jobs), one draw a day.
         if nf > 0 && q_job > F::c(0.0) {

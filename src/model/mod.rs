@@ -1,5 +1,6 @@
 //! The fleet model of MODEL.md: flat parameters, the per-path daily step, and the outputs.
 
+pub mod counted;
 pub mod fleet_step;
 pub mod job;
 pub mod outputs;

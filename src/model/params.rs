@@ -147,6 +147,10 @@ pub struct RunParams {
     /// no monthly series (the default; `fleetsim run` asks for it when it writes
     /// `timeseries.csv`). Only what the engines write changes, never a path's outputs.
     pub n_months: u32,
+    /// Days on which an option's expected failures reach this many are drawn as counts
+    /// (MODEL.md 6.4c), below it failure by failure: `model::counted::COUNTED_MIN_MEAN`, or 0
+    /// (always counted) and infinity (never) for the tests that compare the two.
+    pub counted_min_mean: f32,
 }
 
 /// The environment: sampled inputs shared by all options and the outage-duration distribution.
@@ -274,6 +278,10 @@ pub struct OptionParams {
     /// failure rates (`model::sample::auto_stock`); `unit_stock[u]` then holds the size at the
     /// mean rates, for reports only.
     pub unit_auto: u32,
+    /// Which class carries hard class `c`'s way back in a counted day (MODEL.md 6.4c), in bits
+    /// `3c..3c+3`: the first hard class of the same unit type with the same way-back
+    /// distribution (its own index when it is the first).
+    pub back_leaders: u32,
     /// On-site spare stock of unit type `u` (`u >= 1`; the node's is `spare_nodes`).
     pub unit_stock: [u32; MAX_UNITS],
     /// Hours to fit a unit of type `u` that arrives for a node waiting for it (`u >= 1`; the
@@ -284,6 +292,10 @@ pub struct OptionParams {
     /// Mean days a failed unit of class `c` takes back into stock (its RMA round trip or its
     /// unit's restock time): the pipeline an auto-sized pool is sized for.
     pub class_back_days: [f32; MAX_CLASSES],
+    /// Where the day table of event distribution `e` starts in `FlatModel::table`
+    /// (`model::counted`: a repair time's short-repair share and mean, a way back's daily
+    /// hazards), for the counted day; set by `model::counted::attach`.
+    pub ev_day: [u32; opt_ev::COUNT],
     /// Per-path inputs, indexed by [`opt_in`].
     pub inputs: [DistSpec; opt_in::COUNT],
     /// Per-event distributions, indexed by [`opt_ev`].
@@ -349,7 +361,7 @@ mod tests {
         assert_eq!(align_of::<DistSpec>(), 4);
         assert_eq!(offset_of!(DistSpec, p), 8);
         assert_eq!(offset_of!(DistSpec, lo), 24);
-        assert_eq!(size_of::<RunParams>(), 32);
+        assert_eq!(size_of::<RunParams>(), 36);
         assert_eq!(
             size_of::<EnvParams>(),
             32 * (env_in::COUNT + 1) + 12 + 8 * MAX_SLA_TIERS
@@ -358,7 +370,7 @@ mod tests {
             size_of::<CorrParams>(),
             4 * MAX_CORR + 4 * MAX_CORR * MAX_CORR
         );
-        let head = 4 * (15 + 3 * MAX_UNITS + MAX_CLASSES);
+        let head = 4 * (16 + 3 * MAX_UNITS + MAX_CLASSES + opt_ev::COUNT);
         assert_eq!(offset_of!(OptionParams, inputs), head);
         assert_eq!(offset_of!(OptionParams, events), head + 32 * opt_in::COUNT);
         assert_eq!(

@@ -508,7 +508,26 @@ fn poisson_ptrs<F: Real>(mu: F, s: &mut DayStream) -> u32 {
 ///
 /// In f32, `n` above 2^24 loses integer resolution; counts are meant to be far smaller.
 pub fn binomial<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
-    binomial_cached(n, p, &mut BinomialCache::new(), s)
+    // What `binomial_cached` does with an empty cache, without building one.
+    let zero = F::c(0.0);
+    let one = F::c(1.0);
+    // `p > 0` is false for NaN too: no draw, 0.
+    if n == 0 || p.partial_cmp(&zero) != Some(std::cmp::Ordering::Greater) {
+        return 0;
+    }
+    if p >= one {
+        return n;
+    }
+    let flip = p > F::c(0.5);
+    let pp = if flip { one - p } else { p };
+    let k = if F::from_u32(n) * pp < F::c(BINOMIAL_INV_MAX_MEAN) {
+        let ln1mpp = ln1p(-pp);
+        let ratio = pp / (one - pp);
+        binomial_inversion_with(n, binomial_p0(n, ln1mpp), ratio, s)
+    } else {
+        binomial_btrs(n, pp, s)
+    };
+    if flip { n - k } else { k }
 }
 
 /// The per-probability constants of [`binomial`]'s inversion branch, for a caller that draws
@@ -632,15 +651,16 @@ fn binomial_btrs<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
     let q = F::c(1.0) - p;
     let np = nf * p;
     let nq = nf * q;
-    let ln1mp = ln1p(-p);
     let spq = (np * q).sqrt();
     let b = F::c(1.15) + F::c(2.53) * spq;
     let a = F::c(-0.0873) + F::c(0.0248) * b + F::c(0.01) * p;
     let c = np + half;
     let alpha = (F::c(2.83) + F::c(5.1) / b) * spq;
     let v_r = F::c(0.92) - F::c(4.2) / b;
-    let m = ((nf + F::c(1.0)) * p).floor().min(nf);
-    let lpmf_m = binomial_lpmf(m, nf, p, np, nq, ln1mp);
+    // The log pmf at the mode is only read by the slow acceptance test (about one attempt in
+    // seven): computed there, once (the same value, so the same draws).
+    let mut ln1mp = F::c(f64::NAN);
+    let mut lpmf_m = F::c(f64::NAN);
     let mut v = half;
     for _ in 0..REJECT_CAP {
         let u = s.next_u01::<F>().min(F::c(U_HI)) - half;
@@ -654,6 +674,11 @@ fn binomial_btrs<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
             continue;
         }
         let lhs = (v * alpha / (a / (us * us) + b)).ln();
+        if !lpmf_m.is_finite() {
+            ln1mp = ln1p(-p);
+            let m = ((nf + F::c(1.0)) * p).floor().min(nf);
+            lpmf_m = binomial_lpmf(m, nf, p, np, nq, ln1mp);
+        }
         if lhs <= binomial_lpmf(k, nf, p, np, nq, ln1mp) - lpmf_m {
             return k.to_u32_sat().min(n);
         }

@@ -68,10 +68,13 @@ pub fn quiet_option(nodes: u32, cpn: u32) -> OptionParams {
         next_gen_day: u32::MAX,
         dc_residual: 0,
         unit_auto: 0,
+        // Set by `model` (`model::counted::attach`).
+        back_leaders: 0,
         unit_stock: [0; MAX_UNITS],
         unit_swap_hours: [0.0; MAX_UNITS],
         unit_cost_usd: [0.0; MAX_UNITS],
         class_back_days: [0.0; MAX_CLASSES],
+        ev_day: [0; opt_ev::COUNT],
         inputs,
         events: [fx(0.0); opt_ev::COUNT],
     }
@@ -108,7 +111,7 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
     }
     let mut env = [fx(0.0); env_in::COUNT];
     env[env_in::DEMAND_REVERSION_PER_DAY] = fx(0.0);
-    FlatModel {
+    let mut m = FlatModel {
         run: RunParams {
             seed_lo: seed as u32,
             seed_hi: (seed >> 32) as u32,
@@ -118,6 +121,7 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
             n_corr: 0,
             table_len: 0,
             n_months: 0,
+            counted_min_mean: fleetsim::model::counted::COUNTED_MIN_MEAN,
         },
         env: EnvParams {
             inputs: env,
@@ -134,7 +138,9 @@ pub fn model(mut options: Vec<OptionParams>, years: u32, seed: u64) -> FlatModel
         },
         options,
         table: vec![],
-    }
+    };
+    fleetsim::model::counted::attach(&mut m);
+    m
 }
 
 /// Runs `n` paths on the CPU engine in the given precision and returns the block.
