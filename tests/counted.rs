@@ -158,22 +158,9 @@ fn failure_counts_are_poisson_at_hyperscale() {
     add_class(&mut o, 0.0006, false, fx(0.0));
     add_class(&mut o, 0.0004, false, fx(0.0));
     let m = model(vec![o], 1, 31);
-    let n = 2000;
-    let b = run(&m, n, Precision::F64);
+    let b = run(&m, 2000, Precision::F64);
     let v = column(&b, 0, idx::SOFT_FAILURES);
-    let lambda = 0.001 * 200_000.0 * 365.0;
-    let (mean, se) = mean_se(&v);
-    assert!(
-        (mean - lambda).abs() < 5.0 * se,
-        "mean {mean} vs {lambda} (se {se})"
-    );
-    // Var(s^2) ~ (mu4 - sigma^4) / n, mu4 = lambda (1 + 3 lambda) for a Poisson.
-    let sd_var = ((lambda + 2.0 * lambda * lambda) / n as f64).sqrt();
-    let s2 = var(&v);
-    assert!(
-        (s2 - lambda).abs() < 5.0 * sd_var,
-        "variance {s2} vs {lambda}"
-    );
+    assert_poisson_counts(&v, 0.001 * 200_000.0 * 365.0);
     // The class split: class 0 is Binomial(count, 0.6) given the count.
     let c0 = column(&b, 0, idx::CLASS_FAILURES);
     let share: f64 = c0.iter().sum::<f64>() / v.iter().sum::<f64>();

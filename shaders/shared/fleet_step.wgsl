@@ -303,6 +303,23 @@ fn class_unit(class_units: u32, k: u32) -> u32 {
     return (class_units >> (2u * k)) & 3u;
 }
 
+// The event distribution of hard class k's way back into stock: its RMA round trip, or a new
+// unit's lead time (`OptionParams::back_event` in params.rs).
+fn back_event(pt: u32, o: u32, k: u32) -> u32 {
+    if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
+        return EV_RMA_BASE + k;
+    }
+    return EV_REPLENISH_BASE + class_unit(models[pt].options[o].class_units, k);
+}
+
+// One failed unit of type u on its way back into stock from day t (one uniform; `send_back`
+// in fleet_step.rs).
+fn send_back(pt: u32, o: u32, os: ptr<function, DayStream>, back: u32, u: u32, t: u32) {
+    let days = sample_event(models[pt].options[o].events[back], ds_next_u01(os));
+    let rd = max(round_days(days, RING_DAYS - 1u), 1u);
+    st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+}
+
 // Adds the node-hours `charged` by a repair of class k on day t to its lost node-hours: times
 // the blast radius in nodes, capped at the hours left in the horizon.
 fn charge_class(k: u32, charged: f32, t: u32, horizon: u32) {
@@ -780,13 +797,7 @@ fn event_failures(pt: u32, o: u32, os: ptr<function, DayStream>, total: f32,
             st.hard += 1u;
             // The failed unit's way back into stock: its RMA round trip, or a new one.
             let u = class_unit(class_units, k);
-            var back = EV_REPLENISH_BASE + u;
-            if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
-                back = EV_RMA_BASE + k;
-            }
-            let days = sample_event(models[pt].options[o].events[back], ds_next_u01(os));
-            let rd = max(round_days(days, RING_DAYS - 1u), 1u);
-            st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+            send_back(pt, o, os, back_event(pt, o, k), u, t);
             if (st.spares[u] > 0u) {
                 st.spares[u] -= 1u;
                 // A hot spare node is swapped in; a unit from stock is fitted in the repair.
@@ -967,19 +978,13 @@ fn counted_repairs(pt: u32, o: u32, os: ptr<function, DayStream>, k: u32, n: u32
 // else conditional binomials over the return days, stopping when the count is used up.
 fn way_back(pt: u32, o: u32, os: ptr<function, DayStream>, k: u32, n: u32, t: u32) {
     let u = class_unit(models[pt].options[o].class_units, k);
-    var back = EV_REPLENISH_BASE + u;
-    if ((models[pt].options[o].rma_mask & (1u << k)) != 0u) {
-        back = EV_RMA_BASE + k;
-    }
+    let back = back_event(pt, o, k);
     let a = table_base + models[pt].options[o].ev_day[back];
     let d0 = to_u32_sat(table[a]);
     let d1 = to_u32_sat(table[a + 1u]);
     if (n < CHAIN_PER_DAY * (d1 - d0 + 1u)) {
-        let ev = models[pt].options[o].events[back];
         for (var i = 0u; i < n; i++) {
-            let days = sample_event(ev, ds_next_u01(os));
-            let rd = max(round_days(days, RING_DAYS - 1u), 1u);
-            st.ring_parts[u][(t + rd) % RING_DAYS] += 1u;
+            send_back(pt, o, os, back, u, t);
         }
         return;
     }

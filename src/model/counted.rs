@@ -181,20 +181,12 @@ pub fn attach(m: &mut FlatModel) {
         let p = m.options[o];
         let mut ev_day = [0u32; opt_ev::COUNT];
         let mut leaders = 0u32;
-        let unit = |k: usize| ((p.class_units >> (2 * k)) & 3) as usize;
-        let back_of = |k: usize| {
-            if p.rma_mask & (1 << k) != 0 {
-                opt_ev::RMA_BASE + k
-            } else {
-                opt_ev::REPLENISH_BASE + unit(k)
-            }
-        };
         let n_classes = (p.n_classes as usize).min(MAX_CLASSES);
         for k in 0..n_classes {
             let hard = p.hard_mask & (1 << k) != 0;
             let mut evs = vec![(opt_ev::REPAIR_BASE + k, false)];
             if hard {
-                evs.push((back_of(k), true));
+                evs.push((p.back_event(k), true));
             }
             for (e, is_back) in evs {
                 let spec = p.events[e];
@@ -219,8 +211,8 @@ pub fn attach(m: &mut FlatModel) {
                 let leader = (0..=k)
                     .find(|&j| {
                         p.hard_mask & (1 << j) != 0
-                            && unit(j) == unit(k)
-                            && p.events[back_of(j)] == p.events[back_of(k)]
+                            && p.class_unit(j) == p.class_unit(k)
+                            && p.events[p.back_event(j)] == p.events[p.back_event(k)]
                     })
                     .unwrap_or(k);
                 leaders |= (leader as u32) << (3 * k);

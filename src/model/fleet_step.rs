@@ -623,7 +623,7 @@ fn unit_stocks<F: Real>(p: &OptionParams, rate: &[F; MAX_CLASSES]) -> [u32; MAX_
         if p.unit_auto & (1 << u) != 0 {
             let mut per_node = F::c(0.0);
             for k in 0..(p.n_classes as usize).min(MAX_CLASSES) {
-                if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u {
+                if p.hard_mask & (1 << k) != 0 && p.class_unit(k) == u {
                     per_node += rate[k] * F::from_f32(p.class_back_days[k]);
                 }
             }
@@ -701,10 +701,22 @@ fn schedule_down<F: Real>(st: &mut OptionState<F>, lost_today: &mut F, t: u32, h
     }
 }
 
-/// Unit type (0 = the whole node) of class `k`.
+/// One failed unit of type `u` on its way back into stock from day `t`: its way-back time
+/// from event distribution `back` (one uniform), rounded to whole days, at least 1, at most
+/// the ring's.
 #[inline(always)]
-fn class_unit(p: &OptionParams, k: usize) -> usize {
-    ((p.class_units >> (2 * k)) & 3) as usize
+fn send_back<F: Real>(
+    m: &FlatModel,
+    c: &OptionConsts<F>,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    back: usize,
+    u: usize,
+    t: u32,
+) {
+    let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
+    let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
+    s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
 }
 
 /// Adds the node-hours `charged` by a repair of class `k` on day `t` to its lost node-hours:
@@ -1200,15 +1212,8 @@ fn event_failures<F: Real>(
         if hard_mask & (1 << k) != 0 {
             s.hard += 1;
             // The failed unit's way back into stock: its RMA round trip, or a new one.
-            let u = class_unit(p, k);
-            let back = if p.rma_mask & (1 << k) != 0 {
-                opt_ev::RMA_BASE + k
-            } else {
-                opt_ev::REPLENISH_BASE + u
-            };
-            let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
-            let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
-            s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
+            let u = p.class_unit(k);
+            send_back(m, c, s, os, p.back_event(k), u, t);
             if s.spares[u] > 0 {
                 s.spares[u] -= 1;
                 // A hot spare node is swapped in; a unit from stock is fitted in the repair.
@@ -1244,9 +1249,8 @@ fn event_failures<F: Real>(
 /// the failures needing a unit of that type; the first `min(count, stock)` take a spare (the
 /// rest wait), and the served and the waiting are split over the unit's classes by
 /// conditional binomials (in a day of Poisson failures the classes are independent labels, so
-/// those taking a spare are a random sample). Repairs: a binomial count of those lasting a
-/// day or more, each drawn from the repair distribution's upper part; the short ones are
-/// charged their count times their mean. The failed units' way back: one count per group of
+/// those taking a spare are a random sample). Repairs: [`counted_repairs`]. The failed
+/// units' way back: one count per group of
 /// classes sharing a unit type and a way-back distribution, split over the return days.
 /// Returns the number of failures.
 #[inline(never)]
@@ -1283,7 +1287,7 @@ fn counted_failures<F: Real>(
         let mut wu = zero;
         let mut last = MAX_CLASSES;
         for k in 0..n_classes {
-            if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u && w[k] > zero {
+            if p.hard_mask & (1 << k) != 0 && p.class_unit(k) == u && w[k] > zero {
                 wu += w[k];
                 last = k;
             }
@@ -1352,7 +1356,7 @@ fn split_over_classes<F: Real>(
         if rem == 0 {
             break;
         }
-        if p.hard_mask & (1 << k) != 0 && class_unit(p, k) == u && w[k] > F::c(0.0) {
+        if p.hard_mask & (1 << k) != 0 && p.class_unit(k) == u && w[k] > F::c(0.0) {
             let x = if k == last || wrem <= w[k] {
                 rem
             } else {
@@ -1428,9 +1432,9 @@ fn counted_repairs<F: Real>(
 }
 
 /// The way back into stock of `n` failed units carried by class `k` in a counted day: below
-/// [`CHAIN_PER_DAY`] per return day of its distribution one uniform each, as in an event day; otherwise a multinomial split over
-/// the return days of the day table, by conditional binomials with the daily hazards, stopping
-/// when the count is used up.
+/// [`CHAIN_PER_DAY`] per return day its distribution spans, one uniform each as in an event
+/// day ([`send_back`]); otherwise a multinomial split over the return days of the day table,
+/// by conditional binomials with the daily hazards, stopping when the count is used up.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn way_back<F: Real>(
@@ -1443,20 +1447,14 @@ fn way_back<F: Real>(
     n: u32,
     t: u32,
 ) {
-    let u = class_unit(p, k);
-    let back = if p.rma_mask & (1 << k) != 0 {
-        opt_ev::RMA_BASE + k
-    } else {
-        opt_ev::REPLENISH_BASE + u
-    };
+    let u = p.class_unit(k);
+    let back = p.back_event(k);
     let a = p.ev_day[back] as usize;
     let d0 = m.table[a] as u32;
     let d1 = m.table[a + 1] as u32;
     if n < CHAIN_PER_DAY * (d1 - d0 + 1) {
         for _ in 0..n {
-            let days = sample_event(&c.events[back], os.next_u01::<F>(), &m.table);
-            let rd = round_days(days, RING_DAYS as u32 - 1).max(1);
-            s.ring_parts[u][((t + rd) as usize) % RING_DAYS] += 1;
+            send_back(m, c, s, os, back, u, t);
         }
         return;
     }
@@ -1513,7 +1511,7 @@ fn day_step<F: Real>(
         let mut fill = 0;
         if s.waiting > 0 {
             for k in 0..p.n_classes as usize {
-                if class_unit(p, k) == u && s.backorders[k] > 0 {
+                if p.class_unit(k) == u && s.backorders[k] > 0 {
                     let f = (parts - fill).min(s.backorders[k]);
                     s.backorders[k] -= f;
                     fill += f;

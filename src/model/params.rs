@@ -302,6 +302,25 @@ pub struct OptionParams {
     pub events: [DistSpec; opt_ev::COUNT],
 }
 
+impl OptionParams {
+    /// Unit type (0 = the whole node) of class `k` (WGSL twin `class_unit`).
+    #[inline(always)]
+    pub fn class_unit(&self, k: usize) -> usize {
+        ((self.class_units >> (2 * k)) & 3) as usize
+    }
+
+    /// The event distribution of hard class `k`'s way back into stock: its RMA round trip
+    /// (`rma` bit), or a new unit's lead time (WGSL twin `back_event`).
+    #[inline(always)]
+    pub fn back_event(&self, k: usize) -> usize {
+        if self.rma_mask & (1 << k) != 0 {
+            opt_ev::RMA_BASE + k
+        } else {
+            opt_ev::REPLENISH_BASE + self.class_unit(k)
+        }
+    }
+}
+
 /// One model as the kernel reads it (WGSL twin `Model` in `shaders/shared/params.wgsl`): the
 /// flat parameters without the table, options padded with zeros to `MAX_OPTIONS`, and where the
 /// model's tables start in the dispatch's table buffer (several models can share a dispatch).

@@ -508,26 +508,7 @@ fn poisson_ptrs<F: Real>(mu: F, s: &mut DayStream) -> u32 {
 ///
 /// In f32, `n` above 2^24 loses integer resolution; counts are meant to be far smaller.
 pub fn binomial<F: Real>(n: u32, p: F, s: &mut DayStream) -> u32 {
-    // What `binomial_cached` does with an empty cache, without building one.
-    let zero = F::c(0.0);
-    let one = F::c(1.0);
-    // `p > 0` is false for NaN too: no draw, 0.
-    if n == 0 || p.partial_cmp(&zero) != Some(std::cmp::Ordering::Greater) {
-        return 0;
-    }
-    if p >= one {
-        return n;
-    }
-    let flip = p > F::c(0.5);
-    let pp = if flip { one - p } else { p };
-    let k = if F::from_u32(n) * pp < F::c(BINOMIAL_INV_MAX_MEAN) {
-        let ln1mpp = ln1p(-pp);
-        let ratio = pp / (one - pp);
-        binomial_inversion_with(n, binomial_p0(n, ln1mpp), ratio, s)
-    } else {
-        binomial_btrs(n, pp, s)
-    };
-    if flip { n - k } else { k }
+    binomial_cached(n, p, &mut BinomialCache::new(), s)
 }
 
 /// The per-probability constants of [`binomial`]'s inversion branch, for a caller that draws

@@ -160,6 +160,23 @@ pub fn column(b: &fleetsim::engine::PathBlock, o: usize, m: usize) -> Vec<f64> {
     (0..b.n_paths as usize).map(|i| b.record(i, o)[m]).collect()
 }
 
+/// Asserts that the counts `v` (one per path) are Poisson with mean `lambda`: the sample mean
+/// within 5 standard errors, and the sample variance within 5 of its standard errors
+/// (`Var(s^2) ~ (mu4 - sigma^4) / n`, `mu4 = lambda (1 + 3 lambda)` for a Poisson).
+pub fn assert_poisson_counts(v: &[f64], lambda: f64) {
+    let (mean, se) = mean_se(v);
+    assert!(
+        (mean - lambda).abs() < 5.0 * se,
+        "mean {mean} vs {lambda} (se {se})"
+    );
+    let sd_var = ((lambda + 2.0 * lambda * lambda) / v.len() as f64).sqrt();
+    let s2 = var(v);
+    assert!(
+        (s2 - lambda).abs() < 5.0 * sd_var,
+        "variance {s2} vs {lambda}"
+    );
+}
+
 /// Sample mean and standard error of the mean.
 pub fn mean_se(v: &[f64]) -> (f64, f64) {
     let n = v.len() as f64;
