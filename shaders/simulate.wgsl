@@ -1,8 +1,9 @@
 // The simulation kernel: one invocation per (point, path, option) of a call. A call simulates
 // paths [first_path, first_path + n_paths) of every model bound in `models` (the points, each
-// with its own seed key and tables); its invocations are numbered point-major,
-// g = (point * n_paths + path - first_path) * n_options + option, which is the layout of the
-// call's `PathBlock`s (src/engine/mod.rs) one after another. A dispatch runs invocations
+// with its own seed key and tables); its invocations are numbered point-major, then
+// option-major, g = (point * n_options + option) * n_paths + path - first_path, so the lanes
+// of a warp run one option (same rates, tables and branches); the host puts each record at
+// its place in the call's `PathBlock`s (src/engine/mod.rs, path-major). A dispatch runs invocations
 // [first_inv, first_inv + n_inv) of the call: invocation i of the dispatch simulates days
 // [t0, t1) of invocation first_inv + i and, at the horizon, writes its N_OUT outputs at
 // outs[i * stride ..], stride = N_OUT + n_months * N_MONTHLY: each record is followed by the
@@ -53,8 +54,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let per_point = chunk.n_paths * chunk.n_options;
     let pt = g / per_point;
     let r = g % per_point;
-    let path = chunk.first_path + r / chunk.n_options;
-    let o = r % chunk.n_options;
+    let path = chunk.first_path + r % chunk.n_paths;
+    let o = r / chunk.n_paths;
     table_base = models[pt].table_base;
     // Each record is followed by the option's monthly series when the model asks for one.
     let stride = N_OUT + models[pt].run.n_months * N_MONTHLY;

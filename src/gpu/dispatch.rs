@@ -9,8 +9,9 @@ use super::shaders::WORKGROUP_SIZE;
 /// The per-dispatch uniform (`Chunk` in `shaders/simulate.wgsl`, layout checked by
 /// `tests/gpu_layout.rs`): which invocations of a call one dispatch runs, over which days.
 /// A call simulates paths `first_path .. first_path + n_paths` of each of its points; its
-/// invocations are numbered point-major (`(point * n_paths + path - first_path) * n_options +
-/// option`, the layout of the call's blocks one after another) and a dispatch runs
+/// invocations are numbered point-major, then option-major (`(point * n_options + option) *
+/// n_paths + path - first_path`: a warp's lanes run one option; the host scatters records back
+/// into the path-major blocks) and a dispatch runs
 /// `first_inv .. first_inv + n_inv` of them.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]

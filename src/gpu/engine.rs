@@ -386,8 +386,9 @@ impl GpuEngine {
         Ok(blocks)
     }
 
-    /// One group of models in shared dispatches: invocations numbered point-major (see
-    /// [`Chunk`]), each dispatch's records scattered into the points' blocks.
+    /// One group of models in shared dispatches: invocations numbered point-major, then
+    /// option-major (see [`scatter`]), each dispatch's records scattered into the points'
+    /// blocks.
     fn try_group(
         &self,
         st: &mut State,
@@ -478,7 +479,8 @@ impl GpuEngine {
             scatter(
                 bytemuck::cast_slice(rec),
                 done,
-                per_point,
+                n_paths,
+                n_opt,
                 stride,
                 &mut blocks,
             );
@@ -499,14 +501,25 @@ impl GpuEngine {
     }
 }
 
-/// Widens one dispatch's records (invocations `from ..` of the call, point-major with
-/// `per_point` invocations per point, `stride` values each: the record, then the monthly
-/// series) into the points' blocks.
-fn scatter(vals: &[f32], from: u32, per_point: u32, stride: usize, blocks: &mut [PathBlock]) {
-    let per_point = per_point as usize;
+/// Widens one dispatch's records (invocations `from ..` of the call, numbered point-major,
+/// then option-major: `g = (point * n_options + option) * n_paths + path`, `stride` values
+/// each: the record, then the monthly series) into the points' blocks, which are path-major
+/// (`(path * n_options + option)`): the kernel's lane order is undone here, so every block
+/// holds what a path-major kernel would have written.
+fn scatter(
+    vals: &[f32],
+    from: u32,
+    n_paths: u32,
+    n_options: u32,
+    stride: usize,
+    blocks: &mut [PathBlock],
+) {
+    let (n_paths, n_options) = (n_paths as usize, n_options as usize);
+    let per_point = n_paths * n_options;
     let per_mon = stride - N_OUT;
     for (g, inv) in (from as usize..).zip(vals.chunks_exact(stride)) {
-        let (p, local) = (g / per_point, g % per_point);
+        let (p, r) = (g / per_point, g % per_point);
+        let local = (r % n_paths) * n_options + r / n_paths;
         let (rec, months) = inv.split_at(N_OUT);
         let b = &mut blocks[p];
         for (d, v) in b.values[local * N_OUT..(local + 1) * N_OUT]
@@ -591,7 +604,7 @@ mod tests {
         let vals: Vec<f32> = (3..12)
             .flat_map(|g| (0..N_OUT).map(move |m| (g * 100 + m) as f32))
             .collect();
-        scatter(&vals, 3, 5, N_OUT, &mut blocks);
+        scatter(&vals, 3, 5, 1, N_OUT, &mut blocks);
         for g in 0..15usize {
             let want = if (3..12).contains(&g) {
                 (g * 100) as f64
@@ -612,6 +625,33 @@ mod tests {
     }
 
     #[test]
+    fn scatter_undoes_the_option_major_lane_order() {
+        // 2 points x 3 paths x 2 options; invocation g = (point * 2 + option) * 3 + path holds
+        // the tag point * 100 + path * 10 + option, which must land at record (path, option)
+        // of its point's path-major block. A dispatch of invocations 2..11 starts and ends
+        // inside an option's run of paths.
+        let (n_paths, n_opt) = (3u32, 2u32);
+        let mut blocks: Vec<PathBlock> = (0..2)
+            .map(|_| PathBlock::zeroed(0, n_paths, n_opt))
+            .collect();
+        let tag = |g: u32| {
+            let (pt, r) = (g / 6, g % 6);
+            (pt * 100 + (r % n_paths) * 10 + r / n_paths + 1) as f32
+        };
+        let vals: Vec<f32> = (2..11)
+            .flat_map(|g| (0..N_OUT).map(move |_| tag(g)))
+            .collect();
+        scatter(&vals, 2, n_paths, n_opt, N_OUT, &mut blocks);
+        for g in 0..12u32 {
+            let (pt, r) = (g / 6, g % 6);
+            let (path, o) = (r % n_paths, r / n_paths);
+            let want = if (2..11).contains(&g) { tag(g) as f64 } else { 0.0 };
+            let rec = blocks[pt as usize].record(path as usize, o as usize);
+            assert_eq!((rec[0], rec[N_OUT - 1]), (want, want), "invocation {g}");
+        }
+    }
+
+    #[test]
     fn scatter_splits_records_from_their_monthly_series() {
         // 2 points x 3 invocations, 2 months: each invocation is N_OUT + 2 N_MONTHLY values.
         let per_mon = 2 * N_MONTHLY;
@@ -627,7 +667,7 @@ mod tests {
         let vals: Vec<f32> = (1..6)
             .flat_map(|g| (0..stride).map(move |m| (g * 10_000 + m) as f32))
             .collect();
-        scatter(&vals, 1, 3, stride, &mut blocks);
+        scatter(&vals, 1, 3, 1, stride, &mut blocks);
         for g in 0..6usize {
             let (b, i) = (&blocks[g / 3], g % 3);
             let base = if g >= 1 { (g * 10_000) as f64 } else { 0.0 };
