@@ -115,8 +115,8 @@ fn counted_days_agree_with_event_days_on_the_default_fleet() {
 
 #[test]
 fn counted_days_agree_with_event_days_on_a_20_billion_fleet() {
-    // USD 20B each: about 270 and 110 failures a day; the tray and GPU-module way backs are
-    // split over their return days by conditional binomials, the others one by one.
+    // USD 20B each: about 270 and 110 failures a day; the tray failures of both and the
+    // GPU-module ones of the b200 are drawn by return day, the others' way backs one by one.
     check("20B", &scaled_default(20_000_000_000), 160);
 }
 
@@ -139,15 +139,11 @@ fn counted_days_agree_with_event_days_when_the_stock_runs_out() {
     check("starved", &m, 300);
 }
 
-/// A triangular `DistSpec` clamped to [0, 127].
-fn triangular(lo: f32, mode: f32, hi: f32) -> DistSpec {
-    DistSpec {
-        kind: kind::TRIANGULAR,
-        aux: 0,
-        p: [lo, mode, hi, (mode - lo) / (hi - lo)],
-        lo: 0.0,
-        hi: 127.0,
-    }
+#[test]
+fn counted_days_agree_with_event_days_on_every_way_back() {
+    // Way backs by conditional binomials, one by one and by return-day counts on one option
+    // (`common::mixed_way_backs_model`), with starved stocks.
+    check("mixed way backs", &mixed_way_backs_model(), 200);
 }
 
 #[test]

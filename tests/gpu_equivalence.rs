@@ -21,8 +21,8 @@ use fleetsim::stats::{PAIRED_METRICS, RunAggregate};
 
 use common::gpu::engine as gpu_engine;
 use common::paired::{
-    ALLOW_BEYOND_TIGHT, ALLOW_BEYOND_TOL, ALLOW_FLIPPED_PER_1000, TIGHT_TOL, TOL,
-    interruptions_differ,
+    ALLOW_BEYOND_TIGHT, ALLOW_BEYOND_TOL, ALLOW_FLIPPED_PER_1000, ALLOW_FLIPPED_PER_1000_COUNTED,
+    TIGHT_TOL, TOL, interruptions_differ,
 };
 
 /// Whether the discrete outputs of a path-option differ between the engines: failure counts
@@ -252,18 +252,34 @@ fn pairs_agree(ag: &RunAggregate, ac: &RunAggregate, g: &PathBlock, c: &PathBloc
 }
 
 fn compare(test: &str, model: &FlatModel, n_paths: u32) {
+    compare_allowing(test, model, n_paths, ALLOW_FLIPPED_PER_1000);
+}
+
+/// [`compare`] with `flipped_per_1000` flipped paths allowed per 1,000.
+fn compare_allowing(test: &str, model: &FlatModel, n_paths: u32, flipped_per_1000: usize) {
     let Some(gpu) = gpu_engine(test) else { return };
     let g = gpu.simulate(model, 0, n_paths).expect("GPU run");
     let c = CpuEngine::new(Precision::F32)
         .simulate(model, 0, n_paths)
         .expect("CPU run");
-    compare_blocks(test, model, &g, &c);
+    compare_blocks_allowing(test, model, &g, &c, flipped_per_1000);
 }
 
 /// The per-path and aggregate checks on one model's GPU block `g` against its CPU block `c`.
 fn compare_blocks(test: &str, model: &FlatModel, g: &PathBlock, c: &PathBlock) {
+    compare_blocks_allowing(test, model, g, c, ALLOW_FLIPPED_PER_1000);
+}
+
+/// [`compare_blocks`] with `flipped_per_1000` flipped paths allowed per 1,000.
+fn compare_blocks_allowing(
+    test: &str,
+    model: &FlatModel,
+    g: &PathBlock,
+    c: &PathBlock,
+    flipped_per_1000: usize,
+) {
     let a = path_agreement(model, g, c);
-    let allow_flipped = ALLOW_FLIPPED_PER_1000 * a.n / 1000;
+    let allow_flipped = flipped_per_1000 * a.n / 1000;
     eprintln!(
         "{test}: of {} paths, {} beyond {TOL:e} (allowed {ALLOW_BEYOND_TOL}); {} flipped \
          (allowed {allow_flipped}); {} unflipped beyond {TIGHT_TOL:e} (allowed \
@@ -299,7 +315,8 @@ pub fn default_scenario_matches_cpu() {
 
 /// The counted failure process (MODEL.md 6.4c) on the GPU: the default comparison and the
 /// stressed scenario (no spares: every hard failure waits, so the served / waiting split and
-/// the backorders are exercised) with every day counted, path by path against the CPU.
+/// the backorders are exercised) with every day counted, and a fleet whose counted days take
+/// every way back, path by path against the CPU.
 pub fn counted_days_match_cpu() {
     let mut m = flatten(&default_scenario(), 42);
     m.run.counted_min_mean = 0.0;
@@ -308,6 +325,19 @@ pub fn counted_days_match_cpu() {
     let mut m = flatten(&s, 7);
     m.run.counted_min_mean = 0.0;
     compare("counted_days_match_cpu (stress)", &m, 300);
+    // Hundreds of failures a day: the way backs by conditional binomials, one by one and by
+    // return-day counts, with starved stocks (every counted-day branch). Its counted days
+    // draw about a hundred counts by rejection or inversion each, every one of which flips
+    // where f32 exp and log round differently on the two engines, so more of its paths flip
+    // than in an event day model (measured on llvmpipe: 14 of 400, 35 per 1,000, the same at
+    // twice the fleet: counted days draw as many counts whatever the fleet); a flipped path
+    // must still stay within TOL, and the aggregates within their standard errors.
+    compare_allowing(
+        "counted_days_match_cpu (mixed way backs)",
+        &common::mixed_way_backs_model(),
+        400,
+        ALLOW_FLIPPED_PER_1000_COUNTED,
+    );
 }
 
 /// Every point's blocks of a `run_points` sweep, in path order, merged into one block.

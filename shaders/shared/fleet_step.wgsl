@@ -862,7 +862,12 @@ fn counted_failures(pt: u32, o: u32, os: ptr<function, DayStream>, lost_h: ptr<f
         if (last == MAX_CLASSES) {
             continue;
         }
-        let d = poisson(wu, os);
+        // NO_CELLS: the unit's failures were not drawn by return day.
+        var d = return_cells(pt, o, os, u, last, wu, t);
+        let cells = d != NO_CELLS;
+        if (!cells) {
+            d = poisson(wu, os);
+        }
         if (d == 0u) {
             continue;
         }
@@ -878,8 +883,10 @@ fn counted_failures(pt: u32, o: u32, os: ptr<function, DayStream>, lost_h: ptr<f
             st.class_failures[k] += n;
             st.hard += n;
             nf += n;
-            let leader = (leaders >> (3u * k)) & 7u;
-            back[leader] += n;
+            if (!cells) {
+                let leader = (leaders >> (3u * k)) & 7u;
+                back[leader] += n;
+            }
             if (served_k[k] > 0u) {
                 counted_repairs(pt, o, os, k, served_k[k], u == 0u, lost_h, t);
             }
@@ -902,6 +909,43 @@ fn counted_failures(pt: u32, o: u32, os: ptr<function, DayStream>, lost_h: ptr<f
         }
     }
     return nf;
+}
+
+// What `return_cells` returns when it draws nothing (Rust: `None`).
+const NO_CELLS: u32 = 0xffffffffu;
+
+// The day's failures of unit type u as one Poisson count per return day, Poisson(wu p_d) for d
+// in d0..=d1 of the way-back day table, each added to the unit's returns on day t + d, when the
+// unit's classes with failures today share one way-back distribution and wu is at least
+// CELLS_PER_DAY per return day spanned; returns their sum, else NO_CELLS having drawn nothing
+// (`return_cells` in fleet_step.rs).
+fn return_cells(pt: u32, o: u32, os: ptr<function, DayStream>, u: u32, last: u32, wu: f32,
+                t: u32) -> u32 {
+    let hard_mask = oc.hard_mask;
+    let class_units = models[pt].options[o].class_units;
+    let leaders = models[pt].options[o].back_leaders;
+    let lead = (leaders >> (3u * last)) & 7u;
+    for (var k = 0u; k < last; k++) {
+        if ((hard_mask & (1u << k)) != 0u && class_unit(class_units, k) == u && w[k] > 0.0
+            && ((leaders >> (3u * k)) & 7u) != lead) {
+            return NO_CELLS;
+        }
+    }
+    let a = table_base + models[pt].options[o].ev_day[back_event(pt, o, lead)];
+    let d0 = to_u32_sat(table[a]);
+    let d1 = to_u32_sat(table[a + 1u]);
+    let span = d1 - d0 + 1u;
+    if (wu < f32(CELLS_PER_DAY * span)) {
+        return NO_CELLS;
+    }
+    let probs = a + 2u + span;
+    var d = 0u;
+    for (var i = 0u; i < span; i++) {
+        let x = poisson(wu * table[probs + i], os);
+        st.ring_parts[u][(t + d0 + i) % RING_DAYS] += x;
+        d += x;
+    }
+    return d;
 }
 
 // Splits n failures of unit type u over its hard classes 0..=last in proportion to their

@@ -645,7 +645,11 @@ mod tests {
         for g in 0..12u32 {
             let (pt, r) = (g / 6, g % 6);
             let (path, o) = (r % n_paths, r / n_paths);
-            let want = if (2..11).contains(&g) { tag(g) as f64 } else { 0.0 };
+            let want = if (2..11).contains(&g) {
+                tag(g) as f64
+            } else {
+                0.0
+            };
             let rec = blocks[pt as usize].record(path as usize, o as usize);
             assert_eq!((rec[0], rec[N_OUT - 1]), (want, want), "invocation {g}");
         }

@@ -140,6 +140,10 @@ pub fn prelude() -> String {
             crate::model::counted::CHAIN_PER_DAY as usize,
         ),
         (
+            "CELLS_PER_DAY",
+            crate::model::counted::CELLS_PER_DAY as usize,
+        ),
+        (
             "SHORT_SUM_MIN",
             crate::model::counted::SHORT_SUM_MIN as usize,
         ),

@@ -6,10 +6,12 @@
 //! A repair-time table is `[F(24), 1 - F(24), E[X | X < 24], sd(X | X < 24)]` (hours): the
 //! chance a repair ends within the day, the chance it takes a day or more, and the mean and
 //! standard deviation of the short ones.
-//! A way-back table is `[d0, d1, h_d0, ..., h_d1]` (days): the first and last whole-day way
-//! back (`max(round(X), 1)`, at most 127) with positive probability and the hazard of each
-//! day, `h_d = P(D = d | D >= d)` (`h_d1 = 1`): the conditional binomials of a multinomial
-//! split of a day's failures over their return days.
+//! A way-back table is `[d0, d1, h_d0, ..., h_d1, p_d0, ..., p_d1]` (days): the first and
+//! last whole-day way back (`max(round(X), 1)`, at most 127) with positive probability, the
+//! hazard of each day, `h_d = P(D = d | D >= d)` (`h_d1 = 1`): the conditional binomials of a
+//! multinomial split of a day's failures over their return days; and the probability of each
+//! day, `p_d = P(D = d)`: the means of the independent Poisson counts of a day's failures by
+//! return day (a Poisson count split over its return days is such counts).
 
 use super::params::{DistSpec, FlatModel, MAX_CLASSES, RING_DAYS, kind, opt_ev};
 use super::sample::sample_dist;
@@ -31,6 +33,12 @@ pub const CHAIN_PER_DAY: u32 = 6;
 /// normal falls below zero with probability under 1e-4 for the catalog's repair times
 /// (coefficient of variation below 2 once cut at a day).
 pub const SHORT_SUM_MIN: u32 = 32;
+
+/// A unit type whose hard classes share one way-back distribution has its day's failures
+/// drawn as one Poisson count per return day (the cells) when their expected number is at
+/// least this many times the number of return days the distribution spans: a cell costs about
+/// as much as placing this many failures one by one, and much less than a chain's binomial.
+pub const CELLS_PER_DAY: u32 = 3;
 
 /// Hours in a day: a repair of at least this long takes the node down for whole days.
 const DAY_HOURS: f64 = 24.0;
@@ -133,8 +141,8 @@ pub fn repair_day_table(spec: &DistSpec, table: &[f32]) -> [f32; 4] {
     [f as f32, (1.0 - f) as f32, mean as f32, sd as f32]
 }
 
-/// The way-back day table of `spec` (days): `[d0, d1, h_d0, ..., h_d1]`, the return day
-/// `D = max(round(X), 1)` capped at `RING_DAYS - 1` as the engines round it.
+/// The way-back day table of `spec` (days): `[d0, d1, h_d0, ..., h_d1, p_d0, ..., p_d1]`,
+/// the return day `D = max(round(X), 1)` capped at `RING_DAYS - 1` as the engines round it.
 pub fn back_day_table(spec: &DistSpec, table: &[f32]) -> Vec<f32> {
     let cap = RING_DAYS as u32 - 1;
     // cdf[d] = P(D <= d): D <= d iff X < d + 1/2 (for 1 <= d < cap); D <= cap always.
@@ -165,6 +173,11 @@ pub fn back_day_table(spec: &DistSpec, table: &[f32]) -> Vec<f32> {
             (p(d) / left).clamp(0.0, 1.0)
         };
         out.push(h as f32);
+    }
+    // The probabilities, normalised over d0..=d1 (the days dropped as rounding hold < 1e-10).
+    let total: f64 = (d0..=d1).map(p).sum();
+    for d in d0..=d1 {
+        out.push((p(d) / total) as f32);
     }
     out
 }
@@ -268,10 +281,20 @@ mod tests {
                 t[2 + i]
             );
         }
-        // A fixed 10 days is one return day.
+        // The probabilities follow the hazards: each 1/5.
+        for i in 0..5 {
+            assert!(
+                (t[7 + i] - 0.2).abs() < 1e-6,
+                "day {}: p {}",
+                5 + i,
+                t[7 + i]
+            );
+        }
+        assert_eq!(t.len(), 2 + 2 * 5);
+        // A fixed 10 days is one return day, with probability 1.
         assert_eq!(
             back_day_table(&DistSpec::fixed(10.0), &[]),
-            vec![10.0, 10.0, 1.0]
+            vec![10.0, 10.0, 1.0, 1.0]
         );
         // Under half a day rounds up to 1; beyond the ring is capped at 127.
         assert_eq!(back_day_table(&DistSpec::fixed(0.2), &[])[..2], [1.0, 1.0]);
@@ -294,15 +317,25 @@ mod tests {
         let t = back_day_table(&spec, &table);
         let (d0, d1) = (t[0] as u32, t[1] as u32);
         assert!(d0 >= 5 && d1 <= 45, "{d0}..{d1}");
-        // Unwind the hazards into probabilities: they sum to 1 and give the rounded mean.
+        // Unwind the hazards into probabilities: they sum to 1, give the rounded mean and
+        // equal the table's probabilities.
+        let span = (d1 - d0 + 1) as usize;
+        assert_eq!(t.len(), 2 + 2 * span);
         let mut left = 1.0f64;
         let mut mean = 0.0;
         for d in d0..=d1 {
-            let p = left * f64::from(t[2 + (d - d0) as usize]);
+            let i = (d - d0) as usize;
+            let p = left * f64::from(t[2 + i]);
+            assert!(
+                (p - f64::from(t[2 + span + i])).abs() < 1e-6,
+                "day {d}: {p}"
+            );
             mean += p * f64::from(d);
             left -= p;
         }
         assert!(left.abs() < 1e-6, "mass left {left}");
+        let sum: f64 = t[2 + span..].iter().map(|&p| f64::from(p)).sum();
+        assert!((sum - 1.0).abs() < 1e-6, "probabilities sum to {sum}");
         // PERT mean (lo + 4 mode + hi) / 6 = 17.67; rounding to whole days moves it < 0.01.
         assert!((mean - 106.0 / 6.0).abs() < 0.02, "mean {mean}");
     }

@@ -9,7 +9,7 @@
 // Index loops are kept on purpose: they read like the WGSL kernel this file is the twin of.
 #![allow(clippy::needless_range_loop)]
 
-use crate::model::counted::{CHAIN_PER_DAY, SHORT_SUM_MIN};
+use crate::model::counted::{CELLS_PER_DAY, CHAIN_PER_DAY, SHORT_SUM_MIN};
 use crate::model::job::renewal_losses;
 use crate::model::outputs::{N_MONTHLY, N_OUT, idx, mon};
 use crate::model::params::{
@@ -1250,8 +1250,10 @@ fn event_failures<F: Real>(
 /// rest wait), and the served and the waiting are split over the unit's classes by
 /// conditional binomials (in a day of Poisson failures the classes are independent labels, so
 /// those taking a spare are a random sample). Repairs: [`counted_repairs`]. The failed
-/// units' way back: one count per group of
-/// classes sharing a unit type and a way-back distribution, split over the return days.
+/// units' way back: with many failures of a unit type whose classes share a way-back
+/// distribution, the unit's count is drawn as its counts by return day ([`return_cells`]);
+/// otherwise one count per group of classes sharing a unit type and a way-back distribution,
+/// split over the return days ([`way_back`]).
 /// Returns the number of failures.
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
@@ -1295,7 +1297,8 @@ fn counted_failures<F: Real>(
         if last == MAX_CLASSES {
             continue;
         }
-        let d = poisson(wu, os);
+        let cells = return_cells(m, p, s, os, w, u, last, wu, t);
+        let d = cells.unwrap_or_else(|| poisson(wu, os));
         if d == 0 {
             continue;
         }
@@ -1311,7 +1314,9 @@ fn counted_failures<F: Real>(
             s.class_failures[k] += n;
             s.hard += n;
             nf += n;
-            back[((p.back_leaders >> (3 * k)) & 7) as usize] += n;
+            if cells.is_none() {
+                back[((p.back_leaders >> (3 * k)) & 7) as usize] += n;
+            }
             if served_k[k] > 0 {
                 counted_repairs(m, p, c, s, os, k, served_k[k], u == 0, lost_h, t);
             }
@@ -1334,6 +1339,55 @@ fn counted_failures<F: Real>(
         }
     }
     nf
+}
+
+/// The day's failures of unit type `u` (hard classes `0..=last`, `wu` expected in all) as one
+/// Poisson count per return day, `Poisson(wu p_d)` for `d` in `d0..=d1` of the way-back day
+/// table, each added to the unit's returns on day `t + d`: when the unit's classes with
+/// failures today share one way-back distribution and `wu` is at least [`CELLS_PER_DAY`] per
+/// return day spanned. Returns their sum, the unit's failures today (a sum of independent
+/// Poisson counts is a Poisson count with mean `wu`; given it, the cells are its multinomial
+/// split over the return days, which [`way_back`] draws otherwise), or `None`, having drawn
+/// nothing.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn return_cells<F: Real>(
+    m: &FlatModel,
+    p: &OptionParams,
+    s: &mut OptionState<F>,
+    os: &mut DayStream,
+    w: &[F; MAX_CLASSES],
+    u: usize,
+    last: usize,
+    wu: F,
+    t: u32,
+) -> Option<u32> {
+    let leader = |k: usize| (p.back_leaders >> (3 * k)) & 7;
+    let lead = leader(last);
+    for k in 0..last {
+        if p.hard_mask & (1 << k) != 0
+            && p.class_unit(k) == u
+            && w[k] > F::c(0.0)
+            && leader(k) != lead
+        {
+            return None;
+        }
+    }
+    let a = p.ev_day[p.back_event(lead as usize)] as usize;
+    let d0 = m.table[a] as u32;
+    let d1 = m.table[a + 1] as u32;
+    let span = d1 - d0 + 1;
+    if wu < F::from_u32(CELLS_PER_DAY * span) {
+        return None;
+    }
+    let probs = a + 2 + span as usize;
+    let mut d = 0u32;
+    for i in 0..span {
+        let x = poisson(wu * F::from_f32(m.table[probs + i as usize]), os);
+        s.ring_parts[u][((t + d0 + i) as usize) % RING_DAYS] += x;
+        d += x;
+    }
+    Some(d)
 }
 
 /// Splits `n` failures of unit type `u` over its hard classes `0..=last` in proportion to

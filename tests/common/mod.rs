@@ -12,7 +12,7 @@ pub mod slurm;
 
 use fleetsim::model::params::{
     CorrParams, DistSpec, EnvParams, FlatModel, MAX_CLASSES, MAX_CORR, MAX_SLA_TIERS, MAX_UNITS,
-    OptionParams, RunParams, env_in, flags, opt_ev, opt_in, sla,
+    OptionParams, RunParams, env_in, flags, kind, opt_ev, opt_in, sla,
 };
 
 /// A fixed-value spec with the field's clamp range left open.
@@ -34,6 +34,44 @@ pub fn lognormal(median: f64, p90: f64, lo: f64, hi: f64) -> DistSpec {
         lo: lo as f32,
         hi: hi as f32,
     }
+}
+
+/// A triangular `DistSpec` clamped to [0, 127].
+pub fn triangular(lo: f32, mode: f32, hi: f32) -> DistSpec {
+    DistSpec {
+        kind: kind::TRIANGULAR,
+        aux: 0,
+        p: [lo, mode, hi, (mode - lo) / (hi - lo)],
+        lo: 0.0,
+        hi: 127.0,
+    }
+}
+
+/// One option whose counted days take every way back of MODEL.md 6.4c (80,000 nodes of 8
+/// chips, 1 year, starved stocks, so that served and waiting failures are split too): unit
+/// type 1 carries three hard classes with three different RMA times, so its count is split
+/// over the classes and their way backs drawn per group, by the conditional binomial chain
+/// (about 320 and 160 a day) and one by one (about 16 a day); unit type 2 carries one hard
+/// class (about 160 a day), drawn as counts by return day; and a soft class.
+pub fn mixed_way_backs_model() -> FlatModel {
+    let mut o = quiet_option(80_000, 8);
+    let a = add_class(&mut o, 0.004, true, lognormal(4.0, 30.0, 0.0, 3048.0));
+    let b = add_class(&mut o, 0.002, true, lognormal(2.0, 8.0, 0.0, 3048.0));
+    let c = add_class(&mut o, 0.0002, true, lognormal(6.0, 20.0, 0.0, 3048.0));
+    let d = add_class(&mut o, 0.002, true, lognormal(3.0, 12.0, 0.0, 3048.0));
+    add_class(&mut o, 0.003, false, lognormal(0.5, 2.0, 0.0, 3048.0));
+    set_rma_days(&mut o, triangular(5.0, 12.0, 30.0));
+    o.events[opt_ev::RMA_BASE + b] = triangular(3.0, 8.0, 20.0);
+    o.events[opt_ev::RMA_BASE + c] = triangular(10.0, 20.0, 40.0);
+    o.spare_nodes = 0;
+    o.n_units = 3;
+    o.class_units = (1 << (2 * a)) | (1 << (2 * b)) | (1 << (2 * c)) | (2 << (2 * d));
+    // A little below the mean pipelines (about 7,000 and 2,500 units).
+    o.unit_stock[1] = 6_750;
+    o.unit_stock[2] = 2_400;
+    o.unit_swap_hours[1] = 2.0;
+    o.unit_swap_hours[2] = 1.0;
+    model(vec![o], 1, 23)
 }
 
 /// An option with `nodes` nodes of `cpn` chips, no failures, no costs, no revenue.
