@@ -55,5 +55,7 @@ fn main() {
         gpu_rng::split_dispatches_give_the_same_blocks,
         cli_gpu::a_gpu_failure_falls_back_to_the_cpu_under_auto_and_fails_cleanly_under_gpu,
         cli_gpu::a_gpu_run_matches_the_cpu_run_and_a_mid_run_fallback_completes_it,
+        cli_gpu::check_passes_on_the_adapter_and_its_json_says_why,
+        cli_gpu::check_exits_3_when_the_gpu_fails,
     ]);
 }

@@ -29,7 +29,7 @@ impl Engines {
 /// A failed run as the command's error. A device failure of the GPU under `--backend gpu`
 /// (`gpu_only`: no fallback) exits 3 with nothing written; a bug exits 1 and says it is one,
 /// whichever the backend; anything else (the fallback engine failing too) exits 1.
-fn run_error(e: EngineError, gpu_only: bool) -> CliError {
+pub(crate) fn run_error(e: EngineError, gpu_only: bool) -> CliError {
     match e {
         EngineError::Device(e) if gpu_only => CliError::no_device(format!(
             "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
