@@ -305,6 +305,11 @@ pub fn check_passes_on_the_adapter_and_its_json_says_why() {
         "{v}"
     );
     assert_eq!(v["subject"]["paths"], 200);
+    assert!(
+        matches!(v["philox"].as_str(), Some("native64" | "limbs16")),
+        "{}",
+        v["philox"]
+    );
     assert_eq!(v["subject"]["seed"], 9);
     assert!(
         v["paths"]["fraction_within_tol"].as_f64().unwrap() >= 0.99,

@@ -171,6 +171,8 @@ pub struct CheckRun {
     pub subject: CheckSubject,
     /// The adapter the GPU engine ran on.
     pub adapter: AdapterSummary,
+    /// The Philox variant of the GPU kernel (`native64`, `limbs16`), if known.
+    pub philox: Option<String>,
     /// The engines, as they describe themselves.
     pub engines: Vec<EngineInfo>,
     /// Wall time per engine.
@@ -196,6 +198,9 @@ pub struct CheckReport {
     pub subject: CheckSubject,
     /// The adapter the GPU engine ran on.
     pub adapter: AdapterSummary,
+    /// The Philox variant of the GPU kernel (`native64`: SHADER_INT64; `limbs16`: the
+    /// fallback), if known.
+    pub philox: Option<String>,
     /// The engines, as they describe themselves.
     pub engines: Vec<EngineInfo>,
     /// Wall time per engine.
@@ -262,6 +267,7 @@ impl CheckReport {
         let CheckRun {
             subject,
             adapter,
+            philox,
             engines,
             seconds,
         } = run;
@@ -397,6 +403,7 @@ impl CheckReport {
             },
             subject,
             adapter,
+            philox,
             engines,
             seconds,
             paths,
@@ -423,13 +430,16 @@ impl CheckReport {
             }
         ));
         s.push_str(&format!(
-            "adapter: {} (api {}, device type {}{}, driver {} {})\n",
+            "adapter: {} (api {}, device type {}{}, driver {} {}){}\n",
             a.name,
             a.backend,
             a.device_type,
             if a.software { ", software" } else { "" },
             a.driver,
-            a.driver_info
+            a.driver_info,
+            self.philox
+                .as_ref()
+                .map_or(String::new(), |p| format!(", Philox {p}"))
         ));
         s.push_str(&format!(
             "scenario: {} ({}), {} paths, seed {}, {} days, options {}\n",
@@ -626,18 +636,32 @@ pub fn simulate_all(
     Ok((out, t.elapsed().as_secs_f64()))
 }
 
-/// Simulates paths `0..subject.paths` of `model` on the GPU engine `gpu` (on `adapter`), the
-/// CPU engine `cpu` in f32 and, if given, `cpu_f64`, and judges them
-/// ([`CheckReport::from_blocks`]). `progress` hears which engine starts.
+/// The GPU engine a check runs, and what it runs on.
+pub struct GpuUnderTest<'a> {
+    /// The engine.
+    pub engine: &'a dyn Engine,
+    /// Its adapter.
+    pub adapter: AdapterSummary,
+    /// Its kernel's Philox variant, if known.
+    pub philox: Option<String>,
+}
+
+/// Simulates paths `0..subject.paths` of `model` on the GPU engine of `gpu`, the CPU engine
+/// `cpu` in f32 and, if given, `cpu_f64`, and judges them ([`CheckReport::from_blocks`]).
+/// `progress` hears which engine starts.
 pub fn run_check(
     subject: CheckSubject,
-    adapter: AdapterSummary,
+    gpu_under_test: GpuUnderTest<'_>,
     model: &FlatModel,
-    gpu: &dyn Engine,
     cpu: &dyn Engine,
     cpu_f64: Option<&dyn Engine>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<CheckReport, EngineError> {
+    let GpuUnderTest {
+        engine: gpu,
+        adapter,
+        philox,
+    } = gpu_under_test;
     let n = subject.paths;
     progress("GPU engine");
     let (g, tg) = simulate_all(gpu, model, n)?;
@@ -660,6 +684,7 @@ pub fn run_check(
     let run = CheckRun {
         subject,
         adapter,
+        philox,
         engines,
         seconds,
     };
@@ -715,6 +740,7 @@ mod tests {
         CheckRun {
             subject: s.clone(),
             adapter: adapter(),
+            philox: None,
             engines: vec![],
             seconds: Timings::default(),
         }

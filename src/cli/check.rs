@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::engines::{pick_engines, run_error};
 use super::{BackendArg, CliError, EngineArgs, PrecisionArg, SampleArgs};
-use crate::check::{CheckSubject, Verdict, run_check};
+use crate::check::{CheckSubject, GpuUnderTest, Verdict, run_check};
 use crate::engine::Precision;
 use crate::engine::cpu::CpuEngine;
 
@@ -108,11 +108,15 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
             eprintln!("fleetsim check: {paths} paths on the {what}");
         }
     };
+    let gpu = GpuUnderTest {
+        engine: engines.primary.as_ref(),
+        adapter,
+        philox: engines.philox.map(|p| p.name().to_string()),
+    };
     let report = run_check(
         subject,
-        adapter,
+        gpu,
         &model,
-        engines.primary.as_ref(),
         &cpu32,
         cpu64.as_ref().map(|e| e as &dyn crate::engine::Engine),
         &mut progress,
