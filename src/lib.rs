@@ -6,6 +6,7 @@
 //! aggregated by [`stats`] and written by [`export`].
 
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod config;

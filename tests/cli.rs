@@ -292,6 +292,38 @@ fn without_an_adapter_auto_runs_on_the_cpu_and_gpu_exits_3_writing_nothing() {
     assert!(v["fallback"].is_null() && v["api"].is_null(), "{v}");
 }
 
+#[test]
+fn check_refuses_bad_input_with_2_and_a_missing_gpu_with_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("check.json");
+    let json_s = json.display().to_string();
+    let o = fleetsim(&["check", "--backend", "cpu"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--backend cpu has nothing to check"),
+        "{}",
+        text(&o)
+    );
+    let o = fleetsim(&["check", &repo("configs/no-such.toml")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    std::fs::write(&json, "earlier").unwrap();
+    let o = fleetsim(&["check", "--json", &json_s]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("refusing to overwrite"), "{}", text(&o));
+    assert_eq!(std::fs::read_to_string(&json).unwrap(), "earlier");
+    std::fs::remove_file(&json).unwrap();
+    // No adapter: exit 3 under gpu and auto, nothing written.
+    let env = [("WGPU_BACKEND", backend_without_adapters())];
+    for backend in ["gpu", "auto"] {
+        let o = fleetsim_env(
+            &["check", "-n", "10", "--backend", backend, "--json", &json_s],
+            &env,
+        );
+        assert_eq!(o.status.code(), Some(3), "{backend}: {}", text(&o));
+        assert!(!json.exists(), "{backend}");
+    }
+}
+
 /// `--adapter` value naming the harness's adapter exactly ("name (api)"), or `None` (skip).
 
 #[test]

@@ -268,3 +268,102 @@ pub fn a_gpu_run_matches_the_cpu_run_and_a_mid_run_fallback_completes_it() {
         "paths 0..40 come from the GPU"
     );
 }
+
+/// `fleetsim check` on the test adapter: the same paths on the GPU and the CPU engines (f32
+/// twin and f64 reference), a PASS with exit 0, its JSON naming the adapter, the fraction of
+/// paths within tolerance and every mean with its difference in standard errors.
+pub fn check_passes_on_the_adapter_and_its_json_says_why() {
+    let Some(adapter) = some_adapter() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("check.json");
+    let json_s = json.display().to_string();
+    let o = fleetsim_env(
+        &[
+            "check",
+            "-n",
+            "200",
+            "--seed",
+            "9",
+            "--adapter",
+            &adapter,
+            "--json",
+            &json_s,
+        ],
+        &[],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("PASS: "), "{t}");
+    assert!(t.contains(&format!("on {adapter}")), "{t}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["verdict"], "PASS", "{v}");
+    assert!(
+        adapter.starts_with(v["adapter"]["name"].as_str().unwrap()),
+        "{v}"
+    );
+    assert_eq!(v["subject"]["paths"], 200);
+    assert!(
+        matches!(v["philox"].as_str(), Some("native64" | "limbs16")),
+        "{}",
+        v["philox"]
+    );
+    assert_eq!(v["subject"]["seed"], 9);
+    assert!(
+        v["paths"]["fraction_within_tol"].as_f64().unwrap() >= 0.99,
+        "{v}"
+    );
+    assert_eq!(v["failures"].as_array().unwrap().len(), 0, "{v}");
+    let metrics = v["metrics"].as_array().unwrap();
+    let npv: Vec<&serde_json::Value> = metrics
+        .iter()
+        .filter(|m| m["metric"] == "npv_usd")
+        .collect();
+    assert_eq!(npv.len(), 2, "one NPV row per option");
+    for m in npv {
+        let z = m["z"].as_f64().unwrap();
+        assert!(z.abs() <= 1.0 && m["pass"] == true, "{m}");
+        assert!(m["cpu_f64"].is_number() && m["z_f64"].is_number(), "{m}");
+        // The GPU and CPU means differ (f32 on two devices) but by far less than a SE.
+        assert!(m["se"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    assert!(
+        v["reference_f64"]["npv_relative_error_median"]
+            .as_f64()
+            .unwrap()
+            < 1e-5,
+        "{v}"
+    );
+    assert!(!v["pairs"].as_array().unwrap().is_empty(), "{v}");
+}
+
+/// `fleetsim check` when the GPU fails (the hidden fault hook fails its first chunk like a lost
+/// device): exit 3, no verdict and no JSON file.
+pub fn check_exits_3_when_the_gpu_fails() {
+    let Some(adapter) = some_adapter() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("check.json");
+    let json_s = json.display().to_string();
+    let o = fleetsim_env(
+        &[
+            "check",
+            "-n",
+            "50",
+            "--adapter",
+            &adapter,
+            "--json",
+            &json_s,
+            "--no-f64",
+        ],
+        &[("FLEETSIM_FAULT_GPU_CHUNK", "0")],
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{t}");
+    assert!(t.contains("injected fault"), "{t}");
+    assert!(!t.contains("PASS") && !t.contains("FAIL:"), "{t}");
+    assert!(!json.exists(), "a failed check wrote {json_s}");
+}

@@ -32,6 +32,7 @@ fn files_named_in_the_readme_exist() {
         "benches/cpu_engine.rs",
         "tests/model_closed_forms.rs",
         "tests/published.rs",
+        "scripts/gpu-check",
     ] {
         assert!(r.contains(f), "README no longer names {f}");
         let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
@@ -90,4 +91,88 @@ fn readme_documents_every_subcommand_option_exit_code_and_variable() {
     ] {
         assert!(r.contains(var), "README does not mention {var}");
     }
+}
+
+/// scripts/gpu-check (run once on a GPU machine, where a broken flag would cost the one run we
+/// get) is valid bash and every fleetsim command it runs, with its default flags, parses.
+#[test]
+fn gpu_check_script_is_valid_bash_and_its_fleetsim_flags_parse() {
+    use clap::Parser;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/gpu-check");
+    let text = std::fs::read_to_string(path).unwrap();
+    let bash = std::process::Command::new("bash")
+        .args(["-n", path])
+        .output()
+        .expect("bash");
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+    // The default of `${VAR:-DEFAULT}`, as words.
+    let default = |var: &str| -> Vec<String> {
+        let start = text
+            .find(&format!("${{{var}:-"))
+            .unwrap_or_else(|| panic!("{var} has no default"))
+            + var.len()
+            + 4;
+        let end = start + text[start..].find('}').unwrap();
+        text[start..end]
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let cmd = |words: &[&str], extra: Vec<String>, tail: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = ["fleetsim"]
+            .iter()
+            .chain(words)
+            .map(|s| s.to_string())
+            .collect();
+        v.extend(extra);
+        v.extend(tail.iter().map(|s| s.to_string()));
+        v
+    };
+    let paths = default("GPU_CHECK_PATHS");
+    let runs = [
+        (
+            "bench --backend gpu --adapter \"$adapter\" $bench_flags",
+            cmd(
+                &["bench", "--backend", "gpu", "--adapter", "x"],
+                default("GPU_CHECK_BENCH"),
+                &["--out", "f.json", "--force"],
+            ),
+        ),
+        (
+            "bench --backend cpu $cpu_bench_flags",
+            cmd(
+                &["bench", "--backend", "cpu"],
+                default("GPU_CHECK_CPU_BENCH"),
+                &["--out", "f.json", "--force"],
+            ),
+        ),
+        (
+            "check --backend gpu --adapter \"$adapter\" -n \"$paths\"",
+            cmd(
+                &["check", "--backend", "gpu", "--adapter", "x", "-n"],
+                paths,
+                &["--json", "f.json", "--force"],
+            ),
+        ),
+        (
+            "bench compare",
+            cmd(&["bench", "compare", "a.json", "b.json"], vec![], &[]),
+        ),
+        ("adapters --json", cmd(&["adapters", "--json"], vec![], &[])),
+    ];
+    for (in_script, args) in runs {
+        assert!(
+            text.contains(in_script),
+            "gpu-check no longer runs `{in_script}`"
+        );
+        if let Err(e) = fleetsim::cli::Cli::try_parse_from(&args) {
+            panic!("gpu-check runs {args:?}, which fleetsim refuses: {e}");
+        }
+    }
+    // It reads the adapter `--backend gpu` picks from this line of `fleetsim adapters`.
+    assert!(text.contains("s/^--backend gpu: GPU engine on \\[[0-9]*\\] //p"));
 }

@@ -50,10 +50,14 @@ fn main() {
         gpu_points::a_loop_limit_with_several_points_shrinks_the_window,
         gpu_points::points_per_call_fills_a_chunk,
         gpu_rng::known_answers,
+        gpu_rng::both_philox_variants_run_where_the_adapter_offers_int64,
         gpu_rng::random_and_edge_pairs_match_the_cpu,
         gpu_rng::day_streams_match_the_cpu_draw_for_draw,
         gpu_rng::split_dispatches_give_the_same_blocks,
+        gpu_rng::the_simulate_kernel_gives_the_same_bits_with_either_philox,
         cli_gpu::a_gpu_failure_falls_back_to_the_cpu_under_auto_and_fails_cleanly_under_gpu,
         cli_gpu::a_gpu_run_matches_the_cpu_run_and_a_mid_run_fallback_completes_it,
+        cli_gpu::check_passes_on_the_adapter_and_its_json_says_why,
+        cli_gpu::check_exits_3_when_the_gpu_fails,
     ]);
 }

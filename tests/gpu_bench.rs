@@ -21,36 +21,41 @@ pub fn throughput_kernel_matches_its_cpu_twin() {
     let Some(ctx) = common::gpu::context() else {
         return;
     };
-    let k = RngThroughput::new(ctx).expect("kernel compiles");
-    for job in [
-        ThroughputJob {
-            first: 0,
-            count: 130,
-            blocks: 3,
-            day: 0,
-            stream: 0,
-            key: [1, 2],
-        },
-        ThroughputJob {
-            first: u32::MAX - 70,
-            count: 64,
-            blocks: 17,
-            day: 1_000,
-            stream: 2,
-            key: [0xDEAD_BEEF, 0x0123_4567],
-        },
-    ] {
-        let gpu = k.run(&job, true).expect("dispatch");
-        assert_eq!(gpu.len(), job.count as usize);
-        for (i, g) in gpu.iter().enumerate() {
-            let inv = job.first.wrapping_add(i as u32);
-            assert_eq!(
-                *g,
-                xor_blocks(job.key, inv, job.day, job.stream, job.blocks),
-                "invocation {inv} of {job:?}"
-            );
+    // With every Philox variant the device compiles (both on lavapipe), the same XORs.
+    for v in ctx.philox_variants() {
+        let k = RngThroughput::with_philox(ctx.clone(), v).expect("kernel compiles");
+        assert_eq!(k.philox(), v);
+        for job in [
+            ThroughputJob {
+                first: 0,
+                count: 130,
+                blocks: 3,
+                day: 0,
+                stream: 0,
+                key: [1, 2],
+            },
+            ThroughputJob {
+                first: u32::MAX - 70,
+                count: 64,
+                blocks: 17,
+                day: 1_000,
+                stream: 2,
+                key: [0xDEAD_BEEF, 0x0123_4567],
+            },
+        ] {
+            let gpu = k.run(&job, true).expect("dispatch");
+            assert_eq!(gpu.len(), job.count as usize);
+            for (i, g) in gpu.iter().enumerate() {
+                let inv = job.first.wrapping_add(i as u32);
+                assert_eq!(
+                    *g,
+                    xor_blocks(job.key, inv, job.day, job.stream, job.blocks),
+                    "invocation {inv} of {job:?}"
+                );
+            }
         }
     }
+    let k = RngThroughput::new(ctx).expect("kernel compiles");
     let too_many = ThroughputJob {
         first: 0,
         count: k.max_invocations() + 1,

@@ -15,117 +15,39 @@ use fleetsim::config::overrides::synthetic_source;
 use fleetsim::config::{BaseScenario, Override, default_scenario, flatten, load_scenario_str};
 use fleetsim::engine::cpu::CpuEngine;
 use fleetsim::engine::{Engine, PathBlock, Precision, run_points};
-use fleetsim::model::outputs::{N_OUT, idx, metrics_for};
+use fleetsim::model::outputs::{N_OUT, idx};
 use fleetsim::model::params::FlatModel;
 use fleetsim::stats::{PAIRED_METRICS, RunAggregate};
 
 use common::gpu::engine as gpu_engine;
 use common::paired::{
     ALLOW_BEYOND_TIGHT, ALLOW_BEYOND_TOL, ALLOW_FLIPPED_PER_1000, ALLOW_FLIPPED_PER_1000_COUNTED,
-    TIGHT_TOL, TOL, interruptions_differ,
+    TIGHT_TOL, TOL,
 };
+use fleetsim::check::compare::{self, PathAgreement};
 
-/// Whether the discrete outputs of a path-option differ between the engines: failure counts
-/// and payback day exactly, the interruption rate as [`interruptions_differ`] says.
-fn discrete_differs(g: &[f64], c: &[f64]) -> bool {
-    g[idx::HARD_FAILURES] != c[idx::HARD_FAILURES]
-        || g[idx::SOFT_FAILURES] != c[idx::SOFT_FAILURES]
-        || g[idx::PAYBACK_DAYS] != c[idx::PAYBACK_DAYS]
-        || interruptions_differ(
-            g[idx::INTERRUPTIONS_PER_JOB_DAY],
-            c[idx::INTERRUPTIONS_PER_JOB_DAY],
-        )
-}
-
-/// Per-path agreement in numbers of paths.
-struct Agreement {
-    n: usize,
-    /// Paths with some output beyond [`TOL`].
-    beyond_tol: usize,
-    /// Paths where a discrete output differs (see [`discrete_differs`]).
-    flipped: usize,
-    /// Unflipped paths with some output beyond [`TIGHT_TOL`].
-    beyond_tight: usize,
-}
-
-/// Per-path agreement of all options' records; prints the worst metric.
-fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> Agreement {
-    let n_opt = model.run.n_options as usize;
-    let names = metrics_for(model.run.n_years as usize, &[]);
-    let scale = scales(model, c);
-    let mut a = Agreement {
-        n: c.n_paths as usize,
-        beyond_tol: 0,
-        flipped: 0,
-        beyond_tight: 0,
+/// Per-path agreement of all options' records (the library's, which `fleetsim check` uses);
+/// prints the worst metric.
+fn path_agreement(model: &FlatModel, g: &PathBlock, c: &PathBlock) -> PathAgreement {
+    let a = compare::path_agreement(model, g, c);
+    let show = |w: &Option<compare::Worst>| match w {
+        Some(w) => format!(
+            "{:.2e}: {} (path {}, option {}): gpu {} cpu {}",
+            w.relative, w.metric, w.path, w.option, w.value, w.reference
+        ),
+        None => "0".into(),
     };
-    let mut worst = (0.0f64, String::new());
-    let mut worst_tight = (0.0f64, String::new());
-    for i in 0..c.n_paths as usize {
-        let mut ok = true;
-        let mut ok_tight = true;
-        let mut flip = false;
-        for o in 0..n_opt {
-            let (gr, cr) = (g.record(i, o), c.record(i, o));
-            flip |= discrete_differs(gr, cr);
-            for &(m, _, ref name) in &names {
-                let (a, b) = (gr[m], cr[m]);
-                if a.is_nan() || b.is_nan() {
-                    ok &= a.is_nan() && b.is_nan();
-                    continue;
-                }
-                let err = (a - b).abs() / b.abs().max(scale[o * N_OUT + m]).max(1e-30);
-                let what = || format!("{name} (path {i}, option {o}): gpu {a} cpu {b}");
-                if err > worst.0 {
-                    worst = (err, what());
-                }
-                if !discrete_differs(gr, cr) && err > worst_tight.0 {
-                    worst_tight = (err, what());
-                }
-                ok &= err <= TOL;
-                ok_tight &= err <= TIGHT_TOL;
-            }
-        }
-        a.beyond_tol += !ok as usize;
-        a.flipped += flip as usize;
-        a.beyond_tight += (!ok_tight && !flip) as usize;
-    }
-    eprintln!("worst relative difference {:.2e}: {}", worst.0, worst.1);
+    eprintln!("worst relative difference {}", show(&a.worst));
     eprintln!(
-        "worst relative difference on unflipped path-options {:.2e}: {}",
-        worst_tight.0, worst_tight.1
+        "worst relative difference on unflipped path-options {}",
+        show(&a.worst_unflipped)
     );
     a
 }
 
 /// Mean absolute value of each (option, metric) over the CPU block.
 fn scales(model: &FlatModel, c: &PathBlock) -> Vec<f64> {
-    let n_opt = model.run.n_options as usize;
-    let mut scale = vec![0.0f64; n_opt * N_OUT];
-    for i in 0..c.n_paths as usize {
-        for o in 0..n_opt {
-            for (m, v) in c.record(i, o).iter().enumerate() {
-                if v.is_finite() {
-                    scale[o * N_OUT + m] += v.abs() / c.n_paths as f64;
-                }
-            }
-        }
-    }
-    // Revenue lost to failures is the small gap between what the delivered fleet could earn
-    // and what it did (about 1 % of revenue): one repair that ends a day later in one engine
-    // than in the other (an ulp of a transcendental in a repair draw) moves availability by
-    // 1e-5 relative, and the lost revenue by 1e-3 of itself. Its error is an error of the
-    // revenue, so it is measured on the revenue's scale (and so is the outages' memo line).
-    for o in 0..n_opt {
-        let rev = scale[o * N_OUT + idx::PV_REVENUE_USD];
-        for m in [
-            idx::PV_LOST_REVENUE_FAILURES_USD,
-            idx::PV_LOST_REVENUE_OUTAGES_USD,
-        ] {
-            scale[o * N_OUT + m] = scale[o * N_OUT + m].max(rev);
-        }
-    }
-    scale
+    compare::scales(model.run.n_options as usize, c)
 }
 
 /// Aggregates of both engines through the real aggregator, judged against the paired
@@ -196,14 +118,15 @@ fn aggregates_agree(model: &FlatModel, g: &PathBlock, c: &PathBlock) {
                 ),
                 (a, b) => assert_eq!(a.is_some(), b.is_some(), "{name} {what}"),
             };
-            // A rate of return is a root, not a sum: bisection stops within an ulp of the
-            // root of each engine's f32 bucket NPV, whose `exp`/`log` WGSL lets differ from
-            // the CPU's by a few ulp; the root of a function perturbed by `e` moves by
-            // `e / slope`, which on these flows (60 buckets, |NPV'(r)| ~ capex) is a few 1e-6
-            // of the rate on every path alike: a systematic floor of 1e-5 of the scale, 10x
-            // below TIGHT_TOL, for the IRRs only.
-            let floor = if name.starts_with("irr") { 1e-5 } else { 1e-6 };
-            within("mean", sg.mean, sc.mean, 5.0 * se_d + floor * sc_m);
+            // 5 paired SEs plus a systematic floor: 1e-6 of the scale, 1e-5 for the IRRs (a
+            // root moved by the few-ulp `exp`/`log` differences of its bucket NPVs; see
+            // `compare::mean_floor`).
+            within(
+                "mean",
+                sg.mean,
+                sc.mean,
+                compare::mean_bound(name, se_d, sc_m),
+            );
             within("sd", sg.sd, sc.sd, sd_d);
             within("cvar5", sg.cvar5, sc.cvar5, max_d);
             for ((q, a), (_, b)) in sg.quantiles().iter().zip(sc.quantiles().iter()) {
@@ -832,7 +755,7 @@ pub fn monthly_series_match_cpu() {
     for i in 0..n as usize {
         let mut ok = true;
         for o in 0..n_opt {
-            if discrete_differs(g.record(i, o), c.record(i, o)) {
+            if compare::discrete_differs(g.record(i, o), c.record(i, o)) {
                 continue;
             }
             for (k, (a, b)) in g.months(i, o).iter().zip(c.months(i, o)).enumerate() {

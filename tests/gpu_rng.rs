@@ -1,11 +1,16 @@
-//! The GPU's Philox stream is the CPU's, bit for bit: the Random123 known answers, a large set
+//! The GPU's Philox stream is the CPU's, bit for bit, with each Philox variant the device can
+//! compile (16-bit limbs everywhere; the native 64-bit multiply where the device has
+//! SHADER_INT64, which lavapipe has, so CI tests both): the Random123 known answers, a large set
 //! of random and edge-valued (counter, key) pairs, and counters laid out as the simulation
 //! uses them ([path, day, block, stream], `DayStream`). Reported as ignored without a GPU adapter unless
 //! FLEETSIM_REQUIRE_GPU=1.
 
 use crate::common;
 
-use fleetsim::gpu::rng_check::{philox_blocks, philox_blocks_split};
+use fleetsim::gpu::GpuContext;
+use fleetsim::gpu::context::PHILOX_ENV;
+use fleetsim::gpu::rng_check::{philox_blocks, philox_blocks_split, philox_blocks_with};
+use fleetsim::gpu::shaders::Philox;
 use fleetsim::model::philox::{DAY_INIT, DayStream, philox4x32_10, seed_key};
 
 /// Random123 kat_vectors for philox4x32_10: (counter, key, expected).
@@ -50,6 +55,17 @@ impl SplitMix {
     }
 }
 
+/// The Philox variants the test device compiles, said on stderr.
+fn variants(ctx: &GpuContext, test: &str) -> Vec<Philox> {
+    let v = ctx.philox_variants();
+    let names: Vec<&str> = v.iter().map(|p| p.name()).collect();
+    eprintln!(
+        "{test}: Philox variants {names:?} (default {})",
+        ctx.philox.name()
+    );
+    v
+}
+
 /// Compares GPU and CPU blocks and reports the first mismatches with their inputs.
 fn assert_same(ctrs: &[[u32; 4]], keys: &[[u32; 2]], gpu: &[[u32; 4]]) {
     assert_eq!(gpu.len(), ctrs.len());
@@ -79,9 +95,40 @@ pub fn known_answers() {
     };
     let ctrs: Vec<_> = KATS.iter().map(|k| k.0).collect();
     let keys: Vec<_> = KATS.iter().map(|k| k.1).collect();
-    let got = philox_blocks(&ctx, &ctrs, &keys).unwrap();
-    for (k, g) in KATS.iter().zip(&got) {
-        assert_eq!(*g, k.2, "ctr {:08x?} key {:08x?}", k.0, k.1);
+    for v in variants(&ctx, "known_answers") {
+        let got = philox_blocks_with(&ctx, v, &ctrs, &keys).unwrap();
+        for (k, g) in KATS.iter().zip(&got) {
+            assert_eq!(*g, k.2, "{}: ctr {:08x?} key {:08x?}", v.name(), k.0, k.1);
+        }
+    }
+}
+
+/// Where the adapter offers SHADER_INT64 (lavapipe does), the device is opened with it and
+/// its kernels use the native multiply, so the tests here run both variants; a variant the
+/// device cannot compile is refused as a caller's error, not compiled.
+pub fn both_philox_variants_run_where_the_adapter_offers_int64() {
+    let Some(ctx) = common::gpu::context() else {
+        return;
+    };
+    let v = variants(&ctx, "both_philox_variants");
+    assert_eq!(v[0], Philox::Limbs16, "the fallback always compiles");
+    let forced = std::env::var(PHILOX_ENV).unwrap_or_default();
+    let lavapipe = ctx.adapter.software && ctx.adapter.backend == "vulkan";
+    if lavapipe && forced.trim().is_empty() {
+        assert_eq!(
+            v,
+            Philox::ALL,
+            "lavapipe offers SHADER_INT64: both variants"
+        );
+    }
+    let native = v.contains(&Philox::Native64);
+    assert_eq!(
+        ctx.philox == Philox::Native64,
+        native && !forced.contains("limbs")
+    );
+    if !native {
+        let e = philox_blocks_with(&ctx, Philox::Native64, &[[0; 4]], &[[0; 2]]).unwrap_err();
+        assert!(e.is_bug(), "{e}");
     }
 }
 
@@ -109,8 +156,10 @@ pub fn random_and_edge_pairs_match_the_cpu() {
     }
     let edge_words = ctrs.iter().flatten().filter(|&&w| w == u32::MAX).count();
     assert!(edge_words > N / 20, "edge values are well represented");
-    let got = philox_blocks(&ctx, &ctrs, &keys).unwrap();
-    assert_same(&ctrs, &keys, &got);
+    for v in variants(&ctx, "random_and_edge_pairs") {
+        let got = philox_blocks_with(&ctx, v, &ctrs, &keys).unwrap();
+        assert_same(&ctrs, &keys, &got);
+    }
 }
 
 pub fn day_streams_match_the_cpu_draw_for_draw() {
@@ -135,8 +184,14 @@ pub fn day_streams_match_the_cpu_draw_for_draw() {
         }
     }
     let keys = vec![key; ctrs.len()];
-    let got = philox_blocks(&ctx, &ctrs, &keys).unwrap();
-    assert_same(&ctrs, &keys, &got);
+    let all: Vec<_> = variants(&ctx, "day_streams")
+        .into_iter()
+        .map(|v| philox_blocks_with(&ctx, v, &ctrs, &keys).unwrap())
+        .collect();
+    for got in &all {
+        assert_same(&ctrs, &keys, got);
+    }
+    let got = &all[0];
     // The GPU blocks of one (path, day, stream), read lane by lane, are its DayStream.
     let mut k = 0;
     for &p in &paths {
@@ -165,10 +220,59 @@ pub fn split_dispatches_give_the_same_blocks() {
         .map(|_| [g.word(), g.word(), g.word(), g.word()])
         .collect();
     let keys: Vec<[u32; 2]> = (0..10_000).map(|_| [g.word(), g.word()]).collect();
-    for max in [1_000, 64] {
-        let got = philox_blocks_split(&ctx, &ctrs, &keys, max).unwrap();
-        assert_same(&ctrs, &keys, &got);
+    for v in variants(&ctx, "split_dispatches") {
+        for max in [1_000, 64] {
+            let got = philox_blocks_split(&ctx, v, &ctrs, &keys, max).unwrap();
+            assert_same(&ctrs, &keys, &got);
+        }
     }
     assert!(philox_blocks(&ctx, &[], &[]).unwrap().is_empty());
     assert!(philox_blocks(&ctx, &ctrs[..2], &keys[..1]).is_err());
+}
+
+/// The simulate kernel compiled with each Philox variant gives the same outputs bit for bit
+/// (the blocks are identical, so every draw is): the default comparison over one year, with
+/// its monthly series, on 128 paths.
+pub fn the_simulate_kernel_gives_the_same_bits_with_either_philox() {
+    let Some(ctx) = common::gpu::context() else {
+        return;
+    };
+    let v = variants(&ctx, "simulate_same_bits");
+    if v.len() < 2 {
+        eprintln!(
+            "the_simulate_kernel_gives_the_same_bits_with_either_philox: one variant only, nothing to compare"
+        );
+        return;
+    }
+    let mut s = fleetsim::config::default_scenario();
+    s.horizon_years = 1;
+    let mut m = fleetsim::config::flatten(&s, 77);
+    m.run.n_months = fleetsim::model::fleet_step::n_months(m.run.horizon_days);
+    let runs: Vec<_> = v
+        .iter()
+        .map(|&p| {
+            let e = fleetsim::gpu::GpuEngine::with_philox(ctx.clone(), p).expect("compiles");
+            assert_eq!(e.philox(), p);
+            fleetsim::engine::Engine::simulate(&e, &m, 40, 128).expect("GPU run")
+        })
+        .collect();
+    let (a, b) = (&runs[0], &runs[1]);
+    assert!(!a.monthly.is_empty());
+    for (what, x, y) in [
+        ("values", &a.values, &b.values),
+        ("monthly", &a.monthly, &b.monthly),
+    ] {
+        assert_eq!(x.len(), y.len());
+        let differ = x
+            .iter()
+            .zip(y.iter())
+            .filter(|(p, q)| p.to_bits() != q.to_bits())
+            .count();
+        assert_eq!(
+            differ,
+            0,
+            "{what}: {differ} of {} outputs differ between limbs16 and native64",
+            x.len()
+        );
+    }
 }

@@ -1,22 +1,66 @@
 //! Every kernel's assembled WGSL parses and validates with naga (no GPU needed), with no
 //! optional capability (f64, int64, subgroups: what lavapipe offers but real targets may not),
-//! and has a compute entry point `main` of the host's workgroup size; every WGSL file is used
-//! by a kernel and no function is defined in two files.
+//! except the native-Philox variant, which needs exactly SHADER_INT64; each has a compute entry
+//! point `main` of the host's workgroup size; every WGSL file is used by a kernel and no
+//! function is defined in two files (but `mulhi`, once per Philox variant, never both in one
+//! kernel).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use fleetsim::gpu::shaders::{Kernel, WORKGROUP_SIZE};
+use fleetsim::gpu::shaders::{Kernel, Philox, WORKGROUP_SIZE};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every kernel with every Philox variant it comes in.
+fn kernels() -> Vec<(Kernel, Philox)> {
+    let mut v = vec![];
+    for k in Kernel::ALL {
+        v.push((k, Philox::Limbs16));
+        if k.uses_philox() {
+            v.push((k, Philox::Native64));
+        }
+    }
+    v
+}
+
+/// The naga capabilities a variant may use: none for the fallback, SHADER_INT64 alone for the
+/// native multiply.
+fn capabilities(p: Philox) -> Capabilities {
+    match p {
+        Philox::Limbs16 => Capabilities::empty(),
+        Philox::Native64 => Capabilities::SHADER_INT64,
+    }
+}
+
+#[test]
+fn the_native_philox_needs_int64_and_nothing_else_does() {
+    for (kernel, p) in kernels() {
+        let src = kernel.source_with(p);
+        let module = naga::front::wgsl::parse_str(&src).expect("parses");
+        let plain = Validator::new(ValidationFlags::all(), Capabilities::empty()).validate(&module);
+        assert_eq!(
+            plain.is_ok(),
+            p == Philox::Limbs16,
+            "{} with Philox {}: validates without SHADER_INT64 exactly when it is the fallback",
+            kernel.name(),
+            p.name()
+        );
+    }
+    assert_ne!(
+        Kernel::Simulate.source_with(Philox::Native64),
+        Kernel::Simulate.source()
+    );
+    assert!(!Kernel::JobCheck.uses_philox());
+}
+
 #[test]
 fn every_kernel_parses_and_validates_without_optional_capabilities() {
-    for kernel in Kernel::ALL {
-        let src = kernel.source();
+    for (kernel, philox) in kernels() {
+        let src = kernel.source_with(philox);
         let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| {
             panic!(
                 "{} does not parse:\n{}",
@@ -24,7 +68,7 @@ fn every_kernel_parses_and_validates_without_optional_capabilities() {
                 e.emit_to_string_with_path(&src, kernel.name())
             )
         });
-        Validator::new(ValidationFlags::all(), Capabilities::empty())
+        Validator::new(ValidationFlags::all(), capabilities(philox))
             .validate(&module)
             .unwrap_or_else(|e| {
                 panic!(
@@ -72,8 +116,8 @@ fn every_wgsl_file_is_part_of_a_kernel_and_parts_are_the_files() {
     let mut on_disk = BTreeSet::new();
     wgsl_files(&root().join("shaders"), &mut on_disk);
     let mut used = BTreeSet::new();
-    for kernel in Kernel::ALL {
-        for (path, text) in kernel.parts() {
+    for (kernel, philox) in kernels() {
+        for (path, text) in kernel.parts_with(philox) {
             let disk = std::fs::read_to_string(root().join(path))
                 .unwrap_or_else(|e| panic!("{}: part {path}: {e}", kernel.name()));
             assert_eq!(
@@ -127,10 +171,21 @@ fn no_function_is_defined_in_two_files() {
     // Across every distinct file of every kernel (the prelude defines only constants): a
     // helper copied into two kernels' files would parse in each kernel but drift apart.
     let mut files: BTreeMap<&str, &str> = BTreeMap::new();
-    for kernel in Kernel::ALL {
-        for (path, text) in kernel.parts() {
+    for (kernel, philox) in kernels() {
+        for (path, text) in kernel.parts_with(philox) {
             files.insert(path, text);
         }
+    }
+    // The Philox variants' files are alternatives: each defines `mulhi`, and one kernel has
+    // exactly one of them.
+    let variant_files: BTreeSet<&str> = Philox::ALL.iter().map(|p| p.part().0).collect();
+    for (kernel, philox) in kernels() {
+        let n = kernel
+            .parts_with(philox)
+            .iter()
+            .filter(|(p, _)| variant_files.contains(p))
+            .count();
+        assert_eq!(n, usize::from(kernel.uses_philox()), "{}", kernel.name());
     }
     let mut defined: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for (path, text) in &files {
@@ -154,6 +209,12 @@ fn no_function_is_defined_in_two_files() {
                 unique.len(),
                 paths.len(),
                 "`main` twice in one file: {paths:?}"
+            );
+        } else if paths.iter().all(|p| variant_files.contains(p)) {
+            assert_eq!(
+                paths.len(),
+                Philox::ALL.len(),
+                "fn {name}: once per variant"
             );
         } else {
             assert_eq!(paths.len(), 1, "fn {name} is defined in {paths:?}");

@@ -1,6 +1,9 @@
 // Philox4x32-10 and the per-(path, day, stream) draw sequence. Rust twin: src/model/philox.rs.
-// WGSL has no 64-bit integers: the high word of the 32x32 product is built from 16-bit limbs
-// (exact); the low word is the wrapping u32 product.
+// The high word of the 32x32 product, `mulhi`, comes from one of two files assembled before
+// this one (src/gpu/shaders.rs, `Philox`): mulhi_u64.wgsl, a native 64-bit multiply where the
+// device has SHADER_INT64, else mulhi_limbs.wgsl, 16-bit limbs (core WGSL has no 64-bit
+// integers). Both are exact, so the blocks are the same; the low word is the wrapping u32
+// product.
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
@@ -10,20 +13,6 @@ const PHILOX_W1: u32 = 0xBB67AE85u;
 const DAY_INIT: u32 = 0xFFFFFFFFu;
 // `stream` counter word of the environment (option o uses 1 + o).
 const STREAM_ENV: u32 = 0u;
-
-// High 32 bits of a * b.
-fn mulhi(a: u32, b: u32) -> u32 {
-    let al = a & 0xFFFFu;
-    let ah = a >> 16u;
-    let bl = b & 0xFFFFu;
-    let bh = b >> 16u;
-    let ll = al * bl;
-    let hl = ah * bl;
-    let lh = al * bh;
-    let hh = ah * bh;
-    let mid = (ll >> 16u) + (hl & 0xFFFFu) + (lh & 0xFFFFu);
-    return hh + (hl >> 16u) + (lh >> 16u) + (mid >> 16u);
-}
 
 // One Philox4x32-10 block: 128-bit counter, 64-bit key -> four uniform u32 words.
 fn philox4x32_10(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {

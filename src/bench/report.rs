@@ -117,6 +117,22 @@ pub struct WorkloadResult {
     pub fraction_of_rng_ceiling: Option<f64>,
     /// Where the time went.
     pub split: TimeSplit,
+    /// RNG-only workload on a GPU: Philox blocks per second with each Philox variant the
+    /// device compiles, the one its kernels use first (`philox_blocks_per_s` is that one's).
+    /// Null elsewhere, and in files written before it existed.
+    #[serde(default)]
+    pub philox_variants: Option<Vec<PhiloxFigure>>,
+}
+
+/// The RNG-only workload's throughput with one Philox variant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhiloxFigure {
+    /// `limbs16` (16-bit limbs, core WGSL) or `native64` (SHADER_INT64).
+    pub variant: String,
+    /// Philox blocks drawn per repetition.
+    pub blocks_run: u64,
+    /// Philox blocks per second.
+    pub philox_blocks_per_s: Spread,
 }
 
 /// One device (the CPU engine, or the GPU engine on one adapter) and its results.
@@ -146,6 +162,10 @@ pub struct DeviceResult {
     /// `gpu_timestamps` (kernel time from GPU timestamp queries), `wall_submit_poll` (wall
     /// time around submit and poll: the adapter has no timestamp queries) or `cpu_wall`.
     pub timing_source: String,
+    /// The Philox variant the GPU kernels use (`native64` where the device has SHADER_INT64,
+    /// else `limbs16`); null for the CPU engine and in files written before it existed.
+    #[serde(default)]
+    pub philox: Option<String>,
     /// Results, in workload-set order.
     pub workloads: Vec<WorkloadResult>,
     /// Why a workload could not run on this device, if one failed (the device's other results

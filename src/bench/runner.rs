@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::consumption::BlocksPerPathDay;
-use super::report::{DeviceResult, Host, Spread, TimeSplit, WorkloadResult};
+use super::report::{DeviceResult, Host, PhiloxFigure, Spread, TimeSplit, WorkloadResult};
 use super::rng_ceiling::xor_blocks_parallel;
 use super::workload::{RNG_BLOCKS_PER_UNIT, Workload, WorkloadKind, models};
 use crate::engine::cpu::{CpuEngine, cpu_description};
@@ -47,8 +47,11 @@ pub struct BenchOptions {
 pub struct GpuTarget {
     /// The simulation engine.
     pub engine: GpuEngine,
-    /// The RNG-only throughput kernel.
+    /// The RNG-only throughput kernel, with the device's Philox variant.
     pub rng: RngThroughput,
+    /// The same kernel with the device's other Philox variants (the fallback, where the
+    /// device uses the native multiply), measured beside it.
+    pub rng_other: Vec<RngThroughput>,
 }
 
 /// A device the workloads run on.
@@ -64,8 +67,18 @@ impl Target {
     /// with [`GpuContext::new_timed`] and supports them).
     pub fn gpu(ctx: Arc<GpuContext>) -> Result<Target, String> {
         let rng = RngThroughput::new(ctx.clone()).map_err(|e| e.to_string())?;
+        let rng_other = ctx
+            .philox_variants()
+            .into_iter()
+            .filter(|&p| p != ctx.philox)
+            .map(|p| RngThroughput::with_philox(ctx.clone(), p).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()?;
         let engine = GpuEngine::new(ctx).map_err(|e| e.to_string())?;
-        Ok(Target::Gpu(Box::new(GpuTarget { engine, rng })))
+        Ok(Target::Gpu(Box::new(GpuTarget {
+            engine,
+            rng,
+            rng_other,
+        })))
     }
 
     /// The engine that simulates.
@@ -102,6 +115,7 @@ impl Target {
                     threads,
                     precision: "f32".into(),
                     timing_source: "cpu_wall".into(),
+                    philox: None,
                     workloads: vec![],
                     error: None,
                 }
@@ -126,6 +140,7 @@ impl Target {
                         "wall_submit_poll"
                     }
                     .into(),
+                    philox: Some(g.engine.philox().name().into()),
                     workloads: vec![],
                     error: None,
                 }
@@ -269,9 +284,13 @@ fn gpu_clocks(target: &Target) -> (Option<crate::gpu::engine::GpuTimings>, Optio
     }
 }
 
-/// Draws `units` x [`RNG_BLOCKS_PER_UNIT`] Philox blocks on the device.
+/// Key of the RNG-only workload's blocks.
+const RNG_KEY: [u32; 2] = [0x5EED_u32, 0xBE7C];
+
+/// Draws `units` x [`RNG_BLOCKS_PER_UNIT`] Philox blocks on the device (the GPU with its own
+/// Philox variant).
 fn run_rng(target: &Target, units: u64) -> Result<Sample, String> {
-    let key = [0x5EED_u32, 0xBE7C];
+    let key = RNG_KEY;
     let units = units.min(u32::MAX as u64) as u32;
     match target {
         Target::Cpu(e) => {
@@ -287,39 +306,42 @@ fn run_rng(target: &Target, units: u64) -> Result<Sample, String> {
                 },
             })
         }
-        Target::Gpu(g) => {
-            let ctx = g.rng.context();
-            let pass0 = ctx.pass_time();
-            let max = g.rng.max_invocations();
-            let t0 = Instant::now();
-            let mut done = 0u32;
-            while done < units {
-                let count = max.min(units - done);
-                let job = ThroughputJob {
-                    first: done,
-                    count,
-                    blocks: RNG_BLOCKS_PER_UNIT,
-                    day: 0,
-                    stream: 0,
-                    key,
-                };
-                g.rng.run(&job, false).map_err(|e| e.to_string())?;
-                done += count;
-            }
-            let wall_s = t0.elapsed().as_secs_f64();
-            let kernels_s = match (pass0, ctx.pass_time()) {
-                (Some(a), Some(b)) => (b - a).as_secs_f64(),
-                _ => wall_s,
-            };
-            Ok(Sample {
-                wall_s,
-                split: TimeSplit {
-                    kernels_s,
-                    ..TimeSplit::default()
-                },
-            })
-        }
+        Target::Gpu(g) => run_rng_kernel(&g.rng, units),
     }
+}
+
+/// Draws `units` x [`RNG_BLOCKS_PER_UNIT`] Philox blocks with the throughput kernel `k`.
+fn run_rng_kernel(k: &RngThroughput, units: u32) -> Result<Sample, String> {
+    let ctx = k.context();
+    let pass0 = ctx.pass_time();
+    let max = k.max_invocations();
+    let t0 = Instant::now();
+    let mut done = 0u32;
+    while done < units {
+        let count = max.min(units - done);
+        let job = ThroughputJob {
+            first: done,
+            count,
+            blocks: RNG_BLOCKS_PER_UNIT,
+            day: 0,
+            stream: 0,
+            key: RNG_KEY,
+        };
+        k.run(&job, false).map_err(|e| e.to_string())?;
+        done += count;
+    }
+    let wall_s = t0.elapsed().as_secs_f64();
+    let kernels_s = match (pass0, ctx.pass_time()) {
+        (Some(a), Some(b)) => (b - a).as_secs_f64(),
+        _ => wall_s,
+    };
+    Ok(Sample {
+        wall_s,
+        split: TimeSplit {
+            kernels_s,
+            ..TimeSplit::default()
+        },
+    })
 }
 
 /// Warms up, sizes and repeats `run` (under `--quick`: the quick size, no warm-up); returns the size run, whether it is below nominal, and
@@ -413,8 +435,18 @@ pub fn summary_line(r: &WorkloadResult) -> String {
         .fraction_of_rng_ceiling
         .map(|f| format!(", {:.1}% of the RNG ceiling", 100.0 * f))
         .unwrap_or_default();
+    let variants = match &r.philox_variants {
+        Some(v) => {
+            let each: Vec<String> = v
+                .iter()
+                .map(|f| format!("{} {} blocks/s", f.variant, q(f.philox_blocks_per_s.median)))
+                .collect();
+            format!(" (Philox {})", each.join(", "))
+        }
+        None => String::new(),
+    };
     format!(
-        "{}: {size}{}, {} rep(s), median {:.3} s: {speed}{frac}",
+        "{}: {size}{}, {} rep(s), median {:.3} s: {speed}{frac}{variants}",
         r.id,
         if r.scaled_down { " (scaled down)" } else { "" },
         r.reps,
@@ -434,6 +466,31 @@ fn bench_workload(
         let (units, scaled, samples) = measure(w, opts, |n| run_rng(target, n))?;
         let blocks = units * RNG_BLOCKS_PER_UNIT as u64;
         let rates: Vec<f64> = samples.iter().map(|s| blocks as f64 / s.wall_s).collect();
+        // On a GPU, each Philox variant the device compiles, its own first.
+        let philox_variants = match target {
+            Target::Cpu(_) => None,
+            Target::Gpu(g) => {
+                let mut v = vec![PhiloxFigure {
+                    variant: g.rng.philox().name().into(),
+                    blocks_run: blocks,
+                    philox_blocks_per_s: Spread::of(&rates),
+                }];
+                for k in &g.rng_other {
+                    let (u, _, s) = measure(w, opts, |n| {
+                        run_rng_kernel(k, n.min(u32::MAX as u64) as u32)
+                    })?;
+                    let b = u * RNG_BLOCKS_PER_UNIT as u64;
+                    v.push(PhiloxFigure {
+                        variant: k.philox().name().into(),
+                        blocks_run: b,
+                        philox_blocks_per_s: Spread::of(
+                            &s.iter().map(|x| b as f64 / x.wall_s).collect::<Vec<_>>(),
+                        ),
+                    });
+                }
+                Some(v)
+            }
+        };
         return Ok(WorkloadResult {
             id: w.id.into(),
             kind: w.kind,
@@ -455,6 +512,7 @@ fn bench_workload(
             rng_ceiling_path_days_per_s: None,
             fraction_of_rng_ceiling: None,
             split: median_split(&samples),
+            philox_variants,
         });
     }
     let ms = models(w.kind);
@@ -502,5 +560,6 @@ fn bench_workload(
         rng_ceiling_path_days_per_s: ceiling,
         fraction_of_rng_ceiling: ceiling.map(|c| pds.median / c),
         split: median_split(&samples),
+        philox_variants: None,
     })
 }

@@ -122,6 +122,7 @@ pub fn text(list: &[AdapterSummary], env: Option<&str>, c: &Choices) -> String {
         ),
         Err(e) => format!("--backend auto: CPU engine ({e})\n"),
     });
+    // scripts/gpu-check reads the adapter under test from this line (tests/docs.rs).
     s.push_str(&match &c.gpu {
         Ok(i) => format!("--backend gpu: GPU engine on {}\n", label(*i)),
         Err(e @ GpuError::AdapterNotFound { .. }) => format!("--backend gpu: exits 2: {e}\n"),

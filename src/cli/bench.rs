@@ -151,7 +151,7 @@ fn dir_and_name(path: &std::path::Path) -> Result<(&std::path::Path, &str), CliE
 
 /// Refuses early (before minutes of benchmarking, exit 2) to overwrite a file without
 /// `--force`, or to write into a folder that does not exist or a path that is a folder.
-fn write_new_check(path: &std::path::Path, force: bool) -> Result<(), CliError> {
+pub(super) fn write_new_check(path: &std::path::Path, force: bool) -> Result<(), CliError> {
     let (dir, _) = dir_and_name(path)?;
     if path.is_dir() {
         return Err(CliError::input(format!(

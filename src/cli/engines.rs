@@ -17,6 +17,8 @@ pub(crate) struct Engines {
     pub fallback: Option<Box<dyn Engine>>,
     /// The GPU adapter, when the primary engine is the GPU engine.
     pub gpu: Option<AdapterSummary>,
+    /// The Philox variant of the GPU engine's kernel, when the primary engine is the GPU one.
+    pub philox: Option<crate::gpu::shaders::Philox>,
 }
 
 impl Engines {
@@ -29,7 +31,7 @@ impl Engines {
 /// A failed run as the command's error. A device failure of the GPU under `--backend gpu`
 /// (`gpu_only`: no fallback) exits 3 with nothing written; a bug exits 1 and says it is one,
 /// whichever the backend; anything else (the fallback engine failing too) exits 1.
-fn run_error(e: EngineError, gpu_only: bool) -> CliError {
+pub(crate) fn run_error(e: EngineError, gpu_only: bool) -> CliError {
     match e {
         EngineError::Device(e) if gpu_only => CliError::no_device(format!(
             "--backend gpu: {e}; no results written (--backend auto continues on the CPU instead)"
@@ -107,6 +109,7 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
             primary: cpu()?,
             fallback: None,
             gpu: None,
+            philox: None,
         })
     };
     match args.backend {
@@ -120,6 +123,7 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
                 primary: cpu()?,
                 fallback: None,
                 gpu: None,
+                philox: None,
             })
         }
         BackendArg::Gpu => {
@@ -138,10 +142,12 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
             if !quiet {
                 eprintln!("fleetsim: backend gpu -> {}", adapter_words(&summary));
             }
+            let philox = Some(engine.philox());
             Ok(Engines {
                 primary: with_fault_hook(engine)?,
                 fallback: None,
                 gpu: Some(summary),
+                philox,
             })
         }
         BackendArg::Auto => {
@@ -176,10 +182,12 @@ pub(crate) fn pick_engines(args: &EngineArgs, quiet: bool) -> Result<Engines, Cl
                     adapter_words(&summary)
                 );
             }
+            let philox = Some(engine.philox());
             Ok(Engines {
                 primary: with_fault_hook(engine)?,
                 fallback: Some(cpu()?),
                 gpu: Some(summary),
+                philox,
             })
         }
     }

@@ -1,5 +1,5 @@
 //! The command line: `fleetsim [run] [SCENARIO]`, `sweep`, `sensitivity`, `spares`, `validate`,
-//! `catalog`, `adapters`, `report`. Parses
+//! `catalog`, `adapters`, `check`, `report`. Parses
 //! arguments with clap, maps every failure to a one-line message and an exit code (2 = bad
 //! input, 3 = the GPU asked for is missing or failed, 1 = anything else).
 
@@ -23,6 +23,7 @@ macro_rules! say_raw {
 mod adapters;
 mod bench;
 mod breakeven;
+mod check;
 mod checks;
 mod engines;
 mod merge;
@@ -158,6 +159,10 @@ pub enum Command {
     /// Benchmark every engine on a fixed workload set (`--out bench.json`), or compare results
     /// files (`bench compare A.json B.json`).
     Bench(bench::BenchCmd),
+    /// Check the GPU engine against the CPU engine on this adapter: the same paths on both,
+    /// the fraction of paths within tolerance and every mean within its standard error;
+    /// PASS (exit 0) or FAIL (exit 1).
+    Check(check::CheckArgs),
     /// Write (and with --submit, submit) a Slurm array job running a scenario or sweep as N
     /// shards, and the merge job that runs once every shard has succeeded.
     Slurm(slurm::SlurmArgs),
@@ -430,6 +435,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Some(Command::Spares(a)) => spares::spares(&a),
         Some(Command::Adapters { json }) => adapters::adapters(json),
         Some(Command::Bench(b)) => bench::bench(&b),
+        Some(Command::Check(a)) => check::check(&a),
         Some(Command::Sweep(a)) => sweep::sweep(&a),
         Some(Command::Report(a)) => report::report(&a),
         Some(Command::Merge(a)) => merge::merge(&a),

@@ -67,7 +67,7 @@ fn load_base(path: Option<&Path>) -> Result<(BaseScenario, Scenario, String), Cl
     Ok((base, scenario, origin))
 }
 
-fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
+pub(super) fn load(path: Option<&Path>) -> Result<(Scenario, String), CliError> {
     match path {
         None => Ok((
             config::default_scenario(),

@@ -224,6 +224,21 @@ pub fn json_text<T: Serialize>(report: &T) -> Result<String, serde_json::Error> 
     serde_json::to_string_pretty(&serde_json::to_value(report)?)
 }
 
+/// Writes `report` as pretty-printed JSON ([`json_text`]) to the file `path`, whole or not at
+/// all ([`write_atomically`]); an existing file is refused unless `force` (`fleetsim check
+/// --json`).
+pub fn write_json_file<T: Serialize>(
+    path: &Path,
+    report: &T,
+    force: bool,
+) -> Result<(), ExportError> {
+    let text = json_text(report).map_err(|source| ExportError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomically(path, format!("{text}\n").as_bytes(), force)
+}
+
 /// Keys of summary.json that the metadata may not use.
 pub const RESERVED_SUMMARY_KEYS: [&str; 7] = [
     "fleetsim_version",

@@ -9,10 +9,45 @@ use wgpu::util::DeviceExt;
 
 use super::adapter::AdapterSummary;
 use super::error::GpuError;
-use super::shaders::Kernel;
+use super::shaders::{Kernel, Philox};
 
 /// Longest wait for one submission before the device is declared hung.
 pub const POLL_TIMEOUT_S: u64 = 60;
+
+/// Environment variable choosing the kernels' Philox variant: `auto` (or unset: the native
+/// 64-bit multiply where the adapter offers `SHADER_INT64`, else 16-bit limbs), `limbs16`
+/// (the fallback, and the device is opened without `SHADER_INT64`, as on an adapter that lacks
+/// it: for testing) or `native64` (refused where the adapter lacks it).
+pub const PHILOX_ENV: &str = "FLEETSIM_PHILOX";
+
+/// What `FLEETSIM_PHILOX=value` asks for: `None` for automatic.
+pub fn parse_philox_env(value: &str) -> Result<Option<Philox>, String> {
+    match value.trim().to_lowercase().as_str() {
+        "" | "auto" => Ok(None),
+        "limbs16" | "limbs" => Ok(Some(Philox::Limbs16)),
+        "native64" | "native" => Ok(Some(Philox::Native64)),
+        other => Err(format!(
+            "{PHILOX_ENV}={other}: expected auto, limbs16 or native64"
+        )),
+    }
+}
+
+/// The Philox variant a device on an adapter with `features` uses by default, and the features
+/// to open it with, given what `FLEETSIM_PHILOX` asks for (`wanted`, `None`: automatic).
+pub fn choose_philox(
+    features: wgpu::Features,
+    wanted: Option<Philox>,
+) -> Result<(Philox, wgpu::Features), String> {
+    let int64 = features.contains(wgpu::Features::SHADER_INT64);
+    match wanted {
+        Some(Philox::Limbs16) => Ok((Philox::Limbs16, wgpu::Features::empty())),
+        Some(Philox::Native64) if !int64 => Err(format!(
+            "{PHILOX_ENV}=native64, but the adapter does not offer SHADER_INT64"
+        )),
+        _ if int64 => Ok((Philox::Native64, wgpu::Features::SHADER_INT64)),
+        _ => Ok((Philox::Limbs16, wgpu::Features::empty())),
+    }
+}
 
 /// A device opened on one adapter, shared by the engines and tests that run kernels on it.
 pub struct GpuContext {
@@ -24,6 +59,11 @@ pub struct GpuContext {
     pub adapter: AdapterSummary,
     /// The limits the device was opened with (only what fleetsim needs).
     pub limits: wgpu::Limits,
+    /// The Philox variant kernels are compiled with by default ([`pipeline`](Self::pipeline)):
+    /// the native 64-bit multiply where the device was opened with `SHADER_INT64`.
+    pub philox: Philox,
+    /// The optional features the device was opened with.
+    pub features: wgpu::Features,
     lost: Arc<Mutex<Option<String>>>,
     uncaptured: Arc<Mutex<Option<GpuError>>>,
     /// GPU timestamp queries around every compute pass, when asked for and supported.
@@ -70,11 +110,20 @@ impl GpuContext {
         let offered = adapter.limits();
         let limits = needed_limits(&offered);
         let timed = timed && adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
-        let features = if timed {
-            wgpu::Features::TIMESTAMP_QUERY
-        } else {
-            wgpu::Features::empty()
+        let wanted = match std::env::var(PHILOX_ENV) {
+            Ok(v) => parse_philox_env(&v),
+            Err(_) => Ok(None),
         };
+        let (philox, philox_features) = wanted
+            .and_then(|w| choose_philox(adapter.features(), w))
+            .map_err(|reason| GpuError::RequestDevice {
+            adapter: summary.name.clone(),
+            reason,
+        })?;
+        let mut features = philox_features;
+        if timed {
+            features |= wgpu::Features::TIMESTAMP_QUERY;
+        }
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("fleetsim"),
             required_features: features,
@@ -104,6 +153,8 @@ impl GpuContext {
             queue,
             adapter: summary,
             limits,
+            philox,
+            features,
             lost,
             uncaptured,
             timer: None,
@@ -163,15 +214,43 @@ impl GpuContext {
         Ok(())
     }
 
-    /// Compiles `kernel` into a compute pipeline (entry point `main`, bindings inferred),
-    /// turning compile errors into [`GpuError::Shader`].
+    /// The Philox variants this device can compile: the fallback, and the native 64-bit
+    /// multiply when the device was opened with `SHADER_INT64`.
+    pub fn philox_variants(&self) -> Vec<Philox> {
+        Philox::ALL
+            .into_iter()
+            .filter(|p| self.features.contains(p.features()))
+            .collect()
+    }
+
+    /// Compiles `kernel` with this device's Philox variant ([`philox`](Self::philox)); see
+    /// [`pipeline_with`](Self::pipeline_with).
     pub fn pipeline(&self, kernel: Kernel) -> Result<wgpu::ComputePipeline, GpuError> {
+        self.pipeline_with(kernel, self.philox)
+    }
+
+    /// Compiles `kernel` with Philox variant `philox` into a compute pipeline (entry point
+    /// `main`, bindings inferred), turning compile errors into [`GpuError::Shader`]. A variant
+    /// whose features the device was not opened with is a caller's error.
+    pub fn pipeline_with(
+        &self,
+        kernel: Kernel,
+        philox: Philox,
+    ) -> Result<wgpu::ComputePipeline, GpuError> {
+        if !self.features.contains(philox.features()) {
+            return Err(GpuError::Contract(format!(
+                "the {} kernel with Philox {} needs {:?}, which this device was not opened with",
+                kernel.name(),
+                philox.name(),
+                philox.features()
+            )));
+        }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(kernel.name()),
-                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+                source: wgpu::ShaderSource::Wgsl(kernel.source_with(philox).into()),
             });
         let pipeline = self
             .device
@@ -405,6 +484,29 @@ fn from_wgpu(e: wgpu::Error) -> GpuError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn philox_is_native_where_the_adapter_offers_int64_unless_the_fallback_is_forced() {
+        let int64 = wgpu::Features::SHADER_INT64 | wgpu::Features::TIMESTAMP_QUERY;
+        let none = wgpu::Features::TIMESTAMP_QUERY;
+        assert_eq!(
+            choose_philox(int64, None),
+            Ok((Philox::Native64, wgpu::Features::SHADER_INT64))
+        );
+        assert_eq!(
+            choose_philox(none, None),
+            Ok((Philox::Limbs16, wgpu::Features::empty()))
+        );
+        assert_eq!(
+            choose_philox(int64, Some(Philox::Limbs16)),
+            Ok((Philox::Limbs16, wgpu::Features::empty()))
+        );
+        assert!(choose_philox(none, Some(Philox::Native64)).is_err());
+        assert_eq!(parse_philox_env(" Limbs16 "), Ok(Some(Philox::Limbs16)));
+        assert_eq!(parse_philox_env("auto"), Ok(None));
+        assert_eq!(parse_philox_env("native64"), Ok(Some(Philox::Native64)));
+        assert!(parse_philox_env("fast").is_err());
+    }
 
     #[test]
     fn needed_limits_fit_any_webgpu_adapter_and_take_its_buffer_sizes() {

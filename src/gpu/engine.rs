@@ -11,7 +11,7 @@ use super::context::GpuContext;
 use super::dispatch::{Chunk, FIRST_DISPATCH_INVOCATIONS, dispatch_size, workgroup_grid};
 use super::error::GpuError;
 use super::pack::{MAX_POINTS_PER_GROUP, Packed, groups, pack};
-use super::shaders::{Kernel, WORKGROUP_SIZE};
+use super::shaders::{Kernel, Philox, WORKGROUP_SIZE};
 use super::state::CARRIED_BYTES as STATE_BYTES;
 use crate::engine::{Engine, EngineError, EngineInfo, PathBlock, Precision};
 use crate::model::outputs::{N_MONTHLY, N_OUT};
@@ -99,6 +99,7 @@ struct State {
 pub struct GpuEngine {
     ctx: Arc<GpuContext>,
     pipeline: wgpu::ComputePipeline,
+    philox: Philox,
     max_invocations: u32,
     max_windowed_invocations: u32,
     state: Mutex<State>,
@@ -125,10 +126,18 @@ fn fleet_size(models: &[&FlatModel]) -> f64 {
 }
 
 impl GpuEngine {
-    /// An engine on an opened device: compiles the kernel (errors say why it does not compile
-    /// on this device) and sizes dispatches from the device's limits.
+    /// An engine on an opened device: compiles the kernel with the device's Philox variant
+    /// (errors say why it does not compile on this device) and sizes dispatches from the
+    /// device's limits.
     pub fn new(ctx: Arc<GpuContext>) -> Result<Self, GpuError> {
-        let pipeline = ctx.pipeline(Kernel::Simulate)?;
+        let philox = ctx.philox;
+        Self::with_philox(ctx, philox)
+    }
+
+    /// [`new`](Self::new) with Philox variant `philox` (one the device can compile:
+    /// `GpuContext::philox_variants`); the results are the same with either.
+    pub fn with_philox(ctx: Arc<GpuContext>, philox: Philox) -> Result<Self, GpuError> {
+        let pipeline = ctx.pipeline_with(Kernel::Simulate, philox)?;
         let l = &ctx.limits;
         let by_binding =
             (l.max_storage_buffer_binding_size / RECORD_BYTES).min(u32::MAX as u64) as u32;
@@ -156,6 +165,7 @@ impl GpuEngine {
         Ok(GpuEngine {
             ctx,
             pipeline,
+            philox,
             max_invocations,
             max_windowed_invocations,
             state: Mutex::new(State {
@@ -172,6 +182,11 @@ impl GpuEngine {
     /// The device this engine runs on.
     pub fn context(&self) -> &Arc<GpuContext> {
         &self.ctx
+    }
+
+    /// The Philox variant the kernel was compiled with.
+    pub fn philox(&self) -> Philox {
+        self.philox
     }
 
     /// Most invocations (path x option) one dispatch may hold on this device.

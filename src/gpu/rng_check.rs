@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::context::GpuContext;
 use super::error::GpuError;
-use super::shaders::{Kernel, WORKGROUP_SIZE};
+use super::shaders::{Kernel, Philox, WORKGROUP_SIZE};
 
 /// Bytes per counter (`vec4<u32>`) and per output block.
 const BLOCK_BYTES: u64 = 16;
@@ -31,20 +31,39 @@ pub fn dispatch_ranges(n: usize, max: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
-/// `philox4x32_10(ctrs[i], keys[i])` for every i, computed by the GPU, split into as many
-/// dispatches as the device's limits require ([`max_blocks_per_dispatch`]).
+/// `philox4x32_10(ctrs[i], keys[i])` for every i, computed by the GPU with the device's Philox
+/// variant, split into as many dispatches as the device's limits require
+/// ([`max_blocks_per_dispatch`]).
 pub fn philox_blocks(
     ctx: &GpuContext,
     ctrs: &[[u32; 4]],
     keys: &[[u32; 2]],
 ) -> Result<Vec<[u32; 4]>, GpuError> {
-    philox_blocks_split(ctx, ctrs, keys, max_blocks_per_dispatch(&ctx.limits))
+    philox_blocks_with(ctx, ctx.philox, ctrs, keys)
 }
 
-/// [`philox_blocks`] with at most `max_per_dispatch` blocks per dispatch (capped by the
+/// [`philox_blocks`] with Philox variant `philox` (one the device can compile:
+/// `GpuContext::philox_variants`).
+pub fn philox_blocks_with(
+    ctx: &GpuContext,
+    philox: Philox,
+    ctrs: &[[u32; 4]],
+    keys: &[[u32; 2]],
+) -> Result<Vec<[u32; 4]>, GpuError> {
+    philox_blocks_split(
+        ctx,
+        philox,
+        ctrs,
+        keys,
+        max_blocks_per_dispatch(&ctx.limits),
+    )
+}
+
+/// [`philox_blocks_with`] with at most `max_per_dispatch` blocks per dispatch (capped by the
 /// device's limits), so tests can exercise the split on small inputs.
 pub fn philox_blocks_split(
     ctx: &GpuContext,
+    philox: Philox,
     ctrs: &[[u32; 4]],
     keys: &[[u32; 2]],
     max_per_dispatch: usize,
@@ -57,7 +76,7 @@ pub fn philox_blocks_split(
         )));
     }
     ctx.check_health()?;
-    let pipeline = ctx.pipeline(Kernel::RngCheck)?;
+    let pipeline = ctx.pipeline_with(Kernel::RngCheck, philox)?;
     let max = max_per_dispatch.clamp(1, max_blocks_per_dispatch(&ctx.limits));
     let mut out = Vec::with_capacity(ctrs.len());
     for r in dispatch_ranges(ctrs.len(), max) {

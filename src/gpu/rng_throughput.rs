@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::context::GpuContext;
 use super::error::GpuError;
-use super::shaders::{Kernel, WORKGROUP_SIZE};
+use super::shaders::{Kernel, Philox, WORKGROUP_SIZE};
 
 /// Most invocations one dispatch runs (4 MiB of output).
 pub const MAX_INVOCATIONS: u32 = 1 << 20;
@@ -49,13 +49,22 @@ pub struct RngThroughput {
     staging: wgpu::Buffer,
     bind: wgpu::BindGroup,
     max_invocations: u32,
+    philox: Philox,
 }
 
 impl RngThroughput {
-    /// Compiles the kernel and allocates its output for the largest dispatch this device
-    /// allows (at most [`MAX_INVOCATIONS`], one dimension of workgroups).
+    /// Compiles the kernel with the device's Philox variant and allocates its output for the
+    /// largest dispatch this device allows (at most [`MAX_INVOCATIONS`], one dimension of
+    /// workgroups).
     pub fn new(ctx: Arc<GpuContext>) -> Result<Self, GpuError> {
-        let pipeline = ctx.pipeline(Kernel::RngThroughput)?;
+        let philox = ctx.philox;
+        Self::with_philox(ctx, philox)
+    }
+
+    /// [`new`](Self::new) with Philox variant `philox` (one the device can compile:
+    /// `GpuContext::philox_variants`).
+    pub fn with_philox(ctx: Arc<GpuContext>, philox: Philox) -> Result<Self, GpuError> {
+        let pipeline = ctx.pipeline_with(Kernel::RngThroughput, philox)?;
         let by_groups =
             ctx.limits.max_compute_workgroups_per_dimension as u64 * WORKGROUP_SIZE as u64;
         let by_bytes = ctx
@@ -83,7 +92,13 @@ impl RngThroughput {
             staging,
             bind,
             max_invocations,
+            philox,
         })
+    }
+
+    /// The Philox variant the kernel was compiled with.
+    pub fn philox(&self) -> Philox {
+        self.philox
     }
 
     /// Most invocations one dispatch may hold on this device.

@@ -16,6 +16,11 @@ use crate::model::sample::{
 
 /// `shaders/shared/philox.wgsl`: Philox4x32-10 and the day stream (twin of `src/model/philox.rs`).
 pub const PHILOX: &str = include_str!("../../shaders/shared/philox.wgsl");
+/// `shaders/shared/mulhi_limbs.wgsl`: Philox's high product word from 16-bit limbs (core WGSL).
+pub const MULHI_LIMBS: &str = include_str!("../../shaders/shared/mulhi_limbs.wgsl");
+/// `shaders/shared/mulhi_u64.wgsl`: Philox's high product word from a native u64 multiply
+/// (needs `SHADER_INT64`).
+pub const MULHI_U64: &str = include_str!("../../shaders/shared/mulhi_u64.wgsl");
 /// `shaders/shared/params.wgsl`: the flat parameter structs (twin of `src/model/params.rs`).
 pub const PARAMS: &str = include_str!("../../shaders/shared/params.wgsl");
 /// `shaders/shared/sample.wgsl`: the samplers (twin of `src/model/sample.rs`).
@@ -36,6 +41,48 @@ pub const JOB_CHECK: &str = include_str!("../../shaders/job_check.wgsl");
 
 /// Workgroup size of every kernel (invocations along x).
 pub const WORKGROUP_SIZE: u32 = 64;
+
+/// How a kernel's Philox computes the high word of its 32x32-bit products: both give the same
+/// blocks bit for bit (the CPU's `mulhilo`), so the choice changes speed, never a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Philox {
+    /// 16-bit limbs in core WGSL (`mulhi_limbs.wgsl`): any adapter; about 14 integer ops per
+    /// product.
+    Limbs16,
+    /// One native 32x32->64 multiply (`mulhi_u64.wgsl`): adapters with wgpu's
+    /// `Features::SHADER_INT64` (Vulkan, DX12 with DXC, Metal with MSL 2.3+).
+    Native64,
+}
+
+impl Philox {
+    /// Both variants, the fallback first.
+    pub const ALL: [Philox; 2] = [Philox::Limbs16, Philox::Native64];
+
+    /// The name used in messages, bench files and `FLEETSIM_PHILOX`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Philox::Limbs16 => "limbs16",
+            Philox::Native64 => "native64",
+        }
+    }
+
+    /// The WGSL file that defines `mulhi` for this variant.
+    pub fn part(self) -> (&'static str, &'static str) {
+        match self {
+            Philox::Limbs16 => ("shaders/shared/mulhi_limbs.wgsl", MULHI_LIMBS),
+            Philox::Native64 => ("shaders/shared/mulhi_u64.wgsl", MULHI_U64),
+        }
+    }
+
+    /// The wgpu features a device must be opened with to compile this variant.
+    pub fn features(self) -> wgpu::Features {
+        match self {
+            Philox::Limbs16 => wgpu::Features::empty(),
+            Philox::Native64 => wgpu::Features::SHADER_INT64,
+        }
+    }
+}
 
 /// The compute kernels fleetsim runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +116,29 @@ impl Kernel {
         }
     }
 
-    /// The files this kernel is assembled from, in order, with their paths for messages.
-    pub fn parts(self) -> &'static [(&'static str, &'static str)] {
+    /// Whether the kernel draws Philox blocks (and so comes in both [`Philox`] variants).
+    pub fn uses_philox(self) -> bool {
+        self.own_parts()[0].1 == PHILOX
+    }
+
+    /// The files this kernel is assembled from with the fallback Philox ([`Philox::Limbs16`]),
+    /// in order, with their paths for messages.
+    pub fn parts(self) -> Vec<(&'static str, &'static str)> {
+        self.parts_with(Philox::Limbs16)
+    }
+
+    /// The files this kernel is assembled from with Philox variant `philox`: the variant's
+    /// `mulhi` first when the kernel draws Philox blocks, then its own files.
+    pub fn parts_with(self, philox: Philox) -> Vec<(&'static str, &'static str)> {
+        let mut v = Vec::new();
+        if self.uses_philox() {
+            v.push(philox.part());
+        }
+        v.extend_from_slice(self.own_parts());
+        v
+    }
+
+    fn own_parts(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Kernel::Simulate => &[
                 ("shaders/shared/philox.wgsl", PHILOX),
@@ -95,10 +163,16 @@ impl Kernel {
         }
     }
 
-    /// The complete WGSL source: prelude, then the parts, each headed by its file name.
+    /// The complete WGSL source with the fallback Philox ([`Philox::Limbs16`]): prelude, then
+    /// the parts, each headed by its file name.
     pub fn source(self) -> String {
+        self.source_with(Philox::Limbs16)
+    }
+
+    /// The complete WGSL source with Philox variant `philox`.
+    pub fn source_with(self, philox: Philox) -> String {
         let mut s = prelude();
-        for (path, text) in self.parts() {
+        for (path, text) in self.parts_with(philox) {
             s.push_str("\n// ---- ");
             s.push_str(path);
             s.push_str(" ----\n");
