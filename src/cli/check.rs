@@ -79,7 +79,7 @@ pub fn check(a: &CheckArgs) -> Result<(), CliError> {
     )?;
     let Some(adapter) = engines.gpu.clone() else {
         return Err(CliError::no_device(
-            "--backend auto found no hardware GPU adapter to check (a software one needs --backend gpu or --adapter NAME; `fleetsim adapters` lists them)",
+            "--backend auto has no GPU engine to check (no hardware adapter opened: see the note above; a software one needs --backend gpu or --adapter NAME; `fleetsim adapters` lists them)",
         ));
     };
     let cpu =
