@@ -145,6 +145,15 @@ fn bad_input_exits_2_with_the_file_and_field() {
     assert!(text(&o).contains("FLEETSIM_ADAPTER"), "{}", text(&o));
     let o = fleetsim(&["run", "--bogus-flag"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    // A bound no design can meet is refused as the flag's value, before the sweep is read.
+    let o = fleetsim(&[
+        "sweep",
+        &repo("configs/sweeps/electricity_breakeven.toml"),
+        "--max-points",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--max-points"), "{}", text(&o));
 }
 
 #[test]

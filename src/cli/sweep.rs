@@ -50,9 +50,19 @@ pub struct SweepArgs {
     /// Sharding over a cluster's array tasks (shards split the points).
     #[command(flatten)]
     pub shards: super::ShardArgs,
-    /// Refuse designs with more points than this (before running anything).
-    #[arg(long, default_value_t = DEFAULT_MAX_POINTS)]
+    /// Refuse designs with more points than this (before running anything); at least 1.
+    #[arg(long, default_value_t = DEFAULT_MAX_POINTS, value_parser = parse_max_points)]
     pub max_points: u64,
+}
+
+/// clap's parser of `--max-points`: an integer of at least 1 (0 would refuse every design).
+fn parse_max_points(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{s:?} is not a number of points: an integer of at least 1 (0 would refuse every design)"
+        )),
+    }
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
